@@ -1,0 +1,456 @@
+//! `-device` and `-global` option strings, parsed with QEMU's syntax
+//! (`util/qemu-option.c`, `system/qdev-monitor.c` `qemu_global_option`).
+//!
+//! Parsing is purely syntactic: whether a driver or property exists, and
+//! whether a value fits its kind, is for the registry and resolution to say.
+
+use std::fmt;
+
+/// One `key=value` of an option string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionValue {
+    /// The key (a property name).
+    pub key: String,
+    /// The value, with `,,` unescaped.
+    pub value: String,
+    /// Byte offset of the key in the option string.
+    pub offset: usize,
+}
+
+/// A parsed `-device driver[,id=ID][,bus=BUS][,prop=value...]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceOption {
+    /// The device type name.
+    pub driver: String,
+    /// The instance's `id=`, if given.
+    pub id: Option<String>,
+    /// The `bus=` it plugs into, if given.
+    pub bus: Option<String>,
+    /// The property options, in the order given.
+    pub properties: Vec<OptionValue>,
+}
+
+/// A parsed `-global driver.property=value` (or
+/// `driver=D,property=P,value=V`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalOption {
+    /// The type the global applies to (and to every type derived from it).
+    pub driver: String,
+    /// The property name.
+    pub property: String,
+    /// The value text, parsed later with the property's kind.
+    pub value: String,
+}
+
+impl fmt::Display for GlobalOption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}={}", self.driver, self.property, self.value)
+    }
+}
+
+/// A malformed option string: which option, where, what was expected and
+/// what was found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{option}: {message}{}", self.location())]
+pub struct CmdlineError {
+    /// `-device` or `-global`.
+    pub option: &'static str,
+    /// The whole option string.
+    pub input: String,
+    /// Byte offset in `input` where the problem starts.
+    pub offset: usize,
+    /// What is wrong, quoting the offending text.
+    pub message: String,
+    /// The offending text.
+    pub found: String,
+}
+
+impl CmdlineError {
+    fn new(option: &'static str, input: &str, offset: usize, message: String, found: &str) -> Self {
+        CmdlineError {
+            option,
+            input: input.to_owned(),
+            offset,
+            message,
+            found: found.to_owned(),
+        }
+    }
+
+    /// `" at offset N of '…'"` unless the offending text is the whole input.
+    fn location(&self) -> String {
+        if self.offset == 0 && self.found == self.input {
+            String::new()
+        } else {
+            format!(" (at offset {} of '{}')", self.offset, self.input)
+        }
+    }
+}
+
+/// One comma-separated parameter: its unescaped text and where it starts.
+struct Param {
+    text: String,
+    offset: usize,
+}
+
+/// Split at single commas; `,,` stands for a literal comma. A trailing comma
+/// is ignored, as QEMU does.
+fn split_params(input: &str) -> Vec<Param> {
+    let mut params = Vec::new();
+    let mut text = String::new();
+    let mut start = 0;
+    let mut chars = input.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == ',' {
+            if chars.peek().map(|&(_, n)| n) == Some(',') {
+                chars.next();
+                text.push(',');
+                continue;
+            }
+            params.push(Param {
+                text: std::mem::take(&mut text),
+                offset: start,
+            });
+            start = i + 1;
+        } else {
+            text.push(c);
+        }
+    }
+    if !text.is_empty() || start < input.len() || params.is_empty() {
+        params.push(Param {
+            text,
+            offset: start,
+        });
+    }
+    params
+}
+
+/// Parse the argument of `-device`.
+///
+/// ```
+/// use compat_core::cmdline::parse_device;
+/// let d = parse_device("virtio-blk-device,id=blk0,num-queues=4,serial=a,,b").unwrap();
+/// assert_eq!(d.driver, "virtio-blk-device");
+/// assert_eq!(d.id.as_deref(), Some("blk0"));
+/// assert_eq!(d.properties[1].value, "a,b");
+/// ```
+pub fn parse_device(input: &str) -> Result<DeviceOption, CmdlineError> {
+    const OPT: &str = "-device";
+    let err = |offset, message, found: &str| CmdlineError::new(OPT, input, offset, message, found);
+    let mut driver: Option<String> = None;
+    let mut id = None;
+    let mut bus = None;
+    let mut properties: Vec<OptionValue> = Vec::new();
+    for (index, param) in split_params(input).into_iter().enumerate() {
+        let Some((key, value)) = param.text.split_once('=') else {
+            if index == 0 && !param.text.is_empty() {
+                driver = Some(param.text);
+                continue;
+            }
+            let message = if param.text.is_empty() {
+                "expected DRIVER or KEY=VALUE, got an empty parameter".to_owned()
+            } else {
+                format!("expected KEY=VALUE, got '{}'", param.text)
+            };
+            return Err(err(param.offset, message, &param.text));
+        };
+        if key.is_empty() {
+            return Err(err(
+                param.offset,
+                format!("expected KEY=VALUE, got '{}' (empty key)", param.text),
+                &param.text,
+            ));
+        }
+        let seen = match key {
+            "driver" => driver.is_some(),
+            "id" => id.is_some(),
+            "bus" => bus.is_some(),
+            _ => properties.iter().any(|p| p.key == key),
+        };
+        if seen {
+            return Err(err(
+                param.offset,
+                format!("Parameter '{key}' is set more than once"),
+                key,
+            ));
+        }
+        let value = value.to_owned();
+        match key {
+            "driver" => driver = Some(value),
+            "id" => id = Some(value),
+            "bus" => bus = Some(value),
+            _ => properties.push(OptionValue {
+                key: key.to_owned(),
+                value,
+                offset: param.offset,
+            }),
+        }
+    }
+    let driver = match driver {
+        Some(d) if !d.is_empty() => d,
+        _ => {
+            return Err(err(
+                0,
+                format!("Parameter 'driver' is missing, got '{input}'"),
+                input,
+            ))
+        }
+    };
+    Ok(DeviceOption {
+        driver,
+        id,
+        bus,
+        properties,
+    })
+}
+
+/// Parse the argument of `-global`: `DRIVER.PROPERTY=VALUE` (the value is
+/// taken literally, commas included), or `driver=D,property=P,value=V` in
+/// any order (with `,,` escapes).
+///
+/// ```
+/// use compat_core::cmdline::parse_global;
+/// let g = parse_global("pci-device.x-pcie-err-unc-mask=off").unwrap();
+/// assert_eq!((g.driver.as_str(), g.property.as_str(), g.value.as_str()),
+///            ("pci-device", "x-pcie-err-unc-mask", "off"));
+/// let err = parse_global("virtio-blk-device-num-queues").unwrap_err();
+/// assert_eq!(err.to_string(),
+///            "-global: expected DRIVER.PROPERTY=VALUE, got 'virtio-blk-device-num-queues'");
+/// ```
+pub fn parse_global(input: &str) -> Result<GlobalOption, CmdlineError> {
+    if let Some(global) = parse_global_dotted(input) {
+        return Ok(global);
+    }
+    let first_key = input.split([',', '=']).next().unwrap_or("");
+    if input.contains('=') && matches!(first_key, "driver" | "property" | "value") {
+        return parse_global_keyed(input);
+    }
+    // Point at the part that broke the DRIVER.PROPERTY=VALUE shape.
+    let offset = match input.find(['.', '=']) {
+        Some(i) if input[i..].starts_with('.') && i > 0 => i + 1,
+        _ => 0,
+    };
+    Err(CmdlineError::new(
+        "-global",
+        input,
+        offset,
+        format!("expected DRIVER.PROPERTY=VALUE, got '{input}'"),
+        input,
+    ))
+}
+
+/// QEMU's `sscanf("%[^.=].%[^=]=")`: the driver ends at the first `.`, the
+/// property at the first `=` after it.
+fn parse_global_dotted(input: &str) -> Option<GlobalOption> {
+    let dot = input.find(['.', '='])?;
+    if dot == 0 || !input[dot..].starts_with('.') {
+        return None;
+    }
+    let rest = &input[dot + 1..];
+    let eq = rest.find('=')?;
+    if eq == 0 {
+        return None;
+    }
+    Some(GlobalOption {
+        driver: input[..dot].to_owned(),
+        property: rest[..eq].to_owned(),
+        value: rest[eq + 1..].to_owned(),
+    })
+}
+
+fn parse_global_keyed(input: &str) -> Result<GlobalOption, CmdlineError> {
+    const OPT: &str = "-global";
+    let err = |offset, message, found: &str| CmdlineError::new(OPT, input, offset, message, found);
+    let mut fields: [Option<String>; 3] = [None, None, None];
+    for param in split_params(input) {
+        let Some((key, value)) = param.text.split_once('=') else {
+            return Err(err(
+                param.offset,
+                format!("expected KEY=VALUE, got '{}'", param.text),
+                &param.text,
+            ));
+        };
+        let slot = match key {
+            "driver" => 0,
+            "property" => 1,
+            "value" => 2,
+            _ => {
+                return Err(err(
+                    param.offset,
+                    format!(
+                        "Invalid parameter '{key}'{}",
+                        crate::suggest::did_you_mean(key, ["driver", "property", "value"])
+                    ),
+                    key,
+                ))
+            }
+        };
+        if fields[slot].is_some() {
+            return Err(err(
+                param.offset,
+                format!("Parameter '{key}' is set more than once"),
+                key,
+            ));
+        }
+        fields[slot] = Some(value.to_owned());
+    }
+    match fields {
+        [Some(driver), Some(property), Some(value)]
+            if !driver.is_empty() && !property.is_empty() =>
+        {
+            Ok(GlobalOption {
+                driver,
+                property,
+                value,
+            })
+        }
+        _ => Err(err(
+            0,
+            format!("options 'driver', 'property', and 'value' are required, got '{input}'"),
+            input,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(d: &DeviceOption) -> Vec<(&str, &str, usize)> {
+        d.properties
+            .iter()
+            .map(|p| (p.key.as_str(), p.value.as_str(), p.offset))
+            .collect()
+    }
+
+    #[test]
+    fn device_strings() {
+        let d = parse_device("virtio-blk-device").unwrap();
+        assert_eq!(d.driver, "virtio-blk-device");
+        assert!(d.properties.is_empty() && d.id.is_none() && d.bus.is_none());
+
+        let d = parse_device("pcie-root-port,id=rp0,bus=pcie.0,x-pcie-err-unc-mask=off,").unwrap();
+        assert_eq!(d.id.as_deref(), Some("rp0"));
+        assert_eq!(d.bus.as_deref(), Some("pcie.0"));
+        assert_eq!(props(&d), [("x-pcie-err-unc-mask", "off", 33)]);
+
+        let d = parse_device("driver=e1000e,serial=x,,y,,,z=1").unwrap();
+        assert_eq!(d.driver, "e1000e");
+        assert_eq!(props(&d), [("serial", "x,y,", 14), ("z", "1", 28)]);
+
+        // The implied driver takes `,,` escapes like any value; the registry
+        // rejects the name later.
+        assert_eq!(parse_device("a,,b").unwrap().driver, "a,b");
+
+        let d = parse_device("virtio-blk-device,num-queues=4,opt=a=b").unwrap();
+        assert_eq!(props(&d)[1], ("opt", "a=b", 31));
+    }
+
+    #[test]
+    fn device_errors() {
+        let cases = [
+            (
+                "virtio-blk-device,num-queues",
+                "-device: expected KEY=VALUE, got 'num-queues' \
+                 (at offset 18 of 'virtio-blk-device,num-queues')",
+            ),
+            (
+                "virtio-blk-device,=4",
+                "-device: expected KEY=VALUE, got '=4' (empty key) \
+                 (at offset 18 of 'virtio-blk-device,=4')",
+            ),
+            (
+                "virtio-blk-device,num-queues=1,num-queues=2",
+                "-device: Parameter 'num-queues' is set more than once \
+                 (at offset 31 of 'virtio-blk-device,num-queues=1,num-queues=2')",
+            ),
+            (
+                "e1000e,id=a,id=b",
+                "-device: Parameter 'id' is set more than once (at offset 12 of 'e1000e,id=a,id=b')",
+            ),
+            (
+                "num-queues=4",
+                "-device: Parameter 'driver' is missing, got 'num-queues=4'",
+            ),
+            ("", "-device: expected DRIVER or KEY=VALUE, got an empty parameter"),
+            (
+                "driver=,x=1",
+                "-device: Parameter 'driver' is missing, got 'driver=,x=1'",
+            ),
+        ];
+        for (input, want) in cases {
+            let got = parse_device(input).map(|d| format!("{d:?}"));
+            assert_eq!(
+                got.map_err(|e| e.to_string()),
+                Err(want.to_owned()),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn global_strings() {
+        let g = parse_global("virtio-blk-device.num-queues=4").unwrap();
+        assert_eq!(g.to_string(), "virtio-blk-device.num-queues=4");
+        let g = parse_global("ICH9-LPC.x.y=a,b").unwrap();
+        assert_eq!(
+            (g.driver.as_str(), g.property.as_str(), g.value.as_str()),
+            ("ICH9-LPC", "x.y", "a,b")
+        );
+        let g = parse_global("isa-fdc.driveA=").unwrap();
+        assert_eq!(g.value, "");
+        let g = parse_global("property=num-queues,value=2,,3,driver=virtio-blk-device").unwrap();
+        assert_eq!(g.to_string(), "virtio-blk-device.num-queues=2,3");
+    }
+
+    #[test]
+    fn global_errors() {
+        let cases = [
+            (
+                "virtio-blk-device-num-queues",
+                "-global: expected DRIVER.PROPERTY=VALUE, got 'virtio-blk-device-num-queues'",
+            ),
+            (
+                "virtio-blk-device.num-queues",
+                "-global: expected DRIVER.PROPERTY=VALUE, got 'virtio-blk-device.num-queues' \
+                 (at offset 18 of 'virtio-blk-device.num-queues')",
+            ),
+            (
+                ".num-queues=4",
+                "-global: expected DRIVER.PROPERTY=VALUE, got '.num-queues=4'",
+            ),
+            (
+                "virtio-blk-device.=4",
+                "-global: expected DRIVER.PROPERTY=VALUE, got 'virtio-blk-device.=4' \
+                 (at offset 18 of 'virtio-blk-device.=4')",
+            ),
+            (
+                "driver=virtio-blk-device,property=num-queues",
+                "-global: options 'driver', 'property', and 'value' are required, \
+                 got 'driver=virtio-blk-device,property=num-queues'",
+            ),
+            (
+                "driver=a,proprety=b,value=c",
+                "-global: Invalid parameter 'proprety'; did you mean 'property'? \
+                 (at offset 9 of 'driver=a,proprety=b,value=c')",
+            ),
+            (
+                "driver=a,driver=b,property=p,value=v",
+                "-global: Parameter 'driver' is set more than once \
+                 (at offset 9 of 'driver=a,driver=b,property=p,value=v')",
+            ),
+            (
+                "driver=a,property,value=v",
+                "-global: expected KEY=VALUE, got 'property' \
+                 (at offset 9 of 'driver=a,property,value=v')",
+            ),
+            ("", "-global: expected DRIVER.PROPERTY=VALUE, got ''"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                parse_global(input).map_err(|e| e.to_string()),
+                Err(want.to_owned()),
+                "{input}"
+            );
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! # compat-core
+//!
+//! The runtime of **compat**, a framework for writing emulated devices
+//! declaratively — QEMU's qdev properties, machine-type compat sets and
+//! VMState — so that live migration between releases of a VMM is correct by
+//! construction and checked where it is not.
+//!
+//! * [`property`]: property kinds, values, parsing and printing;
+//! * [`device`]: device types with inheritance, instances, the type registry;
+//! * [`cmdline`]: `-device` and `-global` strings.
+//!
+//! Device types are declared with `#[derive(Device)]` from `compat-derive`,
+//! which emits the static tables this crate reads.
+
+#![warn(missing_docs)]
+
+pub mod cmdline;
+pub mod device;
+pub mod property;
+pub mod suggest;
+
+pub use device::{Device, DeviceObject, DeviceTypeInfo, TypeRegistry};
+pub use property::{
+    OnOffAuto, PropertyDef, PropertyEnum, PropertyError, PropertyKind, PropertyType, PropertyValue,
+    Size,
+};
+
+/// Paths the derives' generated code names. Not a public API: it may change
+/// in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::device::{chain_declares, SetPropertyError, DEVICE};
+    pub use crate::property::{enum_from_value, enum_to_value, BitField, EnumInfo};
+    pub use std::any::TypeId;
+    pub use std::boxed::Box;
+    pub use std::option::Option::{None, Some};
+    pub use std::result::Result::{Err, Ok};
+}

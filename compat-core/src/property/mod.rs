@@ -1,0 +1,677 @@
+//! Property kinds, values, parsing and printing: the model of QEMU's qdev
+//! properties (`hw/core/qdev-properties.c`).
+//!
+//! A [`PropertyKind`] says what a property accepts; [`PropertyKind::parse`]
+//! turns user text (`-device`/`-global` values, compat-set entries, defaults
+//! in the derive) into a [`PropertyValue`], which prints back in one
+//! canonical form that parses to the same value.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// A closed set of names a property of enum kind accepts (QEMU's QAPI enums
+/// such as `OnOffAuto`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct EnumInfo {
+    /// The enum's type name, shown in help and errors (`OnOffAuto`).
+    pub name: &'static str,
+    /// The accepted names, in declaration order; the first is the value of a
+    /// property without a declared default (QEMU zero-initialises).
+    pub values: &'static [&'static str],
+}
+
+/// What a property accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PropertyKind {
+    /// `on`/`off` (also `yes`/`no`, `true`/`false`, `y`/`n`).
+    Bool,
+    /// A boolean stored as bit `bit` of an unsigned integer field `width`
+    /// bits wide; several bit properties may share one field
+    /// (`DEFINE_PROP_BIT`).
+    Bit {
+        /// Bit index, `0..width`.
+        bit: u8,
+        /// Width of the field holding the bit, in bits.
+        width: u8,
+    },
+    /// `uint8`.
+    U8,
+    /// `uint16`.
+    U16,
+    /// `uint32`.
+    U32,
+    /// `uint64`.
+    U64,
+    /// `int32`.
+    I32,
+    /// `int64`.
+    I64,
+    /// A byte count with an optional suffix (`512`, `4K`, `1M`, `2G`, `1T`).
+    Size,
+    /// Any string.
+    Str,
+    /// One name of a closed set.
+    Enum(&'static EnumInfo),
+}
+
+/// A property value, as parsed from text or read from a device.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PropertyValue {
+    /// Value of a `Bool` or `Bit` property.
+    Bool(bool),
+    /// Value of a `U8`..`U64` property.
+    Uint(u64),
+    /// Value of an `I32`/`I64` property.
+    Int(i64),
+    /// Value of a `Size` property, in bytes.
+    Size(u64),
+    /// Value of a `Str` property.
+    Str(Cow<'static, str>),
+    /// Value of an `Enum` property: one of its names.
+    Enum(&'static str),
+}
+
+/// Why a text is not a value of a kind: what the kind expects.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expects {expects}")]
+pub struct ValueError {
+    /// A description of the accepted values, e.g. `uint16 (0..=65535)`.
+    pub expects: String,
+}
+
+/// An error about one property of one device type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PropertyError {
+    /// The text is not a value of the property's kind.
+    #[error("Property '{type_name}.{property}' doesn't take value '{value}': {reason}")]
+    InvalidValue {
+        /// The device type the property was set on.
+        type_name: String,
+        /// The property name.
+        property: String,
+        /// The offending text.
+        value: String,
+        /// What the property expects.
+        reason: ValueError,
+    },
+    /// The device type has no such property (nor any ancestor).
+    #[error("Property '{type_name}.{property}' not found{suggestion}")]
+    NotFound {
+        /// The device type searched.
+        type_name: String,
+        /// The name that was not found.
+        property: String,
+        /// `"; did you mean '…'?"` or empty.
+        suggestion: String,
+    },
+    /// A value of another kind was stored programmatically.
+    #[error("Property '{type_name}.{property}' is of kind {expected}, not a {got} value")]
+    WrongKind {
+        /// The device type.
+        type_name: String,
+        /// The property name.
+        property: String,
+        /// The property's kind name.
+        expected: String,
+        /// The kind name of the value given.
+        got: &'static str,
+    },
+}
+
+/// The static description of one property of a device type, as emitted by
+/// `#[derive(Device)]`.
+#[derive(Clone, Copy)]
+pub struct PropertyDef {
+    /// The property name users write (`num-queues`).
+    pub name: &'static str,
+    /// What it accepts.
+    pub kind: PropertyKind,
+    /// The declared class default; `None` means the zero value of the kind
+    /// (QEMU's zero-initialised field).
+    pub default: Option<fn() -> PropertyValue>,
+    /// One line of documentation, shown in help.
+    pub doc: &'static str,
+}
+
+impl fmt::Debug for PropertyDef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PropertyDef")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("default", &self.default_value())
+            .field("doc", &self.doc)
+            .finish()
+    }
+}
+
+impl PropertyDef {
+    /// The class default: the declared one, or the kind's zero value.
+    pub fn default_value(&self) -> PropertyValue {
+        match self.default {
+            Some(f) => f(),
+            None => self.kind.zero_value(),
+        }
+    }
+
+    /// Whether the default was declared (QEMU's `set_default`): help shows
+    /// only declared defaults.
+    pub fn has_declared_default(&self) -> bool {
+        self.default.is_some()
+    }
+
+    /// Parse `text` as a value of this property of `type_name`, with an error
+    /// naming both.
+    pub fn parse(&self, type_name: &str, text: &str) -> Result<PropertyValue, PropertyError> {
+        self.kind
+            .parse(text)
+            .map_err(|reason| PropertyError::InvalidValue {
+                type_name: type_name.to_owned(),
+                property: self.name.to_owned(),
+                value: text.to_owned(),
+                reason,
+            })
+    }
+}
+
+const BOOL_EXPECTS: &str = "'on' or 'off' (also 'yes'/'no', 'true'/'false', 'y'/'n')";
+const SIZE_EXPECTS: &str =
+    "size (a byte count, decimal or 0x hex, optionally with suffix B, K, M, G, T, P or E)";
+
+impl PropertyKind {
+    /// The QOM type name of the kind (`bool`, `uint16`, `size`, `str`, or
+    /// the enum's name), as QEMU's help shows it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            PropertyKind::Bool | PropertyKind::Bit { .. } => "bool",
+            PropertyKind::U8 => "uint8",
+            PropertyKind::U16 => "uint16",
+            PropertyKind::U32 => "uint32",
+            PropertyKind::U64 => "uint64",
+            PropertyKind::I32 => "int32",
+            PropertyKind::I64 => "int64",
+            PropertyKind::Size => "size",
+            PropertyKind::Str => "str",
+            PropertyKind::Enum(info) => info.name,
+        }
+    }
+
+    /// The inclusive range of an integer kind, as `(min, max)`.
+    pub fn int_range(&self) -> Option<(i128, i128)> {
+        Some(match self {
+            PropertyKind::U8 => (0, u8::MAX.into()),
+            PropertyKind::U16 => (0, u16::MAX.into()),
+            PropertyKind::U32 => (0, u32::MAX.into()),
+            PropertyKind::U64 => (0, u64::MAX.into()),
+            PropertyKind::I32 => (i32::MIN.into(), i32::MAX.into()),
+            PropertyKind::I64 => (i64::MIN.into(), i64::MAX.into()),
+            _ => return None,
+        })
+    }
+
+    /// What the kind accepts, in words, for error messages.
+    pub fn expects(&self) -> String {
+        match self {
+            PropertyKind::Bool | PropertyKind::Bit { .. } => BOOL_EXPECTS.to_owned(),
+            PropertyKind::Size => SIZE_EXPECTS.to_owned(),
+            PropertyKind::Str => "a string".to_owned(),
+            PropertyKind::Enum(info) => {
+                let names: Vec<String> = info.values.iter().map(|v| format!("'{v}'")).collect();
+                format!("{} ({})", info.name, names.join(", "))
+            }
+            int => {
+                let (min, max) = int.int_range().expect("integer kind");
+                format!("{} ({min}..={max})", int.type_name())
+            }
+        }
+    }
+
+    fn error(&self) -> ValueError {
+        ValueError {
+            expects: self.expects(),
+        }
+    }
+
+    /// The value of a property of this kind that has no declared default:
+    /// what QEMU's zero-initialised field holds.
+    pub fn zero_value(&self) -> PropertyValue {
+        match self {
+            PropertyKind::Bool | PropertyKind::Bit { .. } => PropertyValue::Bool(false),
+            PropertyKind::U8 | PropertyKind::U16 | PropertyKind::U32 | PropertyKind::U64 => {
+                PropertyValue::Uint(0)
+            }
+            PropertyKind::I32 | PropertyKind::I64 => PropertyValue::Int(0),
+            PropertyKind::Size => PropertyValue::Size(0),
+            PropertyKind::Str => PropertyValue::Str(Cow::Borrowed("")),
+            PropertyKind::Enum(info) => {
+                PropertyValue::Enum(info.values.first().copied().unwrap_or(""))
+            }
+        }
+    }
+
+    /// Parse user text as QEMU does for `-device` and `-global` values.
+    ///
+    /// * bool: `on`/`yes`/`true`/`y`, `off`/`no`/`false`/`n` (case-sensitive,
+    ///   as `qapi_bool_parse`);
+    /// * integers: C base-0 syntax as `parse_uint`/`qemu_strtoi64` use it —
+    ///   decimal, `0x` hex, and a leading `0` for octal; `-` only for signed
+    ///   kinds; no whitespace, no `+`;
+    /// * size: as `qemu_strtosz`, a decimal number with an optional fraction
+    ///   and suffix `B`/`K`/`M`/`G`/`T`/`P`/`E` (either case, powers of
+    ///   1024; a fraction needs a suffix of `K` or more), or `0x` hex without
+    ///   a suffix;
+    /// * enum: one of its names, exactly.
+    pub fn parse(&self, text: &str) -> Result<PropertyValue, ValueError> {
+        match self {
+            PropertyKind::Bool | PropertyKind::Bit { .. } => parse_bool(text)
+                .map(PropertyValue::Bool)
+                .ok_or_else(|| self.error()),
+            PropertyKind::Size => parse_size(text)
+                .map(PropertyValue::Size)
+                .ok_or_else(|| self.error()),
+            PropertyKind::Str => Ok(PropertyValue::Str(Cow::Owned(text.to_owned()))),
+            PropertyKind::Enum(info) => info
+                .values
+                .iter()
+                .find(|v| **v == text)
+                .map(|v| PropertyValue::Enum(v))
+                .ok_or_else(|| self.error()),
+            PropertyKind::I32 | PropertyKind::I64 => {
+                let (min, max) = self.int_range().expect("integer kind");
+                parse_signed(text)
+                    .filter(|v| (min..=max).contains(&i128::from(*v)))
+                    .map(PropertyValue::Int)
+                    .ok_or_else(|| self.error())
+            }
+            PropertyKind::U8 | PropertyKind::U16 | PropertyKind::U32 | PropertyKind::U64 => {
+                let (_, max) = self.int_range().expect("integer kind");
+                parse_unsigned(text)
+                    .filter(|v| i128::from(*v) <= max)
+                    .map(PropertyValue::Uint)
+                    .ok_or_else(|| self.error())
+            }
+        }
+    }
+
+    /// Whether `value` is a value of this kind (right variant, in range, a
+    /// known enum name).
+    pub fn accepts(&self, value: &PropertyValue) -> bool {
+        match (self, value) {
+            (PropertyKind::Bool | PropertyKind::Bit { .. }, PropertyValue::Bool(_)) => true,
+            (PropertyKind::Size, PropertyValue::Size(_)) => true,
+            (PropertyKind::Str, PropertyValue::Str(_)) => true,
+            (PropertyKind::Enum(info), PropertyValue::Enum(name)) => info.values.contains(name),
+            (kind, PropertyValue::Uint(v)) if kind.is_unsigned() => kind
+                .int_range()
+                .is_some_and(|(_, max)| i128::from(*v) <= max),
+            (PropertyKind::I32, PropertyValue::Int(v)) => i32::try_from(*v).is_ok(),
+            (PropertyKind::I64, PropertyValue::Int(_)) => true,
+            _ => false,
+        }
+    }
+
+    fn is_unsigned(&self) -> bool {
+        matches!(
+            self,
+            PropertyKind::U8 | PropertyKind::U16 | PropertyKind::U32 | PropertyKind::U64
+        )
+    }
+}
+
+impl fmt::Display for PropertyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PropertyKind::Bit { bit, width } => write!(f, "bool (bit {bit} of a u{width})"),
+            other => f.write_str(other.type_name()),
+        }
+    }
+}
+
+impl PropertyValue {
+    /// The name of the value's variant, for kind-mismatch errors.
+    pub fn variant_name(&self) -> &'static str {
+        match self {
+            PropertyValue::Bool(_) => "bool",
+            PropertyValue::Uint(_) => "unsigned integer",
+            PropertyValue::Int(_) => "signed integer",
+            PropertyValue::Size(_) => "size",
+            PropertyValue::Str(_) => "string",
+            PropertyValue::Enum(_) => "enum",
+        }
+    }
+}
+
+/// The canonical text of a value: `on`/`off`, decimal integers, sizes with
+/// the largest suffix that divides them exactly (`4K`, `1536`), strings and
+/// enum names as they are. Parsing the text with the value's kind gives the
+/// value back.
+impl fmt::Display for PropertyValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PropertyValue::Bool(b) => f.write_str(if *b { "on" } else { "off" }),
+            PropertyValue::Uint(v) => write!(f, "{v}"),
+            PropertyValue::Int(v) => write!(f, "{v}"),
+            PropertyValue::Size(v) => f.write_str(&format_size(*v)),
+            PropertyValue::Str(s) => f.write_str(s),
+            PropertyValue::Enum(name) => f.write_str(name),
+        }
+    }
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "on" | "yes" | "true" | "y" => Some(true),
+        "off" | "no" | "false" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// An unsigned integer in C base-0 syntax: `0x` hex, leading-`0` octal,
+/// decimal. `None` on anything else or on overflow.
+pub(crate) fn parse_unsigned(text: &str) -> Option<u64> {
+    let (digits, radix) =
+        if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+            (hex, 16)
+        } else if text.len() > 1 && text.starts_with('0') {
+            (&text[1..], 8)
+        } else {
+            (text, 10)
+        };
+    // from_str_radix would accept a sign; QEMU's unsigned parsers do not.
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
+/// A signed integer in C base-0 syntax, with an optional leading `-`.
+pub(crate) fn parse_signed(text: &str) -> Option<i64> {
+    match text.strip_prefix('-') {
+        Some(magnitude) => {
+            let m = i128::from(parse_unsigned(magnitude)?);
+            i64::try_from(-m).ok()
+        }
+        None => i64::try_from(parse_unsigned(text)?).ok(),
+    }
+}
+
+const SIZE_SUFFIXES: [(char, u32); 6] = [
+    ('K', 10),
+    ('M', 20),
+    ('G', 30),
+    ('T', 40),
+    ('P', 50),
+    ('E', 60),
+];
+
+/// A size as `qemu_strtosz` reads it. `None` on anything else or overflow.
+pub(crate) fn parse_size(text: &str) -> Option<u64> {
+    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        return u64::from_str_radix(hex, 16).ok();
+    }
+    let (number, shift) = match text.chars().last()? {
+        'b' | 'B' => (&text[..text.len() - 1], 0),
+        c if c.is_ascii_alphabetic() => {
+            let upper = c.to_ascii_uppercase();
+            let (_, shift) = SIZE_SUFFIXES.iter().find(|(s, _)| *s == upper)?;
+            (&text[..text.len() - 1], *shift)
+        }
+        _ => (text, 0),
+    };
+    let (whole, fraction) = match number.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (number, None),
+    };
+    if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let whole: u128 = whole.parse().ok()?;
+    let mut bytes = whole.checked_mul(1u128 << shift)?;
+    if let Some(fraction) = fraction {
+        if shift == 0 || fraction.is_empty() || !fraction.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        // Truncate the fraction of the unit to whole bytes, as QEMU does.
+        let digits = &fraction[..fraction.len().min(18)];
+        let numerator: u128 = digits.parse().ok()?;
+        let denominator = 10u128.pow(digits.len() as u32);
+        bytes += numerator * (1u128 << shift) / denominator;
+    }
+    u64::try_from(bytes).ok()
+}
+
+/// The canonical text of a size: the largest suffix that divides it exactly.
+pub(crate) fn format_size(bytes: u64) -> String {
+    if bytes != 0 {
+        for (suffix, shift) in SIZE_SUFFIXES.iter().rev() {
+            let unit = 1u64 << shift;
+            if bytes % unit == 0 {
+                return format!("{}{suffix}", bytes / unit);
+            }
+        }
+    }
+    bytes.to_string()
+}
+
+/// A byte count held by a property of kind [`PropertyKind::Size`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Size(pub u64);
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_size(self.0))
+    }
+}
+
+/// QEMU's `OnOffAuto`, the most common enum property kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum OnOffAuto {
+    /// `auto` (the zero value, as in QEMU).
+    #[default]
+    Auto,
+    /// `on`.
+    On,
+    /// `off`.
+    Off,
+}
+
+/// A Rust type that can hold a property: it names its kind and converts to
+/// and from [`PropertyValue`]. `#[derive(Device)]` uses it for every
+/// property field; `#[derive(PropertyEnum)]` implements it for enums.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot hold a device property",
+    label = "not a property type",
+    note = "property fields are bool, u8, u16, u32, u64, i32, i64, String, compat_core::Size, \
+            or an enum deriving `PropertyEnum`"
+)]
+pub trait PropertyType: Sized {
+    /// The kind of a property held in this type.
+    const KIND: PropertyKind;
+    /// The value of `self` as a property value.
+    fn to_value(&self) -> PropertyValue;
+    /// `Some` when `value` is of this type's kind and in range.
+    fn from_value(value: &PropertyValue) -> Option<Self>;
+    /// The value of a property without a declared default.
+    fn zero() -> Self;
+}
+
+macro_rules! unsigned_property {
+    ($($ty:ty => $kind:ident),*) => {$(
+        impl PropertyType for $ty {
+            const KIND: PropertyKind = PropertyKind::$kind;
+            fn to_value(&self) -> PropertyValue {
+                PropertyValue::Uint(u64::from(*self))
+            }
+            fn from_value(value: &PropertyValue) -> Option<Self> {
+                match value {
+                    PropertyValue::Uint(v) => <$ty>::try_from(*v).ok(),
+                    _ => None,
+                }
+            }
+            fn zero() -> Self {
+                0
+            }
+        }
+    )*};
+}
+unsigned_property!(u8 => U8, u16 => U16, u32 => U32, u64 => U64);
+
+macro_rules! signed_property {
+    ($($ty:ty => $kind:ident),*) => {$(
+        impl PropertyType for $ty {
+            const KIND: PropertyKind = PropertyKind::$kind;
+            fn to_value(&self) -> PropertyValue {
+                PropertyValue::Int(i64::from(*self))
+            }
+            fn from_value(value: &PropertyValue) -> Option<Self> {
+                match value {
+                    PropertyValue::Int(v) => <$ty>::try_from(*v).ok(),
+                    _ => None,
+                }
+            }
+            fn zero() -> Self {
+                0
+            }
+        }
+    )*};
+}
+signed_property!(i32 => I32, i64 => I64);
+
+impl PropertyType for bool {
+    const KIND: PropertyKind = PropertyKind::Bool;
+    fn to_value(&self) -> PropertyValue {
+        PropertyValue::Bool(*self)
+    }
+    fn from_value(value: &PropertyValue) -> Option<Self> {
+        match value {
+            PropertyValue::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    fn zero() -> Self {
+        false
+    }
+}
+
+impl PropertyType for Size {
+    const KIND: PropertyKind = PropertyKind::Size;
+    fn to_value(&self) -> PropertyValue {
+        PropertyValue::Size(self.0)
+    }
+    fn from_value(value: &PropertyValue) -> Option<Self> {
+        match value {
+            PropertyValue::Size(v) => Some(Size(*v)),
+            _ => None,
+        }
+    }
+    fn zero() -> Self {
+        Size(0)
+    }
+}
+
+impl PropertyType for String {
+    const KIND: PropertyKind = PropertyKind::Str;
+    fn to_value(&self) -> PropertyValue {
+        PropertyValue::Str(Cow::Owned(self.clone()))
+    }
+    fn from_value(value: &PropertyValue) -> Option<Self> {
+        match value {
+            PropertyValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        }
+    }
+    fn zero() -> Self {
+        String::new()
+    }
+}
+
+/// A closed enum usable as a property: `#[derive(PropertyEnum)]` implements
+/// it (and [`PropertyType`]) from the variants.
+pub trait PropertyEnum: Sized + Copy + 'static {
+    /// The enum's name and its value names, by variant index.
+    const INFO: &'static EnumInfo;
+    /// The index of `self` in [`EnumInfo::values`].
+    fn index(self) -> usize;
+    /// The variant at `index`.
+    fn from_index(index: usize) -> Option<Self>;
+
+    /// The name of `self`.
+    fn as_str(self) -> &'static str {
+        Self::INFO.values[self.index()]
+    }
+}
+
+/// [`PropertyType::to_value`] for enums; the derive calls it.
+pub fn enum_to_value<E: PropertyEnum>(e: E) -> PropertyValue {
+    PropertyValue::Enum(e.as_str())
+}
+
+/// [`PropertyType::from_value`] for enums; the derive calls it.
+pub fn enum_from_value<E: PropertyEnum>(value: &PropertyValue) -> Option<E> {
+    match value {
+        PropertyValue::Enum(name) => E::INFO
+            .values
+            .iter()
+            .position(|v| v == name)
+            .and_then(E::from_index),
+        _ => None,
+    }
+}
+
+impl PropertyEnum for OnOffAuto {
+    const INFO: &'static EnumInfo = &EnumInfo {
+        name: "OnOffAuto",
+        values: &["auto", "on", "off"],
+    };
+    fn index(self) -> usize {
+        self as usize
+    }
+    fn from_index(index: usize) -> Option<Self> {
+        [OnOffAuto::Auto, OnOffAuto::On, OnOffAuto::Off]
+            .get(index)
+            .copied()
+    }
+}
+
+impl PropertyType for OnOffAuto {
+    const KIND: PropertyKind = PropertyKind::Enum(<Self as PropertyEnum>::INFO);
+    fn to_value(&self) -> PropertyValue {
+        enum_to_value(*self)
+    }
+    fn from_value(value: &PropertyValue) -> Option<Self> {
+        enum_from_value(value)
+    }
+    fn zero() -> Self {
+        OnOffAuto::Auto
+    }
+}
+
+/// An unsigned integer field that holds bit properties (`DEFINE_PROP_BIT`).
+pub trait BitField: Copy {
+    /// Width in bits.
+    const WIDTH: u8;
+    /// Whether bit `n` is set.
+    fn bit(self, n: u8) -> bool;
+    /// `self` with bit `n` set to `on`.
+    fn with_bit(self, n: u8, on: bool) -> Self;
+}
+
+macro_rules! bit_field {
+    ($($ty:ty),*) => {$(
+        impl BitField for $ty {
+            const WIDTH: u8 = <$ty>::BITS as u8;
+            fn bit(self, n: u8) -> bool {
+                self >> n & 1 == 1
+            }
+            fn with_bit(self, n: u8, on: bool) -> Self {
+                if on { self | (1 << n) } else { self & !(1 << n) }
+            }
+        }
+    )*};
+}
+bit_field!(u8, u16, u32, u64);
+
+#[cfg(test)]
+mod tests;
