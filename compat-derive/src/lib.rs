@@ -1,1 +1,115 @@
-//! placeholder
+//! # compat-derive
+//!
+//! Derive macros of **compat**. They only read attributes, check them, and
+//! emit calls of `compat-core`; every rule lives in the core crate (the
+//! derive even validates literal defaults with the core's own parsers).
+//!
+//! * [`macro@Device`]: a device type with qdev-style properties;
+//! * [`macro@PropertyEnum`]: a closed enum usable as a property.
+
+mod attr;
+mod ctxt;
+mod device;
+mod model;
+mod property_enum;
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+/// Declares a device type: its name, its parent type, and its properties,
+/// one field each (or several bit properties sharing an integer field).
+///
+/// ```
+/// use compat_derive::Device;
+///
+/// /// The abstract parent of every PCI device.
+/// #[derive(Device)]
+/// #[device(name = "pci-device", abstract)]
+/// pub struct PciDevice {
+///     #[property(name = "x-pcie-err-unc-mask", bit = 0, default = true)]
+///     #[property(name = "x-pcie-ext-tag", bit = 1, default = true)]
+///     pub cap_flags: u32,
+/// }
+///
+/// /// A PCIe root port.
+/// #[derive(Device)]
+/// #[device(name = "pcie-root-port", parent = PciDevice)]
+/// pub struct PcieRootPort {
+///     #[device(parent)]
+///     pub pci: PciDevice,
+///     #[property(name = "chassis", default = 1, doc = "chassis number")]
+///     pub chassis: u8,
+///     /// Not a property: realize-time state, starts at `Default::default()`.
+///     pub config: Vec<u8>,
+/// }
+///
+/// use compat_core::{Device, DeviceObject, PropertyValue, TypeRegistry};
+/// let mut port = PcieRootPort::new_default();
+/// assert!(port.pci.x_pcie_err_unc_mask());
+/// port.set_str("x-pcie-err-unc-mask", "off").unwrap();
+/// assert_eq!(port.pci.cap_flags, 0b10);
+/// assert_eq!(port.get("chassis").unwrap(), PropertyValue::Uint(1));
+///
+/// let mut registry = TypeRegistry::new();
+/// registry.register::<PcieRootPort>().unwrap();
+/// assert!(registry.is_a("pcie-root-port", "pci-device"));
+/// ```
+///
+/// Struct keys, in `#[device(...)]`: `name = "..."` (required), `parent = Type`
+/// (another `#[derive(Device)]` type, embedded in a field marked
+/// `#[device(parent)]`; without it the parent is the root type `device`),
+/// `abstract`, `hotpluggable = bool` (default true). The struct's doc comment
+/// is the type's description.
+///
+/// Field keys, in `#[property(...)]`: `name = "..."` (required), `default =
+/// value` (a literal checked against the kind at compile time, or any
+/// expression of the field's type), `bit = N` (a bit of an unsigned integer
+/// field; several bit properties may share the field), `doc = "..."`
+/// (defaults to the field's doc comment). Fields that are neither the parent
+/// nor properties start at `Default::default()`.
+///
+/// For each property the derive adds a getter named after the property in
+/// snake case (`x_pcie_err_unc_mask()`) and a setter (`set_...`), with the
+/// field's visibility.
+#[proc_macro_derive(Device, attributes(device, property))]
+pub fn derive_device(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    device::expand(&input)
+        .unwrap_or_else(|err| {
+            let mut out = err.into_compile_error();
+            out.extend(device::fallback(&input));
+            out
+        })
+        .into()
+}
+
+/// Declares a closed enum usable as a property kind. Value names default to
+/// the variant name in kebab case (`DelayMore` → `delay-more`); override
+/// with `#[property_enum(name = "...")]` on a variant, and name the enum
+/// itself (for help and errors) with `#[property_enum(name = "...")]` on the
+/// enum. The first variant is the value of a property without a default.
+///
+/// ```
+/// use compat_derive::PropertyEnum;
+/// use compat_core::{PropertyKind, PropertyType, PropertyValue};
+///
+/// #[derive(Clone, Copy, Debug, PartialEq, PropertyEnum)]
+/// #[property_enum(name = "LostTickPolicy")]
+/// pub enum LostTickPolicy {
+///     Discard,
+///     Delay,
+///     #[property_enum(name = "slew")]
+///     Catchup,
+/// }
+///
+/// let kind = LostTickPolicy::KIND;
+/// assert_eq!(kind.parse("slew"), Ok(PropertyValue::Enum("slew")));
+/// assert_eq!(LostTickPolicy::from_value(&PropertyValue::Enum("delay")), Some(LostTickPolicy::Delay));
+/// ```
+#[proc_macro_derive(PropertyEnum, attributes(property_enum))]
+pub fn derive_property_enum(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    property_enum::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

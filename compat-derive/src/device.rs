@@ -1,0 +1,350 @@
+//! Code generation for `#[derive(Device)]`, from the checked model only.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ctxt::Ctxt;
+use crate::model::{BitModel, DeviceModel, FieldModel, PropertyModel, Role};
+
+pub fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
+    let cx = Ctxt::new();
+    let model = DeviceModel::from_ast(&cx, input);
+    cx.check()?;
+    let model = model.expect("a model when there are no errors");
+    Ok(emit(&model))
+}
+
+/// When the input has errors, an impl that keeps the rest of the crate from
+/// drowning in "trait `Device` is not implemented" after the real errors.
+pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = &input.ident;
+    let name = ident.to_string();
+    quote! {
+        impl ::compat_core::Device for #ident {
+            const TYPE: &'static ::compat_core::DeviceTypeInfo = &::compat_core::DeviceTypeInfo {
+                name: #name,
+                parent: ::compat_core::__private::Some(::compat_core::__private::DEVICE),
+                is_abstract: true,
+                hotpluggable: true,
+                properties: &[],
+                description: "",
+                rust_type: ::compat_core::__private::TypeId::of::<Self>,
+                instantiate: ::compat_core::__private::None,
+            };
+            fn new_default() -> Self {
+                ::core::unreachable!()
+            }
+            fn property_value(&self, _: &str) -> ::core::option::Option<::compat_core::PropertyValue> {
+                ::core::unreachable!()
+            }
+            fn set_property_value(
+                &mut self,
+                _: &str,
+                _: &::compat_core::PropertyValue,
+            ) -> ::core::result::Result<(), ::compat_core::__private::SetPropertyError> {
+                ::core::unreachable!()
+            }
+        }
+    }
+}
+
+fn emit(m: &DeviceModel) -> TokenStream {
+    let ident = m.ident;
+    let name = &m.name;
+    let description = &m.description;
+    let is_abstract = m.is_abstract;
+    let hotpluggable = m.hotpluggable;
+    let parent_info = match &m.parent {
+        Some(ty) => quote!(<#ty as ::compat_core::Device>::TYPE),
+        None => quote!(::compat_core::__private::DEVICE),
+    };
+    let instantiate = if m.is_abstract {
+        quote!(::compat_core::__private::None)
+    } else {
+        quote!(::compat_core::__private::Some(|| {
+            ::compat_core::__private::Box::new(<Self as ::compat_core::Device>::new_default())
+        }))
+    };
+
+    let mut defs = Vec::new();
+    let mut inits = Vec::new();
+    let mut gets = Vec::new();
+    let mut sets = Vec::new();
+    let mut accessors = Vec::new();
+    let mut parent_member = None;
+    for f in &m.fields {
+        let member = f.member;
+        let ty = f.ty;
+        match &f.role {
+            Role::Parent => {
+                parent_member = Some(member);
+                let parent = m
+                    .parent
+                    .as_ref()
+                    .expect("checked: a parent field has a parent type");
+                // Spanned on the field's type: a field of another type than
+                // `parent = T` is a type mismatch reported there.
+                inits.push(quote_spanned!(ty.span()=>
+                    #member: <#parent as ::compat_core::Device>::new_default()
+                ));
+            }
+            Role::State => inits.push(quote_spanned!(ty.span()=>
+                #member: ::core::default::Default::default()
+            )),
+            Role::Property(p) => emit_property(
+                f,
+                p,
+                &mut defs,
+                &mut inits,
+                &mut gets,
+                &mut sets,
+                &mut accessors,
+            ),
+            Role::Bits(bits) => emit_bits(
+                f,
+                bits,
+                &mut defs,
+                &mut inits,
+                &mut gets,
+                &mut sets,
+                &mut accessors,
+            ),
+        }
+    }
+
+    let construct = if m.braced {
+        quote!(Self { #(#inits,)* })
+    } else {
+        quote!(Self)
+    };
+    let (get_rest, set_rest) = match parent_member {
+        Some(pm) => (
+            quote!(::compat_core::Device::property_value(&self.#pm, name)),
+            quote!(::compat_core::Device::set_property_value(&mut self.#pm, name, value)),
+        ),
+        None => (
+            quote!(::compat_core::__private::None),
+            quote!(::compat_core::__private::Err(
+                ::compat_core::__private::SetPropertyError::NotFound
+            )),
+        ),
+    };
+    // A property an ancestor already declares is a compile-time error,
+    // spanned on the property's name.
+    let clash_checks = m.parent.as_ref().map(|parent| {
+        m.fields
+            .iter()
+            .flat_map(|f| property_names(f))
+            .map(move |lit| {
+                let message = format!(
+                    "property `{}` of device type `{name}` is already declared by an ancestor \
+                 type; property names are unique along the inheritance chain",
+                    lit.value()
+                );
+                quote_spanned!(lit.span()=>
+                    const _: () = if ::compat_core::__private::chain_declares(
+                        <#parent as ::compat_core::Device>::TYPE, #lit
+                    ) {
+                        ::core::panic!(#message)
+                    };
+                )
+            })
+            .collect::<Vec<_>>()
+    });
+    let clash_checks = clash_checks.into_iter().flatten();
+
+    quote! {
+        #[automatically_derived]
+        impl ::compat_core::Device for #ident {
+            const TYPE: &'static ::compat_core::DeviceTypeInfo = &::compat_core::DeviceTypeInfo {
+                name: #name,
+                parent: ::compat_core::__private::Some(#parent_info),
+                is_abstract: #is_abstract,
+                hotpluggable: #hotpluggable,
+                properties: &[#(#defs),*],
+                description: #description,
+                rust_type: ::compat_core::__private::TypeId::of::<Self>,
+                instantiate: #instantiate,
+            };
+
+            fn new_default() -> Self {
+                #construct
+            }
+
+            fn property_value(
+                &self,
+                name: &str,
+            ) -> ::core::option::Option<::compat_core::PropertyValue> {
+                match name {
+                    #(#gets)*
+                    _ => #get_rest,
+                }
+            }
+
+            fn set_property_value(
+                &mut self,
+                name: &str,
+                value: &::compat_core::PropertyValue,
+            ) -> ::core::result::Result<(), ::compat_core::__private::SetPropertyError> {
+                match name {
+                    #(#sets)*
+                    _ => #set_rest,
+                }
+            }
+        }
+
+        impl #ident {
+            #(#accessors)*
+        }
+
+        #(#clash_checks)*
+    }
+}
+
+fn property_names<'a>(f: &'a FieldModel) -> Vec<&'a syn::LitStr> {
+    match &f.role {
+        Role::Property(p) => vec![&p.name],
+        Role::Bits(bits) => bits.iter().map(|b| &b.name).collect(),
+        Role::Parent | Role::State => vec![],
+    }
+}
+
+fn emit_property(
+    f: &FieldModel,
+    p: &PropertyModel,
+    defs: &mut Vec<TokenStream>,
+    inits: &mut Vec<TokenStream>,
+    gets: &mut Vec<TokenStream>,
+    sets: &mut Vec<TokenStream>,
+    accessors: &mut Vec<TokenStream>,
+) {
+    let (member, vis, name, doc) = (f.member, f.vis, &p.name, &p.doc);
+    // Every use of the field's type as a property type is spanned on the
+    // type, so an unsupported type is reported there, once.
+    let ty = f.ty;
+    let pt = quote_spanned!(ty.span()=> <#ty as ::compat_core::PropertyType>);
+    let init = match &p.default {
+        Some(init) => init.clone(),
+        None => quote!(#pt::zero()),
+    };
+    let default = match &p.default {
+        Some(init) => quote!(::compat_core::__private::Some(|| #pt::to_value(&(#init)))),
+        None => quote!(::compat_core::__private::None),
+    };
+    defs.push(quote! {
+        ::compat_core::PropertyDef {
+            name: #name,
+            kind: #pt::KIND,
+            default: #default,
+            doc: #doc,
+        }
+    });
+    inits.push(quote!(#member: #init));
+    gets.push(quote! {
+        #name => ::compat_core::__private::Some(#pt::to_value(&self.#member)),
+    });
+    sets.push(quote! {
+        #name => {
+            self.#member = #pt::from_value(value).ok_or(
+                ::compat_core::__private::SetPropertyError::WrongKind(#pt::KIND),
+            )?;
+            ::compat_core::__private::Ok(())
+        }
+    });
+    let getter = &p.accessor;
+    let setter = format_ident!("set_{}", getter);
+    let get_doc = format!("The value of property `{}`.", name.value());
+    let set_doc = format!("Set property `{}`.", name.value());
+    if p.is_string {
+        accessors.push(quote! {
+            #[doc = #get_doc]
+            #vis fn #getter(&self) -> &str {
+                &self.#member
+            }
+            #[doc = #set_doc]
+            #vis fn #setter(&mut self, value: impl ::core::convert::Into<::std::string::String>) {
+                self.#member = value.into();
+            }
+        });
+    } else {
+        accessors.push(quote! {
+            #[doc = #get_doc]
+            #vis fn #getter(&self) -> #ty {
+                ::core::clone::Clone::clone(&self.#member)
+            }
+            #[doc = #set_doc]
+            #vis fn #setter(&mut self, value: #ty) {
+                self.#member = value;
+            }
+        });
+    }
+}
+
+fn emit_bits(
+    f: &FieldModel,
+    bits: &[BitModel],
+    defs: &mut Vec<TokenStream>,
+    inits: &mut Vec<TokenStream>,
+    gets: &mut Vec<TokenStream>,
+    sets: &mut Vec<TokenStream>,
+    accessors: &mut Vec<TokenStream>,
+) {
+    let (member, vis, ty) = (f.member, f.vis, f.ty);
+    let bf = quote!(<#ty as ::compat_core::__private::BitField>);
+    let mut set_defaults = Vec::new();
+    for b in bits {
+        let (name, doc, on) = (&b.name, &b.doc, b.default);
+        let bit = Literal::u8_unsuffixed(b.bit);
+        let kind = quote!(::compat_core::PropertyKind::Bit { bit: #bit, width: #bf::WIDTH });
+        let default = if b.has_default {
+            quote!(::compat_core::__private::Some(|| ::compat_core::PropertyValue::Bool(#on)))
+        } else {
+            quote!(::compat_core::__private::None)
+        };
+        defs.push(quote! {
+            ::compat_core::PropertyDef { name: #name, kind: #kind, default: #default, doc: #doc }
+        });
+        set_defaults.push(quote!(bits = #bf::with_bit(bits, #bit, #on);));
+        gets.push(quote! {
+            #name => ::compat_core::__private::Some(
+                ::compat_core::PropertyValue::Bool(#bf::bit(self.#member, #bit)),
+            ),
+        });
+        sets.push(quote! {
+            #name => match value {
+                ::compat_core::PropertyValue::Bool(on) => {
+                    self.#member = #bf::with_bit(self.#member, #bit, *on);
+                    ::compat_core::__private::Ok(())
+                }
+                _ => ::compat_core::__private::Err(
+                    ::compat_core::__private::SetPropertyError::WrongKind(#kind),
+                ),
+            },
+        });
+        let getter = &b.accessor;
+        let setter = format_ident!("set_{}", getter);
+        let get_doc = format!("Whether bit property `{}` is on.", name.value());
+        let set_doc = format!("Set bit property `{}`.", name.value());
+        accessors.push(quote! {
+            #[doc = #get_doc]
+            #vis fn #getter(&self) -> bool {
+                #bf::bit(self.#member, #bit)
+            }
+            #[doc = #set_doc]
+            #vis fn #setter(&mut self, on: bool) {
+                self.#member = #bf::with_bit(self.#member, #bit, on);
+            }
+        });
+    }
+    inits.push(quote! {
+        #member: {
+            let mut bits: #ty = 0;
+            #(#set_defaults)*
+            bits
+        }
+    });
+}

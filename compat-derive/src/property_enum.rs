@@ -1,0 +1,186 @@
+//! `#[derive(PropertyEnum)]`: a closed enum usable as a property kind
+//! (QEMU's QAPI enums such as `OnOffAuto` or `LostTickPolicy`).
+
+use std::collections::HashMap;
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+use syn::LitStr;
+
+use crate::attr::{check_name, key_span, unknown_key, Slot};
+use crate::ctxt::Ctxt;
+
+const ENUM_KEYS: &[&str] = &["name"];
+const VARIANT_KEYS: &[&str] = &["name"];
+
+pub fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
+    let cx = Ctxt::new();
+    let model = model(&cx, input);
+    cx.check()?;
+    let (type_name, variants) = model.expect("a model when there are no errors");
+    let ident = &input.ident;
+    let names: Vec<&String> = variants.iter().map(|(_, n)| n).collect();
+    let idents: Vec<&syn::Ident> = variants.iter().map(|(v, _)| *v).collect();
+    let indices: Vec<Literal> = (0..variants.len()).map(Literal::usize_unsuffixed).collect();
+    let first = idents[0];
+    Ok(quote! {
+        #[automatically_derived]
+        impl ::compat_core::PropertyEnum for #ident {
+            const INFO: &'static ::compat_core::__private::EnumInfo = &::compat_core::__private::EnumInfo {
+                name: #type_name,
+                values: &[#(#names),*],
+            };
+            fn index(self) -> usize {
+                match self {
+                    #(Self::#idents => #indices,)*
+                }
+            }
+            fn from_index(index: usize) -> ::core::option::Option<Self> {
+                match index {
+                    #(#indices => ::compat_core::__private::Some(Self::#idents),)*
+                    _ => ::compat_core::__private::None,
+                }
+            }
+        }
+
+        #[automatically_derived]
+        impl ::compat_core::PropertyType for #ident {
+            const KIND: ::compat_core::PropertyKind = ::compat_core::PropertyKind::Enum(
+                <Self as ::compat_core::PropertyEnum>::INFO,
+            );
+            fn to_value(&self) -> ::compat_core::PropertyValue {
+                ::compat_core::__private::enum_to_value(*self)
+            }
+            fn from_value(value: &::compat_core::PropertyValue) -> ::core::option::Option<Self> {
+                ::compat_core::__private::enum_from_value(value)
+            }
+            fn zero() -> Self {
+                Self::#first
+            }
+        }
+    })
+}
+
+type Model<'a> = (String, Vec<(&'a syn::Ident, String)>);
+
+fn model<'a>(cx: &Ctxt, input: &'a syn::DeriveInput) -> Option<Model<'a>> {
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &input.generics,
+            "#[derive(PropertyEnum)] does not support generic parameters",
+        );
+    }
+    let data = match &input.data {
+        syn::Data::Enum(e) => e,
+        syn::Data::Struct(s) => {
+            cx.error_spanned_by(
+                s.struct_token,
+                "#[derive(PropertyEnum)] needs an enum of unit variants, not a struct",
+            );
+            return None;
+        }
+        syn::Data::Union(u) => {
+            cx.error_spanned_by(
+                u.union_token,
+                "#[derive(PropertyEnum)] needs an enum of unit variants, not a union",
+            );
+            return None;
+        }
+    };
+    let mut type_name: Slot<LitStr> = Slot::new("property_enum", "name");
+    for attr in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("property_enum"))
+    {
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("name") {
+                type_name.set(cx, key_span(&meta), meta.value()?.parse()?);
+                Ok(())
+            } else {
+                unknown_key(cx, "property_enum", &meta, ENUM_KEYS)
+            }
+        });
+        if let Err(e) = parsed {
+            cx.syn_error(e);
+        }
+    }
+    if data.variants.is_empty() {
+        cx.error_spanned_by(
+            &input.ident,
+            "#[derive(PropertyEnum)] needs at least one variant: a property always has a value",
+        );
+    }
+    let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
+    let mut variants = Vec::new();
+    for v in &data.variants {
+        if !matches!(v.fields, syn::Fields::Unit) {
+            cx.error_spanned_by(
+                &v.fields,
+                format!(
+                    "variant `{}` carries data; property enums have unit variants only",
+                    v.ident
+                ),
+            );
+        }
+        let mut name: Slot<LitStr> = Slot::new("property_enum", "name");
+        for attr in v
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("property_enum"))
+        {
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("name") {
+                    name.set(cx, key_span(&meta), meta.value()?.parse()?);
+                    Ok(())
+                } else {
+                    unknown_key(cx, "property_enum", &meta, VARIANT_KEYS)
+                }
+            });
+            if let Err(e) = parsed {
+                cx.syn_error(e);
+            }
+        }
+        let value = match name.get() {
+            Some(lit) => {
+                check_name(cx, lit, "enum value name", &[]);
+                lit.value()
+            }
+            None => kebab_case(&v.ident.to_string()),
+        };
+        if let Some(other) = seen.insert(value.clone(), &v.ident) {
+            let at: &dyn quote::ToTokens = match name.get() {
+                Some(lit) => lit,
+                None => &v.ident,
+            };
+            cx.error_spanned_by(
+                at,
+                format!("enum value name `{value}` is already used by variant `{other}`"),
+            );
+        }
+        variants.push((&v.ident, value));
+    }
+    let type_name = type_name
+        .get()
+        .map(LitStr::value)
+        .unwrap_or_else(|| input.ident.to_string());
+    Some((type_name, variants))
+}
+
+/// `DelayMore` → `delay-more`: QAPI enum values are lower case with dashes.
+fn kebab_case(ident: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in ident.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.extend(c.to_lowercase());
+        } else if c == '_' {
+            out.push('-');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
