@@ -32,8 +32,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The candidate closest to `input`, if it is close enough to be a plausible
 /// misspelling: at most a third of the input's length away (and never more
-/// than 3 edits), or equal once `-` and `_` are treated alike — QEMU's own
-/// `num_queues` / `num-queues` trap.
+/// than 3 edits), equal once `-` and `_` are treated alike — QEMU's own
+/// `num_queues` / `num-queues` trap — or a longer name the input begins
+/// (`virtio-blk` for `virtio-blk-device`).
 pub fn closest<'a, I>(input: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
@@ -44,8 +45,11 @@ where
         .into_iter()
         .filter(|c| *c != input)
         .map(|c| {
-            let d = if normalize(c) == normalized {
+            let c_normalized = normalize(c);
+            let d = if c_normalized == normalized {
                 0
+            } else if normalized.len() >= 3 && c_normalized.starts_with(&normalized) {
+                limit
             } else {
                 edit_distance(input, c)
             };
@@ -104,5 +108,10 @@ mod tests {
             "; did you mean 'default'?"
         );
         assert_eq!(did_you_mean("x", ["default"]), "");
+        assert_eq!(
+            closest("virtio-blk", ["virtio-blk-device", "virtio-device"]),
+            Some("virtio-blk-device")
+        );
+        assert_eq!(closest("vi", ["virtio-blk-device"]), None);
     }
 }

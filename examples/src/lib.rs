@@ -1,1 +1,4 @@
-//! placeholder
+//! Example devices written with compat's derives, and (in later steps) the
+//! example releases that re-enact the seeds' migration stories.
+
+pub mod devices;
