@@ -152,3 +152,21 @@ pub fn check_name(cx: &Ctxt, lit: &syn::LitStr, what: &str, also_forbidden: &[ch
         );
     }
 }
+
+/// A type as the user wrote it, without the token spacing of
+/// `TokenStream::to_string` (`Vec<u8>`, not `Vec < u8 >`).
+pub fn type_text(ty: &syn::Type) -> String {
+    let raw = ty.to_token_stream().to_string();
+    raw.replace("& ", "&")
+        .replace(" <", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ::", "::")
+        .replace(":: ", "::")
+        .replace(" ,", ",")
+        .replace("( ", "(")
+        .replace(" )", ")")
+        .replace("[ ", "[")
+        .replace(" ]", "]")
+        .replace(" ;", ";")
+}

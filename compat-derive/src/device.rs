@@ -70,11 +70,7 @@ fn emit(m: &DeviceModel) -> TokenStream {
         }))
     };
 
-    let mut defs = Vec::new();
-    let mut inits = Vec::new();
-    let mut gets = Vec::new();
-    let mut sets = Vec::new();
-    let mut accessors = Vec::new();
+    let mut out = Pieces::default();
     let mut parent_member = None;
     for f in &m.fields {
         let member = f.member;
@@ -88,35 +84,20 @@ fn emit(m: &DeviceModel) -> TokenStream {
                     .expect("checked: a parent field has a parent type");
                 // Spanned on the field's type: a field of another type than
                 // `parent = T` is a type mismatch reported there.
-                inits.push(quote_spanned!(ty.span()=>
+                out.inits.push(quote_spanned!(ty.span()=>
                     #member: <#parent as ::compat_core::Device>::new_default()
                 ));
             }
-            Role::State => inits.push(quote_spanned!(ty.span()=>
+            Role::State => out.inits.push(quote_spanned!(ty.span()=>
                 #member: ::core::default::Default::default()
             )),
-            Role::Property(p) => emit_property(
-                f,
-                p,
-                &mut defs,
-                &mut inits,
-                &mut gets,
-                &mut sets,
-                &mut accessors,
-            ),
-            Role::Bits(bits) => emit_bits(
-                f,
-                bits,
-                &mut defs,
-                &mut inits,
-                &mut gets,
-                &mut sets,
-                &mut accessors,
-            ),
+            Role::Property(p) => emit_property(f, p, &mut out),
+            Role::Bits(bits) => emit_bits(f, bits, &mut out),
         }
     }
 
     let construct = if m.braced {
+        let inits = &out.inits;
         quote!(Self { #(#inits,)* })
     } else {
         quote!(Self)
@@ -157,7 +138,20 @@ fn emit(m: &DeviceModel) -> TokenStream {
     });
     let clash_checks = clash_checks.into_iter().flatten();
 
+    // Wrapped in an anonymous const so the default helpers stay private to
+    // the expansion.
+    let Pieces {
+        helpers,
+        defs,
+        gets,
+        sets,
+        accessors,
+        ..
+    } = out;
     quote! {
+        const _: () = {
+        #(#helpers)*
+
         #[automatically_derived]
         impl ::compat_core::Device for #ident {
             const TYPE: &'static ::compat_core::DeviceTypeInfo = &::compat_core::DeviceTypeInfo {
@@ -202,6 +196,7 @@ fn emit(m: &DeviceModel) -> TokenStream {
         }
 
         #(#clash_checks)*
+        };
     }
 }
 
@@ -213,29 +208,49 @@ fn property_names<'a>(f: &'a FieldModel) -> Vec<&'a syn::LitStr> {
     }
 }
 
-fn emit_property(
-    f: &FieldModel,
-    p: &PropertyModel,
-    defs: &mut Vec<TokenStream>,
-    inits: &mut Vec<TokenStream>,
-    gets: &mut Vec<TokenStream>,
-    sets: &mut Vec<TokenStream>,
-    accessors: &mut Vec<TokenStream>,
-) {
+/// The pieces of the expansion each field contributes to.
+#[derive(Default)]
+struct Pieces {
+    /// Functions computing declared defaults.
+    helpers: Vec<TokenStream>,
+    /// `PropertyDef` entries of the type's table.
+    defs: Vec<TokenStream>,
+    /// Field initialisers of `new_default`.
+    inits: Vec<TokenStream>,
+    /// Match arms of `property_value`.
+    gets: Vec<TokenStream>,
+    /// Match arms of `set_property_value`.
+    sets: Vec<TokenStream>,
+    /// Typed getters and setters.
+    accessors: Vec<TokenStream>,
+}
+
+fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
     let (member, vis, name, doc) = (f.member, f.vis, &p.name, &p.doc);
     // Every use of the field's type as a property type is spanned on the
     // type, so an unsupported type is reported there, once.
     let ty = f.ty;
     let pt = quote_spanned!(ty.span()=> <#ty as ::compat_core::PropertyType>);
-    let init = match &p.default {
-        Some(init) => init.clone(),
-        None => quote!(#pt::zero()),
+    // A declared default is written once, in a function typed by the field,
+    // so a default of the wrong type is reported once, at the user's
+    // expression; the instance and the type's table both call it.
+    let (init, default) = match &p.default {
+        Some(expr) => {
+            let helper = format_ident!("__default_{}", member);
+            out.helpers.push(quote! {
+                #[allow(non_snake_case)]
+                fn #helper() -> #ty {
+                    #expr
+                }
+            });
+            (
+                quote!(#helper()),
+                quote!(::compat_core::__private::Some(|| #pt::to_value(&#helper()))),
+            )
+        }
+        None => (quote!(#pt::zero()), quote!(::compat_core::__private::None)),
     };
-    let default = match &p.default {
-        Some(init) => quote!(::compat_core::__private::Some(|| #pt::to_value(&(#init)))),
-        None => quote!(::compat_core::__private::None),
-    };
-    defs.push(quote! {
+    out.defs.push(quote! {
         ::compat_core::PropertyDef {
             name: #name,
             kind: #pt::KIND,
@@ -243,11 +258,11 @@ fn emit_property(
             doc: #doc,
         }
     });
-    inits.push(quote!(#member: #init));
-    gets.push(quote! {
+    out.inits.push(quote!(#member: #init));
+    out.gets.push(quote! {
         #name => ::compat_core::__private::Some(#pt::to_value(&self.#member)),
     });
-    sets.push(quote! {
+    out.sets.push(quote! {
         #name => {
             self.#member = #pt::from_value(value).ok_or(
                 ::compat_core::__private::SetPropertyError::WrongKind(#pt::KIND),
@@ -260,7 +275,7 @@ fn emit_property(
     let get_doc = format!("The value of property `{}`.", name.value());
     let set_doc = format!("Set property `{}`.", name.value());
     if p.is_string {
-        accessors.push(quote! {
+        out.accessors.push(quote! {
             #[doc = #get_doc]
             #vis fn #getter(&self) -> &str {
                 &self.#member
@@ -271,10 +286,11 @@ fn emit_property(
             }
         });
     } else {
-        accessors.push(quote! {
+        let clone = quote!(#pt::clone_property);
+        out.accessors.push(quote! {
             #[doc = #get_doc]
             #vis fn #getter(&self) -> #ty {
-                ::core::clone::Clone::clone(&self.#member)
+                #clone(&self.#member)
             }
             #[doc = #set_doc]
             #vis fn #setter(&mut self, value: #ty) {
@@ -284,15 +300,7 @@ fn emit_property(
     }
 }
 
-fn emit_bits(
-    f: &FieldModel,
-    bits: &[BitModel],
-    defs: &mut Vec<TokenStream>,
-    inits: &mut Vec<TokenStream>,
-    gets: &mut Vec<TokenStream>,
-    sets: &mut Vec<TokenStream>,
-    accessors: &mut Vec<TokenStream>,
-) {
+fn emit_bits(f: &FieldModel, bits: &[BitModel], out: &mut Pieces) {
     let (member, vis, ty) = (f.member, f.vis, f.ty);
     let bf = quote!(<#ty as ::compat_core::__private::BitField>);
     let mut set_defaults = Vec::new();
@@ -305,16 +313,16 @@ fn emit_bits(
         } else {
             quote!(::compat_core::__private::None)
         };
-        defs.push(quote! {
+        out.defs.push(quote! {
             ::compat_core::PropertyDef { name: #name, kind: #kind, default: #default, doc: #doc }
         });
         set_defaults.push(quote!(bits = #bf::with_bit(bits, #bit, #on);));
-        gets.push(quote! {
+        out.gets.push(quote! {
             #name => ::compat_core::__private::Some(
                 ::compat_core::PropertyValue::Bool(#bf::bit(self.#member, #bit)),
             ),
         });
-        sets.push(quote! {
+        out.sets.push(quote! {
             #name => match value {
                 ::compat_core::PropertyValue::Bool(on) => {
                     self.#member = #bf::with_bit(self.#member, #bit, *on);
@@ -329,7 +337,7 @@ fn emit_bits(
         let setter = format_ident!("set_{}", getter);
         let get_doc = format!("Whether bit property `{}` is on.", name.value());
         let set_doc = format!("Set bit property `{}`.", name.value());
-        accessors.push(quote! {
+        out.accessors.push(quote! {
             #[doc = #get_doc]
             #vis fn #getter(&self) -> bool {
                 #bf::bit(self.#member, #bit)
@@ -340,7 +348,7 @@ fn emit_bits(
             }
         });
     }
-    inits.push(quote! {
+    out.inits.push(quote! {
         #member: {
             let mut bits: #ty = 0;
             #(#set_defaults)*

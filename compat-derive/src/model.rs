@@ -11,7 +11,7 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitInt, LitStr, UnOp};
 
-use crate::attr::{check_name, doc_summary, key_span, unknown_key, Slot};
+use crate::attr::{check_name, doc_summary, key_span, type_text, unknown_key, Slot};
 use crate::ctxt::Ctxt;
 
 const DEVICE_KEYS: &[&str] = &["name", "parent", "abstract", "hotpluggable"];
@@ -96,7 +96,7 @@ fn classify(ty: &syn::Type) -> Result<TypeClass, String> {
             if !last.arguments.is_none() {
                 return Err(format!(
                     "`{}` cannot hold a device property; {SUPPORTED}",
-                    ty.to_token_stream()
+                    type_text(ty)
                 ));
             }
             Ok(match ident.as_str() {
@@ -120,7 +120,7 @@ fn classify(ty: &syn::Type) -> Result<TypeClass, String> {
         }
         other => Err(format!(
             "`{}` cannot hold a device property; {SUPPORTED}",
-            other.to_token_stream()
+            type_text(other)
         )),
     }
 }
@@ -136,8 +136,8 @@ fn bit_width(class: TypeClass) -> Option<u32> {
 }
 
 /// One `#[property(...)]` as written.
-struct RawProperty {
-    attr_span: Span,
+struct RawProperty<'a> {
+    attr: &'a syn::Attribute,
     name: Slot<LitStr>,
     default: Slot<Expr>,
     bit: Slot<LitInt>,
@@ -262,6 +262,7 @@ impl<'a> DeviceModel<'a> {
                                  accessor `{method}()`; rename one of them"
                             ),
                         );
+                        break;
                     }
                 }
             }
@@ -317,7 +318,7 @@ fn parse_flag(meta: &syn::meta::ParseNestedMeta) -> syn::Result<bool> {
 fn field_role<'a>(cx: &Ctxt, field: &'a syn::Field, parent_field: &mut Option<&'a Ident>) -> Role {
     let member = field.ident.as_ref().expect("named field");
     let mut is_parent: Slot<()> = Slot::new("device", "parent");
-    let mut raws: Vec<RawProperty> = Vec::new();
+    let mut raws: Vec<RawProperty<'a>> = Vec::new();
     for attr in &field.attrs {
         if attr.path().is_ident("device") {
             let parsed = attr.parse_nested_meta(|meta| {
@@ -333,7 +334,7 @@ fn field_role<'a>(cx: &Ctxt, field: &'a syn::Field, parent_field: &mut Option<&'
             }
         } else if attr.path().is_ident("property") {
             let mut raw = RawProperty {
-                attr_span: attr.span(),
+                attr,
                 name: Slot::new("property", "name"),
                 default: Slot::new("property", "default"),
                 bit: Slot::new("property", "bit"),
@@ -371,8 +372,8 @@ fn field_role<'a>(cx: &Ctxt, field: &'a syn::Field, parent_field: &mut Option<&'
             *parent_field = Some(member);
         }
         if let Some(raw) = raws.first() {
-            cx.error_at(
-                raw.attr_span,
+            cx.error_spanned_by(
+                raw.attr,
                 "the parent field holds the parent's properties; it cannot be a property itself",
             );
         }
@@ -393,8 +394,8 @@ fn field_role<'a>(cx: &Ctxt, field: &'a syn::Field, parent_field: &mut Option<&'
     let bits = raws.iter().filter(|r| r.bit.get().is_some()).count();
     if bits == 0 {
         if let Some(second) = raws.get(1) {
-            cx.error_at(
-                second.attr_span,
+            cx.error_spanned_by(
+                second.attr,
                 "a field holds one property, unless each of its properties is a bit \
                  (`bit = N`)",
             );
@@ -420,8 +421,8 @@ fn field_role<'a>(cx: &Ctxt, field: &'a syn::Field, parent_field: &mut Option<&'
             .iter()
             .find(|r| r.bit.get().is_none())
             .expect("a plain one");
-        cx.error_at(
-            plain.attr_span,
+        cx.error_spanned_by(
+            plain.attr,
             "a field holding bit properties holds only bit properties: add `bit = N`",
         );
     }
@@ -431,7 +432,7 @@ fn field_role<'a>(cx: &Ctxt, field: &'a syn::Field, parent_field: &mut Option<&'
             format!(
                 "bit properties live in an unsigned integer field (u8, u16, u32 or u64), \
                  not `{}`",
-                field.ty.to_token_stream()
+                type_text(&field.ty)
             ),
         );
         return Role::State;
@@ -504,8 +505,8 @@ fn property_name(cx: &Ctxt, raw: &RawProperty) -> Option<LitStr> {
             Some(lit.clone())
         }
         None => {
-            cx.error_at(
-                raw.attr_span,
+            cx.error_spanned_by(
+                raw.attr,
                 "missing `name` in #[property(...)], e.g. #[property(name = \"num-queues\")]",
             );
             None
@@ -632,7 +633,7 @@ fn default_init(
                     format!(
                         "the default of property `{prop}` is a value of `{}`, \
                          e.g. a variant path like `OnOffAuto::Auto`, not a string",
-                        ty.to_token_stream()
+                        type_text(ty)
                     ),
                 );
                 None

@@ -486,7 +486,7 @@ pub enum OnOffAuto {
     note = "property fields are bool, u8, u16, u32, u64, i32, i64, String, compat_core::Size, \
             or an enum deriving `PropertyEnum`"
 )]
-pub trait PropertyType: Sized {
+pub trait PropertyType: Sized + Clone {
     /// The kind of a property held in this type.
     const KIND: PropertyKind;
     /// The value of `self` as a property value.
@@ -495,6 +495,14 @@ pub trait PropertyType: Sized {
     fn from_value(value: &PropertyValue) -> Option<Self>;
     /// The value of a property without a declared default.
     fn zero() -> Self;
+
+    /// A copy of the value. The derive's getters call this rather than
+    /// `Clone::clone`, so that a field type that is not a property type
+    /// gets one error (this trait is missing), not a second about `Clone`.
+    #[doc(hidden)]
+    fn clone_property(&self) -> Self {
+        self.clone()
+    }
 }
 
 macro_rules! unsigned_property {

@@ -1,0 +1,7 @@
+use compat_derive::Device;
+
+#[derive(Device)]
+#[device(name = "x-dev")]
+struct X(#[property(name = "a")] u16);
+
+fn main() {}

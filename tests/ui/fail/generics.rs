@@ -1,0 +1,9 @@
+use compat_derive::Device;
+
+#[derive(Device)]
+#[device(name = "x-dev")]
+struct X<T> {
+    state: T,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use compat_derive::Device;
+
+#[derive(Default)]
+struct Backend {}
+
+#[derive(Device)]
+#[device(name = "x-dev")]
+struct X {
+    #[property(name = "backend")]
+    backend: Backend,
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use compat_derive::Device;
+
+#[derive(Device)]
+#[device(name = "x-dev")]
+#[property(name = "a")]
+struct X {
+    #[device(parnet)]
+    a: u16,
+}
+
+fn main() {}

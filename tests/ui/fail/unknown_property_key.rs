@@ -1,0 +1,10 @@
+use compat_derive::Device;
+
+#[derive(Device)]
+#[device(name = "x-dev")]
+struct X {
+    #[property(name = "num-queues", defualt = 1)]
+    num_queues: u16,
+}
+
+fn main() {}
