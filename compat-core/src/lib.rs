@@ -15,7 +15,9 @@
 #![warn(missing_docs)]
 
 pub mod cmdline;
+pub mod compat;
 pub mod device;
+mod msg;
 pub mod property;
 pub mod suggest;
 
@@ -29,6 +31,7 @@ pub use property::{
 /// in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::compat::{check_compat_property, check_compat_value};
     pub use crate::device::{chain_declares, SetPropertyError, DEVICE};
     pub use crate::property::{enum_from_value, enum_to_value, BitField, EnumInfo};
     pub use std::any::TypeId;

@@ -1,62 +1,125 @@
 //! "Did you mean …?" for every place a user can misspell a name: property
-//! names, device types, attribute keys in the derives, machine types.
+//! names, device types, attribute keys in the derives, machine types, and
+//! compat-set entries checked by the compiler — which is why the scoring is
+//! a `const fn`.
 
-/// Edit distance between two strings, counted in `char`s: insertions,
+/// Names longer than this get no suggestion (the scoring runs in `const`
+/// evaluation, on fixed-size rows). QEMU itself caps type and property
+/// names in `-global` at 63 characters.
+pub const MAX_SUGGESTED_LEN: usize = 64;
+
+/// Edit distance between two strings, counted in bytes: insertions,
 /// deletions, substitutions, and swaps of two adjacent characters (the
-/// commonest typo, `nmae` for `name`), each costing one.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // d[i][j]: distance between a[..i] and b[..j].
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
+/// commonest typo, `nmae` for `name`), each costing one. `None` when either
+/// is longer than [`MAX_SUGGESTED_LEN`].
+pub const fn edit_distance(a: &str, b: &str) -> Option<usize> {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() > MAX_SUGGESTED_LEN || b.len() > MAX_SUGGESTED_LEN {
+        return None;
+    }
+    // Three rows of the table: i-2, i-1 and i.
+    let mut two_up = [0usize; MAX_SUGGESTED_LEN + 1];
+    let mut up = [0usize; MAX_SUGGESTED_LEN + 1];
+    let mut row = [0usize; MAX_SUGGESTED_LEN + 1];
+    let mut j = 0;
+    while j <= b.len() {
+        up[j] = j;
+        j += 1;
+    }
+    let mut i = 1;
+    while i <= a.len() {
         row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
+        let mut j = 1;
+        while j <= b.len() {
+            let cost = if a[i - 1] == b[j - 1] { 0 } else { 1 };
+            let mut best = min(min(up[j] + 1, row[j - 1] + 1), up[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
+                best = min(best, two_up[j - 2] + 1);
             }
-            d[i][j] = best;
+            row[j] = best;
+            j += 1;
         }
+        two_up = up;
+        up = row;
+        i += 1;
     }
-    d[a.len()][b.len()]
+    Some(up[b.len()])
 }
 
-/// The candidate closest to `input`, if it is close enough to be a plausible
-/// misspelling: at most a third of the input's length away (and never more
-/// than 3 edits), equal once `-` and `_` are treated alike — QEMU's own
-/// `num_queues` / `num-queues` trap — or a longer name the input begins
-/// (`virtio-blk` for `virtio-blk-device`).
+const fn min(a: usize, b: usize) -> usize {
+    if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+/// How plausible `candidate` is as what the user meant by `input`: `Some`
+/// score (lower is closer) when it is at most a third of the input's length
+/// away (never more than 3 edits), equal once `-`/`_` and case are ignored —
+/// QEMU's own `num_queues` / `num-queues` trap — or a longer name the input
+/// begins (`virtio-blk` for `virtio-blk-device`). An exact match is no
+/// suggestion.
+pub const fn score(input: &str, candidate: &str) -> Option<usize> {
+    let (x, y) = (input.as_bytes(), candidate.as_bytes());
+    let limit = {
+        let third = x.len() / 3;
+        if third < 1 {
+            1
+        } else if third > 3 {
+            3
+        } else {
+            third
+        }
+    };
+    if x.len() == y.len() {
+        let mut exact = true;
+        let mut loose = true;
+        let mut i = 0;
+        while i < x.len() {
+            exact &= x[i] == y[i];
+            loose &= fold(x[i]) == fold(y[i]);
+            i += 1;
+        }
+        if exact {
+            return None;
+        }
+        if loose {
+            return Some(0);
+        }
+    }
+    if x.len() >= 3 && y.len() > x.len() {
+        let mut i = 0;
+        while i < x.len() && fold(x[i]) == fold(y[i]) {
+            i += 1;
+        }
+        if i == x.len() {
+            return Some(limit);
+        }
+    }
+    match edit_distance(input, candidate) {
+        Some(d) if d <= limit => Some(d),
+        _ => None,
+    }
+}
+
+const fn fold(c: u8) -> u8 {
+    if c == b'_' {
+        b'-'
+    } else {
+        c.to_ascii_lowercase()
+    }
+}
+
+/// The candidate closest to `input`, if any is plausible (see [`score`]).
 pub fn closest<'a, I>(input: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let normalized = normalize(input);
-    let limit = (input.chars().count() / 3).clamp(1, 3);
     candidates
         .into_iter()
-        .filter(|c| *c != input)
-        .map(|c| {
-            let c_normalized = normalize(c);
-            let d = if c_normalized == normalized {
-                0
-            } else if normalized.len() >= 3 && c_normalized.starts_with(&normalized) {
-                limit
-            } else {
-                edit_distance(input, c)
-            };
-            (d, c)
-        })
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
+        .filter_map(|c| score(input, c).map(|s| (s, c)))
+        .min_by_key(|(s, _)| *s)
         .map(|(_, c)| c)
 }
 
@@ -71,21 +134,21 @@ where
     }
 }
 
-fn normalize(s: &str) -> String {
-    s.replace('_', "-").to_ascii_lowercase()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn distance() {
-        assert_eq!(edit_distance("", ""), 0);
-        assert_eq!(edit_distance("abc", ""), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("nmae", "name"), 1);
-        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("", ""), Some(0));
+        assert_eq!(edit_distance("abc", ""), Some(3));
+        assert_eq!(edit_distance("kitten", "sitting"), Some(3));
+        assert_eq!(edit_distance("nmae", "name"), Some(1));
+        assert_eq!(edit_distance("ab", "ba"), Some(1));
+        assert_eq!(edit_distance("ca", "abc"), Some(3));
+        assert_eq!(edit_distance(&"x".repeat(65), "x"), None);
+        const D: Option<usize> = edit_distance("hw_compat_7_2", "hw_compat_7_1");
+        assert_eq!(D, Some(1));
     }
 
     #[test]
@@ -113,5 +176,6 @@ mod tests {
             Some("virtio-blk-device")
         );
         assert_eq!(closest("vi", ["virtio-blk-device"]), None);
+        assert_eq!(closest("Q35", ["q35", "pc"]), Some("q35"));
     }
 }

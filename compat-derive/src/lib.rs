@@ -8,6 +8,7 @@
 //! * [`macro@PropertyEnum`]: a closed enum usable as a property.
 
 mod attr;
+mod compat;
 mod ctxt;
 mod device;
 mod model;
@@ -106,6 +107,46 @@ pub fn derive_device(input: TokenStream) -> TokenStream {
 /// assert_eq!(kind.parse("slew"), Ok(PropertyValue::Enum("slew")));
 /// assert_eq!(LostTickPolicy::from_value(&PropertyValue::Enum("delay")), Some(LostTickPolicy::Delay));
 /// ```
+/// Declares compat sets: named lists of `{driver, property, value}`, as
+/// QEMU's `hw_compat_X_Y` arrays.
+///
+/// ```
+/// use compat_derive::{compat_set, Device};
+///
+/// #[derive(Device)]
+/// #[device(name = "pci-device", abstract)]
+/// pub struct PciDevice {
+///     #[property(name = "x-pcie-err-unc-mask", bit = 0, default = true)]
+///     pub cap: u32,
+/// }
+///
+/// compat_set! {
+///     /// What 8.0 changed, undone for machine types up to 7.2.
+///     pub HW_COMPAT_7_2 = "hw_compat_7_2" [
+///         // Checked by the compiler: the type, the property, the value.
+///         { PciDevice, "x-pcie-err-unc-mask", "off" },
+///         // A type named by string is checked when the release is built.
+///         { "e1000e", "migrate-timadj", "off" },
+///     ];
+/// }
+///
+/// assert_eq!(HW_COMPAT_7_2.name, "hw_compat_7_2");
+/// assert_eq!(HW_COMPAT_7_2.entries[0].to_string(), "{pci-device, x-pcie-err-unc-mask, off}");
+/// ```
+///
+/// Each set is `VISIBILITY IDENT = "name" [ {DRIVER, "property", VALUE}, ... ];`
+/// and becomes a `const IDENT: &CompatSet`. `DRIVER` is a Rust device type
+/// (then a misspelt type, a property it does not have, or a value its kind
+/// rejects is a compile error) or a string. `VALUE` is a string, integer or
+/// bool literal. One set may not set the same property twice.
+#[proc_macro]
+pub fn compat_set(input: TokenStream) -> TokenStream {
+    let sets = parse_macro_input!(input as compat::Sets);
+    compat::expand(sets)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
 #[proc_macro_derive(PropertyEnum, attributes(property_enum))]
 pub fn derive_property_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

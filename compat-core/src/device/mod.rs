@@ -150,19 +150,52 @@ impl DeviceTypeInfo {
 /// `name`; `#[derive(Device)]` uses it to reject, at compile time, a property
 /// that clashes with an inherited one.
 #[doc(hidden)]
-pub const fn chain_declares(ty: &DeviceTypeInfo, name: &str) -> bool {
+pub const fn chain_declares(ty: &'static DeviceTypeInfo, name: &str) -> bool {
+    find_in_chain(ty, name).is_some()
+}
+
+/// The property `name` declared by `ty` or an ancestor; usable in `const`.
+pub const fn find_in_chain(
+    ty: &'static DeviceTypeInfo,
+    name: &str,
+) -> Option<&'static PropertyDef> {
     let mut cur = Some(ty);
     while let Some(t) = cur {
         let mut i = 0;
         while i < t.properties.len() {
             if str_eq(t.properties[i].name, name) {
-                return true;
+                return Some(&t.properties[i]);
             }
             i += 1;
         }
         cur = t.parent;
     }
-    false
+    None
+}
+
+/// The property along `ty`'s chain closest to the misspelt `name`;
+/// usable in `const` (see [`crate::suggest::score`]).
+pub const fn closest_in_chain(ty: &'static DeviceTypeInfo, name: &str) -> Option<&'static str> {
+    let mut best: Option<(usize, &'static str)> = None;
+    let mut cur = Some(ty);
+    while let Some(t) = cur {
+        let mut i = 0;
+        while i < t.properties.len() {
+            let candidate = t.properties[i].name;
+            if let Some(s) = crate::suggest::score(name, candidate) {
+                best = match best {
+                    Some((b, _)) if b <= s => best,
+                    _ => Some((s, candidate)),
+                };
+            }
+            i += 1;
+        }
+        cur = t.parent;
+    }
+    match best {
+        Some((_, name)) => Some(name),
+        None => None,
+    }
 }
 
 const fn str_eq(a: &str, b: &str) -> bool {
@@ -192,6 +225,11 @@ pub enum SetPropertyError {
 
 /// A device type implemented by a Rust struct; `#[derive(Device)]`
 /// implements it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a device type",
+    label = "not a device type",
+    note = "declare it with #[derive(Device)] and #[device(name = \"...\")]"
+)]
 pub trait Device: Any + Sized {
     /// The type's static description.
     const TYPE: &'static DeviceTypeInfo;

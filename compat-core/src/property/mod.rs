@@ -9,6 +9,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::msg::ConstMsg;
+
 /// A closed set of names a property of enum kind accepts (QEMU's QAPI enums
 /// such as `OnOffAuto`).
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -177,10 +179,24 @@ const BOOL_EXPECTS: &str = "'on' or 'off' (also 'yes'/'no', 'true'/'false', 'y'/
 const SIZE_EXPECTS: &str =
     "size (a byte count, decimal or 0x hex, optionally with suffix B, K, M, G, T, P or E)";
 
+/// A value parsed without allocating, so that parsing can run in `const`
+/// evaluation (compat-set entries are checked by the compiler).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scalar {
+    Bool(bool),
+    Uint(u64),
+    Int(i64),
+    Size(u64),
+    /// Any text is a string.
+    Str,
+    /// Index into the enum's values.
+    Enum(usize),
+}
+
 impl PropertyKind {
     /// The QOM type name of the kind (`bool`, `uint16`, `size`, `str`, or
     /// the enum's name), as QEMU's help shows it.
-    pub fn type_name(&self) -> &'static str {
+    pub const fn type_name(&self) -> &'static str {
         match self {
             PropertyKind::Bool | PropertyKind::Bit { .. } => "bool",
             PropertyKind::U8 => "uint8",
@@ -196,31 +212,55 @@ impl PropertyKind {
     }
 
     /// The inclusive range of an integer kind, as `(min, max)`.
-    pub fn int_range(&self) -> Option<(i128, i128)> {
+    pub const fn int_range(&self) -> Option<(i128, i128)> {
         Some(match self {
-            PropertyKind::U8 => (0, u8::MAX.into()),
-            PropertyKind::U16 => (0, u16::MAX.into()),
-            PropertyKind::U32 => (0, u32::MAX.into()),
-            PropertyKind::U64 => (0, u64::MAX.into()),
-            PropertyKind::I32 => (i32::MIN.into(), i32::MAX.into()),
-            PropertyKind::I64 => (i64::MIN.into(), i64::MAX.into()),
+            PropertyKind::U8 => (0, u8::MAX as i128),
+            PropertyKind::U16 => (0, u16::MAX as i128),
+            PropertyKind::U32 => (0, u32::MAX as i128),
+            PropertyKind::U64 => (0, u64::MAX as i128),
+            PropertyKind::I32 => (i32::MIN as i128, i32::MAX as i128),
+            PropertyKind::I64 => (i64::MIN as i128, i64::MAX as i128),
             _ => return None,
         })
     }
 
     /// What the kind accepts, in words, for error messages.
     pub fn expects(&self) -> String {
+        let mut msg = ConstMsg::<4096>::new();
+        self.write_expects(&mut msg);
+        msg.as_str().to_owned()
+    }
+
+    /// [`expects`](Self::expects), written into a const message.
+    pub(crate) const fn write_expects<const N: usize>(&self, msg: &mut ConstMsg<N>) {
         match self {
-            PropertyKind::Bool | PropertyKind::Bit { .. } => BOOL_EXPECTS.to_owned(),
-            PropertyKind::Size => SIZE_EXPECTS.to_owned(),
-            PropertyKind::Str => "a string".to_owned(),
+            PropertyKind::Bool | PropertyKind::Bit { .. } => msg.push(BOOL_EXPECTS),
+            PropertyKind::Size => msg.push(SIZE_EXPECTS),
+            PropertyKind::Str => msg.push("a string"),
             PropertyKind::Enum(info) => {
-                let names: Vec<String> = info.values.iter().map(|v| format!("'{v}'")).collect();
-                format!("{} ({})", info.name, names.join(", "))
+                msg.push(info.name);
+                msg.push(" (");
+                let mut i = 0;
+                while i < info.values.len() {
+                    if i > 0 {
+                        msg.push(", ");
+                    }
+                    msg.push("'");
+                    msg.push(info.values[i]);
+                    msg.push("'");
+                    i += 1;
+                }
+                msg.push(")");
             }
             int => {
-                let (min, max) = int.int_range().expect("integer kind");
-                format!("{} ({min}..={max})", int.type_name())
+                if let Some((min, max)) = int.int_range() {
+                    msg.push(int.type_name());
+                    msg.push(" (");
+                    msg.push_i128(min);
+                    msg.push("..=");
+                    msg.push_i128(max);
+                    msg.push(")");
+                }
             }
         }
     }
@@ -261,33 +301,66 @@ impl PropertyKind {
     ///   a suffix;
     /// * enum: one of its names, exactly.
     pub fn parse(&self, text: &str) -> Result<PropertyValue, ValueError> {
+        let value = match self.parse_scalar(text) {
+            None => return Err(self.error()),
+            Some(Scalar::Bool(b)) => PropertyValue::Bool(b),
+            Some(Scalar::Uint(v)) => PropertyValue::Uint(v),
+            Some(Scalar::Int(v)) => PropertyValue::Int(v),
+            Some(Scalar::Size(v)) => PropertyValue::Size(v),
+            Some(Scalar::Str) => PropertyValue::Str(Cow::Owned(text.to_owned())),
+            Some(Scalar::Enum(i)) => match self {
+                PropertyKind::Enum(info) => PropertyValue::Enum(info.values[i]),
+                _ => return Err(self.error()),
+            },
+        };
+        Ok(value)
+    }
+
+    /// Whether `text` is a value of this kind; usable in `const`.
+    pub const fn accepts_text(&self, text: &str) -> bool {
+        self.parse_scalar(text).is_some()
+    }
+
+    /// The parser behind [`parse`](Self::parse), without allocation.
+    pub(crate) const fn parse_scalar(&self, text: &str) -> Option<Scalar> {
+        let b = text.as_bytes();
         match self {
-            PropertyKind::Bool | PropertyKind::Bit { .. } => parse_bool(text)
-                .map(PropertyValue::Bool)
-                .ok_or_else(|| self.error()),
-            PropertyKind::Size => parse_size(text)
-                .map(PropertyValue::Size)
-                .ok_or_else(|| self.error()),
-            PropertyKind::Str => Ok(PropertyValue::Str(Cow::Owned(text.to_owned()))),
-            PropertyKind::Enum(info) => info
-                .values
-                .iter()
-                .find(|v| **v == text)
-                .map(|v| PropertyValue::Enum(v))
-                .ok_or_else(|| self.error()),
+            PropertyKind::Bool | PropertyKind::Bit { .. } => match parse_bool(b) {
+                Some(v) => Some(Scalar::Bool(v)),
+                None => None,
+            },
+            PropertyKind::Size => match parse_size(b) {
+                Some(v) => Some(Scalar::Size(v)),
+                None => None,
+            },
+            PropertyKind::Str => Some(Scalar::Str),
+            PropertyKind::Enum(info) => {
+                let mut i = 0;
+                while i < info.values.len() {
+                    if bytes_eq(info.values[i].as_bytes(), b) {
+                        return Some(Scalar::Enum(i));
+                    }
+                    i += 1;
+                }
+                None
+            }
             PropertyKind::I32 | PropertyKind::I64 => {
-                let (min, max) = self.int_range().expect("integer kind");
-                parse_signed(text)
-                    .filter(|v| (min..=max).contains(&i128::from(*v)))
-                    .map(PropertyValue::Int)
-                    .ok_or_else(|| self.error())
+                let Some((min, max)) = self.int_range() else {
+                    return None;
+                };
+                match parse_signed(b) {
+                    Some(v) if v as i128 >= min && v as i128 <= max => Some(Scalar::Int(v)),
+                    _ => None,
+                }
             }
             PropertyKind::U8 | PropertyKind::U16 | PropertyKind::U32 | PropertyKind::U64 => {
-                let (_, max) = self.int_range().expect("integer kind");
-                parse_unsigned(text)
-                    .filter(|v| i128::from(*v) <= max)
-                    .map(PropertyValue::Uint)
-                    .ok_or_else(|| self.error())
+                let Some((_, max)) = self.int_range() else {
+                    return None;
+                };
+                match parse_unsigned(b) {
+                    Some(v) if v as i128 <= max => Some(Scalar::Uint(v)),
+                    _ => None,
+                }
             }
         }
     }
@@ -357,40 +430,99 @@ impl fmt::Display for PropertyValue {
     }
 }
 
-fn parse_bool(text: &str) -> Option<bool> {
-    match text {
-        "on" | "yes" | "true" | "y" => Some(true),
-        "off" | "no" | "false" | "n" => Some(false),
-        _ => None,
+const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn parse_bool(text: &[u8]) -> Option<bool> {
+    let yes: [&[u8]; 4] = [b"on", b"yes", b"true", b"y"];
+    let no: [&[u8]; 4] = [b"off", b"no", b"false", b"n"];
+    let mut i = 0;
+    while i < 4 {
+        if bytes_eq(text, yes[i]) {
+            return Some(true);
+        }
+        if bytes_eq(text, no[i]) {
+            return Some(false);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The value of a non-empty run of digits in `radix`; `None` on any other
+/// character or on overflow.
+const fn digits_value(digits: &[u8], radix: u64) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut value: u64 = 0;
+    let mut i = 0;
+    while i < digits.len() {
+        let c = digits[i];
+        let d = match c {
+            b'0'..=b'9' => (c - b'0') as u64,
+            b'a'..=b'f' => (c - b'a') as u64 + 10,
+            b'A'..=b'F' => (c - b'A') as u64 + 10,
+            _ => return None,
+        };
+        if d >= radix {
+            return None;
+        }
+        value = match value.checked_mul(radix) {
+            Some(v) => match v.checked_add(d) {
+                Some(v) => v,
+                None => return None,
+            },
+            None => return None,
+        };
+        i += 1;
+    }
+    Some(value)
+}
+
+const fn strip_hex_prefix(text: &[u8]) -> Option<&[u8]> {
+    if text.len() >= 2 && text[0] == b'0' && (text[1] == b'x' || text[1] == b'X') {
+        Some(text.split_at(2).1)
+    } else {
+        None
     }
 }
 
 /// An unsigned integer in C base-0 syntax: `0x` hex, leading-`0` octal,
-/// decimal. `None` on anything else or on overflow.
-pub(crate) fn parse_unsigned(text: &str) -> Option<u64> {
-    let (digits, radix) =
-        if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-            (hex, 16)
-        } else if text.len() > 1 && text.starts_with('0') {
-            (&text[1..], 8)
-        } else {
-            (text, 10)
-        };
-    // from_str_radix would accept a sign; QEMU's unsigned parsers do not.
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
+/// decimal. `None` on anything else (a sign included) or on overflow.
+const fn parse_unsigned(text: &[u8]) -> Option<u64> {
+    if let Some(hex) = strip_hex_prefix(text) {
+        digits_value(hex, 16)
+    } else if text.len() > 1 && text[0] == b'0' {
+        digits_value(text.split_at(1).1, 8)
+    } else {
+        digits_value(text, 10)
     }
-    u64::from_str_radix(digits, radix).ok()
 }
 
 /// A signed integer in C base-0 syntax, with an optional leading `-`.
-pub(crate) fn parse_signed(text: &str) -> Option<i64> {
-    match text.strip_prefix('-') {
-        Some(magnitude) => {
-            let m = i128::from(parse_unsigned(magnitude)?);
-            i64::try_from(-m).ok()
+const fn parse_signed(text: &[u8]) -> Option<i64> {
+    if !text.is_empty() && text[0] == b'-' {
+        match parse_unsigned(text.split_at(1).1) {
+            Some(m) if m <= i64::MAX as u64 + 1 => Some((-(m as i128)) as i64),
+            _ => None,
         }
-        None => i64::try_from(parse_unsigned(text)?).ok(),
+    } else {
+        match parse_unsigned(text) {
+            Some(v) if v <= i64::MAX as u64 => Some(v as i64),
+            _ => None,
+        }
     }
 }
 
@@ -403,43 +535,77 @@ const SIZE_SUFFIXES: [(char, u32); 6] = [
     ('E', 60),
 ];
 
+/// The power of two a size suffix stands for.
+const fn size_shift(suffix: u8) -> Option<u32> {
+    let upper = suffix.to_ascii_uppercase();
+    if upper == b'B' {
+        return Some(0);
+    }
+    let mut i = 0;
+    while i < SIZE_SUFFIXES.len() {
+        if SIZE_SUFFIXES[i].0 as u8 == upper {
+            return Some(SIZE_SUFFIXES[i].1);
+        }
+        i += 1;
+    }
+    None
+}
+
 /// A size as `qemu_strtosz` reads it. `None` on anything else or overflow.
-pub(crate) fn parse_size(text: &str) -> Option<u64> {
-    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return None;
-        }
-        return u64::from_str_radix(hex, 16).ok();
+const fn parse_size(text: &[u8]) -> Option<u64> {
+    if let Some(hex) = strip_hex_prefix(text) {
+        return digits_value(hex, 16);
     }
-    let (number, shift) = match text.chars().last()? {
-        'b' | 'B' => (&text[..text.len() - 1], 0),
-        c if c.is_ascii_alphabetic() => {
-            let upper = c.to_ascii_uppercase();
-            let (_, shift) = SIZE_SUFFIXES.iter().find(|(s, _)| *s == upper)?;
-            (&text[..text.len() - 1], *shift)
-        }
-        _ => (text, 0),
-    };
-    let (whole, fraction) = match number.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (number, None),
-    };
-    if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) {
+    let Some(&last) = text.last() else {
         return None;
+    };
+    let (number, shift) = if last.is_ascii_alphabetic() {
+        match size_shift(last) {
+            Some(shift) => (text.split_at(text.len() - 1).0, shift),
+            None => return None,
+        }
+    } else {
+        (text, 0)
+    };
+    // Split at the first '.', if any.
+    let mut dot = 0;
+    while dot < number.len() && number[dot] != b'.' {
+        dot += 1;
     }
-    let whole: u128 = whole.parse().ok()?;
-    let mut bytes = whole.checked_mul(1u128 << shift)?;
-    if let Some(fraction) = fraction {
-        if shift == 0 || fraction.is_empty() || !fraction.chars().all(|c| c.is_ascii_digit()) {
+    let (whole, fraction) = number.split_at(dot);
+    let Some(whole) = digits_value(whole, 10) else {
+        return None;
+    };
+    let mut bytes = (whole as u128) << shift;
+    if !fraction.is_empty() {
+        let fraction = fraction.split_at(1).1;
+        if shift == 0 || fraction.is_empty() {
             return None;
         }
-        // Truncate the fraction of the unit to whole bytes, as QEMU does.
-        let digits = &fraction[..fraction.len().min(18)];
-        let numerator: u128 = digits.parse().ok()?;
-        let denominator = 10u128.pow(digits.len() as u32);
-        bytes += numerator * (1u128 << shift) / denominator;
+        let mut i = 0;
+        while i < fraction.len() {
+            if !fraction[i].is_ascii_digit() {
+                return None;
+            }
+            i += 1;
+        }
+        // Truncate the fraction of the unit to whole bytes, as QEMU does;
+        // digits past the 18th cannot change the result.
+        let digits = if fraction.len() > 18 {
+            fraction.split_at(18).0
+        } else {
+            fraction
+        };
+        let Some(numerator) = digits_value(digits, 10) else {
+            return None;
+        };
+        bytes += (numerator as u128) * (1u128 << shift) / 10u128.pow(digits.len() as u32);
     }
-    u64::try_from(bytes).ok()
+    if bytes > u64::MAX as u128 {
+        None
+    } else {
+        Some(bytes as u64)
+    }
 }
 
 /// The canonical text of a size: the largest suffix that divides it exactly.

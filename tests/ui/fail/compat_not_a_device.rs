@@ -1,0 +1,11 @@
+use compat_derive::compat_set;
+
+pub struct NotADevice;
+
+compat_set! {
+    pub SET = "set" [
+        { NotADevice, "x", "1" },
+    ];
+}
+
+fn main() {}
