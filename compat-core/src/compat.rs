@@ -67,7 +67,7 @@ pub enum CompatError {
         /// The entry, as `{driver, property, value}`.
         entry: String,
         /// What the device type said.
-        error: PropertyError,
+        error: Box<PropertyError>,
     },
 }
 
@@ -95,7 +95,7 @@ pub fn check_entry(
         .map_err(|error| CompatError::Property {
             set: set.name.to_owned(),
             entry: entry.to_string(),
-            error,
+            error: Box::new(error),
         })
 }
 
