@@ -34,7 +34,7 @@ enum Driver {
     /// `"e1000e"`: checked when the release is built.
     Name(LitStr),
     /// `PciDevice`: checked by the compiler.
-    Type(syn::Type),
+    Type(Box<syn::Type>),
 }
 
 impl Parse for Sets {
