@@ -13,6 +13,8 @@ mod ctxt;
 mod device;
 mod model;
 mod property_enum;
+mod vmstate;
+mod vmstate_model;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
@@ -151,6 +153,82 @@ pub fn compat_set(input: TokenStream) -> TokenStream {
 pub fn derive_property_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     property_enum::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Declares a struct's migrated state: a VMState description with a name
+/// and version, and straight-line save, load and vmdesc code generated for
+/// exactly this struct (no field table is interpreted at run time).
+///
+/// ```
+/// use compat_derive::VMState;
+/// use compat_core::stream::{StreamReader, StreamWriter};
+/// use compat_core::VmState;
+///
+/// #[derive(Clone, Default, VMState)]
+/// #[vmstate(name = "e1000e/timadj", version = 1)]
+/// pub struct Timadj {
+///     pub timadj: u32,
+/// }
+///
+/// #[derive(Clone, Default, VMState)]
+/// #[vmstate(name = "e1000e", version = 3, minimum_version = 2)]
+/// pub struct E1000e {
+///     pub ctrl: u32,
+///     #[vmstate(since = 3)]
+///     pub itr: u16,
+///     #[vmstate(must_match)]
+///     pub num_queues: u8,
+///     pub mac: [u8; 6],
+///     pub ring_len: u16,
+///     #[vmstate(len = ring_len, max = 256)]
+///     pub ring: Vec<u32>,
+///     #[vmstate(unused = 4)]
+///     pub _reserved: (),
+///     #[vmstate(skip)]
+///     pub host_only: bool,
+///     #[vmstate(subsection, needed = E1000e::timadj_needed)]
+///     pub timadj: Timadj,
+///     #[vmstate(skip)]
+///     pub migrate_timadj: bool,
+/// }
+///
+/// impl E1000e {
+///     fn timadj_needed(&self) -> bool {
+///         self.migrate_timadj
+///     }
+/// }
+///
+/// let mut src = E1000e { ctrl: 7, ring_len: 2, ring: vec![1, 2], migrate_timadj: true, ..Default::default() };
+/// let mut w = StreamWriter::new();
+/// src.save_state(&mut w).unwrap();
+/// let bytes = w.into_bytes();
+/// let mut dst = E1000e { migrate_timadj: true, ..Default::default() };
+/// dst.load_state(&mut StreamReader::new(&bytes), 3).unwrap();
+/// assert_eq!((dst.ctrl, dst.ring.clone()), (7, vec![1, 2]));
+/// ```
+///
+/// Struct keys, in `#[vmstate(...)]`: `name = "..."` (required), `version = N`
+/// (default 1), `minimum_version = M` (default: `version`), `pre_save = path`
+/// and `pre_load = path` (`fn(&mut Self) -> Result<(), E: Display>`),
+/// `post_load = path` (`fn(&mut Self, version_id: u32) -> Result<(), E>`).
+///
+/// Field keys: `since = V` (added in version V: read only from streams of
+/// version ≥ V), `exists = path` (`fn(&Self, version_id: u32) -> bool`, deciding
+/// alone), `must_match` (a load compares the incoming value with the
+/// destination's own and fails on a difference; `mask = path` (`fn(&Self) ->
+/// &[u8]`) restricts the comparison of a byte buffer to some bits, like
+/// QEMU's PCI config check), `skip`, `unused = N`, `subsection` with
+/// `needed = path` (`fn(&Self) -> bool`; the field's type is the
+/// subsection's VMState), `len = field, max = N` on a `Vec` (its length is
+/// that earlier unsigned field; a stream announcing more than `max` is
+/// refused before anything is allocated), `name = "..."` (the field's name
+/// in descriptions).
+#[proc_macro_derive(VMState, attributes(vmstate))]
+pub fn derive_vmstate(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    vmstate::expand(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -198,7 +198,7 @@ pub const fn closest_in_chain(ty: &'static DeviceTypeInfo, name: &str) -> Option
     }
 }
 
-const fn str_eq(a: &str, b: &str) -> bool {
+pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;

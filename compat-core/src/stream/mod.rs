@@ -1,0 +1,342 @@
+//! QEMU's migration stream (`migration/savevm.c`), byte-exact and
+//! big-endian: the `QEVM` header, the configuration section carrying the
+//! machine type, one full section per device (section id, idstr, instance
+//! id, version), subsections, section footers, EOF, and the vmdesc JSON
+//! trailer.
+//!
+//! [`save`] writes the sections of a set of devices; [`load`] loads a
+//! stream into them transactionally: every section is parsed and checked
+//! into a copy of its device first, and the copies replace the devices only
+//! when the whole stream is good.
+
+mod error;
+mod json;
+mod reader;
+mod writer;
+
+pub use error::{LoadError, LoadErrorKind, SaveError, SectionRef};
+pub use json::to_qemu_json;
+pub use reader::StreamReader;
+pub use writer::StreamWriter;
+
+use serde_json::{json, Map, Value};
+
+use crate::vmstate::Migratable;
+
+/// `QEVM`.
+pub const QEMU_VM_FILE_MAGIC: u32 = 0x5145_564d;
+/// The only stream version QEMU reads.
+pub const QEMU_VM_FILE_VERSION: u32 = 3;
+/// End of the sections.
+pub const QEMU_VM_EOF: u8 = 0x00;
+/// First part of an iterative section (RAM).
+pub const QEMU_VM_SECTION_START: u8 = 0x01;
+/// Middle part of an iterative section.
+pub const QEMU_VM_SECTION_PART: u8 = 0x02;
+/// Last part of an iterative section.
+pub const QEMU_VM_SECTION_END: u8 = 0x03;
+/// A whole device section.
+pub const QEMU_VM_SECTION_FULL: u8 = 0x04;
+/// A subsection inside a section.
+pub const QEMU_VM_SUBSECTION: u8 = 0x05;
+/// The vmdesc JSON trailer.
+pub const QEMU_VM_VMDESCRIPTION: u8 = 0x06;
+/// The configuration section (machine type).
+pub const QEMU_VM_CONFIGURATION: u8 = 0x07;
+/// A command.
+pub const QEMU_VM_COMMAND: u8 = 0x08;
+/// A section footer.
+pub const QEMU_VM_SECTION_FOOTER: u8 = 0x7e;
+
+/// One device's section: its idstr, instance id and state.
+pub struct Section<'a> {
+    /// QEMU's idstr (`0000:00:03.0/pcie-root-port`, or the VMSD name).
+    pub idstr: String,
+    /// The instance id.
+    pub instance_id: u32,
+    /// The state.
+    pub state: &'a mut dyn Migratable,
+}
+
+/// How a stream is written (and, for footers, read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamOptions {
+    /// The machine type for the configuration section; `None` writes none
+    /// (Xen's `xen-save-devices-state` device-only streams).
+    pub machine: Option<String>,
+    /// Section footers (QEMU's `send-section-footer`, on by default).
+    pub footers: bool,
+    /// The vmdesc trailer (off under QEMU's `suppress-vmdesc`).
+    pub vmdesc: bool,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        StreamOptions {
+            machine: None,
+            footers: true,
+            vmdesc: true,
+        }
+    }
+}
+
+impl StreamOptions {
+    /// Options for a stream of machine `machine`, with footers and vmdesc.
+    pub fn for_machine(machine: impl Into<String>) -> Self {
+        StreamOptions {
+            machine: Some(machine.into()),
+            ..Self::default()
+        }
+    }
+}
+
+/// The configuration section's description, as QEMU 10 puts it in vmdesc.
+fn configuration_desc(machine: &str) -> Value {
+    json!({
+        "vmsd_name": "configuration",
+        "version": 1,
+        "fields": [
+            {"name": "len", "type": "uint32", "size": 4},
+            {"name": "name", "type": "buffer", "size": machine.len()},
+        ],
+    })
+}
+
+/// Write a stream of `sections`, in order, with section ids from 0.
+pub fn save(sections: &mut [Section<'_>], opts: &StreamOptions) -> Result<Vec<u8>, SaveError> {
+    let mut w = StreamWriter::new();
+    w.put_u32(QEMU_VM_FILE_MAGIC);
+    w.put_u32(QEMU_VM_FILE_VERSION);
+    if let Some(machine) = &opts.machine {
+        w.put_u8(QEMU_VM_CONFIGURATION);
+        w.put_u32(machine.len() as u32);
+        w.put_bytes(machine.as_bytes());
+    }
+    let mut devices = Vec::with_capacity(sections.len());
+    for (id, s) in sections.iter_mut().enumerate() {
+        let id = id as u32;
+        let desc = s.state.vmstate_description();
+        w.put_u8(QEMU_VM_SECTION_FULL);
+        w.put_u32(id);
+        w.put_name(&s.idstr);
+        w.put_u32(s.instance_id);
+        w.put_u32(desc.version_id);
+        s.state.save(&mut w)?;
+        if opts.footers {
+            w.put_u8(QEMU_VM_SECTION_FOOTER);
+            w.put_u32(id);
+        }
+        if opts.vmdesc {
+            let mut device = Map::new();
+            device.insert("name".into(), s.idstr.clone().into());
+            device.insert("instance_id".into(), s.instance_id.into());
+            if let Value::Object(described) = s.state.describe() {
+                device.extend(described);
+            }
+            devices.push(Value::Object(device));
+        }
+    }
+    w.put_u8(QEMU_VM_EOF);
+    if opts.vmdesc {
+        let mut top = Map::new();
+        if let Some(machine) = &opts.machine {
+            top.insert("configuration".into(), configuration_desc(machine));
+        }
+        top.insert("page_size".into(), 4096.into());
+        top.insert("devices".into(), Value::Array(devices));
+        let text = to_qemu_json(&Value::Object(top));
+        w.put_u8(QEMU_VM_VMDESCRIPTION);
+        w.put_u32(text.len() as u32);
+        w.put_bytes(text.as_bytes());
+    }
+    Ok(w.into_bytes())
+}
+
+/// What a successful load saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadReport {
+    /// The machine type the configuration section named, if there was one.
+    pub machine: Option<String>,
+    /// Sections loaded.
+    pub sections: usize,
+    /// Whether the stream ended with a vmdesc trailer.
+    pub vmdesc: bool,
+}
+
+/// Load `bytes` into `sections`, transactionally. With `opts.machine` set,
+/// the stream must start with a configuration section naming that machine
+/// type. Every destination section must be in the stream, and nothing may
+/// follow its end. On any error no section's state has changed.
+pub fn load(
+    bytes: &[u8],
+    sections: &mut [Section<'_>],
+    opts: &StreamOptions,
+) -> Result<LoadReport, LoadError> {
+    let mut r = StreamReader::new(bytes);
+    read_header(&mut r)?;
+    let mut received_machine = None;
+    if let Some(local) = &opts.machine {
+        let found = r.peek_u8().unwrap_or(QEMU_VM_EOF);
+        if found != QEMU_VM_CONFIGURATION {
+            return Err(r.error(LoadErrorKind::ConfigurationMissing { found }));
+        }
+        r.get_u8()?;
+        let received = read_configuration(&mut r)?;
+        if &received != local {
+            return Err(r.error(LoadErrorKind::MachineMismatch {
+                received,
+                local: local.clone(),
+            }));
+        }
+        received_machine = Some(received);
+    }
+
+    let mut loaded: Vec<Option<Box<dyn Migratable>>> = (0..sections.len()).map(|_| None).collect();
+    loop {
+        let at = r.offset();
+        match r.get_u8()? {
+            QEMU_VM_EOF => break,
+            QEMU_VM_CONFIGURATION => {
+                received_machine = Some(read_configuration(&mut r)?);
+            }
+            QEMU_VM_SECTION_FULL | QEMU_VM_SECTION_START => {
+                let section_id = r.get_u32()?;
+                let idstr = r.get_name()?.to_owned();
+                let instance_id = r.get_u32()?;
+                let version_id = r.get_u32()?;
+                let sref = SectionRef {
+                    idstr,
+                    instance_id,
+                    version_id,
+                };
+                let Some(index) = sections
+                    .iter()
+                    .position(|s| s.idstr == sref.idstr && s.instance_id == instance_id)
+                else {
+                    return Err(LoadError::new(
+                        LoadErrorKind::UnknownSection {
+                            idstr: sref.idstr,
+                            instance_id,
+                        },
+                        at,
+                    ));
+                };
+                if loaded[index].is_some() {
+                    return Err(LoadError::new(
+                        LoadErrorKind::DuplicateSection {
+                            idstr: sref.idstr,
+                            instance_id,
+                        },
+                        at,
+                    ));
+                }
+                let copy = sections[index]
+                    .state
+                    .load_copy(&mut r, version_id)
+                    .map_err(|e| e.in_section(&sref))?;
+                if opts.footers {
+                    read_footer(&mut r, section_id, &sref.idstr)
+                        .map_err(|e| e.in_section(&sref))?;
+                }
+                loaded[index] = Some(copy);
+            }
+            QEMU_VM_SECTION_PART | QEMU_VM_SECTION_END => {
+                return Err(LoadError::new(
+                    LoadErrorKind::Unsupported(
+                        "iterative sections (RAM) do not load into devices; \
+                         use stream::qemu to read whole QEMU streams"
+                            .into(),
+                    ),
+                    at,
+                ));
+            }
+            QEMU_VM_COMMAND => {
+                r.get_u16()?;
+                let len = r.get_u16()? as usize;
+                r.skip(len)?;
+            }
+            other => return Err(LoadError::new(LoadErrorKind::UnknownSectionType(other), at)),
+        }
+    }
+    let vmdesc = read_trailer(&mut r)?.is_some();
+
+    if let Some(missing) = loaded.iter().position(Option::is_none) {
+        return Err(r.error(LoadErrorKind::MissingSection {
+            idstr: sections[missing].idstr.clone(),
+            instance_id: sections[missing].instance_id,
+        }));
+    }
+    let count = loaded.len();
+    for (section, copy) in sections.iter_mut().zip(loaded) {
+        section.state.commit(copy.expect("every section loaded"));
+    }
+    Ok(LoadReport {
+        machine: received_machine,
+        sections: count,
+        vmdesc,
+    })
+}
+
+/// Magic and version.
+pub(crate) fn read_header(r: &mut StreamReader<'_>) -> Result<(), LoadError> {
+    let magic = r.get_u32()?;
+    if magic != QEMU_VM_FILE_MAGIC {
+        return Err(LoadError::new(LoadErrorKind::BadMagic(magic), 0));
+    }
+    let version = r.get_u32()?;
+    if version != QEMU_VM_FILE_VERSION {
+        return Err(LoadError::new(LoadErrorKind::BadVersion(version), 4));
+    }
+    Ok(())
+}
+
+/// The body of a configuration section: the machine type name.
+pub(crate) fn read_configuration(r: &mut StreamReader<'_>) -> Result<String, LoadError> {
+    let len = r.get_u32()? as usize;
+    let at = r.offset();
+    let name = r.get_bytes(len)?;
+    String::from_utf8(name.to_vec()).map_err(|_| LoadError::new(LoadErrorKind::InvalidName, at))
+}
+
+/// A section footer for `section_id`.
+pub(crate) fn read_footer(
+    r: &mut StreamReader<'_>,
+    section_id: u32,
+    idstr: &str,
+) -> Result<(), LoadError> {
+    let at = r.offset();
+    if r.peek_u8() != Some(QEMU_VM_SECTION_FOOTER) {
+        return Err(LoadError::new(
+            LoadErrorKind::MissingFooter {
+                idstr: idstr.to_owned(),
+            },
+            at,
+        ));
+    }
+    r.get_u8()?;
+    let read = r.get_u32()?;
+    if read != section_id {
+        return Err(LoadError::new(
+            LoadErrorKind::MismatchedFooter {
+                read,
+                expected: section_id,
+            },
+            at,
+        ));
+    }
+    Ok(())
+}
+
+/// After EOF: an optional vmdesc trailer, then nothing.
+pub(crate) fn read_trailer<'a>(r: &mut StreamReader<'a>) -> Result<Option<&'a [u8]>, LoadError> {
+    let mut json = None;
+    if r.peek_u8() == Some(QEMU_VM_VMDESCRIPTION) {
+        r.get_u8()?;
+        let len = r.get_u32()? as usize;
+        json = Some(r.get_bytes(len)?);
+    }
+    if r.remaining() > 0 {
+        return Err(r.error(LoadErrorKind::TrailingGarbage { len: r.remaining() }));
+    }
+    Ok(json)
+}

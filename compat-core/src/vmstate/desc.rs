@@ -1,0 +1,216 @@
+//! The static description of a VMState (QEMU's `VMStateDescription`):
+//! what `-dump-vmstate` prints and the static checker compares. The
+//! generated save/load code does not read it; it is emitted from the same
+//! attributes.
+
+/// A scalar on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scalar {
+    /// `bool`: one byte.
+    Bool,
+    /// `uint8`.
+    U8,
+    /// `uint16`.
+    U16,
+    /// `uint32`.
+    U32,
+    /// `uint64`.
+    U64,
+    /// `int8`.
+    I8,
+    /// `int16`.
+    I16,
+    /// `int32`.
+    I32,
+    /// `int64`.
+    I64,
+}
+
+impl Scalar {
+    /// Bytes on the wire.
+    pub const fn size(self) -> usize {
+        match self {
+            Scalar::Bool | Scalar::U8 | Scalar::I8 => 1,
+            Scalar::U16 | Scalar::I16 => 2,
+            Scalar::U32 | Scalar::I32 => 4,
+            Scalar::U64 | Scalar::I64 => 8,
+        }
+    }
+
+    /// QEMU's `VMStateInfo` name (`uint32`), as vmdesc and analyze use it;
+    /// a must-match field adds ` equal`, as QEMU's `_EQUAL` infos.
+    pub const fn info_name(self, must_match: bool) -> &'static str {
+        match (self, must_match) {
+            (Scalar::Bool, _) => "bool",
+            (Scalar::U8, false) => "uint8",
+            (Scalar::U8, true) => "uint8 equal",
+            (Scalar::U16, false) => "uint16",
+            (Scalar::U16, true) => "uint16 equal",
+            (Scalar::U32, false) => "uint32",
+            (Scalar::U32, true) => "uint32 equal",
+            (Scalar::U64, false) => "uint64",
+            (Scalar::U64, true) => "uint64 equal",
+            (Scalar::I8, _) => "int8",
+            (Scalar::I16, _) => "int16",
+            (Scalar::I32, false) => "int32",
+            (Scalar::I32, true) => "int32 equal",
+            (Scalar::I64, false) => "int64",
+            (Scalar::I64, true) => "int64 equal",
+        }
+    }
+}
+
+/// What a field holds on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// One scalar.
+    Scalar(Scalar),
+    /// A fixed array of scalars.
+    Array {
+        /// Element kind.
+        elem: Scalar,
+        /// Element count.
+        len: usize,
+    },
+    /// A fixed byte buffer.
+    Buffer {
+        /// Bytes.
+        len: usize,
+    },
+    /// A variable array whose length is another field, read before it.
+    VarArray {
+        /// Element kind.
+        elem: Scalar,
+        /// The length field.
+        len_field: &'static str,
+        /// The declared maximum length.
+        max: usize,
+    },
+    /// A nested VMState.
+    Struct(&'static VmStateDescription),
+    /// Unused bytes: zeros on save, skipped on load.
+    Unused {
+        /// Bytes.
+        size: usize,
+    },
+}
+
+/// One field of a description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VmStateField {
+    /// The field's name.
+    pub name: &'static str,
+    /// What it holds.
+    pub kind: FieldKind,
+    /// The version that added it: sent and read only for stream versions
+    /// at or above it.
+    pub version_id: u32,
+    /// Whether an `exists` test decides instead of the version.
+    pub has_exists_test: bool,
+    /// Whether a load compares it with the destination's own value.
+    pub must_match: bool,
+}
+
+impl VmStateField {
+    /// Element size on the wire (for arrays, of one element; for structs
+    /// and unused bytes, their whole size).
+    pub fn element_size(&self) -> usize {
+        match self.kind {
+            FieldKind::Scalar(s)
+            | FieldKind::Array { elem: s, .. }
+            | FieldKind::VarArray { elem: s, .. } => s.size(),
+            FieldKind::Buffer { len } => len,
+            FieldKind::Struct(d) => d.static_size().unwrap_or(0),
+            FieldKind::Unused { size } => size,
+        }
+    }
+}
+
+/// A versioned description of a device's migrated state.
+#[derive(Debug, PartialEq, Eq)]
+pub struct VmStateDescription {
+    /// The name (`pcie-root-port`, `PCIDevice`, `e1000e/timadj`).
+    pub name: &'static str,
+    /// The version saved.
+    pub version_id: u32,
+    /// The oldest version loaded.
+    pub minimum_version_id: u32,
+    /// The fields, in wire order.
+    pub fields: &'static [VmStateField],
+    /// The subsections, each sent after the fields when its `needed` test
+    /// is true.
+    pub subsections: &'static [&'static VmStateDescription],
+}
+
+impl VmStateDescription {
+    /// The size of the fields when it does not depend on the value (no
+    /// variable arrays, no `exists` tests, no subsections).
+    pub fn static_size(&self) -> Option<usize> {
+        if !self.subsections.is_empty() {
+            return None;
+        }
+        let mut total = 0;
+        for f in self.fields {
+            if f.has_exists_test {
+                return None;
+            }
+            total += match f.kind {
+                FieldKind::Array { elem, len } => elem.size() * len,
+                FieldKind::VarArray { .. } => return None,
+                FieldKind::Struct(d) => d.static_size()?,
+                _ => f.element_size(),
+            };
+        }
+        Some(total)
+    }
+
+    /// The subsection called `name`.
+    pub fn subsection(&self, name: &str) -> Option<&'static VmStateDescription> {
+        self.subsections.iter().copied().find(|s| s.name == name)
+    }
+}
+
+/// Const checks the derive runs on a description: subsection names are
+/// unique and start with the parent's name and a `/` (QEMU's load loop
+/// stops at a subsection whose name does not, so another name could never
+/// be read back).
+#[doc(hidden)]
+pub const fn check_subsections(desc: &VmStateDescription) {
+    let subs = desc.subsections;
+    let mut i = 0;
+    while i < subs.len() {
+        let name = subs[i].name.as_bytes();
+        let parent = desc.name.as_bytes();
+        let mut prefixed = name.len() > parent.len() + 1 && name[parent.len()] == b'/';
+        let mut k = 0;
+        while prefixed && k < parent.len() {
+            prefixed = name[k] == parent[k];
+            k += 1;
+        }
+        if !prefixed {
+            let mut msg = crate::msg::ConstMsg::<512>::new();
+            msg.push("subsection '");
+            msg.push(subs[i].name);
+            msg.push("' of '");
+            msg.push(desc.name);
+            msg.push("' must be named '");
+            msg.push(desc.name);
+            msg.push("/...': a destination stops reading subsections at any other name");
+            panic!("{}", msg.as_str());
+        }
+        let mut j = 0;
+        while j < i {
+            if crate::device::str_eq(subs[j].name, subs[i].name) {
+                let mut msg = crate::msg::ConstMsg::<512>::new();
+                msg.push("two subsections of '");
+                msg.push(desc.name);
+                msg.push("' are named '");
+                msg.push(subs[i].name);
+                msg.push("'");
+                panic!("{}", msg.as_str());
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+}

@@ -1,0 +1,207 @@
+//! VMState: versioned descriptions of migrated device state, and the
+//! trait `#[derive(VMState)]` implements with straight-line save and load
+//! code for each struct.
+
+mod desc;
+pub mod vmdesc;
+
+pub use desc::{check_subsections, FieldKind, Scalar, VmStateDescription, VmStateField};
+
+use std::any::Any;
+
+use crate::stream::{LoadError, LoadErrorKind, SaveError, StreamReader, StreamWriter};
+
+/// A struct whose state migrates. `#[derive(VMState)]` implements it.
+///
+/// `Clone` because a load is transactional: it fills a copy, and the copy
+/// replaces the device only when the whole stream has loaded.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no VMState",
+    label = "not a VMState type",
+    note = "derive it with #[derive(VMState)] and #[vmstate(name = \"...\", version = N)]"
+)]
+pub trait VmState: Clone + 'static {
+    /// The static description (for dumps and the checker).
+    const DESCRIPTION: &'static VmStateDescription;
+
+    /// Write the fields, then the needed subsections.
+    fn save_state(&mut self, w: &mut StreamWriter) -> Result<(), SaveError>;
+
+    /// Read the fields of stream version `version_id`, then subsections.
+    fn load_state(&mut self, r: &mut StreamReader<'_>, version_id: u32) -> Result<(), LoadError>;
+
+    /// The vmdesc JSON of the value as it saves: fields with the sizes
+    /// written, subsections that are needed.
+    fn describe(&self) -> serde_json::Value;
+}
+
+/// A device state behind a pointer: what the stream saves and loads.
+pub trait Migratable: Any {
+    /// The description.
+    fn vmstate_description(&self) -> &'static VmStateDescription;
+    /// Save the state.
+    fn save(&mut self, w: &mut StreamWriter) -> Result<(), SaveError>;
+    /// A copy of the state with the stream's section loaded into it; the
+    /// state itself is untouched.
+    fn load_copy(
+        &self,
+        r: &mut StreamReader<'_>,
+        version_id: u32,
+    ) -> Result<Box<dyn Migratable>, LoadError>;
+    /// Replace the state with a loaded copy of the same type.
+    fn commit(&mut self, loaded: Box<dyn Migratable>);
+    /// The vmdesc JSON of the state.
+    fn describe(&self) -> serde_json::Value;
+    /// As `Any`, to downcast.
+    fn as_any(&self) -> &dyn Any;
+    /// As `Box<dyn Any>`.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+impl<T: VmState> Migratable for T {
+    fn vmstate_description(&self) -> &'static VmStateDescription {
+        T::DESCRIPTION
+    }
+
+    fn save(&mut self, w: &mut StreamWriter) -> Result<(), SaveError> {
+        self.save_state(w)
+    }
+
+    fn load_copy(
+        &self,
+        r: &mut StreamReader<'_>,
+        version_id: u32,
+    ) -> Result<Box<dyn Migratable>, LoadError> {
+        let mut copy = self.clone();
+        copy.load_state(r, version_id)?;
+        Ok(Box::new(copy))
+    }
+
+    fn commit(&mut self, loaded: Box<dyn Migratable>) {
+        match loaded.into_any().downcast::<T>() {
+            Ok(state) => *self = *state,
+            Err(_) => unreachable!("a loaded copy has the type of the state it was copied from"),
+        }
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        VmState::describe(self)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+/// Refuse an incoming version outside `[minimum_version_id, version_id]`,
+/// with QEMU's wording.
+pub fn check_version(
+    desc: &VmStateDescription,
+    r: &StreamReader<'_>,
+    version_id: u32,
+) -> Result<(), LoadError> {
+    if version_id > desc.version_id {
+        return Err(r.error(LoadErrorKind::TooNew {
+            vmsd: desc.name.to_owned(),
+            incoming: version_id,
+            ours: desc.version_id,
+        }));
+    }
+    if version_id < desc.minimum_version_id {
+        return Err(r.error(LoadErrorKind::TooOld {
+            vmsd: desc.name.to_owned(),
+            incoming: version_id,
+            minimum: desc.minimum_version_id,
+        }));
+    }
+    Ok(())
+}
+
+/// The header of the next subsection of `parent`, consumed, or `None` when
+/// the next bytes are not one (QEMU stops at a name that does not start
+/// with the parent's, leaving it to the caller).
+pub fn next_subsection<'a>(
+    r: &mut StreamReader<'a>,
+    parent: &str,
+) -> Result<Option<(&'a str, u32, usize)>, LoadError> {
+    match r.peek_subsection_name() {
+        Some(name) if name.len() > parent.len() && name.starts_with(parent) => {}
+        _ => return Ok(None),
+    }
+    let at = r.offset();
+    r.get_u8()?;
+    let name = r.get_name()?;
+    let version = r.get_u32()?;
+    Ok(Some((name, version, at)))
+}
+
+/// The error for a subsection the destination does not define.
+pub fn unknown_subsection(name: &str, parent: &str, at: usize) -> LoadError {
+    LoadError::new(
+        LoadErrorKind::UnknownSubsection {
+            name: name.to_owned(),
+            parent: parent.to_owned(),
+        },
+        at,
+    )
+}
+
+/// Compare a must-match scalar.
+pub fn must_match<T: PartialEq + std::fmt::LowerHex>(
+    incoming: T,
+    ours: T,
+    at: usize,
+) -> Result<(), LoadError> {
+    if incoming == ours {
+        Ok(())
+    } else {
+        Err(LoadError::new(
+            LoadErrorKind::MustMatch {
+                incoming: format!("0x{incoming:x}"),
+                ours: format!("0x{ours:x}"),
+            },
+            at,
+        ))
+    }
+}
+
+/// Compare a must-match byte buffer under `mask` (all bits when `None`),
+/// naming the first differing byte as QEMU's PCI config check does.
+pub fn must_match_bytes(
+    incoming: &[u8],
+    ours: &[u8],
+    mask: Option<&[u8]>,
+    at: usize,
+) -> Result<(), LoadError> {
+    for (i, (a, b)) in incoming.iter().zip(ours).enumerate() {
+        let m = mask.map_or(0xff, |m| m.get(i).copied().unwrap_or(0));
+        if (a ^ b) & m != 0 {
+            return Err(LoadError::new(
+                LoadErrorKind::BadConfigData {
+                    index: i,
+                    read: *a,
+                    device: *b,
+                    mask: m,
+                },
+                at + i,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Read a variable array's length, refusing one above its declared
+/// maximum before anything is allocated.
+pub fn checked_len(len: u64, max: usize, at: usize) -> Result<usize, LoadError> {
+    match usize::try_from(len) {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(LoadError::new(
+            LoadErrorKind::LengthTooLarge { len, max },
+            at,
+        )),
+    }
+}

@@ -1,0 +1,414 @@
+//! Code generation for `#[derive(VMState)]`: straight-line save, load and
+//! vmdesc code for the struct, and its static description — all from the
+//! checked model.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ctxt::Ctxt;
+use crate::vmstate_model::{FieldModel, Kind, Scalar, VmStateModel};
+
+pub fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
+    let cx = Ctxt::new();
+    let model = VmStateModel::from_ast(&cx, input);
+    cx.check()?;
+    Ok(emit(&model.expect("a model when there are no errors")))
+}
+
+const P: &str = "::compat_core::__private";
+
+fn private() -> TokenStream {
+    P.parse().expect("a path")
+}
+
+fn scalar_variant(s: Scalar) -> TokenStream {
+    let v = format_ident!("{}", s.variant());
+    let p = private();
+    quote!(#p::Scalar::#v)
+}
+
+fn info_name(s: Scalar, must_match: bool) -> String {
+    let base = match s {
+        Scalar::Bool => "bool",
+        Scalar::U8 => "uint8",
+        Scalar::U16 => "uint16",
+        Scalar::U32 => "uint32",
+        Scalar::U64 => "uint64",
+        Scalar::I8 => "int8",
+        Scalar::I16 => "int16",
+        Scalar::I32 => "int32",
+        Scalar::I64 => "int64",
+    };
+    if must_match && !matches!(s, Scalar::Bool | Scalar::I8 | Scalar::I16) {
+        format!("{base} equal")
+    } else {
+        base.to_owned()
+    }
+}
+
+fn size_of(s: Scalar) -> usize {
+    match s {
+        Scalar::Bool | Scalar::U8 | Scalar::I8 => 1,
+        Scalar::U16 | Scalar::I16 => 2,
+        Scalar::U32 | Scalar::I32 => 4,
+        Scalar::U64 | Scalar::I64 => 8,
+    }
+}
+
+/// The four pieces one field contributes.
+struct FieldCode {
+    desc: Option<TokenStream>,
+    save: TokenStream,
+    load: TokenStream,
+    describe: TokenStream,
+}
+
+fn emit(m: &VmStateModel) -> TokenStream {
+    let p = private();
+    let ident = m.ident;
+    let name = &m.name;
+    let version = m.version;
+    let minimum = m.minimum_version;
+
+    let mut descs = Vec::new();
+    let mut saves = Vec::new();
+    let mut loads = Vec::new();
+    let mut describes = Vec::new();
+    let mut sub_descs = Vec::new();
+    let mut sub_saves = Vec::new();
+    let mut sub_loads = Vec::new();
+    let mut sub_describes = Vec::new();
+
+    for f in &m.fields {
+        if let Kind::Subsection(needed) = &f.kind {
+            let (member, ty, wire) = (f.member, f.ty, &f.wire);
+            let vs = quote_spanned!(ty.span()=> <#ty as ::compat_core::VmState>);
+            sub_descs.push(quote!(#vs::DESCRIPTION));
+            sub_saves.push(quote! {
+                if #needed(self) {
+                    w.put_subsection_header(#vs::DESCRIPTION.name, #vs::DESCRIPTION.version_id);
+                    #vs::save_state(&mut self.#member, w)?;
+                }
+            });
+            sub_loads.push(quote! {
+                if sub == #vs::DESCRIPTION.name {
+                    #vs::load_state(&mut self.#member, r, sub_version)
+                        .map_err(|e| e.in_field(#wire))?;
+                    continue;
+                }
+            });
+            sub_describes.push(quote! {
+                if #needed(self) {
+                    subsections.push(#vs::describe(&self.#member));
+                }
+            });
+            continue;
+        }
+        let code = field_code(f);
+        descs.extend(code.desc);
+        saves.push(gate_save(f, code.save, version));
+        loads.push(gate_load(f, code.load));
+        describes.push(gate_save(f, code.describe, version));
+    }
+
+    let pre_save = m.pre_save.as_ref().map(|hook| {
+        quote! {
+            #p::hook_save(#name, #hook(self))?;
+        }
+    });
+    let pre_load = m.pre_load.as_ref().map(|hook| {
+        quote! {
+            #p::hook_load("pre_load", r, #hook(self))?;
+        }
+    });
+    let post_load = m.post_load.as_ref().map(|hook| {
+        quote! {
+            #p::hook_load("post_load", r, #hook(self, version_id))?;
+        }
+    });
+    let subsection_loop = if sub_loads.is_empty() {
+        quote! {
+            if let ::core::option::Option::Some((sub, _, at)) = #p::next_subsection(r, #name)? {
+                return ::core::result::Result::Err(#p::unknown_subsection(sub, #name, at));
+            }
+        }
+    } else {
+        quote! {
+            while let ::core::option::Option::Some((sub, sub_version, at)) =
+                #p::next_subsection(r, #name)?
+            {
+                #(#sub_loads)*
+                return ::core::result::Result::Err(#p::unknown_subsection(sub, #name, at));
+            }
+        }
+    };
+
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl ::compat_core::VmState for #ident {
+                const DESCRIPTION: &'static ::compat_core::VmStateDescription =
+                    &::compat_core::VmStateDescription {
+                        name: #name,
+                        version_id: #version,
+                        minimum_version_id: #minimum,
+                        fields: &[#(#descs),*],
+                        subsections: &[#(#sub_descs),*],
+                    };
+
+                #[allow(unused_variables)]
+                fn save_state(
+                    &mut self,
+                    w: &mut #p::StreamWriter,
+                ) -> ::core::result::Result<(), #p::SaveError> {
+                    #pre_save
+                    #(#saves)*
+                    #(#sub_saves)*
+                    ::core::result::Result::Ok(())
+                }
+
+                #[allow(unused_variables)]
+                fn load_state(
+                    &mut self,
+                    r: &mut #p::StreamReader<'_>,
+                    version_id: u32,
+                ) -> ::core::result::Result<(), #p::LoadError> {
+                    #p::check_version(<Self as ::compat_core::VmState>::DESCRIPTION, r, version_id)?;
+                    #pre_load
+                    #(#loads)*
+                    #subsection_loop
+                    #post_load
+                    ::core::result::Result::Ok(())
+                }
+
+                fn describe(&self) -> #p::JsonValue {
+                    let mut fields = ::std::vec::Vec::new();
+                    #[allow(unused_mut)]
+                    let mut subsections = ::std::vec::Vec::new();
+                    #(#describes)*
+                    #(#sub_describes)*
+                    #p::vmdesc::vmsd(#name, #version, fields, subsections)
+                }
+            }
+
+            const _: () = #p::check_subsections(<#ident as ::compat_core::VmState>::DESCRIPTION);
+        };
+    }
+}
+
+/// Wrap a field's save (or describe) code in its existence test, run with
+/// our own version.
+fn gate_save(f: &FieldModel, code: TokenStream, version: u32) -> TokenStream {
+    match &f.exists {
+        Some(test) => quote! {
+            if #test(self, #version) { #code }
+        },
+        None => code,
+    }
+}
+
+/// Wrap a field's load code in its version or existence test, run with the
+/// incoming version.
+fn gate_load(f: &FieldModel, code: TokenStream) -> TokenStream {
+    match (&f.exists, f.since) {
+        (Some(test), _) => quote! {
+            if #test(self, version_id) { #code }
+        },
+        (None, Some(v)) if v > 0 => quote! {
+            if version_id >= #v { #code }
+        },
+        _ => code,
+    }
+}
+
+fn field_desc(f: &FieldModel, kind: TokenStream) -> TokenStream {
+    let p = private();
+    let wire = &f.wire;
+    let since = f.since.unwrap_or(0);
+    let has_exists = f.exists.is_some();
+    let must_match = f.must_match;
+    quote! {
+        #p::VmStateField {
+            name: #wire,
+            kind: #kind,
+            version_id: #since,
+            has_exists_test: #has_exists,
+            must_match: #must_match,
+        }
+    }
+}
+
+fn field_code(f: &FieldModel) -> FieldCode {
+    let p = private();
+    let (member, ty, wire) = (f.member, f.ty, &f.wire);
+    let in_field = quote!(.map_err(|e| e.in_field(#wire))?);
+    match &f.kind {
+        Kind::Scalar(s) => {
+            let put = format_ident!("put_{}", s.method());
+            let get = format_ident!("get_{}", s.method());
+            let info = info_name(*s, f.must_match);
+            let size = size_of(*s);
+            let sv = scalar_variant(*s);
+            let load = if f.must_match {
+                // bool has no hex form: compare it as a byte.
+                let (incoming, ours) = if *s == Scalar::Bool {
+                    (quote!(u8::from(v)), quote!(u8::from(self.#member)))
+                } else {
+                    (quote!(v), quote!(self.#member))
+                };
+                quote! {
+                    let at = r.offset();
+                    let v = r.#get()#in_field;
+                    #p::must_match(#incoming, #ours, at)#in_field;
+                }
+            } else {
+                quote! { self.#member = r.#get()#in_field; }
+            };
+            FieldCode {
+                desc: Some(field_desc(f, quote!(#p::FieldKind::Scalar(#sv)))),
+                save: quote! { w.#put(self.#member); },
+                load: quote! { { #load } },
+                describe: quote! { fields.push(#p::vmdesc::field(#wire, #info, #size)); },
+            }
+        }
+        Kind::Array(Scalar::U8, len) => {
+            let mask = match &f.mask {
+                Some(mask) => quote!(::core::option::Option::Some(&#mask(self)[..])),
+                None => quote!(::core::option::Option::None),
+            };
+            let load = if f.must_match {
+                quote! {
+                    let at = r.offset();
+                    let incoming = r.get_bytes(self.#member.len())#in_field;
+                    #p::must_match_bytes(incoming, &self.#member, #mask, at)#in_field;
+                    self.#member.copy_from_slice(incoming);
+                }
+            } else {
+                quote! { r.get_into(&mut self.#member)#in_field; }
+            };
+            FieldCode {
+                desc: Some(field_desc(f, quote!(#p::FieldKind::Buffer { len: #len }))),
+                save: quote! { w.put_bytes(&self.#member); },
+                load: quote! { { #load } },
+                describe: quote! {
+                    fields.push(#p::vmdesc::field(#wire, "buffer", self.#member.len()));
+                },
+            }
+        }
+        Kind::Array(s, len) => {
+            let put = format_ident!("put_{}_slice", s.method());
+            let get = format_ident!("get_{}_slice", s.method());
+            let info = info_name(*s, f.must_match);
+            let size = size_of(*s);
+            let sv = scalar_variant(*s);
+            let load = if f.must_match {
+                quote! {
+                    let at = r.offset();
+                    let mut incoming = self.#member;
+                    r.#get(&mut incoming)#in_field;
+                    for (i, (a, b)) in incoming.iter().zip(self.#member.iter()).enumerate() {
+                        #p::must_match(*a, *b, at).map_err(|e| e.in_field(&::std::format!("{}[{}]", #wire, i)))?;
+                    }
+                }
+            } else {
+                quote! { r.#get(&mut self.#member)#in_field; }
+            };
+            FieldCode {
+                desc: Some(field_desc(
+                    f,
+                    quote!(#p::FieldKind::Array { elem: #sv, len: #len }),
+                )),
+                save: quote! { w.#put(&self.#member); },
+                load: quote! { { #load } },
+                describe: quote! {
+                    fields.push(#p::vmdesc::array(#wire, self.#member.len(), #info, #size));
+                },
+            }
+        }
+        Kind::VarArray {
+            elem,
+            len_member,
+            len_wire,
+            max,
+        } => {
+            let sv = scalar_variant(*elem);
+            let (put, get) = if *elem == Scalar::U8 {
+                (quote!(put_bytes), quote!(get_into))
+            } else {
+                let put = format_ident!("put_{}_slice", elem.method());
+                let get = format_ident!("get_{}_slice", elem.method());
+                (quote!(#put), quote!(#get))
+            };
+            let describe = if *elem == Scalar::U8 {
+                quote! { fields.push(#p::vmdesc::field(#wire, "buffer", n)); }
+            } else {
+                let info = info_name(*elem, false);
+                let size = size_of(*elem);
+                quote! { fields.push(#p::vmdesc::array(#wire, n, #info, #size)); }
+            };
+            let name = f.member.to_string();
+            FieldCode {
+                desc: Some(field_desc(
+                    f,
+                    quote!(#p::FieldKind::VarArray { elem: #sv, len_field: #len_wire, max: #max }),
+                )),
+                save: quote! {
+                    let n = #p::saved_len(&self.#member, self.#len_member as u64, #name)?;
+                    w.#put(&self.#member[..n]);
+                },
+                load: quote! {
+                    {
+                        let n = #p::checked_len(self.#len_member as u64, #max, r.offset())#in_field;
+                        self.#member.clear();
+                        self.#member.resize(n, ::core::default::Default::default());
+                        r.#get(&mut self.#member)#in_field;
+                    }
+                },
+                describe: quote! {
+                    let n = (self.#len_member as usize).min(self.#member.len());
+                    #describe
+                },
+            }
+        }
+        Kind::Struct => {
+            let vs = quote_spanned!(ty.span()=> <#ty as ::compat_core::VmState>);
+            FieldCode {
+                desc: Some(field_desc(
+                    f,
+                    quote!(#p::FieldKind::Struct(#vs::DESCRIPTION)),
+                )),
+                save: quote! { #vs::save_state(&mut self.#member, w)?; },
+                load: quote! {
+                    #vs::load_state(&mut self.#member, r, #vs::DESCRIPTION.version_id)#in_field;
+                },
+                describe: quote! {
+                    fields.push(#p::vmdesc::nested(#wire, #vs::describe(&self.#member)));
+                },
+            }
+        }
+        Kind::Unused(n) => {
+            let n = Literal::usize_unsuffixed(*n);
+            FieldCode {
+                desc: Some(quote! {
+                    #p::VmStateField {
+                        name: "unused",
+                        kind: #p::FieldKind::Unused { size: #n },
+                        version_id: 0,
+                        has_exists_test: false,
+                        must_match: false,
+                    }
+                }),
+                save: quote! { w.put_zeros(#n); },
+                load: quote! { r.skip(#n).map_err(|e| e.in_field("unused"))?; },
+                describe: quote! { fields.push(#p::vmdesc::field("unused", "unused_buffer", #n)); },
+            }
+        }
+        Kind::Skip | Kind::Subsection(_) => FieldCode {
+            desc: None,
+            save: TokenStream::new(),
+            load: TokenStream::new(),
+            describe: TokenStream::new(),
+        },
+    }
+}
