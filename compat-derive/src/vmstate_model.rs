@@ -578,7 +578,7 @@ fn field_model<'a>(
                     0
                 });
                 let Some(len_field) = before.iter().find(|f| f.ident.as_ref() == Some(len)) else {
-                    let later = members.iter().any(|m| *m == len.to_string());
+                    let later = members.iter().any(|m| len == m);
                     let msg = if later {
                         format!(
                             "the length field `{len}` must come before `{member}`: a \
