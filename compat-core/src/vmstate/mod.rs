@@ -51,7 +51,7 @@ pub trait Migratable: Any {
     /// Replace the state with a loaded copy of the same type.
     fn commit(&mut self, loaded: Box<dyn Migratable>);
     /// The vmdesc JSON of the state.
-    fn describe(&self) -> serde_json::Value;
+    fn vmdesc(&self) -> serde_json::Value;
     /// As `Any`, to downcast.
     fn as_any(&self) -> &dyn Any;
     /// As `Box<dyn Any>`.
@@ -84,8 +84,8 @@ impl<T: VmState> Migratable for T {
         }
     }
 
-    fn describe(&self) -> serde_json::Value {
-        VmState::describe(self)
+    fn vmdesc(&self) -> serde_json::Value {
+        self.describe()
     }
 
     fn as_any(&self) -> &dyn Any {
