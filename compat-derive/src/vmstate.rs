@@ -79,11 +79,19 @@ fn emit(m: &VmStateModel) -> TokenStream {
     let mut sub_saves = Vec::new();
     let mut sub_loads = Vec::new();
     let mut sub_describes = Vec::new();
+    let mut sub_checks = Vec::new();
 
     for f in &m.fields {
         if let Kind::Subsection(needed) = &f.kind {
             let (member, ty, wire) = (f.member, f.ty, &f.wire);
             let vs = quote_spanned!(ty.span()=> <#ty as ::compat_core::VmState>);
+            let index = sub_descs.len();
+            sub_checks.push(quote_spanned!(ty.span()=>
+                const _: () = ::compat_core::__private::check_subsection(
+                    <#ident as ::compat_core::VmState>::DESCRIPTION,
+                    #index,
+                );
+            ));
             sub_descs.push(quote!(#vs::DESCRIPTION));
             sub_saves.push(quote! {
                 if #needed(self) {
@@ -192,7 +200,7 @@ fn emit(m: &VmStateModel) -> TokenStream {
                 }
             }
 
-            const _: () = #p::check_subsections(<#ident as ::compat_core::VmState>::DESCRIPTION);
+            #(#sub_checks)*
         };
     }
 }

@@ -170,47 +170,43 @@ impl VmStateDescription {
     }
 }
 
-/// Const checks the derive runs on a description: subsection names are
-/// unique and start with the parent's name and a `/` (QEMU's load loop
-/// stops at a subsection whose name does not, so another name could never
-/// be read back).
+/// Const check the derive runs for subsection `index` of `desc`: its name
+/// starts with the parent's name and a `/` (QEMU's load loop stops at a
+/// subsection whose name does not, so another name could never be read
+/// back), and no earlier subsection has the same name.
 #[doc(hidden)]
-pub const fn check_subsections(desc: &VmStateDescription) {
+pub const fn check_subsection(desc: &VmStateDescription, index: usize) {
     let subs = desc.subsections;
-    let mut i = 0;
-    while i < subs.len() {
-        let name = subs[i].name.as_bytes();
-        let parent = desc.name.as_bytes();
-        let mut prefixed = name.len() > parent.len() + 1 && name[parent.len()] == b'/';
-        let mut k = 0;
-        while prefixed && k < parent.len() {
-            prefixed = name[k] == parent[k];
-            k += 1;
-        }
-        if !prefixed {
+    let name = subs[index].name.as_bytes();
+    let parent = desc.name.as_bytes();
+    let mut prefixed = name.len() > parent.len() + 1 && name[parent.len()] == b'/';
+    let mut k = 0;
+    while prefixed && k < parent.len() {
+        prefixed = name[k] == parent[k];
+        k += 1;
+    }
+    if !prefixed {
+        let mut msg = crate::msg::ConstMsg::<512>::new();
+        msg.push("subsection '");
+        msg.push(subs[index].name);
+        msg.push("' of '");
+        msg.push(desc.name);
+        msg.push("' must be named '");
+        msg.push(desc.name);
+        msg.push("/...': a destination stops reading subsections at any other name");
+        panic!("{}", msg.as_str());
+    }
+    let mut j = 0;
+    while j < index {
+        if crate::device::str_eq(subs[j].name, subs[index].name) {
             let mut msg = crate::msg::ConstMsg::<512>::new();
-            msg.push("subsection '");
-            msg.push(subs[i].name);
-            msg.push("' of '");
+            msg.push("two subsections of '");
             msg.push(desc.name);
-            msg.push("' must be named '");
-            msg.push(desc.name);
-            msg.push("/...': a destination stops reading subsections at any other name");
+            msg.push("' are named '");
+            msg.push(subs[index].name);
+            msg.push("'");
             panic!("{}", msg.as_str());
         }
-        let mut j = 0;
-        while j < i {
-            if crate::device::str_eq(subs[j].name, subs[i].name) {
-                let mut msg = crate::msg::ConstMsg::<512>::new();
-                msg.push("two subsections of '");
-                msg.push(desc.name);
-                msg.push("' are named '");
-                msg.push(subs[i].name);
-                msg.push("'");
-                panic!("{}", msg.as_str());
-            }
-            j += 1;
-        }
-        i += 1;
+        j += 1;
     }
 }

@@ -5,7 +5,7 @@
 mod desc;
 pub mod vmdesc;
 
-pub use desc::{check_subsections, FieldKind, Scalar, VmStateDescription, VmStateField};
+pub use desc::{check_subsection, FieldKind, Scalar, VmStateDescription, VmStateField};
 
 use std::any::Any;
 

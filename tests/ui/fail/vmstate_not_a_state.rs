@@ -1,0 +1,12 @@
+use compat_derive::VMState;
+
+#[derive(Clone)]
+pub struct NotState;
+
+#[derive(Clone, VMState)]
+#[vmstate(name = "dev", version = 1)]
+struct Dev {
+    nested: NotState,
+}
+
+fn main() {}
