@@ -11,6 +11,7 @@
 
 mod error;
 mod json;
+pub mod qemu;
 mod reader;
 mod writer;
 
