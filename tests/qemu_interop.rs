@@ -21,14 +21,19 @@ fn skip(what: &str) {
 }
 
 fn python_available() -> bool {
-    Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 const FIXTURES: [&str; 3] = ["base_72to72.mig", "base_10to10.mig", "uncmask_10to72.mig"];
 
 #[test]
 fn qemu_streams_read_and_reemit_byte_identical() {
-    let Some(shared) = shared() else { return skip("reading QEMU's streams") };
+    let Some(shared) = shared() else {
+        return skip("reading QEMU's streams");
+    };
     for name in FIXTURES {
         let bytes = std::fs::read(shared.join("qemu-fixtures/mig").join(name)).unwrap();
         let stream = QemuStream::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -36,15 +41,23 @@ fn qemu_streams_read_and_reemit_byte_identical() {
         let out = stream.to_bytes();
         assert_eq!(out.len(), bytes.len(), "{name}");
         assert!(out == bytes, "{name}: re-emitted bytes differ");
-        let sections: Vec<String> = stream.sections().map(|(id, h, _)| format!("{} ({id})", h.idstr)).collect();
+        let sections: Vec<String> = stream
+            .sections()
+            .map(|(id, h, _)| format!("{} ({id})", h.idstr))
+            .collect();
         assert!(sections.iter().any(|s| s.ends_with("/pcie-root-port (37)") || s.ends_with("/pcie-root-port (38)")), "{name}: {sections:?}");
-        assert!(sections[0].starts_with("ram ("), "{name}: RAM first: {sections:?}");
+        assert!(
+            sections[0].starts_with("ram ("),
+            "{name}: RAM first: {sections:?}"
+        );
     }
 }
 
 #[test]
 fn analyze_matches_analyze_migration_py() {
-    let Some(shared) = shared() else { return skip("comparing with analyze-migration.py") };
+    let Some(shared) = shared() else {
+        return skip("comparing with analyze-migration.py");
+    };
     if !python_available() {
         eprintln!("SKIPPED: comparing with analyze-migration.py: python3 is not installed");
         return;
@@ -59,7 +72,11 @@ fn analyze_matches_analyze_migration_py() {
             .arg(&path)
             .output()
             .unwrap();
-        assert!(theirs.status.success(), "{}", String::from_utf8_lossy(&theirs.stderr));
+        assert!(
+            theirs.status.success(),
+            "{}",
+            String::from_utf8_lossy(&theirs.stderr)
+        );
         let theirs = String::from_utf8(theirs.stdout).unwrap();
         if ours != theirs {
             let line = ours

@@ -34,6 +34,7 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
                 description: "",
                 rust_type: ::compat_core::__private::TypeId::of::<Self>,
                 instantiate: ::compat_core::__private::None,
+                vmstate: ::compat_core::__private::None,
             };
             fn new_default() -> Self {
                 ::core::unreachable!()
@@ -70,6 +71,21 @@ fn emit(m: &DeviceModel) -> TokenStream {
         }))
     };
 
+    // `#[device(vmstate)]`: instances migrate with the type's VMState.
+    let (vmstate, migratable) = if m.vmstate {
+        (
+            quote!(::compat_core::__private::Some(
+                <Self as ::compat_core::VmState>::DESCRIPTION
+            )),
+            quote! {
+                fn migratable(&mut self) -> ::core::option::Option<&mut dyn ::compat_core::Migratable> {
+                    ::core::option::Option::Some(self)
+                }
+            },
+        )
+    } else {
+        (quote!(::compat_core::__private::None), TokenStream::new())
+    };
     let mut out = Pieces::default();
     let mut parent_member = None;
     for f in &m.fields {
@@ -163,6 +179,7 @@ fn emit(m: &DeviceModel) -> TokenStream {
                 description: #description,
                 rust_type: ::compat_core::__private::TypeId::of::<Self>,
                 instantiate: #instantiate,
+                vmstate: #vmstate,
             };
 
             fn new_default() -> Self {
@@ -189,6 +206,8 @@ fn emit(m: &DeviceModel) -> TokenStream {
                     _ => #set_rest,
                 }
             }
+
+            #migratable
         }
 
         impl #ident {

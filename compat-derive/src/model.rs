@@ -14,7 +14,7 @@ use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitInt, LitStr, UnOp};
 use crate::attr::{check_name, doc_summary, key_span, type_text, unknown_key, Slot};
 use crate::ctxt::Ctxt;
 
-const DEVICE_KEYS: &[&str] = &["name", "parent", "abstract", "hotpluggable"];
+const DEVICE_KEYS: &[&str] = &["name", "parent", "abstract", "hotpluggable", "vmstate"];
 const FIELD_DEVICE_KEYS: &[&str] = &["parent"];
 const PROPERTY_KEYS: &[&str] = &["name", "default", "bit", "doc"];
 
@@ -26,6 +26,8 @@ pub struct DeviceModel<'a> {
     pub parent: Option<syn::Type>,
     pub is_abstract: bool,
     pub hotpluggable: bool,
+    /// `vmstate`: instances migrate with the struct's `#[derive(VMState)]`.
+    pub vmstate: bool,
     pub description: String,
     pub fields: Vec<FieldModel<'a>>,
     /// `false` for a unit struct.
@@ -186,6 +188,7 @@ impl<'a> DeviceModel<'a> {
         let mut parent: Slot<syn::Type> = Slot::new("device", "parent");
         let mut is_abstract: Slot<bool> = Slot::new("device", "abstract");
         let mut hotpluggable: Slot<bool> = Slot::new("device", "hotpluggable");
+        let mut vmstate: Slot<bool> = Slot::new("device", "vmstate");
         for attr in &input.attrs {
             if attr.path().is_ident("property") {
                 cx.error_spanned_by(attr, "#[property(...)] goes on a field, not on the struct");
@@ -204,6 +207,8 @@ impl<'a> DeviceModel<'a> {
                     is_abstract.set(cx, span, parse_flag(&meta)?);
                 } else if meta.path.is_ident("hotpluggable") {
                     hotpluggable.set(cx, span, parse_flag(&meta)?);
+                } else if meta.path.is_ident("vmstate") {
+                    vmstate.set(cx, span, parse_flag(&meta)?);
                 } else {
                     unknown_key(cx, "device", &meta, DEVICE_KEYS)?;
                 }
@@ -298,6 +303,7 @@ impl<'a> DeviceModel<'a> {
             parent,
             is_abstract: is_abstract.get().copied().unwrap_or(false),
             hotpluggable: hotpluggable.get().copied().unwrap_or(true),
+            vmstate: vmstate.get().copied().unwrap_or(false),
             description: doc_summary(&input.attrs),
             fields,
             braced,

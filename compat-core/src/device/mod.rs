@@ -34,6 +34,9 @@ pub struct DeviceTypeInfo {
     /// A new instance with every property at its class default; `None` for
     /// abstract types.
     pub instantiate: Option<fn() -> Box<dyn DeviceObject>>,
+    /// The VMState description of its instances, if they migrate
+    /// (`#[device(vmstate)]`).
+    pub vmstate: Option<&'static crate::vmstate::VmStateDescription>,
 }
 
 /// The root of every device type chain (QEMU's `TYPE_DEVICE`): abstract, no
@@ -47,6 +50,7 @@ pub const DEVICE: &DeviceTypeInfo = &DeviceTypeInfo {
     description: "the root of all device types",
     rust_type: TypeId::of::<RootDevice>,
     instantiate: None,
+    vmstate: None,
 };
 
 /// The Rust identity of the root type, which has no instances.
@@ -248,6 +252,11 @@ pub trait Device: Any + Sized {
         name: &str,
         value: &PropertyValue,
     ) -> Result<(), SetPropertyError>;
+
+    /// The instance's migrated state, if the type migrates.
+    fn migratable(&mut self) -> Option<&mut dyn crate::vmstate::Migratable> {
+        None
+    }
 }
 
 /// A device instance behind a pointer, whatever its Rust type: what a
@@ -263,6 +272,9 @@ pub trait DeviceObject: Any {
     fn as_any(&self) -> &dyn Any;
     /// The instance as mutable `Any`.
     fn as_any_mut(&mut self) -> &mut dyn Any;
+
+    /// The instance's migrated state, if the type migrates.
+    fn migratable(&mut self) -> Option<&mut dyn crate::vmstate::Migratable>;
 
     /// Parse `text` with the property's kind and set it (what a `-device`
     /// option or `-global` does).
@@ -309,6 +321,10 @@ impl<T: Device> DeviceObject for T {
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
+    }
+
+    fn migratable(&mut self) -> Option<&mut dyn crate::vmstate::Migratable> {
+        Device::migratable(self)
     }
 }
 

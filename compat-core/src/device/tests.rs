@@ -24,6 +24,7 @@ impl Device for PciDevice {
         description: "",
         rust_type: TypeId::of::<PciDevice>,
         instantiate: None,
+        vmstate: None,
     };
     fn new_default() -> Self {
         PciDevice {
@@ -74,6 +75,7 @@ impl Device for RootPort {
         description: "",
         rust_type: TypeId::of::<RootPort>,
         instantiate: Some(|| Box::new(RootPort::new_default())),
+        vmstate: None,
     };
     fn new_default() -> Self {
         RootPort {
@@ -115,6 +117,7 @@ impl Device for Impostor {
         description: "",
         rust_type: TypeId::of::<Impostor>,
         instantiate: None,
+        vmstate: None,
     };
     fn new_default() -> Self {
         Impostor
@@ -141,6 +144,7 @@ const CLASHING: &DeviceTypeInfo = &DeviceTypeInfo {
     description: "",
     rust_type: TypeId::of::<u8>,
     instantiate: None,
+    vmstate: None,
 };
 
 const TWICE: &DeviceTypeInfo = &DeviceTypeInfo {
@@ -165,6 +169,7 @@ const TWICE: &DeviceTypeInfo = &DeviceTypeInfo {
     description: "",
     rust_type: TypeId::of::<u16>,
     instantiate: None,
+    vmstate: None,
 };
 
 #[test]

@@ -204,11 +204,12 @@ impl QemuStream {
             Some((at, d)) => (*at, Some(&d.json)),
             None => (bytes.len(), None),
         };
-        let page_size = desc
-            .and_then(|d| d["page_size"].as_u64())
-            .unwrap_or(4096);
+        let page_size = desc.and_then(|d| d["page_size"].as_u64()).unwrap_or(4096);
         if !page_size.is_power_of_two() || page_size > 1 << 30 {
-            return Err(bad_vmdesc(format!("page_size {page_size} is not a power of two"), end));
+            return Err(bad_vmdesc(
+                format!("page_size {page_size} is not a power of two"),
+                end,
+            ));
         }
 
         let mut r = StreamReader::new(&bytes[..end]);
@@ -278,7 +279,9 @@ impl QemuStream {
                             instance_id: header.instance_id,
                             version_id: header.version_id,
                         };
-                        Body::Device(decode_struct(&mut r, device, 0).map_err(|e| e.in_section(&sref))?)
+                        Body::Device(
+                            decode_struct(&mut r, device, 0).map_err(|e| e.in_section(&sref))?,
+                        )
                     };
                     records.push(Record::Section(SectionRecord {
                         kind,
@@ -533,7 +536,11 @@ fn write_ram(w: &mut StreamWriter, e: &RamEntry) {
     }
 }
 
-fn decode_struct(r: &mut StreamReader<'_>, desc: &Value, depth: usize) -> Result<Decoded, LoadError> {
+fn decode_struct(
+    r: &mut StreamReader<'_>,
+    desc: &Value,
+    depth: usize,
+) -> Result<Decoded, LoadError> {
     if depth > MAX_DEPTH {
         return Err(bad_vmdesc("structs nest too deeply", r.offset()));
     }
@@ -548,7 +555,10 @@ fn decode_struct(r: &mut StreamReader<'_>, desc: &Value, depth: usize) -> Result
         let info = f["type"].as_str().unwrap_or("unknown");
         let count = f["array_len"].as_u64().unwrap_or(1);
         if count > MAX_ARRAY_LEN {
-            return Err(bad_vmdesc(format!("field '{name}' has array_len {count}"), r.offset()));
+            return Err(bad_vmdesc(
+                format!("field '{name}' has array_len {count}"),
+                r.offset(),
+            ));
         }
         for _ in 0..count {
             let value = if info == "struct" {
@@ -616,10 +626,20 @@ fn encode_struct(w: &mut StreamWriter, d: &Decoded) {
 fn analyze_leaf(info: &str, bytes: &[u8]) -> Value {
     let signed = matches!(
         info,
-        "int8" | "int16" | "int32" | "int32 equal" | "int32 le" | "int64" | "int64 equal"
-            | "uint8 equal" | "uint16 equal"
+        "int8"
+            | "int16"
+            | "int32"
+            | "int32 equal"
+            | "int32 le"
+            | "int64"
+            | "int64 equal"
+            | "uint8 equal"
+            | "uint16 equal"
     );
-    let unsigned = matches!(info, "uint8" | "uint16" | "uint32" | "uint32 equal" | "uint64");
+    let unsigned = matches!(
+        info,
+        "uint8" | "uint16" | "uint32" | "uint32 equal" | "uint64"
+    );
     match info {
         "bool" => Value::Bool(bytes.first().is_some_and(|b| *b != 0)),
         "nullptr" => "nullptr".into(),
@@ -684,9 +704,15 @@ mod tests {
     #[test]
     fn leaves_print_as_the_python_script_prints_them() {
         assert_eq!(analyze_leaf("uint16", &[0, 8]), "0x0008");
-        assert_eq!(analyze_leaf("int32", &[0xff, 0xff, 0xff, 0xfe]), "0xfffffffe (-2)");
+        assert_eq!(
+            analyze_leaf("int32", &[0xff, 0xff, 0xff, 0xfe]),
+            "0xfffffffe (-2)"
+        );
         assert_eq!(analyze_leaf("uint8 equal", &[0x80]), "0x80 (-128)");
-        assert_eq!(analyze_leaf("uint32", &[0xff, 0xff, 0xff, 0xfe]), "0xfffffffe");
+        assert_eq!(
+            analyze_leaf("uint32", &[0xff, 0xff, 0xff, 0xfe]),
+            "0xfffffffe"
+        );
         assert_eq!(analyze_leaf("bool", &[1]), true);
         assert_eq!(analyze_leaf("pci config", &[0x36, 0x1b]), "36 1b");
         assert_eq!(analyze_leaf("buffer", &[]), "");
