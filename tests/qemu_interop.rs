@@ -6,7 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use compat_core::cmdline::{parse_device, parse_global};
 use compat_core::stream::qemu::{analyze_text, QemuStream};
+use compat_core::stream::{self, LoadErrorKind, Section, StreamOptions};
+use compat_core::{MachineFamily, Release, ReleaseBuilder, Version, VersionStep};
+use compat_examples::devices::{PcieRootPort, AER_OFFSET, PCI_ERR_UNCOR_MASK};
 
 /// `../shared` beside the repository (or `$COMPAT_SHARED`), if present.
 fn shared() -> Option<PathBuf> {
@@ -92,4 +96,154 @@ fn analyze_matches_analyze_migration_py() {
             );
         }
     }
+}
+
+/// A release with the root port and one machine type, pc-q35-7.2.
+fn q35_release() -> Release {
+    ReleaseBuilder::new("model")
+        .device::<PcieRootPort>()
+        .family(
+            MachineFamily::new("pc-q35", "Q35").version(Version::new(7, 2), VersionStep::default()),
+        )
+        .build()
+        .unwrap()
+}
+
+/// The root port as a destination realizes it, with `globals`.
+fn root_port(globals: &[&str]) -> PcieRootPort {
+    let release = q35_release();
+    let globals: Vec<_> = globals.iter().map(|g| parse_global(g).unwrap()).collect();
+    let m = release
+        .instantiate(
+            "pc-q35-7.2",
+            &globals,
+            &[parse_device("pcie-root-port,id=rp1,chassis=1").unwrap()],
+        )
+        .unwrap();
+    m.devices[0]
+        .object
+        .downcast_ref::<PcieRootPort>()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn the_root_port_model_loads_qemus_sections_and_refuses_the_unc_mask_one() {
+    let Some(shared) = shared() else {
+        return skip("loading QEMU's root-port sections into the model");
+    };
+    let idstr = "0000:00:03.0/pcie-root-port";
+    let load = |file: &str, port: &mut PcieRootPort| {
+        let bytes = std::fs::read(shared.join("qemu-fixtures/mig").join(file)).unwrap();
+        QemuStream::parse(&bytes)
+            .unwrap()
+            .load_device(&bytes, idstr, 0, port)
+    };
+
+    // What QEMU 7.2 and 10.0 wrote for pc-q35-7.2 loads into the 7.2 model
+    // (hw_compat_7_2 in effect: x-pcie-err-unc-mask=off).
+    for file in ["base_72to72.mig", "base_10to10.mig"] {
+        let mut port = root_port(&["pci-device.x-pcie-err-unc-mask=off"]);
+        load(file, &mut port).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(port.aer_log.log_max, 8);
+        assert_eq!(&port.config.config[..4], &[0x36, 0x1b, 0x0c, 0x00]);
+    }
+
+    // 10.0 with the compat entry undone sets the mask bits; the 7.2 model
+    // refuses at 0x10a, as QEMU 7.2 did.
+    let mut port = root_port(&["pci-device.x-pcie-err-unc-mask=off"]);
+    let before = port.clone();
+    let err = load("uncmask_10to72.mig", &mut port).unwrap_err();
+    assert_eq!(
+        err.kind,
+        LoadErrorKind::BadConfigData {
+            index: 0x10a,
+            read: 0x40,
+            device: 0,
+            mask: 0xff
+        }
+    );
+    assert_eq!(err.path, ["parent_obj.parent_obj.parent_obj", "config"]);
+    assert_eq!(
+        err.to_string().split(" (at offset").next().unwrap(),
+        "error while loading state for instance 0x0 of device '0000:00:03.0/pcie-root-port' \
+         (stream version 1): field 'parent_obj.parent_obj.parent_obj.config': \
+         Bad config data: i=0x10a read: 40 device: 0 cmask: ff"
+    );
+    assert_eq!(
+        port.config.config, before.config.config,
+        "nothing was loaded"
+    );
+
+    // A destination with the 8.0 behaviour takes it: the bits are writable there.
+    let mut port = root_port(&["pci-device.x-pcie-err-unc-mask=on"]);
+    load("uncmask_10to72.mig", &mut port).unwrap();
+    assert_eq!(
+        port.config.le32(AER_OFFSET + PCI_ERR_UNCOR_MASK),
+        0x0240_0000
+    );
+}
+
+#[test]
+fn analyze_migration_py_reads_a_stream_we_wrote() {
+    let Some(shared) = shared() else {
+        return skip("running analyze-migration.py on our stream");
+    };
+    if !python_available() {
+        eprintln!("SKIPPED: running analyze-migration.py on our stream: python3 is not installed");
+        return;
+    }
+    let mut port = root_port(&[]);
+    port.aer_log.log_num = 3;
+    port.msix.msix[12] = 1;
+    let bytes = stream::save(
+        &mut [Section {
+            idstr: "0000:00:03.0/pcie-root-port".into(),
+            instance_id: 0,
+            state: &mut port,
+        }],
+        &StreamOptions::for_machine("pc-q35-7.2"),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("compat-analyze-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ours.mig");
+    std::fs::write(&file, &bytes).unwrap();
+    let out = Command::new("python3")
+        .arg(shared.join("qemu-scripts/analyze-migration.py"))
+        .arg("-f")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dev = &theirs["0000:00:03.0/pcie-root-port (0)"];
+    assert_eq!(
+        dev["parent_obj.parent_obj.parent_obj.exp.aer_log"]["log_num"],
+        "0x0003"
+    );
+    assert_eq!(
+        dev["parent_obj.parent_obj.parent_obj.exp.aer_log"]["log_max"],
+        "0x0008"
+    );
+    assert_eq!(
+        dev["parent_obj.parent_obj.parent_obj"]["version_id"],
+        "0x00000002"
+    );
+    let config = dev["parent_obj.parent_obj.parent_obj"]["config"]
+        .as_str()
+        .unwrap();
+    assert!(config.starts_with("36 1b 0c 00 "), "{config}");
+    assert_eq!(
+        dev["parent_obj.parent_obj.parent_obj.parent_obj"]["msix"],
+        "00 00 00 00 00 00 00 00 00 00 00 00 01 00 00 00 00"
+    );
+    // And it shows what our own reader shows.
+    let ours = QemuStream::parse(&bytes).unwrap().analyze();
+    assert_eq!(ours, theirs);
+    std::fs::remove_dir_all(&dir).ok();
 }

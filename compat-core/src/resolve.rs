@@ -154,6 +154,14 @@ pub enum ResolveError {
         /// What is wrong.
         error: Box<ConfigError>,
     },
+    /// A device refused to realize.
+    #[error("-device {spec}: realize failed: {message}")]
+    Realize {
+        /// The `-device` string.
+        spec: String,
+        /// Why.
+        message: String,
+    },
     /// A `-device` (or on-board device) is wrong.
     #[error("-device {spec}: {error}")]
     Device {
@@ -302,6 +310,13 @@ impl Release {
                     source,
                 });
             }
+
+            object
+                .realize(machine_type)
+                .map_err(|message| ResolveError::Realize {
+                    spec: spec.clone(),
+                    message,
+                })?;
 
             let label = match &opt.id {
                 Some(id) => id.clone(),

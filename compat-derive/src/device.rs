@@ -86,6 +86,16 @@ fn emit(m: &DeviceModel) -> TokenStream {
     } else {
         (quote!(::compat_core::__private::None), TokenStream::new())
     };
+    let realize = m.realize.as_ref().map(|path| {
+        quote! {
+            fn realize(
+                &mut self,
+                machine: &::compat_core::MachineType,
+            ) -> ::core::result::Result<(), ::std::string::String> {
+                #path(self, machine)
+            }
+        }
+    });
     let mut out = Pieces::default();
     let mut parent_member = None;
     for f in &m.fields {
@@ -208,6 +218,7 @@ fn emit(m: &DeviceModel) -> TokenStream {
             }
 
             #migratable
+            #realize
         }
 
         impl #ident {

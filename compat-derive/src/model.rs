@@ -14,7 +14,14 @@ use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitInt, LitStr, UnOp};
 use crate::attr::{check_name, doc_summary, key_span, type_text, unknown_key, Slot};
 use crate::ctxt::Ctxt;
 
-const DEVICE_KEYS: &[&str] = &["name", "parent", "abstract", "hotpluggable", "vmstate"];
+const DEVICE_KEYS: &[&str] = &[
+    "name",
+    "parent",
+    "abstract",
+    "hotpluggable",
+    "vmstate",
+    "realize",
+];
 const FIELD_DEVICE_KEYS: &[&str] = &["parent"];
 const PROPERTY_KEYS: &[&str] = &["name", "default", "bit", "doc"];
 
@@ -28,6 +35,8 @@ pub struct DeviceModel<'a> {
     pub hotpluggable: bool,
     /// `vmstate`: instances migrate with the struct's `#[derive(VMState)]`.
     pub vmstate: bool,
+    /// `realize = path`: `fn(&mut Self, &MachineType) -> Result<(), String>`.
+    pub realize: Option<syn::Path>,
     pub description: String,
     pub fields: Vec<FieldModel<'a>>,
     /// `false` for a unit struct.
@@ -189,6 +198,7 @@ impl<'a> DeviceModel<'a> {
         let mut is_abstract: Slot<bool> = Slot::new("device", "abstract");
         let mut hotpluggable: Slot<bool> = Slot::new("device", "hotpluggable");
         let mut vmstate: Slot<bool> = Slot::new("device", "vmstate");
+        let mut realize: Slot<syn::Path> = Slot::new("device", "realize");
         for attr in &input.attrs {
             if attr.path().is_ident("property") {
                 cx.error_spanned_by(attr, "#[property(...)] goes on a field, not on the struct");
@@ -209,6 +219,8 @@ impl<'a> DeviceModel<'a> {
                     hotpluggable.set(cx, span, parse_flag(&meta)?);
                 } else if meta.path.is_ident("vmstate") {
                     vmstate.set(cx, span, parse_flag(&meta)?);
+                } else if meta.path.is_ident("realize") {
+                    realize.set(cx, span, meta.value()?.parse()?);
                 } else {
                     unknown_key(cx, "device", &meta, DEVICE_KEYS)?;
                 }
@@ -304,6 +316,7 @@ impl<'a> DeviceModel<'a> {
             is_abstract: is_abstract.get().copied().unwrap_or(false),
             hotpluggable: hotpluggable.get().copied().unwrap_or(true),
             vmstate: vmstate.get().copied().unwrap_or(false),
+            realize: realize.take().map(|(p, _)| p),
             description: doc_summary(&input.attrs),
             fields,
             braced,

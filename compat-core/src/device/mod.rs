@@ -257,6 +257,13 @@ pub trait Device: Any + Sized {
     fn migratable(&mut self) -> Option<&mut dyn crate::vmstate::Migratable> {
         None
     }
+
+    /// Build the device's state from its resolved properties and the
+    /// machine it is on (QEMU's `realize`); `#[device(realize = path)]`
+    /// names the function.
+    fn realize(&mut self, _machine: &crate::machine::MachineType) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A device instance behind a pointer, whatever its Rust type: what a
@@ -275,6 +282,9 @@ pub trait DeviceObject: Any {
 
     /// The instance's migrated state, if the type migrates.
     fn migratable(&mut self) -> Option<&mut dyn crate::vmstate::Migratable>;
+
+    /// Realize the device on `machine`.
+    fn realize(&mut self, machine: &crate::machine::MachineType) -> Result<(), String>;
 
     /// Parse `text` with the property's kind and set it (what a `-device`
     /// option or `-global` does).
@@ -325,6 +335,10 @@ impl<T: Device> DeviceObject for T {
 
     fn migratable(&mut self) -> Option<&mut dyn crate::vmstate::Migratable> {
         Device::migratable(self)
+    }
+
+    fn realize(&mut self, machine: &crate::machine::MachineType) -> Result<(), String> {
+        Device::realize(self, machine)
     }
 }
 

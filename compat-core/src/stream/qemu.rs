@@ -13,6 +13,7 @@ use super::error::{LoadError, LoadErrorKind};
 use super::reader::StreamReader;
 use super::writer::StreamWriter;
 use super::*;
+use crate::vmstate::Migratable;
 
 const RAM_SAVE_FLAG_ZERO: u64 = 0x02;
 const RAM_SAVE_FLAG_MEM_SIZE: u64 = 0x04;
@@ -93,6 +94,8 @@ pub struct SectionRecord {
     pub section_id: u32,
     /// idstr, instance and version, for START and FULL records.
     pub header: Option<SectionHeader>,
+    /// Byte offset of the section's data in the stream.
+    pub offset: usize,
     /// The section's data.
     pub body: Body,
 }
@@ -246,6 +249,7 @@ impl QemuStream {
                         instance_id: r.get_u32()?,
                         version_id: r.get_u32()?,
                     };
+                    let offset = r.offset();
                     let body = if header.idstr == "ram" && header.instance_id == 0 {
                         if header.version_id != 4 {
                             return Err(r.error(LoadErrorKind::Unsupported(format!(
@@ -287,6 +291,7 @@ impl QemuStream {
                         kind,
                         section_id,
                         header: Some(header),
+                        offset,
                         body,
                     }));
                 }
@@ -300,11 +305,13 @@ impl QemuStream {
                             at,
                         ));
                     }
+                    let offset = r.offset();
                     let body = Body::Ram(read_ram(&mut r, page_size)?);
                     records.push(Record::Section(SectionRecord {
                         kind,
                         section_id,
                         header: None,
+                        offset,
                         body,
                     }));
                 }
@@ -398,6 +405,55 @@ impl QemuStream {
             }) if h.idstr == idstr && h.instance_id == instance_id => Some(d),
             _ => None,
         })
+    }
+
+    /// Load the section `idstr`/`instance_id` of `bytes` (the stream this
+    /// document was read from) into `state`, transactionally: `state`
+    /// changes only if the whole section loads and its footer follows.
+    pub fn load_device(
+        &self,
+        bytes: &[u8],
+        idstr: &str,
+        instance_id: u32,
+        state: &mut dyn Migratable,
+    ) -> Result<(), LoadError> {
+        let (section_id, header, offset) = self
+            .records
+            .iter()
+            .find_map(|r| match r {
+                Record::Section(SectionRecord {
+                    section_id,
+                    header: Some(h),
+                    offset,
+                    body: Body::Device(_),
+                    ..
+                }) if h.idstr == idstr && h.instance_id == instance_id => {
+                    Some((*section_id, h, *offset))
+                }
+                _ => None,
+            })
+            .ok_or_else(|| {
+                LoadError::new(
+                    LoadErrorKind::MissingSection {
+                        idstr: idstr.to_owned(),
+                        instance_id,
+                    },
+                    0,
+                )
+            })?;
+        let sref = SectionRef {
+            idstr: header.idstr.clone(),
+            instance_id,
+            version_id: header.version_id,
+        };
+        let mut r = StreamReader::new(bytes);
+        r.skip(offset)?;
+        let copy = state
+            .load_copy(&mut r, header.version_id)
+            .map_err(|e| e.in_section(&sref))?;
+        read_footer(&mut r, section_id, idstr).map_err(|e| e.in_section(&sref))?;
+        state.commit(copy);
+        Ok(())
     }
 
     /// The section headers, in stream order: section id and header.
@@ -700,6 +756,7 @@ fn analyze_struct(d: &Decoded) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vmstate::Migratable;
 
     #[test]
     fn leaves_print_as_the_python_script_prints_them() {

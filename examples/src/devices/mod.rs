@@ -1,6 +1,12 @@
 //! Example device types, declared with `#[derive(Device)]` only.
 
+mod pci;
 mod virtio;
+
+pub use pci::{
+    AerLog, MsixState, PciDevice, PciDeviceState, PcieRootPort, AER_OFFSET, PCI_ERR_UNCOR_MASK,
+    PCI_ERR_UNC_INTN,
+};
 
 pub use virtio::{VirtioBlk, VirtioDevice, VIRTIO_BLK_AUTO_NUM_QUEUES};
 
@@ -11,5 +17,6 @@ use compat_core::TypeRegistry;
 pub fn registry() -> Result<TypeRegistry, RegistryError> {
     let mut registry = TypeRegistry::new();
     registry.register::<VirtioBlk>()?;
+    registry.register::<PcieRootPort>()?;
     Ok(registry)
 }

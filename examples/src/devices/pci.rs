@@ -1,0 +1,187 @@
+//! `pci-device` and `pcie-root-port` with an AER capability, after QEMU's
+//! `hw/pci/pci.c`, `hw/pci/pcie_aer.c` and `hw/pci-bridge/pcie_root_port.c`.
+//!
+//! The config space is built from properties at realize. On load it is
+//! *must match* under a check mask, as QEMU's `get_pci_config_device`
+//! compares the bits that are read-only (`cmask & ~wmask`): that is what
+//! refuses the seeds' 8.0 → 7.2 migration ("Bad config data: i=0x10a").
+//! The VMState layout mirrors QEMU's `pcie-root-port` section, so the model
+//! loads the root-port section of a stream real QEMU wrote.
+
+use compat_core::MachineType;
+use compat_derive::{Device, VMState};
+
+/// Config space size of a PCIe function.
+pub const PCIE_CONFIG_SPACE_SIZE: usize = 4096;
+/// Where the AER extended capability starts.
+pub const AER_OFFSET: usize = 0x100;
+/// `PCI_ERR_UNCOR_MASK`, inside the AER capability.
+pub const PCI_ERR_UNCOR_MASK: usize = 0x08;
+/// `PCI_ERR_UNCOR_SEVER`.
+pub const PCI_ERR_UNCOR_SEVER: usize = 0x0c;
+/// `PCI_ERR_COR_MASK`.
+pub const PCI_ERR_COR_MASK: usize = 0x14;
+/// `PCI_ERR_CAP`.
+pub const PCI_ERR_CAP: usize = 0x18;
+/// `PCI_ERR_UNC_INTN`: uncorrectable internal error.
+pub const PCI_ERR_UNC_INTN: u32 = 0x0040_0000;
+/// `PCI_ERR_UNC_TLP_PRF_BLOCKED`.
+pub const PCI_ERR_UNC_TLP_PRF_BLOCKED: u32 = 0x0200_0000;
+/// The uncorrectable errors the AER model supports (`PCI_ERR_UNC_SUPPORTED`).
+pub const PCI_ERR_UNC_SUPPORTED: u32 = 0x03bf_f030;
+
+/// The abstract parent of every PCI device: capability switches.
+#[derive(Debug, Clone, Device)]
+#[device(name = "pci-device", abstract)]
+pub struct PciDevice {
+    /// Capability bits (QEMU's `cap_present`).
+    #[property(
+        name = "x-pcie-err-unc-mask",
+        bit = 0,
+        default = true,
+        doc = "mask uncorrectable internal errors by default (new in 8.0)"
+    )]
+    #[property(name = "x-pcie-ext-tag", bit = 1, default = true)]
+    pub cap_present: u32,
+    /// Expansion ROM BAR.
+    #[property(name = "rombar", default = 1)]
+    pub rombar: u32,
+}
+
+/// A PCI function's migrated config space (QEMU's `PCIDevice` VMState).
+#[derive(Debug, Clone, VMState)]
+#[vmstate(name = "PCIDevice", version = 2, minimum_version = 1)]
+pub struct PciDeviceState {
+    /// QEMU's `version_id` field.
+    pub version_id: i32,
+    /// The config space; must match under `check_mask`.
+    #[vmstate(name = "config", must_match, mask = PciDeviceState::check_mask)]
+    pub config: [u8; PCIE_CONFIG_SPACE_SIZE],
+    /// INTx levels.
+    pub irq_state: [i32; 4],
+    /// Bits compared on load: read-only ones (`cmask & ~wmask`).
+    #[vmstate(skip)]
+    pub check: [u8; PCIE_CONFIG_SPACE_SIZE],
+}
+
+impl Default for PciDeviceState {
+    fn default() -> Self {
+        PciDeviceState {
+            version_id: 2,
+            config: [0; PCIE_CONFIG_SPACE_SIZE],
+            irq_state: [0; 4],
+            check: [0; PCIE_CONFIG_SPACE_SIZE],
+        }
+    }
+}
+
+impl PciDeviceState {
+    fn check_mask(&self) -> &[u8] {
+        &self.check
+    }
+
+    /// Set `bytes` at `offset`, read-only except for the `writable` bits.
+    fn set_le32(&mut self, offset: usize, value: u32, writable: u32) {
+        self.config[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
+        self.check[offset..offset + 4].copy_from_slice(&(!writable).to_le_bytes());
+    }
+
+    /// The little-endian u32 at `offset`.
+    pub fn le32(&self, offset: usize) -> u32 {
+        u32::from_le_bytes(self.config[offset..offset + 4].try_into().expect("4 bytes"))
+    }
+}
+
+/// The AER error log (QEMU's `PCIE_AER_ERROR_LOG`).
+#[derive(Debug, Clone, VMState)]
+#[vmstate(name = "PCIE_AER_ERROR_LOG", version = 1)]
+pub struct AerLog {
+    /// Logged errors.
+    pub log_num: u16,
+    /// Log capacity; both sides must agree.
+    #[vmstate(must_match)]
+    pub log_max: u16,
+}
+
+impl Default for AerLog {
+    fn default() -> Self {
+        AerLog {
+            log_num: 0,
+            log_max: 8,
+        }
+    }
+}
+
+/// MSI-X state, opaque here (QEMU's `msix` VMState).
+#[derive(Debug, Clone, Default, VMState)]
+#[vmstate(name = "msix", version = 0, minimum_version = 0)]
+pub struct MsixState {
+    /// The pending bits and masks as QEMU writes them.
+    pub msix: [u8; 17],
+}
+
+/// A PCIe root port.
+#[derive(Debug, Clone, Device, VMState)]
+#[device(name = "pcie-root-port", parent = PciDevice, vmstate, realize = PcieRootPort::realize)]
+#[vmstate(name = "pcie-root-port", version = 1)]
+pub struct PcieRootPort {
+    #[device(parent)]
+    #[vmstate(skip)]
+    pub pci: PciDevice,
+    /// Chassis number.
+    #[property(name = "chassis", default = 0)]
+    #[vmstate(skip)]
+    pub chassis: u8,
+    /// Slot number.
+    #[property(name = "slot", default = 0)]
+    #[vmstate(skip)]
+    pub slot: u16,
+    /// The config space.
+    #[vmstate(name = "parent_obj.parent_obj.parent_obj")]
+    pub config: PciDeviceState,
+    /// The AER log.
+    #[vmstate(name = "parent_obj.parent_obj.parent_obj.exp.aer_log")]
+    pub aer_log: AerLog,
+    /// MSI-X.
+    #[vmstate(name = "parent_obj.parent_obj.parent_obj.parent_obj")]
+    pub msix: MsixState,
+}
+
+impl PcieRootPort {
+    /// Build the config space from the properties: the IDs, and the AER
+    /// capability whose uncorrectable-error mask `x-pcie-err-unc-mask`
+    /// decides (QEMU 8.0's `pcie_aer_init`).
+    pub fn realize(&mut self, _machine: &MachineType) -> Result<(), String> {
+        self.build_config();
+        Ok(())
+    }
+
+    /// The config space for the current properties.
+    pub fn build_config(&mut self) {
+        let c = &mut self.config;
+        *c = PciDeviceState::default();
+        // Red Hat's vendor id and the root port's device id; the class and
+        // everything else QEMU sets are not modelled, so not compared.
+        c.set_le32(0x00, 0x000c_1b36, 0);
+        // AER: capability id 1, version 2, next capability at 0x148.
+        c.set_le32(AER_OFFSET, 0x1482_0001, 0);
+        // Before 8.0 the mask register was read-only zero; 8.0 made it
+        // writable with internal and TLP-prefix errors masked by default.
+        let (mask, writable) = if self.pci.x_pcie_err_unc_mask() {
+            (
+                PCI_ERR_UNC_INTN | PCI_ERR_UNC_TLP_PRF_BLOCKED,
+                PCI_ERR_UNC_SUPPORTED | PCI_ERR_UNC_INTN,
+            )
+        } else {
+            (0, 0)
+        };
+        c.set_le32(AER_OFFSET + PCI_ERR_UNCOR_MASK, mask, writable);
+        c.set_le32(
+            AER_OFFSET + PCI_ERR_UNCOR_SEVER,
+            0x0046_2030,
+            PCI_ERR_UNC_SUPPORTED,
+        );
+        c.set_le32(AER_OFFSET + PCI_ERR_COR_MASK, 0x0000_e000, 0x0000_f1c1);
+        c.set_le32(AER_OFFSET + PCI_ERR_CAP, 0x0000_02a0, 0x0000_0140);
+    }
+}
