@@ -317,15 +317,18 @@ fn device_strings_applied_to_instances() {
 fn registry_of_the_examples() {
     let registry = devices::registry().unwrap();
     let names: Vec<&str> = registry.types().map(|t| t.name).collect();
-    assert_eq!(names, ["device", "virtio-blk-device", "virtio-device"]);
+    assert_eq!(
+        names,
+        ["device", "pci-device", "pcie-root-port", "virtio-blk-device", "virtio-device"]
+    );
     assert!(registry.is_a("virtio-blk-device", "virtio-device"));
     assert!(registry.is_a("virtio-blk-device", "device"));
     let mut more = registry.clone();
     more.register::<KitchenSink>().unwrap();
-    assert_eq!(more.types().count(), 4);
+    assert_eq!(more.types().count(), 6);
     assert_eq!(
         registry.types().count(),
-        3,
+        5,
         "registries are values, not a global"
     );
 }

@@ -756,7 +756,6 @@ fn analyze_struct(d: &Decoded) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vmstate::Migratable;
 
     #[test]
     fn leaves_print_as_the_python_script_prints_them() {
