@@ -319,7 +319,13 @@ fn registry_of_the_examples() {
     let names: Vec<&str> = registry.types().map(|t| t.name).collect();
     assert_eq!(
         names,
-        ["device", "pci-device", "pcie-root-port", "virtio-blk-device", "virtio-device"]
+        [
+            "device",
+            "pci-device",
+            "pcie-root-port",
+            "virtio-blk-device",
+            "virtio-device"
+        ]
     );
     assert!(registry.is_a("virtio-blk-device", "virtio-device"));
     assert!(registry.is_a("virtio-blk-device", "device"));

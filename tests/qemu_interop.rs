@@ -247,3 +247,154 @@ fn analyze_migration_py_reads_a_stream_we_wrote() {
     assert_eq!(ours, theirs);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+mod nic_v1 {
+    use compat_derive::{Device, VMState};
+    /// The device as released first.
+    #[derive(Clone, Device, VMState)]
+    #[device(name = "test-nic", vmstate)]
+    #[vmstate(name = "test-nic", version = 1)]
+    pub struct Nic {
+        pub ctrl: u32,
+        pub status: u32,
+    }
+}
+
+mod nic_unbumped {
+    use compat_derive::{Device, VMState};
+    /// A field added without a version bump: the bug the checker exists for.
+    #[derive(Clone, Device, VMState)]
+    #[device(name = "test-nic", vmstate)]
+    #[vmstate(name = "test-nic", version = 1)]
+    pub struct Nic {
+        pub ctrl: u32,
+        pub itr: u16,
+        pub status: u32,
+    }
+}
+
+mod nic_v2 {
+    use compat_derive::{Device, VMState};
+    /// The same field added properly: a version bump and `since`.
+    #[derive(Clone, Device, VMState)]
+    #[device(name = "test-nic", vmstate)]
+    #[vmstate(name = "test-nic", version = 2, minimum_version = 1)]
+    pub struct Nic {
+        pub ctrl: u32,
+        pub status: u32,
+        #[vmstate(since = 2)]
+        pub itr: u16,
+    }
+}
+
+fn nic_release<T: compat_core::Device>(name: &str) -> Release {
+    ReleaseBuilder::new(name)
+        .device::<T>()
+        .device::<PcieRootPort>()
+        .family(
+            MachineFamily::new("pc-q35", "Q35").version(Version::new(7, 2), VersionStep::default()),
+        )
+        .build()
+        .unwrap()
+}
+
+/// Run the checker on two releases' dumps: exit code and output.
+fn checker(shared: &Path, src: &Release, dst: &Release) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "compat-checker-{}-{}-{}",
+        std::process::id(),
+        src.name(),
+        dst.name()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b) = (dir.join("src.json"), dir.join("dst.json"));
+    std::fs::write(
+        &a,
+        compat_core::dump::dump_vmstate(src, "pc-q35-7.2").unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        &b,
+        compat_core::dump::dump_vmstate(dst, "pc-q35-7.2").unwrap(),
+    )
+    .unwrap();
+    let out = Command::new("python3")
+        .arg(shared.join("qemu-scripts/vmstate-static-checker.py"))
+        .arg("-s")
+        .arg(&a)
+        .arg("-d")
+        .arg(&b)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn vmstate_static_checker_reads_our_dumps() {
+    let Some(shared) = shared() else {
+        return skip("running vmstate-static-checker.py on our dumps");
+    };
+    if !python_available() {
+        eprintln!("SKIPPED: running vmstate-static-checker.py: python3 is not installed");
+        return;
+    }
+    let v1 = nic_release::<nic_v1::Nic>("1.0");
+    let unbumped = nic_release::<nic_unbumped::Nic>("1.1-bad");
+    let v2 = nic_release::<nic_v2::Nic>("1.1");
+
+    assert_eq!(checker(&shared, &v1, &v1), (0, String::new()));
+    let (rc, out) = checker(&shared, &v1, &unbumped);
+    assert_eq!(rc, 1, "{out}");
+    assert_eq!(
+        out,
+        "Section \"test-nic\", Description \"test-nic\": expected field \"status\", got \"itr\"; skipping rest\n"
+    );
+    let (rc, out) = checker(&shared, &unbumped, &v1);
+    assert_eq!(rc, 1, "{out}");
+    // Bumped properly, the old release migrates to the new one.
+    assert_eq!(checker(&shared, &v1, &v2), (0, String::new()));
+    // The new one cannot go back: its version is above the old one's.
+    let (rc, out) = checker(&shared, &v2, &v1);
+    assert!(rc >= 1, "{out}");
+    assert!(
+        out.contains("Section \"test-nic\" Description \"test-nic\": version error: 2 > 1"),
+        "{out}"
+    );
+}
+
+#[test]
+fn our_dump_has_qemus_layout() {
+    let Some(shared) = shared() else {
+        return skip("comparing our dump with QEMU's");
+    };
+    let qemu: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(shared.join("qemu-fixtures/dump/q10_pc-q35-7.2.json")).unwrap(),
+    )
+    .unwrap();
+    let ours: serde_json::Value = serde_json::from_str(
+        &compat_core::dump::dump_vmstate(&q35_release(), "pc-q35-7.2").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(ours["vmschkmachine"], qemu["vmschkmachine"]);
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    let (q, o) = (&qemu["pcie-root-port"], &ours["pcie-root-port"]);
+    assert_eq!(keys(o), keys(q));
+    assert_eq!(keys(&o["Description"]), keys(&q["Description"]));
+    assert_eq!(o["Description"]["name"], q["Description"]["name"]);
+    let field_keys = |v: &serde_json::Value| keys(&v["Description"]["Fields"][0]);
+    assert_eq!(field_keys(o), field_keys(q));
+    // Every field of our model is where QEMU has it, with QEMU's name.
+    let names = |v: &serde_json::Value| {
+        v["Description"]["Fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(o), names(q));
+}

@@ -21,6 +21,7 @@
 pub mod cmdline;
 pub mod compat;
 pub mod device;
+pub mod dump;
 pub mod machine;
 mod msg;
 pub mod property;
