@@ -179,15 +179,18 @@ fn bad_vmdesc(why: impl Into<String>, at: usize) -> LoadError {
     LoadError::new(LoadErrorKind::BadVmdesc(why.into()), at)
 }
 
-/// Find the vmdesc trailer: a 0x06 marker and a be32 length whose JSON
-/// runs exactly to the end of the stream.
-fn find_trailer(bytes: &[u8]) -> Option<usize> {
+/// Find the vmdesc trailer: a 0x06 marker and a be32 length followed by
+/// that much JSON, normally running to the end of the stream. Returns the
+/// JSON's start and length.
+fn find_trailer(bytes: &[u8]) -> Option<(usize, usize)> {
     let tail_start = bytes.len().saturating_sub(64 << 20);
-    (tail_start.max(5)..bytes.len()).find(|&p| {
-        bytes[p] == b'{'
-            && bytes[p - 5] == QEMU_VM_VMDESCRIPTION
-            && u32::from_be_bytes(bytes[p - 4..p].try_into().expect("4 bytes")) as usize
-                == bytes.len() - p
+    (tail_start.max(5)..bytes.len()).find_map(|p| {
+        if bytes[p] != b'{' || bytes[p - 5] != QEMU_VM_VMDESCRIPTION {
+            return None;
+        }
+        let len = u32::from_be_bytes(bytes[p - 4..p].try_into().expect("4 bytes")) as usize;
+        let json = bytes.get(p..p.checked_add(len)?)?;
+        serde_json::from_slice::<Value>(json).ok().map(|_| (p, len))
     })
 }
 
@@ -195,7 +198,15 @@ impl QemuStream {
     /// Read a whole stream.
     pub fn parse(bytes: &[u8]) -> Result<QemuStream, LoadError> {
         let vmdesc = match find_trailer(bytes) {
-            Some(p) => {
+            Some((p, len)) => {
+                if p + len < bytes.len() {
+                    return Err(LoadError::new(
+                        LoadErrorKind::TrailingGarbage {
+                            len: bytes.len() - p - len,
+                        },
+                        p + len,
+                    ));
+                }
                 let raw = bytes[p..].to_vec();
                 let json: Value =
                     serde_json::from_slice(&raw).map_err(|e| bad_vmdesc(e.to_string(), p))?;

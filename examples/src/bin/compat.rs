@@ -37,6 +37,14 @@ enum Command {
     },
     /// The demo of this step: the example tables and a few `-device` strings.
     Demo,
+    /// Read a migration stream (QEMU's or ours) and print its sections.
+    Analyze {
+        /// The stream file.
+        file: std::path::PathBuf,
+        /// Print what `analyze-migration.py -f FILE` prints.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -62,7 +70,50 @@ fn run(command: Command) -> Result<String, String> {
         }
         Command::Device { spec } => device(&registry, &spec),
         Command::Demo => Ok(demo(&registry)),
+        Command::Analyze { file, json } => analyze(&file, json),
     }
+}
+
+/// The sections of a stream file, or its `analyze-migration.py` JSON.
+fn analyze(file: &std::path::Path, json: bool) -> Result<String, String> {
+    use compat_core::stream::qemu::{analyze_text, Body, QemuStream};
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let stream = QemuStream::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+    if json {
+        return Ok(analyze_text(&stream.analyze()));
+    }
+    let mut out = format!(
+        "{}: QEMU migration stream, version 3, {} bytes\nmachine type: {}\n",
+        file.display(),
+        bytes.len(),
+        stream.machine().unwrap_or("(no configuration section)")
+    );
+    out.push_str(&format!(
+        "{:>7}  {:<40} {:>8} {:>7}  contents\n",
+        "section", "idstr", "instance", "version"
+    ));
+    for (id, h, body) in stream.sections() {
+        let contents = match body {
+            Body::Ram(entries) => {
+                let blocks: usize = entries.iter().map(|e| e.blocks.len()).sum();
+                format!("RAM: {blocks} blocks")
+            }
+            Body::Device(d) => format!(
+                "{} fields, {} subsections",
+                d.fields.len(),
+                d.subsections.len()
+            ),
+        };
+        out.push_str(&format!(
+            "{id:>7}  {:<40} {:>8} {:>7}  {contents}\n",
+            h.idstr, h.instance_id, h.version_id
+        ));
+    }
+    match &stream.vmdesc {
+        Some(v) => out.push_str(&format!("vmdesc trailer: {} bytes of JSON\n", v.raw.len())),
+        None => out.push_str("no vmdesc trailer\n"),
+    }
+    Ok(out)
 }
 
 fn types(registry: &TypeRegistry) -> String {
