@@ -172,7 +172,7 @@ fn a_huge_announced_length_allocates_nothing() {
     bytes.extend([
         0x01, 0, 0, 0, 0, 3, b'r', b'a', b'm', 0, 0, 0, 0, 0, 0, 0, 4,
     ]);
-    bytes.extend((u64::MAX & !0xfff | 0x04).to_be_bytes());
+    bytes.extend((!0xfffu64 | 0x04).to_be_bytes());
     bytes.extend([3, b'p', b'c', b'0']);
     bytes.extend(u64::MAX.to_be_bytes());
     let err = QemuStream::parse(&bytes).unwrap_err();
