@@ -39,7 +39,7 @@ pub use property::{
     Size,
 };
 pub use release::{Release, ReleaseBuilder};
-pub use resolve::{Explanation, Machine, Source};
+pub use resolve::{Explanation, Machine, MachineConfig, Source};
 pub use vmstate::{Migratable, VmState, VmStateDescription};
 
 /// Paths the derives' generated code names. Not a public API: it may change

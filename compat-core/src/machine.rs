@@ -383,3 +383,15 @@ mod tests {
         assert!(v("7.2") < v("8.0") && v("9.2") < v("10.0"));
     }
 }
+
+/// What a device sees of the machine it is realized on: the machine type
+/// (its class-level flags), the vCPU count, and the host's CPU features.
+#[derive(Debug, Clone, Copy)]
+pub struct Board<'a> {
+    /// The machine type.
+    pub machine: &'a MachineType,
+    /// vCPUs (`-smp`).
+    pub smp: u16,
+    /// The host CPU's features (for `-cpu host`).
+    pub host_features: &'a [String],
+}

@@ -15,9 +15,10 @@ use std::fmt;
 use crate::cmdline::{parse_device, CmdlineError, DeviceOption, GlobalOption};
 use crate::compat::GlobalProperty;
 use crate::device::{DeviceObject, DeviceTypeInfo, RegistryError};
-use crate::machine::MachineType;
+use crate::machine::{Board, MachineType};
 use crate::property::{PropertyError, PropertyValue};
 use crate::release::{Release, UnknownMachine};
+use crate::stream::{self, LoadError, LoadReport, SaveError, Section, StreamOptions};
 
 /// Where a property value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,14 +184,31 @@ struct Prepared {
 }
 
 impl Release {
-    /// Build machine `machine` with the user's `-global`s and `-device`s.
+    /// Build machine `machine` with the user's `-global`s and `-device`s,
+    /// one vCPU and no `-cpu`.
     pub fn instantiate(
         &self,
         machine: &str,
         globals: &[GlobalOption],
         devices: &[DeviceOption],
     ) -> Result<Machine<'_>, ResolveError> {
-        let machine_type = self.machine(machine)?;
+        self.instantiate_config(&MachineConfig {
+            machine: machine.to_owned(),
+            globals: globals.to_vec(),
+            devices: devices.to_vec(),
+            ..MachineConfig::default()
+        })
+    }
+
+    /// Build the machine `config` describes.
+    pub fn instantiate_config(&self, config: &MachineConfig) -> Result<Machine<'_>, ResolveError> {
+        let (globals, devices) = (&config.globals[..], &config.devices[..]);
+        let machine_type = self.machine(&config.machine)?;
+        let board = Board {
+            machine: machine_type,
+            smp: config.smp,
+            host_features: &config.host_features,
+        };
         let registry = self.registry();
         let mut sources: Vec<Source> = Vec::new();
         let mut prepared: Vec<Prepared> = Vec::new();
@@ -251,9 +269,12 @@ impl Release {
             })?;
         }
 
+        let cpu = config.cpu.as_deref().map(cpu_device).transpose()?;
         let onboard: Vec<(DeviceOption, String)> = machine_type
             .onboard
             .iter()
+            .copied()
+            .chain(cpu.as_deref())
             .map(|spec| {
                 parse_device(spec)
                     .map(|opt| (opt, (*spec).to_owned()))
@@ -312,7 +333,7 @@ impl Release {
             }
 
             object
-                .realize(machine_type)
+                .realize(&board)
                 .map_err(|message| ResolveError::Realize {
                     spec: spec.clone(),
                     message,
@@ -373,6 +394,124 @@ impl Release {
         let m = self.instantiate(machine, globals, std::slice::from_ref(&opt))?;
         let index = m.devices.len() - 1;
         m.explain_device(index, property)
+    }
+}
+
+/// A machine to build: the machine type, vCPUs, host, `-cpu`, `-global`s and
+/// `-device`s. Both sides of a migration are given the same one (but the
+/// host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineConfig {
+    /// `-M`.
+    pub machine: String,
+    /// `-smp`.
+    pub smp: u16,
+    /// The host CPU's features.
+    pub host_features: Vec<String>,
+    /// `-cpu MODEL[,+feature][,-feature]`, creating the `x86-cpu` device.
+    pub cpu: Option<String>,
+    /// `-global`s.
+    pub globals: Vec<GlobalOption>,
+    /// `-device`s.
+    pub devices: Vec<DeviceOption>,
+}
+
+impl Default for MachineConfig {
+    fn default() -> Self {
+        MachineConfig {
+            machine: String::new(),
+            smp: 1,
+            host_features: Vec::new(),
+            cpu: None,
+            globals: Vec::new(),
+            devices: Vec::new(),
+        }
+    }
+}
+
+/// The CPU device QEMU's `-cpu MODEL,+f,-f,f=v` creates: type `x86-cpu`
+/// with `model=MODEL` and each feature as a bool property (QEMU turns the
+/// `+f`/`-f` shorthand into properties the same way).
+pub fn cpu_device(spec: &str) -> Result<String, ResolveError> {
+    let bad = |message: String| ResolveError::Device {
+        spec: format!("-cpu {spec}"),
+        error: Box::new(ConfigError::Syntax(CmdlineError {
+            option: "-cpu",
+            input: spec.to_owned(),
+            offset: 0,
+            message,
+            found: spec.to_owned(),
+        })),
+    };
+    let mut parts = spec.split(',');
+    let model = parts
+        .next()
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| bad("expected MODEL[,+FEATURE][,-FEATURE]".into()))?;
+    let mut out = format!("x86-cpu,id=cpu0,model={model}");
+    for part in parts {
+        let option = if let Some(f) = part.strip_prefix('+') {
+            format!("{f}=on")
+        } else if let Some(f) = part.strip_prefix('-') {
+            format!("{f}=off")
+        } else if part.contains('=') {
+            part.to_owned()
+        } else {
+            return Err(bad(format!(
+                "expected +FEATURE, -FEATURE or FEATURE=VALUE, got '{part}'"
+            )));
+        };
+        out.push(',');
+        out.push_str(&option);
+    }
+    Ok(out)
+}
+
+impl Machine<'_> {
+    /// How this machine's streams look: QEMU's defaults, or — for machine
+    /// types with the `xen` flag — what Xen's `xen-save-devices-state`
+    /// writes (`qemu_save_device_state`, with the Xen accelerator's compat
+    /// properties `send-configuration=off`, `send-section-footer=off`):
+    /// no configuration section, no footers, no vmdesc trailer.
+    pub fn stream_options(&self) -> StreamOptions {
+        if self.machine_type.flag("xen") {
+            StreamOptions {
+                machine: None,
+                footers: false,
+                vmdesc: false,
+            }
+        } else {
+            StreamOptions::for_machine(self.machine_type.name.clone())
+        }
+    }
+
+    /// The sections of the devices that migrate, in creation order: idstr
+    /// `<label>/<vmsd name>` (QEMU's `<device path>/<vmsd name>`).
+    fn sections(&mut self) -> Vec<Section<'_>> {
+        self.devices
+            .iter_mut()
+            .filter_map(|d| {
+                let label = d.label.clone();
+                d.object.migratable().map(|state| Section {
+                    idstr: format!("{label}/{}", state.vmstate_description().name),
+                    instance_id: 0,
+                    state,
+                })
+            })
+            .collect()
+    }
+
+    /// Save every migrating device into a stream.
+    pub fn save(&mut self) -> Result<Vec<u8>, SaveError> {
+        let opts = self.stream_options();
+        stream::save(&mut self.sections(), &opts)
+    }
+
+    /// Load a stream into the devices, transactionally: on any error no
+    /// device has changed.
+    pub fn load(&mut self, bytes: &[u8]) -> Result<LoadReport, LoadError> {
+        let opts = self.stream_options();
+        stream::load(bytes, &mut self.sections(), &opts)
     }
 }
 

@@ -90,9 +90,9 @@ fn emit(m: &DeviceModel) -> TokenStream {
         quote! {
             fn realize(
                 &mut self,
-                machine: &::compat_core::MachineType,
+                board: &::compat_core::machine::Board<'_>,
             ) -> ::core::result::Result<(), ::std::string::String> {
-                #path(self, machine)
+                #path(self, board)
             }
         }
     });

@@ -259,9 +259,9 @@ pub trait Device: Any + Sized {
     }
 
     /// Build the device's state from its resolved properties and the
-    /// machine it is on (QEMU's `realize`); `#[device(realize = path)]`
+    /// board it is on (QEMU's `realize`); `#[device(realize = path)]`
     /// names the function.
-    fn realize(&mut self, _machine: &crate::machine::MachineType) -> Result<(), String> {
+    fn realize(&mut self, _board: &crate::machine::Board<'_>) -> Result<(), String> {
         Ok(())
     }
 }
@@ -283,8 +283,8 @@ pub trait DeviceObject: Any {
     /// The instance's migrated state, if the type migrates.
     fn migratable(&mut self) -> Option<&mut dyn crate::vmstate::Migratable>;
 
-    /// Realize the device on `machine`.
-    fn realize(&mut self, machine: &crate::machine::MachineType) -> Result<(), String>;
+    /// Realize the device on `board`.
+    fn realize(&mut self, board: &crate::machine::Board<'_>) -> Result<(), String>;
 
     /// Parse `text` with the property's kind and set it (what a `-device`
     /// option or `-global` does).
@@ -337,8 +337,8 @@ impl<T: Device> DeviceObject for T {
         Device::migratable(self)
     }
 
-    fn realize(&mut self, machine: &crate::machine::MachineType) -> Result<(), String> {
-        Device::realize(self, machine)
+    fn realize(&mut self, board: &crate::machine::Board<'_>) -> Result<(), String> {
+        Device::realize(self, board)
     }
 }
 

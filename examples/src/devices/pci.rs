@@ -8,7 +8,7 @@
 //! The VMState layout mirrors QEMU's `pcie-root-port` section, so the model
 //! loads the root-port section of a stream real QEMU wrote.
 
-use compat_core::MachineType;
+use compat_core::machine::Board;
 use compat_derive::{Device, VMState};
 
 /// Config space size of a PCIe function.
@@ -151,7 +151,7 @@ impl PcieRootPort {
     /// Build the config space from the properties: the IDs, and the AER
     /// capability whose uncorrectable-error mask `x-pcie-err-unc-mask`
     /// decides (QEMU 8.0's `pcie_aer_init`).
-    pub fn realize(&mut self, _machine: &MachineType) -> Result<(), String> {
+    pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
         self.build_config();
         Ok(())
     }
