@@ -111,6 +111,15 @@ impl ReleaseBuilder {
         self
     }
 
+    /// Ship a new version of device type `T` (and of its parents) in place
+    /// of the one the release had.
+    pub fn replace_device<T: Device>(mut self) -> Self {
+        if let Err(e) = self.registry.replace_type(T::TYPE) {
+            self.problems.push(e.into());
+        }
+        self
+    }
+
     /// Add a machine family, replacing one of the same name.
     pub fn family(mut self, family: MachineFamily) -> Self {
         self.families.retain(|f| f.name != family.name);

@@ -2,3 +2,4 @@
 //! example releases that re-enact the seeds' migration stories.
 
 pub mod devices;
+pub mod releases;

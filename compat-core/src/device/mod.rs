@@ -462,6 +462,26 @@ impl TypeRegistry {
         Ok(())
     }
 
+    /// Register `ty` in place of the types of the same names along its
+    /// chain (a release shipping a new version of a device and its
+    /// parents). Types whose own chains still name a replaced type keep
+    /// their old ancestors: replace those too.
+    pub fn replace_type(&mut self, ty: &'static DeviceTypeInfo) -> Result<(), RegistryError> {
+        let mut removed = Vec::new();
+        for t in ty.ancestors() {
+            if let Some(existing) = self.types.get(t.name) {
+                if (existing.rust_type)() != (t.rust_type)() {
+                    removed.push(self.types.remove(t.name).expect("present"));
+                }
+            }
+        }
+        self.register_type(ty).inspect_err(|_| {
+            for t in removed {
+                self.types.insert(t.name, t);
+            }
+        })
+    }
+
     /// The type called `name`, if registered.
     pub fn get(&self, name: &str) -> Option<&'static DeviceTypeInfo> {
         self.types.get(name).copied()

@@ -1,22 +1,32 @@
-//! Example device types, declared with `#[derive(Device)]` only.
+//! Example device types, declared with the derives only. Where a device
+//! changed between releases, each version is its own type; a release
+//! registers the one it shipped.
 
+mod cpu;
+mod e1000e;
 mod pci;
+mod piix4;
 mod virtio;
 
+pub use cpu::{feature_bits, X86Cpu, FEATURES};
+pub use e1000e::{E1000e, E1000e72};
 pub use pci::{
-    AerLog, MsixState, PciDevice, PciDeviceState, PcieRootPort, AER_OFFSET, PCI_ERR_UNCOR_MASK,
-    PCI_ERR_UNC_INTN,
+    build_aer_config, v7_2, AerLog, MsixState, PciDevice, PciDeviceState, PcieRootPort, AER_OFFSET,
+    PCI_ERR_UNCOR_MASK, PCI_ERR_UNC_INTN,
 };
-
-pub use virtio::{VirtioBlk, VirtioDevice, VIRTIO_BLK_AUTO_NUM_QUEUES};
+pub use piix4::{Piix4Pm, Piix4Pm31, SMBUS_NO_MIGRATION_SUPPORT};
+pub use virtio::{VirtioBlk, VirtioBlk51, VirtioDevice, VIRTIO_BLK_AUTO_NUM_QUEUES};
 
 use compat_core::device::RegistryError;
 use compat_core::TypeRegistry;
 
-/// A registry holding every example device type.
+/// A registry holding the newest version of every example device type.
 pub fn registry() -> Result<TypeRegistry, RegistryError> {
     let mut registry = TypeRegistry::new();
     registry.register::<VirtioBlk>()?;
     registry.register::<PcieRootPort>()?;
+    registry.register::<E1000e>()?;
+    registry.register::<Piix4Pm>()?;
+    registry.register::<X86Cpu>()?;
     Ok(registry)
 }

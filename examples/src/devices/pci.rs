@@ -27,7 +27,8 @@ pub const PCI_ERR_CAP: usize = 0x18;
 pub const PCI_ERR_UNC_INTN: u32 = 0x0040_0000;
 /// `PCI_ERR_UNC_TLP_PRF_BLOCKED`.
 pub const PCI_ERR_UNC_TLP_PRF_BLOCKED: u32 = 0x0200_0000;
-/// The uncorrectable errors the AER model supports (`PCI_ERR_UNC_SUPPORTED`).
+/// The uncorrectable errors whose mask bits are writable
+/// (`PCI_ERR_UNC_SUPPORTED` of 8.0: without the internal error).
 pub const PCI_ERR_UNC_SUPPORTED: u32 = 0x03bf_f030;
 
 /// The abstract parent of every PCI device: capability switches.
@@ -158,30 +159,94 @@ impl PcieRootPort {
 
     /// The config space for the current properties.
     pub fn build_config(&mut self) {
-        let c = &mut self.config;
-        *c = PciDeviceState::default();
-        // Red Hat's vendor id and the root port's device id; the class and
-        // everything else QEMU sets are not modelled, so not compared.
-        c.set_le32(0x00, 0x000c_1b36, 0);
-        // AER: capability id 1, version 2, next capability at 0x148.
-        c.set_le32(AER_OFFSET, 0x1482_0001, 0);
-        // Before 8.0 the mask register was read-only zero; 8.0 made it
-        // writable with internal and TLP-prefix errors masked by default.
-        let (mask, writable) = if self.pci.x_pcie_err_unc_mask() {
-            (
-                PCI_ERR_UNC_INTN | PCI_ERR_UNC_TLP_PRF_BLOCKED,
-                PCI_ERR_UNC_SUPPORTED | PCI_ERR_UNC_INTN,
-            )
-        } else {
-            (0, 0)
-        };
-        c.set_le32(AER_OFFSET + PCI_ERR_UNCOR_MASK, mask, writable);
-        c.set_le32(
-            AER_OFFSET + PCI_ERR_UNCOR_SEVER,
-            0x0046_2030,
+        build_aer_config(&mut self.config, self.pci.x_pcie_err_unc_mask());
+    }
+}
+
+/// The config space of a root port: IDs and the AER capability. With
+/// `unc_mask` (8.0's behaviour) the uncorrectable-error mask register is
+/// writable for the supported errors and starts with internal and
+/// TLP-prefix errors masked; the internal-error bit is not among the
+/// supported ones in 8.0, so it stays read-only and is compared on load in
+/// both directions, as the seed reports. Before 8.0 the register was
+/// read-only zero. (QEMU 10.0 also makes the internal-error bit writable,
+/// which is why a real 7.2 -> 10.0 load with the property on completes.)
+pub fn build_aer_config(c: &mut PciDeviceState, unc_mask: bool) {
+    *c = PciDeviceState::default();
+    // Red Hat's vendor id and the root port's device id; the class and
+    // everything else QEMU sets are not modelled, so not compared.
+    c.set_le32(0x00, 0x000c_1b36, 0);
+    // AER: capability id 1, version 2, next capability at 0x148.
+    c.set_le32(AER_OFFSET, 0x1482_0001, 0);
+    let (mask, writable) = if unc_mask {
+        (
+            PCI_ERR_UNC_INTN | PCI_ERR_UNC_TLP_PRF_BLOCKED,
             PCI_ERR_UNC_SUPPORTED,
-        );
-        c.set_le32(AER_OFFSET + PCI_ERR_COR_MASK, 0x0000_e000, 0x0000_f1c1);
-        c.set_le32(AER_OFFSET + PCI_ERR_CAP, 0x0000_02a0, 0x0000_0140);
+        )
+    } else {
+        (0, 0)
+    };
+    c.set_le32(AER_OFFSET + PCI_ERR_UNCOR_MASK, mask, writable);
+    c.set_le32(
+        AER_OFFSET + PCI_ERR_UNCOR_SEVER,
+        0x0046_2030,
+        PCI_ERR_UNC_SUPPORTED,
+    );
+    c.set_le32(AER_OFFSET + PCI_ERR_COR_MASK, 0x0000_e000, 0x0000_f1c1);
+    c.set_le32(AER_OFFSET + PCI_ERR_CAP, 0x0000_02a0, 0x0000_0140);
+}
+
+/// The PCI types as they were up to 7.2, before `x-pcie-err-unc-mask`.
+pub mod v7_2 {
+    use super::{build_aer_config, AerLog, MsixState, PciDeviceState};
+    use compat_core::machine::Board;
+    use compat_derive::{Device, VMState};
+
+    /// `pci-device` before 8.0.
+    #[derive(Debug, Clone, Device)]
+    #[device(name = "pci-device", abstract)]
+    pub struct PciDevice {
+        /// Capability bits.
+        #[property(name = "x-pcie-ext-tag", bit = 1, default = true)]
+        pub cap_present: u32,
+        /// Expansion ROM BAR.
+        #[property(name = "rombar", default = 1)]
+        pub rombar: u32,
+    }
+
+    /// `pcie-root-port` before 8.0: the same state, the mask register
+    /// read-only zero.
+    #[derive(Debug, Clone, Device, VMState)]
+    #[device(name = "pcie-root-port", parent = PciDevice, vmstate, realize = PcieRootPort::realize)]
+    #[vmstate(name = "pcie-root-port", version = 1)]
+    pub struct PcieRootPort {
+        #[device(parent)]
+        #[vmstate(skip)]
+        pub pci: PciDevice,
+        /// Chassis number.
+        #[property(name = "chassis", default = 0)]
+        #[vmstate(skip)]
+        pub chassis: u8,
+        /// Slot number.
+        #[property(name = "slot", default = 0)]
+        #[vmstate(skip)]
+        pub slot: u16,
+        /// The config space.
+        #[vmstate(name = "parent_obj.parent_obj.parent_obj")]
+        pub config: PciDeviceState,
+        /// The AER log.
+        #[vmstate(name = "parent_obj.parent_obj.parent_obj.exp.aer_log")]
+        pub aer_log: AerLog,
+        /// MSI-X.
+        #[vmstate(name = "parent_obj.parent_obj.parent_obj.parent_obj")]
+        pub msix: MsixState,
+    }
+
+    impl PcieRootPort {
+        /// Build the config space as 7.2 did.
+        pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
+            build_aer_config(&mut self.config, false);
+            Ok(())
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! `virtio-device` and `virtio-blk-device`, after QEMU's `hw/virtio/virtio.c`
 //! and `hw/block/virtio-blk.c`.
 
-use compat_derive::Device;
+use compat_core::machine::Board;
+use compat_derive::{Device, VMState};
 
 /// `num-queues` value meaning "one queue per vCPU" (QEMU's
 /// `VIRTIO_BLK_AUTO_NUM_QUEUES`, the default since 5.2).
@@ -9,7 +10,7 @@ pub const VIRTIO_BLK_AUTO_NUM_QUEUES: u16 = u16::MAX;
 
 /// The abstract parent of every virtio device: the feature bits common to
 /// all transports.
-#[derive(Debug, Device)]
+#[derive(Debug, Clone, Device)]
 #[device(name = "virtio-device", abstract)]
 pub struct VirtioDevice {
     /// Feature bits offered to the guest.
@@ -19,46 +20,75 @@ pub struct VirtioDevice {
     pub host_features: u64,
 }
 
-/// A virtio block device.
-#[derive(Debug, Device)]
-#[device(name = "virtio-blk-device", parent = VirtioDevice)]
-pub struct VirtioBlk {
-    #[device(parent)]
-    pub virtio: VirtioDevice,
-    /// Number of request queues.
-    #[property(name = "num-queues", default = VIRTIO_BLK_AUTO_NUM_QUEUES)]
-    pub num_queues: u16,
-    /// Size of each virtqueue.
-    #[property(name = "queue-size", default = 256)]
-    pub queue_size: u16,
-    #[property(
-        name = "request-merging",
-        bit = 0,
-        default = true,
-        doc = "merge adjacent requests"
-    )]
-    #[property(
-        name = "seg-max-adjust",
-        bit = 1,
-        default = true,
-        doc = "adjust seg_max to the queue size"
-    )]
-    pub flags: u32,
-    /// Disk serial number.
-    #[property(name = "serial")]
-    pub serial: String,
-    /// Per-queue state, built at realize time from `num-queues`.
-    pub queues: Vec<u16>,
+/// Declares a `virtio-blk-device` whose `num-queues` defaults to
+/// `$default`: the release-to-release difference of the seeds' example.
+macro_rules! virtio_blk {
+    ($(#[$doc:meta])* $name:ident, default = $default:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Device, VMState)]
+        #[device(name = "virtio-blk-device", parent = VirtioDevice, vmstate, realize = $name::realize)]
+        #[vmstate(name = "virtio-blk", version = 2, minimum_version = 2)]
+        pub struct $name {
+            #[device(parent)]
+            #[vmstate(skip)]
+            pub virtio: VirtioDevice,
+            /// Number of request queues.
+            #[property(name = "num-queues", default = $default)]
+            #[vmstate(skip)]
+            pub num_queues: u16,
+            /// Size of each virtqueue.
+            #[property(name = "queue-size", default = 256)]
+            #[vmstate(skip)]
+            pub queue_size: u16,
+            #[property(name = "request-merging", bit = 0, default = true, doc = "merge adjacent requests")]
+            #[property(name = "seg-max-adjust", bit = 1, default = true, doc = "adjust seg_max to the queue size")]
+            #[vmstate(skip)]
+            pub flags: u32,
+            /// Disk serial number.
+            #[property(name = "serial")]
+            #[vmstate(skip)]
+            pub serial: String,
+            /// The queues realized: both sides must have as many.
+            #[vmstate(name = "num_queues", must_match)]
+            pub queues: u16,
+            /// Per-queue state: the last available index of each queue.
+            #[vmstate(name = "last_avail_idx", len = queues, max = 1024)]
+            pub last_avail: Vec<u16>,
+        }
+
+        impl $name {
+            /// The number of queues the device realizes with `vcpus` vCPUs:
+            /// `auto` means one per vCPU.
+            pub fn realized_num_queues(&self, vcpus: u16) -> u16 {
+                if self.num_queues == VIRTIO_BLK_AUTO_NUM_QUEUES {
+                    vcpus.max(1)
+                } else {
+                    self.num_queues
+                }
+            }
+
+            /// Create the queues.
+            pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
+                if self.num_queues == 0 {
+                    return Err("num-queues property must be larger than 0".into());
+                }
+                self.queues = self.realized_num_queues(board.smp);
+                // Some guest activity, so the per-queue state is not all zeros.
+                self.last_avail = (1..=self.queues).collect();
+                Ok(())
+            }
+        }
+    };
 }
 
-impl VirtioBlk {
-    /// The number of queues the device realizes for `vcpus` vCPUs: `auto`
-    /// means one per vCPU.
-    pub fn realized_num_queues(&self, vcpus: u16) -> u16 {
-        if self.num_queues == VIRTIO_BLK_AUTO_NUM_QUEUES {
-            vcpus.max(1)
-        } else {
-            self.num_queues
-        }
-    }
-}
+virtio_blk!(
+    /// A virtio block device since 5.2: one queue per vCPU by default.
+    VirtioBlk,
+    default = VIRTIO_BLK_AUTO_NUM_QUEUES
+);
+
+virtio_blk!(
+    /// A virtio block device up to 5.1: one queue by default.
+    VirtioBlk51,
+    default = 1
+);

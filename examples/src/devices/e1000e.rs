@@ -1,0 +1,50 @@
+//! `e1000e`, after QEMU's `hw/net/e1000e.c`: since 8.0 the `migrate-timadj`
+//! property gates the `core.timadj` field (`VMSTATE_UINT32_TEST`), and
+//! `hw_compat_7_2` turns it off for older machine types.
+
+use compat_derive::{Device, VMState};
+
+/// `e1000e` since 8.0.
+#[derive(Debug, Clone, Device, VMState)]
+#[device(name = "e1000e", vmstate)]
+#[vmstate(name = "e1000e", version = 1)]
+pub struct E1000e {
+    /// Migrate the time adjustment (new in 8.0).
+    #[property(name = "migrate-timadj", default = true)]
+    #[vmstate(skip)]
+    pub migrate_timadj: bool,
+    /// MAC address.
+    #[vmstate(name = "core.mac")]
+    pub mac: [u8; 6],
+    /// Device control register.
+    #[vmstate(name = "core.ctrl")]
+    pub ctrl: u32,
+    /// Interrupt throttling.
+    #[vmstate(name = "core.itr_guest_value")]
+    pub itr: u32,
+    /// Time adjustment, sent only with `migrate-timadj`.
+    #[vmstate(name = "core.timadj", exists = E1000e::timadj_exists)]
+    pub timadj: u32,
+}
+
+impl E1000e {
+    fn timadj_exists(&self, _version: u32) -> bool {
+        self.migrate_timadj
+    }
+}
+
+/// `e1000e` up to 7.2: no time adjustment.
+#[derive(Debug, Clone, Device, VMState)]
+#[device(name = "e1000e", vmstate)]
+#[vmstate(name = "e1000e", version = 1)]
+pub struct E1000e72 {
+    /// MAC address.
+    #[vmstate(name = "core.mac")]
+    pub mac: [u8; 6],
+    /// Device control register.
+    #[vmstate(name = "core.ctrl")]
+    pub ctrl: u32,
+    /// Interrupt throttling.
+    #[vmstate(name = "core.itr_guest_value")]
+    pub itr: u32,
+}

@@ -1,0 +1,180 @@
+//! The example releases that re-enact the seeds, one line of them, each
+//! defined as the one before plus its changes:
+//!
+//! * `3.1`, `4.2`, `5.0` — the xen story (seed 003): 4.x added smbus state to
+//!   `piix4-pm` and the `smbus_no_migration_support` flag for
+//!   `pc-i440fx-3.1`, but `xenfv` kept using the newest i440fx options; 5.0
+//!   adds `xenfv-4.2` and keeps the alias `xenfv` on `xenfv-3.1`;
+//! * `5.1`, `5.2` — virtio-blk `num-queues` goes from 1 to one per vCPU, with
+//!   `hw_compat_5_1` restoring 1 for old machine types (seed 001);
+//! * `7.2`, `8.0`, `8.0.1`, `8.2` — the AER `x-pcie-err-unc-mask` change, the
+//!   compat entry forgotten in 8.0 and added in 8.0.1 (seed 004), and
+//!   e1000e's `migrate-timadj`.
+
+use compat_core::release::ReleaseError;
+use compat_core::{
+    CompatSet, MachineDef, MachineFamily, Release, ReleaseBuilder, Version, VersionStep,
+};
+use compat_derive::compat_set;
+
+use crate::devices::{
+    v7_2, E1000e, E1000e72, PciDevice, PcieRootPort, Piix4Pm, Piix4Pm31, VirtioBlk, VirtioBlk51,
+    X86Cpu, SMBUS_NO_MIGRATION_SUPPORT,
+};
+
+/// The releases, oldest first.
+pub const RELEASES: [&str; 9] = [
+    "3.1", "4.2", "5.0", "5.1", "5.2", "7.2", "8.0", "8.0.1", "8.2",
+];
+
+compat_set! {
+    /// 5.2 gave virtio-blk one queue per vCPU; older machine types keep 1.
+    pub HW_COMPAT_5_1 = "hw_compat_5_1" [
+        { VirtioBlk, "num-queues", 1 },
+    ];
+    /// What 8.0 changed, undone, as 8.0 shipped it: the AER change forgotten.
+    pub HW_COMPAT_7_2_AS_IN_8_0 = "hw_compat_7_2" [
+        { E1000e, "migrate-timadj", "off" },
+    ];
+    /// `hw_compat_7_2` as 8.0.1 fixed it.
+    pub HW_COMPAT_7_2 = "hw_compat_7_2" [
+        { E1000e, "migrate-timadj", "off" },
+        { PciDevice, "x-pcie-err-unc-mask", "off" },
+    ];
+}
+
+/// The flag set on machine types whose streams are Xen device-state
+/// streams (see `Machine::stream_options`).
+pub const XEN: &str = "xen";
+
+fn v(major: u16, minor: u16) -> Version {
+    Version::new(major, minor)
+}
+
+/// Add version `version` to both PC families, with `sets` in its step.
+fn add_pc_version(
+    b: ReleaseBuilder,
+    version: Version,
+    sets: &[&'static CompatSet],
+) -> ReleaseBuilder {
+    let step = || VersionStep::compat(sets.iter().copied());
+    b.edit_family("pc-q35", |f| f.version(version, step()))
+        .edit_family("pc-i440fx", |f| f.version(version, step()))
+}
+
+/// The step of an older version, changed in both PC families.
+fn set_pc_step(b: ReleaseBuilder, version: Version, step: VersionStep) -> ReleaseBuilder {
+    b.edit_family("pc-q35", |f| f.version(version, step.clone()))
+        .edit_family("pc-i440fx", |f| f.version(version, step.clone()))
+}
+
+/// The definition of release `name`, if it is one of [`RELEASES`].
+pub fn builder(name: &str) -> Option<ReleaseBuilder> {
+    Some(match name {
+        "3.1" => ReleaseBuilder::new("3.1")
+            .device::<VirtioBlk51>()
+            .device::<v7_2::PcieRootPort>()
+            .device::<E1000e72>()
+            .device::<Piix4Pm31>()
+            .device::<X86Cpu>()
+            .family(
+                MachineFamily::new("pc-q35", "Standard PC (Q35 + ICH9, 2009)")
+                    .latest_alias("q35")
+                    .version(v(3, 1), VersionStep::default()),
+            )
+            .family(
+                MachineFamily::new("pc-i440fx", "Standard PC (i440FX + PIIX, 1996)")
+                    .latest_alias("pc")
+                    .default_machine()
+                    .onboard("piix4-pm,id=pm")
+                    .version(v(3, 1), VersionStep::default()),
+            )
+            .machine(
+                MachineDef::based_on("xenfv", "xenfv", "pc-i440fx", None)
+                    .step(VersionStep::default().flag(XEN, true))
+                    .description("Xen Fully-virtualized PC"),
+            ),
+        // 4.x: smbus state in piix4-pm, off for pc-i440fx-3.1 — but xenfv
+        // still takes the newest i440fx options, so it expects smbus state
+        // that 3.1 never sent.
+        "4.2" => {
+            let b = builder("3.1")?.named("4.2").replace_device::<Piix4Pm>();
+            let b = add_pc_version(b, v(4, 2), &[]);
+            b.edit_family("pc-i440fx", |f| {
+                f.version(
+                    v(3, 1),
+                    VersionStep::default().flag(SMBUS_NO_MIGRATION_SUPPORT, true),
+                )
+            })
+        }
+        // 5.0: xenfv-4.2 for guests started on 4.2; the alias xenfv stays on
+        // xenfv-3.1.
+        "5.0" => add_pc_version(builder("4.2")?.named("5.0"), v(5, 0), &[])
+            .without_machine("xenfv")
+            .machine(
+                MachineDef::based_on("xenfv-4.2", "xenfv", "pc-i440fx", Some(v(4, 2)))
+                    .step(VersionStep::default().flag(XEN, true))
+                    .description("Xen Fully-virtualized PC"),
+            )
+            .machine(
+                MachineDef::based_on("xenfv-3.1", "xenfv", "pc-i440fx", Some(v(3, 1)))
+                    .alias("xenfv")
+                    .step(VersionStep::default().flag(XEN, true))
+                    .description("Xen Fully-virtualized PC"),
+            ),
+        "5.1" => add_pc_version(builder("5.0")?.named("5.1"), v(5, 1), &[]),
+        // 5.2: num-queues defaults to one per vCPU; hw_compat_5_1 keeps 1.
+        "5.2" => {
+            let b = builder("5.1")?.named("5.2").replace_device::<VirtioBlk>();
+            let b = set_pc_step(b, v(5, 1), VersionStep::compat([HW_COMPAT_5_1]));
+            add_pc_version(b, v(5, 2), &[])
+        }
+        "7.2" => add_pc_version(builder("5.2")?.named("7.2"), v(7, 2), &[]),
+        // 8.0: the AER mask and e1000e's timadj; hw_compat_7_2 forgets AER.
+        "8.0" => {
+            let b = builder("7.2")?
+                .named("8.0")
+                .replace_device::<PcieRootPort>()
+                .replace_device::<E1000e>();
+            let b = set_pc_step(b, v(7, 2), VersionStep::compat([HW_COMPAT_7_2_AS_IN_8_0]));
+            add_pc_version(b, v(8, 0), &[])
+        }
+        // 8.0.1: the fix, no new machine type.
+        "8.0.1" => set_pc_step(
+            builder("8.0")?.named("8.0.1"),
+            v(7, 2),
+            VersionStep::compat([HW_COMPAT_7_2]),
+        ),
+        "8.2" => add_pc_version(builder("8.0.1")?.named("8.2"), v(8, 2), &[]),
+        _ => return None,
+    })
+}
+
+/// An unknown release name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown release '{name}'{suggestion}; the releases are {}", RELEASES.join(", "))]
+pub struct UnknownRelease {
+    /// The name asked for.
+    pub name: String,
+    /// `"; did you mean '…'?"` or empty.
+    pub suggestion: String,
+}
+
+/// Release `name`, built.
+pub fn release(name: &str) -> Result<Release, UnknownRelease> {
+    let b = builder(name).ok_or_else(|| UnknownRelease {
+        name: name.to_owned(),
+        suggestion: compat_core::suggest::did_you_mean(name, RELEASES),
+    })?;
+    Ok(b.build().unwrap_or_else(|e: ReleaseError| {
+        unreachable!("the example releases are consistent (tested): {e}")
+    }))
+}
+
+/// Every release, oldest first.
+pub fn all() -> Vec<Release> {
+    RELEASES
+        .iter()
+        .map(|r| release(r).expect("a listed release"))
+        .collect()
+}
