@@ -87,7 +87,10 @@ fn the_example_virtio_blk_table() {
             "serial str ",
         ]
     );
-    assert_eq!(VirtioBlk::TYPE.description, "A virtio block device.");
+    assert_eq!(
+        VirtioBlk::TYPE.description,
+        "A virtio block device since 5.2: one queue per vCPU by default."
+    );
     assert_eq!(VirtioBlk::TYPE.parent.unwrap().name, "virtio-device");
     assert!(VirtioDevice::TYPE.is_abstract && VirtioDevice::TYPE.instantiate.is_none());
     assert!(!VirtioBlk::TYPE.is_abstract);
@@ -103,7 +106,8 @@ fn class_defaults_and_typed_accessors() {
     assert_eq!(blk.virtio.host_features, (1 << 27) | (1 << 28) | (1 << 29));
     assert!(blk.virtio.event_idx());
     assert_eq!(blk.serial(), "");
-    assert!(blk.queues.is_empty());
+    assert_eq!(blk.queues, 0, "queues are created at realize");
+    assert!(blk.last_avail.is_empty());
 
     blk.set_request_merging(false);
     blk.set_num_queues(2);
@@ -331,10 +335,10 @@ fn registry_of_the_examples() {
     assert!(registry.is_a("virtio-blk-device", "device"));
     let mut more = registry.clone();
     more.register::<KitchenSink>().unwrap();
-    assert_eq!(more.types().count(), 6);
+    assert_eq!(more.types().count(), 9);
     assert_eq!(
         registry.types().count(),
-        5,
+        8,
         "registries are values, not a global"
     );
 }

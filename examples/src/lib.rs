@@ -2,4 +2,5 @@
 //! example releases that re-enact the seeds' migration stories.
 
 pub mod devices;
+pub mod matrix;
 pub mod releases;

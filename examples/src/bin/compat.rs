@@ -37,6 +37,16 @@ enum Command {
     },
     /// The demo of this step: the example tables and a few `-device` strings.
     Demo,
+    /// The seeds' migration matrix: every pair of releases, every machine
+    /// type, a real save and load each.
+    Matrix {
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// Only this machine type (`-M` name).
+        #[arg(short = 'M', long)]
+        machine: Option<String>,
+    },
     /// Read a migration stream (QEMU's or ours) and print its sections.
     Analyze {
         /// The stream file.
@@ -71,6 +81,34 @@ fn run(command: Command) -> Result<String, String> {
         Command::Device { spec } => device(&registry, &spec),
         Command::Demo => Ok(demo(&registry)),
         Command::Analyze { file, json } => analyze(&file, json),
+        Command::Matrix { json, machine } => matrix(json, machine.as_deref()),
+    }
+}
+
+/// The migration matrix, all of it or one machine type's table.
+fn matrix(json: bool, machine: Option<&str>) -> Result<String, String> {
+    use compat_examples::{matrix, releases};
+    let (tables, scenarios) = match machine {
+        None => (matrix::matrix(), matrix::scenarios()),
+        Some(m) => {
+            let all = releases::all();
+            if !all.iter().any(|r| r.machine(m).is_ok()) {
+                let names = matrix::machine_names(&all);
+                return Err(format!(
+                    "no release knows machine type '{m}'{}",
+                    compat_core::suggest::did_you_mean(m, names.iter().map(String::as_str))
+                ));
+            }
+            (vec![matrix::machine_matrix(&all, m)], Vec::new())
+        }
+    };
+    if json {
+        let mut text = serde_json::to_string_pretty(&matrix::to_json(&tables, &scenarios))
+            .map_err(|e| e.to_string())?;
+        text.push('\n');
+        Ok(text)
+    } else {
+        Ok(matrix::render(&tables, &scenarios))
     }
 }
 
