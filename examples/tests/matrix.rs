@@ -72,9 +72,7 @@ fn every_cell_of_the_matrix() {
             let want = expected(&t.machine, c.src, c.dst);
             let got = match &c.outcome {
                 Ok(()) => Expected::Ok,
-                Err(MigrationError::Destination(ResolveError::Machine(_))) => {
-                    Expected::UnknownMachine
-                }
+                Err(e) if e.is_unknown_machine() => Expected::UnknownMachine,
                 Err(MigrationError::Load(_)) => Expected::Fail,
                 Err(other) => panic!("{} {} -> {}: unexpected {other}", t.machine, c.src, c.dst),
             };
