@@ -325,10 +325,13 @@ fn registry_of_the_examples() {
         names,
         [
             "device",
+            "e1000e",
             "pci-device",
             "pcie-root-port",
+            "piix4-pm",
             "virtio-blk-device",
-            "virtio-device"
+            "virtio-device",
+            "x86-cpu"
         ]
     );
     assert!(registry.is_a("virtio-blk-device", "virtio-device"));
