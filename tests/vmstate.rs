@@ -747,3 +747,41 @@ fn hooks_run_and_can_refuse() {
     );
     assert_eq!(dst, Hooked::default());
 }
+
+#[derive(Clone, Debug, PartialEq, Default, VMState)]
+#[vmstate(name = "flags", version = 1)]
+struct MustMatchArrays {
+    #[vmstate(must_match)]
+    bits: [bool; 3],
+    #[vmstate(must_match)]
+    words: [u16; 2],
+    #[vmstate(must_match)]
+    on: bool,
+}
+
+#[test]
+fn must_match_arrays_and_bools() {
+    let v = MustMatchArrays {
+        bits: [true, false, true],
+        words: [1, 2],
+        on: true,
+    };
+    let bytes = save_one(&mut v.clone(), "flags");
+    load_one(&bytes, &mut v.clone(), "flags").unwrap();
+    let mut other = MustMatchArrays {
+        bits: [true, true, true],
+        ..v.clone()
+    };
+    let err = load_one(&bytes, &mut other, "flags").unwrap_err();
+    assert_eq!(err.path, ["bits[1]"]);
+    let values = compat_core::Migratable::must_match(&v);
+    let summary: Vec<(String, Vec<u8>)> = values.into_iter().map(|m| (m.path, m.bytes)).collect();
+    assert_eq!(
+        summary,
+        [
+            ("bits".to_owned(), vec![1, 0, 1]),
+            ("words".to_owned(), vec![0, 1, 0, 2]),
+            ("on".to_owned(), vec![1])
+        ]
+    );
+}

@@ -51,8 +51,9 @@ pub mod __private {
     pub use crate::property::{enum_from_value, enum_to_value, BitField, EnumInfo};
     pub use crate::stream::{LoadError, SaveError, StreamReader, StreamWriter};
     pub use crate::vmstate::{
-        check_subsection, check_version, checked_len, must_match, must_match_bytes,
-        next_subsection, unknown_subsection, vmdesc, FieldKind, Scalar, VmStateField,
+        check_subsection, check_version, checked_len, field_path, must_match, must_match_bytes,
+        next_subsection, unknown_subsection, vmdesc, FieldKind, MustMatchValue, Scalar,
+        VmStateField,
     };
     pub use serde_json::Value as JsonValue;
     pub use std::any::TypeId;

@@ -56,12 +56,13 @@ fn size_of(s: Scalar) -> usize {
     }
 }
 
-/// The four pieces one field contributes.
+/// The pieces one field contributes.
 struct FieldCode {
     desc: Option<TokenStream>,
     save: TokenStream,
     load: TokenStream,
     describe: TokenStream,
+    must_match: TokenStream,
 }
 
 fn emit(m: &VmStateModel) -> TokenStream {
@@ -80,6 +81,7 @@ fn emit(m: &VmStateModel) -> TokenStream {
     let mut sub_loads = Vec::new();
     let mut sub_describes = Vec::new();
     let mut sub_checks = Vec::new();
+    let mut must_matches = Vec::new();
 
     for f in &m.fields {
         if let Kind::Subsection(needed) = &f.kind {
@@ -118,6 +120,7 @@ fn emit(m: &VmStateModel) -> TokenStream {
         saves.push(gate_save(f, code.save, version));
         loads.push(gate_load(f, code.load));
         describes.push(gate_save(f, code.describe, version));
+        must_matches.push(gate_save(f, code.must_match, version));
     }
 
     let pre_save = m.pre_save.as_ref().map(|hook| {
@@ -198,6 +201,15 @@ fn emit(m: &VmStateModel) -> TokenStream {
                     #(#sub_describes)*
                     #p::vmdesc::vmsd(#name, #version, fields, subsections)
                 }
+
+                #[allow(unused_variables)]
+                fn must_match_values(
+                    &self,
+                    prefix: &str,
+                    out: &mut ::std::vec::Vec<#p::MustMatchValue>,
+                ) {
+                    #(#must_matches)*
+                }
             }
 
             #(#sub_checks)*
@@ -273,11 +285,28 @@ fn field_code(f: &FieldModel) -> FieldCode {
             } else {
                 quote! { self.#member = r.#get()#in_field; }
             };
+            let must_match = if f.must_match {
+                let bytes = if *s == Scalar::Bool {
+                    quote!(::std::vec![u8::from(self.#member)])
+                } else {
+                    quote!(self.#member.to_be_bytes().to_vec())
+                };
+                quote! {
+                    out.push(#p::MustMatchValue {
+                        path: #p::field_path(prefix, #wire),
+                        bytes: #bytes,
+                        mask: ::core::option::Option::None,
+                    });
+                }
+            } else {
+                TokenStream::new()
+            };
             FieldCode {
                 desc: Some(field_desc(f, quote!(#p::FieldKind::Scalar(#sv)))),
                 save: quote! { w.#put(self.#member); },
                 load: quote! { { #load } },
                 describe: quote! { fields.push(#p::vmdesc::field(#wire, #info, #size)); },
+                must_match,
             }
         }
         Kind::Array(Scalar::U8, len) => {
@@ -295,6 +324,21 @@ fn field_code(f: &FieldModel) -> FieldCode {
             } else {
                 quote! { r.get_into(&mut self.#member)#in_field; }
             };
+            let must_match = if f.must_match {
+                let mask_value = match &f.mask {
+                    Some(mask) => quote!(::core::option::Option::Some(#mask(self).to_vec())),
+                    None => quote!(::core::option::Option::None),
+                };
+                quote! {
+                    out.push(#p::MustMatchValue {
+                        path: #p::field_path(prefix, #wire),
+                        bytes: self.#member.to_vec(),
+                        mask: #mask_value,
+                    });
+                }
+            } else {
+                TokenStream::new()
+            };
             FieldCode {
                 desc: Some(field_desc(f, quote!(#p::FieldKind::Buffer { len: #len }))),
                 save: quote! { w.put_bytes(&self.#member); },
@@ -302,9 +346,16 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 describe: quote! {
                     fields.push(#p::vmdesc::field(#wire, "buffer", self.#member.len()));
                 },
+                must_match,
             }
         }
         Kind::Array(s, len) => {
+            // bool has no hex form nor bytes: compare it as a byte.
+            let conv = if *s == Scalar::Bool {
+                quote!(u8::from)
+            } else {
+                TokenStream::new()
+            };
             let put = format_ident!("put_{}_slice", s.method());
             let get = format_ident!("get_{}_slice", s.method());
             let info = info_name(*s, f.must_match);
@@ -316,11 +367,23 @@ fn field_code(f: &FieldModel) -> FieldCode {
                     let mut incoming = self.#member;
                     r.#get(&mut incoming)#in_field;
                     for (i, (a, b)) in incoming.iter().zip(self.#member.iter()).enumerate() {
-                        #p::must_match(*a, *b, at).map_err(|e| e.in_field(&::std::format!("{}[{}]", #wire, i)))?;
+                        #p::must_match(#conv(*a), #conv(*b), at)
+                            .map_err(|e| e.in_field(&::std::format!("{}[{}]", #wire, i)))?;
                     }
                 }
             } else {
                 quote! { r.#get(&mut self.#member)#in_field; }
+            };
+            let must_match = if f.must_match {
+                quote! {
+                    out.push(#p::MustMatchValue {
+                        path: #p::field_path(prefix, #wire),
+                        bytes: self.#member.iter().flat_map(|x| #conv(*x).to_be_bytes()).collect(),
+                        mask: ::core::option::Option::None,
+                    });
+                }
+            } else {
+                TokenStream::new()
             };
             FieldCode {
                 desc: Some(field_desc(
@@ -332,6 +395,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 describe: quote! {
                     fields.push(#p::vmdesc::array(#wire, self.#member.len(), #info, #size));
                 },
+                must_match,
             }
         }
         Kind::VarArray {
@@ -377,6 +441,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                     let n = (self.#len_member as usize).min(self.#member.len());
                     #describe
                 },
+                must_match: TokenStream::new(),
             }
         }
         Kind::Struct => {
@@ -392,6 +457,9 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 },
                 describe: quote! {
                     fields.push(#p::vmdesc::nested(#wire, #vs::describe(&self.#member)));
+                },
+                must_match: quote! {
+                    #vs::must_match_values(&self.#member, &#p::field_path(prefix, #wire), out);
                 },
             }
         }
@@ -410,6 +478,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 save: quote! { w.put_zeros(#n); },
                 load: quote! { r.skip(#n).map_err(|e| e.in_field("unused"))?; },
                 describe: quote! { fields.push(#p::vmdesc::field("unused", "unused_buffer", #n)); },
+                must_match: TokenStream::new(),
             }
         }
         Kind::Skip | Kind::Subsection(_) => FieldCode {
@@ -417,6 +486,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
             save: TokenStream::new(),
             load: TokenStream::new(),
             describe: TokenStream::new(),
+            must_match: TokenStream::new(),
         },
     }
 }

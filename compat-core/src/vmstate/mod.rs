@@ -33,6 +33,31 @@ pub trait VmState: Clone + 'static {
     /// The vmdesc JSON of the value as it saves: fields with the sizes
     /// written, subsections that are needed.
     fn describe(&self) -> serde_json::Value;
+
+    /// The current values of the must-match fields (nested structs
+    /// included, paths joined with `.`), for the static checker.
+    fn must_match_values(&self, prefix: &str, out: &mut Vec<MustMatchValue>);
+}
+
+/// A must-match field's value as it goes on the wire, with the mask a
+/// load compares it under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MustMatchValue {
+    /// The field path.
+    pub path: String,
+    /// The bytes on the wire.
+    pub bytes: Vec<u8>,
+    /// Per-byte mask of the bits compared; `None` for all of them.
+    pub mask: Option<Vec<u8>>,
+}
+
+/// The path of field `name` under `prefix`.
+pub fn field_path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
 }
 
 /// A device state behind a pointer: what the stream saves and loads.
@@ -52,6 +77,8 @@ pub trait Migratable: Any {
     fn commit(&mut self, loaded: Box<dyn Migratable>);
     /// The vmdesc JSON of the state.
     fn vmdesc(&self) -> serde_json::Value;
+    /// The must-match fields' values.
+    fn must_match(&self) -> Vec<MustMatchValue>;
     /// As `Any`, to downcast.
     fn as_any(&self) -> &dyn Any;
     /// As `Box<dyn Any>`.
@@ -86,6 +113,12 @@ impl<T: VmState> Migratable for T {
 
     fn vmdesc(&self) -> serde_json::Value {
         self.describe()
+    }
+
+    fn must_match(&self) -> Vec<MustMatchValue> {
+        let mut out = Vec::new();
+        self.must_match_values("", &mut out);
+        out
     }
 
     fn as_any(&self) -> &dyn Any {
