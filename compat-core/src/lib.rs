@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod cmdline;
 pub mod compat;
 pub mod device;

@@ -469,3 +469,30 @@ pub fn to_json(tables: &[MachineMatrix], scenarios: &[Scenario]) -> Value {
         .collect();
     json!({"machines": tables, "scenarios": scenarios})
 }
+
+/// Which side of a migration runs the newer release (by [`RELEASES`]
+/// order), for the checker's fix proposals.
+pub fn newer(src: &str, dst: &str) -> Option<compat_core::check::Side> {
+    let at = |r: &str| RELEASES.iter().position(|x| *x == r);
+    match (at(src)?, at(dst)?) {
+        (s, d) if s > d => Some(compat_core::check::Side::Source),
+        (s, d) if s < d => Some(compat_core::check::Side::Destination),
+        _ => None,
+    }
+}
+
+/// The checker's prediction for a migration between two example releases.
+pub fn predict(
+    src: &Release,
+    src_config: &MachineConfig,
+    dst: &Release,
+    dst_config: &MachineConfig,
+) -> compat_core::check::Prediction {
+    compat_core::check::check(
+        src,
+        src_config,
+        dst,
+        dst_config,
+        newer(src.name(), dst.name()),
+    )
+}

@@ -1,0 +1,574 @@
+//! The static compatibility checker (beyond QEMU): predict whether a
+//! migration from one release to another works, without running one, from
+//! the two releases' VMState descriptions, every device's resolved
+//! properties on the machine type, and the reset values of its must-match
+//! fields — and, when it does not, say why and propose the fix in the
+//! seeds' terms (`add {pci-device, x-pcie-err-unc-mask, off} to
+//! hw_compat_7_2 in release 8.0`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::release::Release;
+use crate::resolve::{Machine, MachineConfig};
+use crate::stream::StreamOptions;
+use crate::vmstate::MustMatchValue;
+
+/// Which side of a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The source.
+    Source,
+    /// The destination.
+    Destination,
+}
+
+/// A property whose value differs between the two sides of a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyDifference {
+    /// The device's label (`rp1`).
+    pub device: String,
+    /// The type that declares the property (`pci-device`).
+    pub owner: &'static str,
+    /// The property.
+    pub property: &'static str,
+    /// Its value on the source; `None` if the source's type has no such
+    /// property.
+    pub source: Option<String>,
+    /// Its value on the destination, likewise.
+    pub destination: Option<String>,
+}
+
+impl fmt::Display for PropertyDifference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(no such property)".into());
+        write!(
+            f,
+            "{}: {}.{} is {} on the source, {} on the destination",
+            self.device,
+            self.owner,
+            self.property,
+            show(&self.source),
+            show(&self.destination)
+        )
+    }
+}
+
+/// The checker's answer for one direction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prediction {
+    /// Whether the migration is predicted to work.
+    pub works: bool,
+    /// What breaks it, if something does.
+    pub cause: Option<String>,
+    /// The device the cause is in, if it is in one.
+    pub device: Option<String>,
+    /// How to fix it, in the seeds' terms.
+    pub fixes: Vec<String>,
+    /// Properties whose values differ between the sides, device by device.
+    pub property_differences: Vec<PropertyDifference>,
+    /// Machine class flags whose values differ: name, source, destination.
+    pub flag_differences: Vec<(String, bool, bool)>,
+}
+
+impl fmt::Display for Prediction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.cause {
+            None => writeln!(f, "works")?,
+            Some(cause) => writeln!(f, "FAILS: {cause}")?,
+        }
+        for d in &self.property_differences {
+            writeln!(f, "  differs: {d}")?;
+        }
+        for (flag, s, d) in &self.flag_differences {
+            writeln!(
+                f,
+                "  differs: machine flag {flag} is {s} on the source, {d} on the destination"
+            )?;
+        }
+        for fix in &self.fixes {
+            writeln!(f, "  fix: {fix}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What one migrating device looks like to the checker.
+struct DeviceView {
+    idstr: String,
+    label: String,
+    version: u32,
+    minimum: u32,
+    vmsd: &'static crate::vmstate::VmStateDescription,
+    desc: Value,
+    must_match: Vec<MustMatchValue>,
+}
+
+fn devices(machine: &mut Machine<'_>) -> Vec<DeviceView> {
+    machine
+        .devices
+        .iter_mut()
+        .filter_map(|d| {
+            let label = d.label.clone();
+            d.object.migratable().map(|m| {
+                let vmsd = m.vmstate_description();
+                DeviceView {
+                    idstr: format!("{label}/{}", vmsd.name),
+                    label,
+                    version: vmsd.version_id,
+                    minimum: vmsd.minimum_version_id,
+                    vmsd,
+                    desc: m.vmdesc(),
+                    must_match: m.must_match(),
+                }
+            })
+        })
+        .collect()
+}
+
+/// Predict a migration from `src` (started with `src_config`) to `dst`
+/// (with `dst_config`). `newer` says which side is the newer release, for
+/// the fix proposals.
+pub fn check(
+    src: &Release,
+    src_config: &MachineConfig,
+    dst: &Release,
+    dst_config: &MachineConfig,
+    newer: Option<Side>,
+) -> Prediction {
+    let mut p = Prediction {
+        works: true,
+        cause: None,
+        device: None,
+        fixes: Vec::new(),
+        property_differences: Vec::new(),
+        flag_differences: Vec::new(),
+    };
+    let mut source = match src.instantiate_config(src_config) {
+        Ok(m) => m,
+        Err(e) => return p.fail(format!("the source does not start: {e}"), None),
+    };
+    let mut destination = match dst.instantiate_config(dst_config) {
+        Ok(m) => m,
+        Err(e) => {
+            let mut p = p.fail(format!("the destination refuses: {e}"), None);
+            if matches!(e, crate::resolve::ResolveError::Machine(_)) {
+                p.fixes.push(format!(
+                    "migration is only defined for a machine type both releases know: release {} \
+                     does not know {}; pick one both know",
+                    dst.name(),
+                    src_config.machine
+                ));
+            }
+            return p;
+        }
+    };
+    p.property_differences = property_differences(&source, &destination);
+    p.flag_differences = flag_differences(&source, &destination);
+
+    if let Some(cause) = stream_mismatch(&source.stream_options(), &destination.stream_options()) {
+        return p
+            .fail(cause, None)
+            .with_fixes(src, dst, src_config, &source, &destination, newer);
+    }
+
+    let src_devices = devices(&mut source);
+    let dst_devices = devices(&mut destination);
+    for s in &src_devices {
+        let Some(d) = dst_devices.iter().find(|d| d.idstr == s.idstr) else {
+            return p.fail(
+                format!("the destination has no device for section '{}'", s.idstr),
+                Some(s.label.clone()),
+            );
+        };
+        if let Some(cause) = device_mismatch(s, d) {
+            return p.fail(cause, Some(s.label.clone())).with_fixes(
+                src,
+                dst,
+                src_config,
+                &source,
+                &destination,
+                newer,
+            );
+        }
+    }
+    if let Some(d) = dst_devices
+        .iter()
+        .find(|d| !src_devices.iter().any(|s| s.idstr == d.idstr))
+    {
+        return p.fail(
+            format!(
+                "the source sends no section for the destination's device '{}'",
+                d.idstr
+            ),
+            Some(d.label.clone()),
+        );
+    }
+    p
+}
+
+impl Prediction {
+    fn fail(mut self, cause: String, device: Option<String>) -> Self {
+        self.works = false;
+        self.cause = Some(cause);
+        self.device = device;
+        self
+    }
+
+    /// Propose fixes from the differences that explain the failure.
+    fn with_fixes(
+        mut self,
+        src: &Release,
+        dst: &Release,
+        src_config: &MachineConfig,
+        source: &Machine<'_>,
+        destination: &Machine<'_>,
+        newer: Option<Side>,
+    ) -> Self {
+        let relevant: Vec<PropertyDifference> = self
+            .property_differences
+            .iter()
+            .filter(|d| self.device.as_deref().is_none_or(|dev| dev == d.device))
+            .cloned()
+            .collect();
+        let compat_set = source
+            .machine_type
+            .version
+            .map(|v| format!("hw_compat_{}_{}", v.major, v.minor));
+        for d in &relevant {
+            // The behaviour the source has: its value, or — where its type
+            // has no such property — the opposite of a boolean the newer
+            // release introduced.
+            let negate = |v: &str| match v {
+                "on" => Some("off".to_owned()),
+                "off" => Some("on".to_owned()),
+                _ => None,
+            };
+            let source_behaviour = d
+                .source
+                .clone()
+                .or_else(|| d.destination.as_deref().and_then(negate));
+            let older_behaviour = match newer {
+                Some(Side::Destination) => d
+                    .source
+                    .clone()
+                    .or_else(|| d.destination.as_deref().and_then(negate)),
+                Some(Side::Source) => d
+                    .destination
+                    .clone()
+                    .or_else(|| d.source.as_deref().and_then(negate)),
+                None => None,
+            };
+            let (newer_value, newer_release) = match newer {
+                Some(Side::Destination) => (&d.destination, dst.name()),
+                Some(Side::Source) => (&d.source, src.name()),
+                None => (&None, ""),
+            };
+            if let (Some(set), Some(old), Some(_)) = (&compat_set, &older_behaviour, newer_value) {
+                let older_lacks_it = match newer {
+                    Some(Side::Destination) => d.source.is_none(),
+                    Some(Side::Source) => d.destination.is_none(),
+                    None => false,
+                };
+                if older_lacks_it {
+                    self.fixes.push(format!(
+                        "add {{{}, {}, {old}}} to {set} in release {newer_release}",
+                        d.owner, d.property
+                    ));
+                }
+            }
+            if let (Some(value), Some(_)) = (&source_behaviour, &d.destination) {
+                self.fixes.push(format!(
+                    "start the destination with -global {}.{}={value} (and keep it on every \
+                     later hop until the guest is powered off)",
+                    d.owner, d.property
+                ));
+            }
+        }
+        for (flag, s, _) in &self.flag_differences {
+            let candidates: Vec<&str> = dst
+                .machines()
+                .iter()
+                .filter(|m| m.family == destination.machine_type.family && m.flag(flag) == *s)
+                .filter(|m| {
+                    source
+                        .machine_type
+                        .flags
+                        .iter()
+                        .all(|(f, v)| m.flag(f) == *v)
+                })
+                .map(|m| m.name.as_str())
+                .collect();
+            if !candidates.is_empty() {
+                self.fixes.push(format!(
+                    "on the destination use machine type {} ({flag}={s}, as the source's {})",
+                    candidates.join(" or "),
+                    src_config.machine
+                ));
+            }
+        }
+        if self.fixes.is_empty() {
+            self.fixes.push(
+                "no property or machine flag explains the difference: it comes from the host or \
+                 the guest; start both sides so that this state is the same (for CPUs, the seeds' \
+                 rule: a model with the features both hosts have)"
+                    .to_owned(),
+            );
+        }
+        self
+    }
+}
+
+fn stream_mismatch(src: &StreamOptions, dst: &StreamOptions) -> Option<String> {
+    match (&src.machine, &dst.machine) {
+        (None, Some(_)) => {
+            return Some("Configuration section missing: the source sends none".into())
+        }
+        (Some(s), Some(d)) if s != d => {
+            return Some(format!("Machine type received is '{s}' and local is '{d}'"))
+        }
+        _ => {}
+    }
+    match (src.footers, dst.footers) {
+        (false, true) => {
+            Some("the source sends no section footers; the destination requires them".into())
+        }
+        (true, false) => {
+            Some("the source sends section footers the destination does not expect".into())
+        }
+        _ => None,
+    }
+}
+
+fn device_mismatch(s: &DeviceView, d: &DeviceView) -> Option<String> {
+    let section = format!("device '{}'", s.idstr);
+    if s.version > d.version {
+        return Some(format!(
+            "{section}: {}: incoming version_id {} is too new for local version_id {}",
+            d.vmsd.name, s.version, d.version
+        ));
+    }
+    if s.version < d.minimum {
+        return Some(format!(
+            "{section}: {}: incoming version_id {} is too old for local minimum version_id {}",
+            d.vmsd.name, s.version, d.minimum
+        ));
+    }
+    // What the destination reads of a stream at the source's version: its
+    // own layout without the fields added after that version.
+    let mut reads = d.desc.clone();
+    if let Some(fields) = reads["fields"].as_array_mut() {
+        fields.retain(|f| {
+            let name = f["name"].as_str().unwrap_or("");
+            d.vmsd
+                .fields
+                .iter()
+                .find(|x| x.name == name)
+                .is_none_or(|x| x.has_exists_test || x.version_id <= s.version)
+        });
+    }
+    if let Some(cause) = layout_mismatch("", &s.desc, &reads, d.vmsd) {
+        return Some(format!("{section}: {cause}"));
+    }
+    let theirs: BTreeMap<&str, &MustMatchValue> =
+        d.must_match.iter().map(|m| (m.path.as_str(), m)).collect();
+    for m in &s.must_match {
+        let Some(o) = theirs.get(m.path.as_str()) else {
+            continue;
+        };
+        for (i, (a, b)) in m.bytes.iter().zip(&o.bytes).enumerate() {
+            let mask = o
+                .mask
+                .as_ref()
+                .map_or(0xff, |k| k.get(i).copied().unwrap_or(0));
+            if (a ^ b) & mask != 0 {
+                let detail = if o.mask.is_some() || m.bytes.len() > 8 {
+                    format!(
+                        "must match: at index 0x{i:x} the source has {a:02x}, the destination {b:02x} \
+                         (compared bits {mask:02x})"
+                    )
+                } else {
+                    format!(
+                        "must match: the source has {}, the destination {}",
+                        hex(&m.bytes),
+                        hex(&o.bytes)
+                    )
+                };
+                return Some(format!("{section}: field '{}' {detail}", m.path));
+            }
+        }
+    }
+    None
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::from("0x");
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Compare what the source writes with what the destination reads.
+fn layout_mismatch(
+    path: &str,
+    src: &Value,
+    dst: &Value,
+    dst_vmsd: &'static crate::vmstate::VmStateDescription,
+) -> Option<String> {
+    let empty = Vec::new();
+    let sf = src["fields"].as_array().unwrap_or(&empty);
+    let df = dst["fields"].as_array().unwrap_or(&empty);
+    let at = |name: &str| {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    for i in 0..sf.len().max(df.len()) {
+        match (sf.get(i), df.get(i)) {
+            (Some(a), Some(b)) => {
+                let key = |f: &Value| {
+                    (
+                        f["name"].clone(),
+                        f["type"].clone(),
+                        f["size"].clone(),
+                        f["array_len"].clone(),
+                    )
+                };
+                if key(a) != key(b) {
+                    return Some(format!(
+                        "the source sends field '{}' ({}), the destination reads '{}' ({}) there",
+                        at(a["name"].as_str().unwrap_or("?")),
+                        shape(a),
+                        at(b["name"].as_str().unwrap_or("?")),
+                        shape(b)
+                    ));
+                }
+                if a["type"] == "struct" {
+                    let inner = nested_vmsd(dst_vmsd, b["name"].as_str().unwrap_or(""));
+                    if let Some(cause) = layout_mismatch(
+                        &at(a["name"].as_str().unwrap_or("")),
+                        &a["struct"],
+                        &b["struct"],
+                        inner.unwrap_or(dst_vmsd),
+                    ) {
+                        return Some(cause);
+                    }
+                }
+            }
+            (Some(a), None) => {
+                return Some(format!(
+                    "the source sends field '{}' ({}) that the destination does not read",
+                    at(a["name"].as_str().unwrap_or("?")),
+                    shape(a)
+                ))
+            }
+            (None, Some(b)) => {
+                return Some(format!(
+                    "the destination reads field '{}' ({}) that the source does not send",
+                    at(b["name"].as_str().unwrap_or("?")),
+                    shape(b)
+                ))
+            }
+            (None, None) => {}
+        }
+    }
+    let empty_subs = Vec::new();
+    for s in src["subsections"].as_array().unwrap_or(&empty_subs) {
+        let name = s["vmsd_name"].as_str().unwrap_or("");
+        if dst_vmsd.subsection(name).is_none() {
+            return Some(format!(
+                "VM subsection '{name}' in '{}' does not exist on the destination",
+                dst_vmsd.name
+            ));
+        }
+        let mine = dst["subsections"]
+            .as_array()
+            .and_then(|ss| ss.iter().find(|x| x["vmsd_name"] == name));
+        if let (Some(mine), Some(sub)) = (mine, dst_vmsd.subsection(name)) {
+            if let Some(cause) = layout_mismatch(name, s, mine, sub) {
+                return Some(cause);
+            }
+        }
+    }
+    None
+}
+
+fn nested_vmsd(
+    vmsd: &'static crate::vmstate::VmStateDescription,
+    field: &str,
+) -> Option<&'static crate::vmstate::VmStateDescription> {
+    vmsd.fields
+        .iter()
+        .find(|f| f.name == field)
+        .and_then(|f| match f.kind {
+            crate::vmstate::FieldKind::Struct(d) => Some(d),
+            _ => None,
+        })
+}
+
+fn shape(f: &Value) -> String {
+    let ty = f["type"].as_str().unwrap_or("?");
+    let size = f["size"].as_u64().unwrap_or(0);
+    match f["array_len"].as_u64() {
+        Some(n) => format!("{n} x {ty}, {size} bytes each"),
+        None if ty == "struct" => "struct".to_owned(),
+        None => format!("{ty}, {size} bytes"),
+    }
+}
+
+fn property_differences(src: &Machine<'_>, dst: &Machine<'_>) -> Vec<PropertyDifference> {
+    let mut out = Vec::new();
+    for s in &src.devices {
+        let Some(d) = dst.devices.iter().find(|d| d.label == s.label) else {
+            continue;
+        };
+        let mut names: Vec<(&'static str, &'static str)> = Vec::new();
+        for (owner, p) in s
+            .object
+            .type_info()
+            .all_properties()
+            .chain(d.object.type_info().all_properties())
+        {
+            if !names.iter().any(|(_, n)| *n == p.name) {
+                names.push((owner.name, p.name));
+            }
+        }
+        for (owner, name) in names {
+            let sv = s.object.get(name).ok().map(|v| v.to_string());
+            let dv = d.object.get(name).ok().map(|v| v.to_string());
+            if sv != dv {
+                out.push(PropertyDifference {
+                    device: s.label.clone(),
+                    owner,
+                    property: name,
+                    source: sv,
+                    destination: dv,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn flag_differences(src: &Machine<'_>, dst: &Machine<'_>) -> Vec<(String, bool, bool)> {
+    let mut names: Vec<&str> = src.machine_type.flags.keys().copied().collect();
+    names.extend(dst.machine_type.flags.keys().copied());
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|f| src.machine_type.flag(f) != dst.machine_type.flag(f))
+        .map(|f| {
+            (
+                f.to_owned(),
+                src.machine_type.flag(f),
+                dst.machine_type.flag(f),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,171 @@
+//! The static checker agrees with the real matrix in every cell, and
+//! proposes the seeds' fixes.
+
+use compat_core::cmdline::parse_global;
+use compat_examples::matrix::{self, predict, standard_config};
+use compat_examples::releases;
+
+fn r(name: &str) -> compat_core::Release {
+    releases::release(name).unwrap()
+}
+
+#[test]
+fn the_prediction_agrees_with_every_cell() {
+    let all = releases::all();
+    let mut cells = 0;
+    for name in matrix::machine_names(&all) {
+        let table = matrix::machine_matrix(&all, &name);
+        for c in &table.cells {
+            let p = predict(&r(c.src), &table.config, &r(c.dst), &table.config);
+            assert_eq!(
+                p.works,
+                c.outcome.is_ok(),
+                "{name} {} -> {}: predicted {p}, real {:?}",
+                c.src,
+                c.dst,
+                c.outcome
+            );
+            cells += 1;
+        }
+    }
+    assert!(cells > 500);
+}
+
+#[test]
+fn the_prediction_agrees_with_every_scenario_hop() {
+    // Single hops of the scenarios, including different configs per side.
+    let q72 = standard_config("pc-q35-7.2");
+    let mut on = q72.clone();
+    on.globals
+        .push(parse_global("pci-device.x-pcie-err-unc-mask=on").unwrap());
+    let hops = [
+        ("8.0", q72.clone(), "8.0.1", on.clone()),
+        ("8.0.1", on.clone(), "8.2", on.clone()),
+        ("8.0.1", on.clone(), "8.2", q72.clone()),
+        (
+            "4.2",
+            standard_config("xenfv"),
+            "5.0",
+            standard_config("xenfv-4.2"),
+        ),
+    ];
+    for (s, sc, d, dc) in hops {
+        let real = matrix::migrate(&r(s), &sc, &r(d), &dc);
+        let p = predict(&r(s), &sc, &r(d), &dc);
+        assert_eq!(
+            p.works,
+            real.is_ok(),
+            "{s} -> {d}: predicted {p}, real {real:?}"
+        );
+    }
+}
+
+#[test]
+fn fixes_in_the_seeds_terms() {
+    let q72 = standard_config("pc-q35-7.2");
+    for (src, dst) in [("8.0", "7.2"), ("7.2", "8.0")] {
+        let p = predict(&r(src), &q72, &r(dst), &q72);
+        assert!(!p.works);
+        assert_eq!(p.device.as_deref(), Some("rp1"));
+        assert!(
+            p.cause.as_deref().unwrap().contains(
+                "field 'parent_obj.parent_obj.parent_obj.config' must match: at index 0x10a"
+            ),
+            "{p}"
+        );
+        assert!(
+            p.fixes.contains(
+                &"add {pci-device, x-pcie-err-unc-mask, off} to hw_compat_7_2 in release 8.0"
+                    .to_owned()
+            ),
+            "{src} -> {dst}: {p}"
+        );
+    }
+    let p = predict(&r("8.0"), &q72, &r("8.0.1"), &q72);
+    assert!(
+        p.fixes.iter().any(|f| f
+            .starts_with("start the destination with -global pci-device.x-pcie-err-unc-mask=on")),
+        "{p}"
+    );
+    assert_eq!(
+        p.property_differences
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>(),
+        ["rp1: pci-device.x-pcie-err-unc-mask is on on the source, off on the destination"]
+    );
+
+    // xen: the flag explains it, and the fix is the compat machine type.
+    let p = predict(
+        &r("4.2"),
+        &standard_config("xenfv"),
+        &r("5.0"),
+        &standard_config("xenfv"),
+    );
+    assert!(!p.works);
+    assert!(p.cause.as_deref().unwrap().contains("smb.smb_stat"), "{p}");
+    assert!(
+        p.fixes
+            .iter()
+            .any(|f| f.starts_with("on the destination use machine type xenfv-4.2")),
+        "{p}"
+    );
+
+    // case 4
+    let p = predict(
+        &r("5.2"),
+        &standard_config("pc-q35-5.2"),
+        &r("5.1"),
+        &standard_config("pc-q35-5.2"),
+    );
+    assert!(p
+        .cause
+        .as_deref()
+        .unwrap()
+        .starts_with("the destination refuses: unsupported machine type 'pc-q35-5.2'"));
+
+    // The same release both sides: nothing to fix.
+    let p = predict(&r("8.0.1"), &q72, &r("8.0.1"), &q72);
+    assert!(
+        p.works && p.fixes.is_empty() && p.property_differences.is_empty(),
+        "{p}"
+    );
+}
+
+#[test]
+fn cpu_hosts_are_explained_by_the_host() {
+    let [(_, a), (_, b)] = matrix::hosts();
+    let config = |cpu: &str, host: &[String]| compat_core::MachineConfig {
+        cpu: Some(cpu.to_owned()),
+        host_features: host.to_vec(),
+        ..standard_config("pc-q35-8.0")
+    };
+    let p = predict(
+        &r("8.0.1"),
+        &config("host", &a),
+        &r("8.0.1"),
+        &config("host", &b),
+    );
+    assert!(!p.works);
+    assert!(
+        p.cause
+            .as_deref()
+            .unwrap()
+            .contains("field 'cpuid_features' must match"),
+        "{p}"
+    );
+    assert!(
+        p.fixes[0].contains("a model with the features both hosts have"),
+        "{p}"
+    );
+    let shared = matrix::intersection_cpu(&a, &b);
+    assert!(
+        predict(
+            &r("8.0.1"),
+            &config(&shared, &a),
+            &r("8.0.1"),
+            &config(&shared, &b)
+        )
+        .works
+    );
+}
