@@ -396,7 +396,7 @@ fn precedence_of_all_four_sources_with_provenance() {
     );
     assert_eq!(
         e.to_string(),
-        "pcie-root-port.x-pcie-err-unc-mask = off on pcie-root-port[0] pc-q35-7.2 (release 8.0.1)
+        "pcie-root-port[0] (pcie-root-port): x-pcie-err-unc-mask = off  [machine pc-q35-7.2, release 8.0.1]
   1. on   default (pci-device)
   2. off  hw_compat_7_2 applied by pc-q35-7.2 (global {pci-device, x-pcie-err-unc-mask, off}), overriding on
 "

@@ -281,8 +281,8 @@ impl Prediction {
             }
             if let (Some(value), Some(_)) = (&source_behaviour, &d.destination) {
                 self.fixes.push(format!(
-                    "start the destination with -global {}.{}={value} (and keep it on every \
-                     later hop until the guest is powered off)",
+                    "start the destination with -global {}.{}={value} (and keep that option \
+                     at every later hop until the guest is powered off)",
                     d.owner, d.property
                 ));
             }

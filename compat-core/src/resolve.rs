@@ -605,11 +605,11 @@ impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{}.{} = {} on {} {} (release {})",
+            "{} ({}): {} = {}  [machine {}, release {}]",
+            self.device,
             self.type_name,
             self.property,
             self.value(),
-            self.device,
             self.machine,
             self.release
         )?;

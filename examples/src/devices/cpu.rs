@@ -51,20 +51,18 @@ impl X86Cpu {
     /// Decide the guest-visible features.
     pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
         let host = feature_bits(board.host_features);
+        if let Some((_, missing)) = FEATURES
+            .iter()
+            .enumerate()
+            .find(|(i, _)| self.requested & !host & (1 << i) != 0)
+        {
+            return Err(format!(
+                "host does not support requested feature '{missing}'"
+            ));
+        }
         self.features = match self.model.as_str() {
             "host" => host,
-            "base" => {
-                if let Some((_, missing)) = FEATURES
-                    .iter()
-                    .enumerate()
-                    .find(|(i, _)| self.requested & !host & (1 << i) != 0)
-                {
-                    return Err(format!(
-                        "host does not support requested feature '{missing}'"
-                    ));
-                }
-                self.requested
-            }
+            "base" => self.requested,
             other => return Err(format!("unknown CPU model '{other}' (known: host, base)")),
         };
         self.eip = 0xfff0;
