@@ -306,6 +306,16 @@ pub fn scenarios() -> Vec<Scenario> {
         ],
     );
     let q72 = standard_config("pc-q35-7.2");
+    run(
+        "8.0.1 -> 7.2 on pc-q35-7.2 with e1000e.migrate-timadj=on (undoing hw_compat_7_2)",
+        vec![
+            (
+                r("8.0.1"),
+                with_global(q72.clone(), "e1000e.migrate-timadj=on"),
+            ),
+            (r("7.2"), q72.clone()),
+        ],
+    );
     let unc_on = with_global(q72.clone(), "pci-device.x-pcie-err-unc-mask=on");
     run(
         "8.0 -> 8.0.1 on pc-q35-7.2: the fix refuses 8.0's config",

@@ -111,6 +111,28 @@ fn fixes_in_the_seeds_terms() {
         "{p}"
     );
 
+    // e1000e: a field the 7.2 destination does not read.
+    let mut timadj = q72.clone();
+    timadj
+        .globals
+        .push(parse_global("e1000e.migrate-timadj=on").unwrap());
+    let p = predict(&r("8.0.1"), &timadj, &r("7.2"), &q72);
+    assert_eq!(
+        p.cause.as_deref(),
+        Some(
+            "device 'net0/e1000e': the source sends field 'core.timadj' (uint32, 4 bytes) that \
+             the destination does not read"
+        ),
+        "{p}"
+    );
+    assert!(
+        p.fixes
+            .iter()
+            .any(|f| f
+                .contains("add {e1000e, migrate-timadj, off} to hw_compat_7_2 in release 8.0.1")),
+        "{p}"
+    );
+
     // case 4
     let p = predict(
         &r("5.2"),

@@ -312,3 +312,26 @@ fn cpu_hosts() {
         "-device x86-cpu,id=cpu0,model=base,stibp=on: realize failed: host does not support requested feature 'stibp'"
     );
 }
+
+/// e1000e's timadj field: the compat entry keeps it out of pc-q35-7.2's
+/// stream; undoing it breaks the load on 7.2 as real QEMU measured ("Missing
+/// section footer").
+#[test]
+fn e1000e_timadj() {
+    let scenarios = matrix::scenarios();
+    let s = scenarios
+        .iter()
+        .find(|s| s.title.contains("migrate-timadj=on"))
+        .unwrap();
+    let (hop, MigrationError::Load(e)) = s.outcome.clone().unwrap_err() else {
+        panic!("{:?}", s.outcome)
+    };
+    assert_eq!(hop, 1);
+    assert_eq!(
+        e.kind,
+        LoadErrorKind::MissingFooter {
+            idstr: "net0/e1000e".into()
+        }
+    );
+    cell("8.0.1", "7.2", "pc-q35-7.2").unwrap();
+}
