@@ -7,7 +7,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::ctxt::Ctxt;
-use crate::vmstate_model::{FieldModel, Kind, Scalar, VmStateModel};
+use crate::vmstate_model::{method, FieldModel, Kind, Scalar, VmStateModel};
 
 pub fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
     let cx = Ctxt::new();
@@ -23,37 +23,9 @@ fn private() -> TokenStream {
 }
 
 fn scalar_variant(s: Scalar) -> TokenStream {
-    let v = format_ident!("{}", s.variant());
+    let v = format_ident!("{}", format!("{s:?}"));
     let p = private();
     quote!(#p::Scalar::#v)
-}
-
-fn info_name(s: Scalar, must_match: bool) -> String {
-    let base = match s {
-        Scalar::Bool => "bool",
-        Scalar::U8 => "uint8",
-        Scalar::U16 => "uint16",
-        Scalar::U32 => "uint32",
-        Scalar::U64 => "uint64",
-        Scalar::I8 => "int8",
-        Scalar::I16 => "int16",
-        Scalar::I32 => "int32",
-        Scalar::I64 => "int64",
-    };
-    if must_match && !matches!(s, Scalar::Bool | Scalar::I8 | Scalar::I16) {
-        format!("{base} equal")
-    } else {
-        base.to_owned()
-    }
-}
-
-fn size_of(s: Scalar) -> usize {
-    match s {
-        Scalar::Bool | Scalar::U8 | Scalar::I8 => 1,
-        Scalar::U16 | Scalar::I16 => 2,
-        Scalar::U32 | Scalar::I32 => 4,
-        Scalar::U64 | Scalar::I64 => 8,
-    }
 }
 
 /// The pieces one field contributes.
@@ -265,10 +237,10 @@ fn field_code(f: &FieldModel) -> FieldCode {
     let in_field = quote!(.map_err(|e| e.in_field(#wire))?);
     match &f.kind {
         Kind::Scalar(s) => {
-            let put = format_ident!("put_{}", s.method());
-            let get = format_ident!("get_{}", s.method());
-            let info = info_name(*s, f.must_match);
-            let size = size_of(*s);
+            let put = format_ident!("put_{}", method(*s));
+            let get = format_ident!("get_{}", method(*s));
+            let info = s.info_name(f.must_match);
+            let size = s.size();
             let sv = scalar_variant(*s);
             let load = if f.must_match {
                 // bool has no hex form: compare it as a byte.
@@ -356,10 +328,10 @@ fn field_code(f: &FieldModel) -> FieldCode {
             } else {
                 TokenStream::new()
             };
-            let put = format_ident!("put_{}_slice", s.method());
-            let get = format_ident!("get_{}_slice", s.method());
-            let info = info_name(*s, f.must_match);
-            let size = size_of(*s);
+            let put = format_ident!("put_{}_slice", method(*s));
+            let get = format_ident!("get_{}_slice", method(*s));
+            let info = s.info_name(f.must_match);
+            let size = s.size();
             let sv = scalar_variant(*s);
             let load = if f.must_match {
                 quote! {
@@ -408,15 +380,15 @@ fn field_code(f: &FieldModel) -> FieldCode {
             let (put, get) = if *elem == Scalar::U8 {
                 (quote!(put_bytes), quote!(get_into))
             } else {
-                let put = format_ident!("put_{}_slice", elem.method());
-                let get = format_ident!("get_{}_slice", elem.method());
+                let put = format_ident!("put_{}_slice", method(*elem));
+                let get = format_ident!("get_{}_slice", method(*elem));
                 (quote!(#put), quote!(#get))
             };
             let describe = if *elem == Scalar::U8 {
                 quote! { fields.push(#p::vmdesc::field(#wire, "buffer", n)); }
             } else {
-                let info = info_name(*elem, false);
-                let size = size_of(*elem);
+                let info = elem.info_name(false);
+                let size = elem.size();
                 quote! { fields.push(#p::vmdesc::array(#wire, n, #info, #size)); }
             };
             let name = f.member.to_string();

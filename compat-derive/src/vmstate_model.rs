@@ -31,69 +31,41 @@ const FIELD_KEYS: &[&str] = &[
     "max",
 ];
 
-/// A scalar on the wire, as the derive names it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Scalar {
-    Bool,
-    U8,
-    U16,
-    U32,
-    U64,
-    I8,
-    I16,
-    I32,
-    I64,
+pub use compat_core::vmstate::Scalar;
+
+/// The scalar a Rust primitive type name stands for.
+fn scalar_from_ident(ident: &str) -> Option<Scalar> {
+    Some(match ident {
+        "bool" => Scalar::Bool,
+        "u8" => Scalar::U8,
+        "u16" => Scalar::U16,
+        "u32" => Scalar::U32,
+        "u64" => Scalar::U64,
+        "i8" => Scalar::I8,
+        "i16" => Scalar::I16,
+        "i32" => Scalar::I32,
+        "i64" => Scalar::I64,
+        _ => return None,
+    })
 }
 
-impl Scalar {
-    fn from_ident(ident: &str) -> Option<Scalar> {
-        Some(match ident {
-            "bool" => Scalar::Bool,
-            "u8" => Scalar::U8,
-            "u16" => Scalar::U16,
-            "u32" => Scalar::U32,
-            "u64" => Scalar::U64,
-            "i8" => Scalar::I8,
-            "i16" => Scalar::I16,
-            "i32" => Scalar::I32,
-            "i64" => Scalar::I64,
-            _ => return None,
-        })
+/// The suffix of the reader/writer methods (`put_u16`, `get_u16_slice`).
+pub fn method(s: Scalar) -> &'static str {
+    match s {
+        Scalar::Bool => "bool",
+        Scalar::U8 => "u8",
+        Scalar::U16 => "u16",
+        Scalar::U32 => "u32",
+        Scalar::U64 => "u64",
+        Scalar::I8 => "i8",
+        Scalar::I16 => "i16",
+        Scalar::I32 => "i32",
+        Scalar::I64 => "i64",
     }
+}
 
-    /// The suffix of the reader/writer methods (`put_u16`, `get_u16_slice`).
-    pub fn method(self) -> &'static str {
-        match self {
-            Scalar::Bool => "bool",
-            Scalar::U8 => "u8",
-            Scalar::U16 => "u16",
-            Scalar::U32 => "u32",
-            Scalar::U64 => "u64",
-            Scalar::I8 => "i8",
-            Scalar::I16 => "i16",
-            Scalar::I32 => "i32",
-            Scalar::I64 => "i64",
-        }
-    }
-
-    /// The `compat_core::vmstate::Scalar` variant.
-    pub fn variant(self) -> &'static str {
-        match self {
-            Scalar::Bool => "Bool",
-            Scalar::U8 => "U8",
-            Scalar::U16 => "U16",
-            Scalar::U32 => "U32",
-            Scalar::U64 => "U64",
-            Scalar::I8 => "I8",
-            Scalar::I16 => "I16",
-            Scalar::I32 => "I32",
-            Scalar::I64 => "I64",
-        }
-    }
-
-    fn is_unsigned_int(self) -> bool {
-        matches!(self, Scalar::U8 | Scalar::U16 | Scalar::U32 | Scalar::U64)
-    }
+fn is_unsigned_int(s: Scalar) -> bool {
+    matches!(s, Scalar::U8 | Scalar::U16 | Scalar::U32 | Scalar::U64)
 }
 
 /// What a field is on the wire.
@@ -201,7 +173,7 @@ fn shape(ty: &syn::Type) -> Shape<'_> {
         syn::Type::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last().expect("a path has a segment");
             let ident = last.ident.to_string();
-            if let Some(s) = Scalar::from_ident(&ident) {
+            if let Some(s) = scalar_from_ident(&ident) {
                 return Shape::Scalar(s);
             }
             match (ident.as_str(), &last.arguments) {
@@ -599,7 +571,7 @@ fn field_model<'a>(
                     return None;
                 };
                 match shape(&len_field.ty) {
-                    Shape::Scalar(s) if s.is_unsigned_int() => {}
+                    Shape::Scalar(s) if is_unsigned_int(s) => {}
                     _ => {
                         cx.error_spanned_by(
                             len,

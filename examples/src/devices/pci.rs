@@ -121,45 +121,65 @@ pub struct MsixState {
     pub msix: [u8; 17],
 }
 
-/// A PCIe root port.
-#[derive(Debug, Clone, Device, VMState)]
-#[device(name = "pcie-root-port", parent = PciDevice, vmstate, realize = PcieRootPort::realize)]
-#[vmstate(name = "pcie-root-port", version = 1)]
-pub struct PcieRootPort {
-    #[device(parent)]
-    #[vmstate(skip)]
-    pub pci: PciDevice,
-    /// Chassis number.
-    #[property(name = "chassis", default = 0)]
-    #[vmstate(skip)]
-    pub chassis: u8,
-    /// Slot number.
-    #[property(name = "slot", default = 0)]
-    #[vmstate(skip)]
-    pub slot: u16,
-    /// The config space.
-    #[vmstate(name = "parent_obj.parent_obj.parent_obj")]
-    pub config: PciDeviceState,
-    /// The AER log.
-    #[vmstate(name = "parent_obj.parent_obj.parent_obj.exp.aer_log")]
-    pub aer_log: AerLog,
-    /// MSI-X.
-    #[vmstate(name = "parent_obj.parent_obj.parent_obj.parent_obj")]
-    pub msix: MsixState,
+/// Declares a `pcie-root-port` whose parent is `$parent` and whose AER mask
+/// behaviour `$unc_mask` (`fn(&Self) -> bool`) decides: the one thing that
+/// differs between the 7.2 and 8.0 versions of the device.
+macro_rules! pcie_root_port {
+    ($(#[$doc:meta])* $name:ident, parent = $parent:ty, unc_mask = $unc_mask:path) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Device, VMState)]
+        #[device(name = "pcie-root-port", parent = $parent, vmstate, realize = $name::realize)]
+        #[vmstate(name = "pcie-root-port", version = 1)]
+        pub struct $name {
+            #[device(parent)]
+            #[vmstate(skip)]
+            pub pci: $parent,
+            /// Chassis number.
+            #[property(name = "chassis", default = 0)]
+            #[vmstate(skip)]
+            pub chassis: u8,
+            /// Slot number.
+            #[property(name = "slot", default = 0)]
+            #[vmstate(skip)]
+            pub slot: u16,
+            /// The config space.
+            #[vmstate(name = "parent_obj.parent_obj.parent_obj")]
+            pub config: PciDeviceState,
+            /// The AER log.
+            #[vmstate(name = "parent_obj.parent_obj.parent_obj.exp.aer_log")]
+            pub aer_log: AerLog,
+            /// MSI-X.
+            #[vmstate(name = "parent_obj.parent_obj.parent_obj.parent_obj")]
+            pub msix: MsixState,
+        }
+
+        impl $name {
+            /// Build the config space from the properties (QEMU's
+            /// `pcie_aer_init`).
+            pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
+                self.build_config();
+                Ok(())
+            }
+
+            /// The config space for the current properties.
+            pub fn build_config(&mut self) {
+                let unc_mask = $unc_mask(self);
+                build_aer_config(&mut self.config, unc_mask);
+            }
+        }
+    };
 }
 
-impl PcieRootPort {
-    /// Build the config space from the properties: the IDs, and the AER
-    /// capability whose uncorrectable-error mask `x-pcie-err-unc-mask`
-    /// decides (QEMU 8.0's `pcie_aer_init`).
-    pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        self.build_config();
-        Ok(())
-    }
+pcie_root_port!(
+    /// A PCIe root port since 8.0: `x-pcie-err-unc-mask` decides the mask.
+    PcieRootPort,
+    parent = PciDevice,
+    unc_mask = PcieRootPort::unc_mask
+);
 
-    /// The config space for the current properties.
-    pub fn build_config(&mut self) {
-        build_aer_config(&mut self.config, self.pci.x_pcie_err_unc_mask());
+impl PcieRootPort {
+    fn unc_mask(&self) -> bool {
+        self.pci.x_pcie_err_unc_mask()
     }
 }
 
@@ -197,6 +217,8 @@ pub fn build_aer_config(c: &mut PciDeviceState, unc_mask: bool) {
 }
 
 /// The PCI types as they were up to 7.2, before `x-pcie-err-unc-mask`.
+
+/// The PCI types as they were up to 7.2, before `x-pcie-err-unc-mask`.
 pub mod v7_2 {
     use super::{build_aer_config, AerLog, MsixState, PciDeviceState};
     use compat_core::machine::Board;
@@ -214,39 +236,16 @@ pub mod v7_2 {
         pub rombar: u32,
     }
 
-    /// `pcie-root-port` before 8.0: the same state, the mask register
-    /// read-only zero.
-    #[derive(Debug, Clone, Device, VMState)]
-    #[device(name = "pcie-root-port", parent = PciDevice, vmstate, realize = PcieRootPort::realize)]
-    #[vmstate(name = "pcie-root-port", version = 1)]
-    pub struct PcieRootPort {
-        #[device(parent)]
-        #[vmstate(skip)]
-        pub pci: PciDevice,
-        /// Chassis number.
-        #[property(name = "chassis", default = 0)]
-        #[vmstate(skip)]
-        pub chassis: u8,
-        /// Slot number.
-        #[property(name = "slot", default = 0)]
-        #[vmstate(skip)]
-        pub slot: u16,
-        /// The config space.
-        #[vmstate(name = "parent_obj.parent_obj.parent_obj")]
-        pub config: PciDeviceState,
-        /// The AER log.
-        #[vmstate(name = "parent_obj.parent_obj.parent_obj.exp.aer_log")]
-        pub aer_log: AerLog,
-        /// MSI-X.
-        #[vmstate(name = "parent_obj.parent_obj.parent_obj.parent_obj")]
-        pub msix: MsixState,
-    }
+    pcie_root_port!(
+        /// A PCIe root port before 8.0: the mask register read-only zero.
+        PcieRootPort,
+        parent = PciDevice,
+        unc_mask = PcieRootPort::unc_mask
+    );
 
     impl PcieRootPort {
-        /// Build the config space as 7.2 did.
-        pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-            build_aer_config(&mut self.config, false);
-            Ok(())
+        fn unc_mask(&self) -> bool {
+            false
         }
     }
 }
