@@ -217,8 +217,6 @@ pub fn build_aer_config(c: &mut PciDeviceState, unc_mask: bool) {
 }
 
 /// The PCI types as they were up to 7.2, before `x-pcie-err-unc-mask`.
-
-/// The PCI types as they were up to 7.2, before `x-pcie-err-unc-mask`.
 pub mod v7_2 {
     use super::{build_aer_config, AerLog, MsixState, PciDeviceState};
     use compat_core::machine::Board;
