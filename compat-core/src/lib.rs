@@ -11,10 +11,18 @@
 //! * [`compat`]: global properties and compat sets;
 //! * [`machine`]: machine families, versions, the compat chain;
 //! * [`release`]: one VMM release as a value;
-//! * [`resolve`]: a machine's devices resolved with provenance, and explain.
+//! * [`resolve`]: a machine's devices resolved with provenance, explain,
+//!   and saving or loading a machine's devices;
+//! * [`vmstate`]: VMState descriptions and the trait `#[derive(VMState)]`
+//!   implements;
+//! * [`stream`]: QEMU's migration stream — writer, transactional loader, and
+//!   a reader of whole QEMU streams;
+//! * [`dump`]: `-dump-vmstate` JSON;
+//! * [`check`]: the static compatibility checker.
 //!
-//! Device types are declared with `#[derive(Device)]` from `compat-derive`,
-//! which emits the static tables this crate reads.
+//! Device types are declared with `#[derive(Device)]`, migrated state with
+//! `#[derive(VMState)]`, compat sets with `compat_set!`, all from
+//! `compat-derive`, which emits the static tables and code this crate reads.
 
 #![warn(missing_docs)]
 

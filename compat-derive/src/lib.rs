@@ -5,7 +5,10 @@
 //! derive even validates literal defaults with the core's own parsers).
 //!
 //! * [`macro@Device`]: a device type with qdev-style properties;
-//! * [`macro@PropertyEnum`]: a closed enum usable as a property.
+//! * [`macro@VMState`]: a struct's migrated state, with straight-line save and
+//!   load code;
+//! * [`macro@PropertyEnum`]: a closed enum usable as a property;
+//! * [`compat_set!`]: compat sets checked by the compiler.
 
 mod attr;
 mod compat;
