@@ -210,6 +210,11 @@ pub fn must_match_bytes(
     mask: Option<&[u8]>,
     at: usize,
 ) -> Result<(), LoadError> {
+    // The common case, equal bytes, is one memcmp; the mask matters only
+    // where they differ.
+    if incoming == ours {
+        return Ok(());
+    }
     for (i, (a, b)) in incoming.iter().zip(ours).enumerate() {
         let m = mask.map_or(0xff, |m| m.get(i).copied().unwrap_or(0));
         if (a ^ b) & m != 0 {
