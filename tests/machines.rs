@@ -532,6 +532,19 @@ fn device_errors_and_deprecation() {
         err("pcie-port"),
         "-device pcie-port: device type 'pcie-port' is abstract and cannot be instantiated"
     );
+    assert_eq!(
+        r.instantiate(
+            "q35",
+            &[],
+            &[
+                parse_device("virtio-blk-device,id=d").unwrap(),
+                parse_device("pcie-root-port,id=d").unwrap()
+            ]
+        )
+        .unwrap_err()
+        .to_string(),
+        "-device pcie-root-port,id=d: Duplicate ID 'd' for device"
+    );
     let m = r.instantiate("pc-q35-4.2", &[], &[]).unwrap();
     assert_eq!(
         m.warnings,

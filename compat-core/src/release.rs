@@ -160,7 +160,7 @@ impl ReleaseBuilder {
         let mut machines: Vec<MachineType> = Vec::new();
         let mut sets: Vec<&'static CompatSet> = Vec::new();
         let mut note_set = |set: &'static CompatSet| {
-            if !sets.iter().any(|s| std::ptr::eq(*s, set)) {
+            if !sets.iter().any(|s| **s == *set) {
                 sets.push(set);
             }
         };

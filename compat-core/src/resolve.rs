@@ -155,6 +155,14 @@ pub enum ResolveError {
         /// What is wrong.
         error: Box<ConfigError>,
     },
+    /// Two devices with one id (QEMU's "Duplicate device ID").
+    #[error("-device {spec}: Duplicate ID '{id}' for device")]
+    DuplicateId {
+        /// The `-device` string.
+        spec: String,
+        /// The id.
+        id: String,
+    },
     /// A device refused to realize.
     #[error("-device {spec}: realize failed: {message}")]
     Realize {
@@ -339,6 +347,17 @@ impl Release {
                     message,
                 })?;
 
+            if let Some(id) = &opt.id {
+                if instances
+                    .iter()
+                    .any(|d: &DeviceInstance| d.id.as_deref() == Some(id))
+                {
+                    return Err(ResolveError::DuplicateId {
+                        spec: spec.clone(),
+                        id: id.clone(),
+                    });
+                }
+            }
             let label = match &opt.id {
                 Some(id) => id.clone(),
                 None => {
