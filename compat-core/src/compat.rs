@@ -122,10 +122,6 @@ pub const fn check_compat_property(
     }
     let mut msg = ConstMsg::<1024>::new();
     entry_prefix(&mut msg, set, ty.name, property, value);
-    msg.push("Property '");
-    msg.push(ty.name);
-    msg.push(".");
-    msg.push(property);
     msg.push("' not found");
     if let Some(close) = closest_in_chain(ty, property) {
         msg.push("; did you mean '");
@@ -153,10 +149,6 @@ pub const fn check_compat_value(
     }
     let mut msg = ConstMsg::<1024>::new();
     entry_prefix(&mut msg, set, ty.name, property, value);
-    msg.push("Property '");
-    msg.push(ty.name);
-    msg.push(".");
-    msg.push(property);
     msg.push("' doesn't take value '");
     msg.push(value);
     msg.push("': expects ");
@@ -164,6 +156,8 @@ pub const fn check_compat_value(
     panic!("{}", msg.as_str());
 }
 
+/// `compat set 'S', entry {D, P, V}: Property 'D.P`: how both compile-time
+/// messages start, as `check_entry`'s runtime errors do.
 const fn entry_prefix<const N: usize>(
     msg: &mut ConstMsg<N>,
     set: &str,
@@ -179,5 +173,8 @@ const fn entry_prefix<const N: usize>(
     msg.push(property);
     msg.push(", ");
     msg.push(value);
-    msg.push("}: ");
+    msg.push("}: Property '");
+    msg.push(driver);
+    msg.push(".");
+    msg.push(property);
 }

@@ -203,18 +203,7 @@ pub const fn closest_in_chain(ty: &'static DeviceTypeInfo, name: &str) -> Option
 }
 
 pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
+    crate::property::bytes_eq(a.as_bytes(), b.as_bytes())
 }
 
 /// Why a generated property setter refused a value. [`DeviceObject`] turns

@@ -430,7 +430,8 @@ impl fmt::Display for PropertyValue {
     }
 }
 
-const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+/// Byte-slice equality usable in `const`.
+pub(crate) const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
