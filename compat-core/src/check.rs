@@ -115,7 +115,7 @@ fn devices(machine: &mut Machine<'_>) -> Vec<DeviceView> {
             d.object.migratable().map(|m| {
                 let vmsd = m.vmstate_description();
                 DeviceView {
-                    idstr: format!("{label}/{}", vmsd.name),
+                    idstr: crate::resolve::section_idstr(&label, vmsd.name),
                     label,
                     version: vmsd.version_id,
                     minimum: vmsd.minimum_version_id,

@@ -30,6 +30,24 @@ pub struct DeviceOption {
     pub properties: Vec<OptionValue>,
 }
 
+/// The option string back, canonical: `driver[,id=..][,bus=..][,key=value...]`
+/// with commas in values doubled, so it parses to the same option.
+impl fmt::Display for DeviceOption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let escape = |s: &str| s.replace(',', ",,");
+        f.write_str(&escape(&self.driver))?;
+        for (key, value) in [("id", &self.id), ("bus", &self.bus)] {
+            if let Some(v) = value {
+                write!(f, ",{key}={}", escape(v))?;
+            }
+        }
+        for p in &self.properties {
+            write!(f, ",{}={}", p.key, escape(&p.value))?;
+        }
+        Ok(())
+    }
+}
+
 /// A parsed `-global driver.property=value` (or
 /// `driver=D,property=P,value=V`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -343,6 +361,20 @@ mod tests {
 
         let d = parse_device("virtio-blk-device,num-queues=4,opt=a=b").unwrap();
         assert_eq!(props(&d)[1], ("opt", "a=b", 31));
+    }
+
+    #[test]
+    fn device_options_print_back_canonically() {
+        for text in [
+            "e1000e",
+            "virtio-blk-device,id=blk0,bus=pci.0,serial=a,,b,num-queues=4",
+        ] {
+            let d = parse_device(text).unwrap();
+            assert_eq!(d.to_string(), text);
+            assert_eq!(parse_device(&d.to_string()).unwrap(), d);
+        }
+        let d = parse_device("driver=e1000e,mac=1,id=n0").unwrap();
+        assert_eq!(d.to_string(), "e1000e,id=n0,mac=1");
     }
 
     #[test]

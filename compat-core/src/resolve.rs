@@ -223,19 +223,18 @@ impl Release {
         let mut by_driver: HashMap<&'static str, Vec<usize>> = HashMap::new();
 
         // Prepare one global: find its type and property, parse its value.
+        // `unused` is the warning if it matches no device (user globals
+        // only; QEMU stays silent for hotpluggable types).
         let mut prepare = |driver: &str,
                            property: &str,
                            value: &str,
                            source: Source,
-                           user: bool|
+                           unused: Option<String>|
          -> Result<(), ConfigError> {
             let ty = registry.lookup(driver)?;
             let (_, def) = ty.property(property)?;
             let value = def.parse(ty.name, value)?;
-            let unused_warning = (user && !ty.hotpluggable).then(|| match &source {
-                Source::Global { text, .. } => format!("global {text} not used"),
-                _ => String::new(),
-            });
+            let unused_warning = unused.filter(|_| !ty.hotpluggable);
             sources.push(source);
             by_driver.entry(ty.name).or_default().push(prepared.len());
             prepared.push(Prepared {
@@ -255,7 +254,7 @@ impl Release {
                 machine: machine_type.name.clone(),
                 global: g,
             };
-            prepare(g.driver, g.property, g.value, source, false).map_err(|error| {
+            prepare(g.driver, g.property, g.value, source, None).map_err(|error| {
                 ResolveError::Compat {
                     machine: machine_type.name.clone(),
                     set: entry.set,
@@ -269,11 +268,16 @@ impl Release {
                 text: g.to_string(),
                 index,
             };
-            prepare(&g.driver, &g.property, &g.value, source, true).map_err(|error| {
-                ResolveError::Global {
-                    global: g.to_string(),
-                    error: Box::new(error),
-                }
+            prepare(
+                &g.driver,
+                &g.property,
+                &g.value,
+                source,
+                Some(format!("global {g} not used")),
+            )
+            .map_err(|error| ResolveError::Global {
+                global: g.to_string(),
+                error: Box::new(error),
             })?;
         }
 
@@ -292,7 +296,7 @@ impl Release {
                     })
             })
             .collect::<Result<_, _>>()?;
-        let user = devices.iter().map(|d| (d.clone(), device_spec(d)));
+        let user = devices.iter().map(|d| (d.clone(), d.to_string()));
         let mut counts: HashMap<String, usize> = HashMap::new();
         let mut instances = Vec::with_capacity(onboard.len() + devices.len());
         let onboard_count = onboard.len();
@@ -486,6 +490,12 @@ pub fn cpu_device(spec: &str) -> Result<String, ResolveError> {
     Ok(out)
 }
 
+/// The idstr of a device's section: `<label>/<vmsd name>` (QEMU's
+/// `<device path>/<vmsd name>`).
+pub fn section_idstr(label: &str, vmsd: &str) -> String {
+    format!("{label}/{vmsd}")
+}
+
 impl Machine<'_> {
     /// How this machine's streams look: QEMU's defaults, or — for machine
     /// types with the `xen` flag — what Xen's `xen-save-devices-state`
@@ -512,7 +522,7 @@ impl Machine<'_> {
             .filter_map(|d| {
                 let label = d.label.clone();
                 d.object.migratable().map(|state| Section {
-                    idstr: format!("{label}/{}", state.vmstate_description().name),
+                    idstr: section_idstr(&label, state.vmstate_description().name),
                     instance_id: 0,
                     state,
                 })
@@ -532,20 +542,6 @@ impl Machine<'_> {
         let opts = self.stream_options();
         stream::load(bytes, &mut self.sections(), &opts)
     }
-}
-
-/// The `-device` string of a parsed option, for messages.
-fn device_spec(opt: &DeviceOption) -> String {
-    let mut spec = opt.driver.replace(',', ",,");
-    for (key, value) in [("id", &opt.id), ("bus", &opt.bus)] {
-        if let Some(v) = value {
-            spec.push_str(&format!(",{key}={}", v.replace(',', ",,")));
-        }
-    }
-    for p in &opt.properties {
-        spec.push_str(&format!(",{}={}", p.key, p.value.replace(',', ",,")));
-    }
-    spec
 }
 
 /// Why `explain` could not answer.

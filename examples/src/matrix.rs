@@ -124,23 +124,12 @@ pub fn command_line(config: &MachineConfig) -> String {
         write!(out, " -global {g}").expect("write to String");
     }
     for d in &config.devices {
-        write!(out, " -device {}", device_text(d)).expect("write to String");
+        write!(out, " -device {d}").expect("write to String");
     }
     if !config.host_features.is_empty() {
         write!(out, "  [host CPU: {}]", config.host_features.join(" ")).expect("write to String");
     }
     out
-}
-
-fn device_text(d: &compat_core::cmdline::DeviceOption) -> String {
-    let mut s = d.driver.clone();
-    if let Some(id) = &d.id {
-        write!(s, ",id={id}").expect("write to String");
-    }
-    for p in &d.properties {
-        write!(s, ",{}={}", p.key, p.value).expect("write to String");
-    }
-    s
 }
 
 /// One cell: a source release, a destination release, a machine type.
@@ -371,11 +360,6 @@ pub fn scenarios() -> Vec<Scenario> {
     out
 }
 
-/// A short reason for a failed cell.
-pub fn short_reason(e: &MigrationError) -> String {
-    e.to_string()
-}
-
 /// The matrix as text tables: one per machine type, `ok` or `FAILn` per
 /// cell with the reasons below, then the scenarios.
 pub fn render(tables: &[MachineMatrix], scenarios: &[Scenario]) -> String {
@@ -401,7 +385,7 @@ pub fn render(tables: &[MachineMatrix], scenarios: &[Scenario]) -> String {
                 Ok(()) => "ok".to_owned(),
                 Err(e) if e.is_unknown_machine() => "no-M".to_owned(),
                 Err(e) => {
-                    let reason = short_reason(e);
+                    let reason = e.to_string();
                     let n = match reasons.iter().position(|r| *r == reason) {
                         Some(n) => n,
                         None => {
