@@ -2,7 +2,7 @@
 //! tables they emit, defaults, accessors, get/set through the inheritance
 //! chain, and `-device` strings applied to instances.
 
-use compat_core::cmdline::parse_device;
+use compat_core::property::cmdline::parse_device;
 use compat_core::{
     Device, DeviceObject, OnOffAuto, PropertyEnum, PropertyKind, PropertyType, PropertyValue, Size,
     TypeRegistry,

@@ -6,9 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use compat_core::cmdline::{parse_device, parse_global};
+use compat_core::codec::LoadErrorKind;
+use compat_core::property::cmdline::{parse_device, parse_global};
 use compat_core::stream::qemu::{analyze_text, QemuStream};
-use compat_core::stream::{self, LoadErrorKind, Section, StreamOptions};
+use compat_core::stream::{self, Section, StreamOptions};
 use compat_core::{MachineFamily, Release, ReleaseBuilder, Version, VersionStep};
 use compat_examples::devices::{PcieRootPort, AER_OFFSET, PCI_ERR_UNCOR_MASK};
 
@@ -310,12 +311,12 @@ fn checker(shared: &Path, src: &Release, dst: &Release) -> (i32, String) {
     let (a, b) = (dir.join("src.json"), dir.join("dst.json"));
     std::fs::write(
         &a,
-        compat_core::dump::dump_vmstate(src, "pc-q35-7.2").unwrap(),
+        compat_core::migration::dump::dump_vmstate(src, "pc-q35-7.2").unwrap(),
     )
     .unwrap();
     std::fs::write(
         &b,
-        compat_core::dump::dump_vmstate(dst, "pc-q35-7.2").unwrap(),
+        compat_core::migration::dump::dump_vmstate(dst, "pc-q35-7.2").unwrap(),
     )
     .unwrap();
     let out = Command::new("python3")
@@ -376,7 +377,7 @@ fn our_dump_has_qemus_layout() {
     )
     .unwrap();
     let ours: serde_json::Value = serde_json::from_str(
-        &compat_core::dump::dump_vmstate(&q35_release(), "pc-q35-7.2").unwrap(),
+        &compat_core::migration::dump::dump_vmstate(&q35_release(), "pc-q35-7.2").unwrap(),
     )
     .unwrap();
     assert_eq!(ours["vmschkmachine"], qemu["vmschkmachine"]);

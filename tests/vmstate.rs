@@ -3,7 +3,8 @@
 //! load error, each checking what the message names and that the
 //! destination is exactly as before.
 
-use compat_core::stream::{self, LoadError, LoadErrorKind, Section, StreamOptions};
+use compat_core::codec::{LoadError, LoadErrorKind};
+use compat_core::stream::{self, Section, StreamOptions};
 use compat_core::{Migratable, VmState};
 use compat_derive::VMState;
 

@@ -5,20 +5,26 @@
 //! VMState — so that live migration between releases of a VMM is correct by
 //! construction and checked where it is not.
 //!
-//! * [`property`]: property kinds, values, parsing and printing;
-//! * [`device`]: device types with inheritance, instances, the type registry;
-//! * [`cmdline`]: `-device` and `-global` strings;
+//! The modules are layers; each uses only the ones listed before it:
+//!
+//! * [`text`]: const-evaluable messages and "did you mean …?";
+//! * [`codec`]: the big-endian byte reader and writer, load and save errors;
+//! * [`property`]: property kinds, values, their text, and `-device` /
+//!   `-global` option strings ([`property::cmdline`]);
+//! * [`vmstate`]: VMState descriptions and the traits `#[derive(VMState)]`
+//!   implements;
+//! * [`stream`]: QEMU's migration stream — writer, transactional loader, and
+//!   a reader of whole QEMU streams ([`stream::qemu`]);
+//! * [`device`]: device types with inheritance, instances, the type
+//!   registry, and what a device sees when it is realized;
 //! * [`compat`]: global properties and compat sets;
 //! * [`machine`]: machine families, versions, the compat chain;
 //! * [`release`]: one VMM release as a value;
-//! * [`resolve`]: a machine's devices resolved with provenance, explain,
-//!   and saving or loading a machine's devices;
-//! * [`vmstate`]: VMState descriptions and the trait `#[derive(VMState)]`
-//!   implements;
-//! * [`stream`]: QEMU's migration stream — writer, transactional loader, and
-//!   a reader of whole QEMU streams;
-//! * [`dump`]: `-dump-vmstate` JSON;
-//! * [`check`]: the static compatibility checker.
+//! * [`resolve`]: a machine's devices resolved with provenance, and explain;
+//! * [`migration`]: saving and loading a machine, migrating between
+//!   releases, the static checker, `-dump-vmstate`;
+//! * [`tools`]: a catalog of a VMM's releases, the migration matrix over
+//!   it, and the `compat` command (feature `cli`).
 //!
 //! Device types are declared with `#[derive(Device)]`, migrated state with
 //! `#[derive(VMState)]`, compat sets with `compat_set!`, all from
@@ -26,39 +32,41 @@
 
 #![warn(missing_docs)]
 
-pub mod check;
-pub mod cmdline;
+pub mod codec;
 pub mod compat;
 pub mod device;
-pub mod dump;
 pub mod machine;
-mod msg;
+pub mod migration;
 pub mod property;
 pub mod release;
 pub mod resolve;
 pub mod stream;
-pub mod suggest;
+pub mod text;
+pub mod tools;
 pub mod vmstate;
 
 pub use compat::{CompatSet, GlobalProperty};
-pub use device::{Device, DeviceObject, DeviceTypeInfo, TypeRegistry};
+pub use device::{Board, Device, DeviceObject, DeviceTypeInfo, RealizeError, TypeRegistry};
 pub use machine::{MachineDef, MachineFamily, MachineType, Version, VersionStep};
+pub use migration::{migrate, migrate_chain, MigrationError};
+pub use property::cmdline::{parse_device, parse_global, DeviceOption, GlobalOption};
 pub use property::{
     OnOffAuto, PropertyDef, PropertyEnum, PropertyError, PropertyKind, PropertyType, PropertyValue,
     Size,
 };
 pub use release::{Release, ReleaseBuilder};
 pub use resolve::{Explanation, Machine, MachineConfig, Source};
+pub use stream::StreamFormat;
 pub use vmstate::{Migratable, VmState, VmStateDescription};
 
 /// Paths the derives' generated code names. Not a public API: it may change
 /// in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::codec::{LoadError, SaveError, StreamReader, StreamWriter};
     pub use crate::compat::{check_compat_property, check_compat_value};
-    pub use crate::device::{chain_declares, SetPropertyError, DEVICE};
+    pub use crate::device::{chain_declares, Board, RealizeError, SetPropertyError, DEVICE};
     pub use crate::property::{enum_from_value, enum_to_value, BitField, EnumInfo};
-    pub use crate::stream::{LoadError, SaveError, StreamReader, StreamWriter};
     pub use crate::vmstate::{
         check_subsection, check_version, checked_len, field_path, must_match, must_match_bytes,
         next_subsection, unknown_subsection, vmdesc, FieldKind, MustMatchValue, Scalar,
@@ -85,7 +93,7 @@ pub mod __private {
         result: Result<(), E>,
     ) -> Result<(), LoadError> {
         result.map_err(|e| {
-            r.error(crate::stream::LoadErrorKind::Hook {
+            r.error(crate::codec::LoadErrorKind::Hook {
                 hook,
                 message: e.to_string(),
             })

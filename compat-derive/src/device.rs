@@ -90,9 +90,12 @@ fn emit(m: &DeviceModel) -> TokenStream {
         quote! {
             fn realize(
                 &mut self,
-                board: &::compat_core::machine::Board<'_>,
-            ) -> ::core::result::Result<(), ::std::string::String> {
-                #path(self, board)
+                board: &::compat_core::__private::Board<'_>,
+            ) -> ::core::result::Result<(), ::compat_core::__private::RealizeError> {
+                ::core::result::Result::map_err(
+                    #path(self, board),
+                    ::core::convert::Into::<::compat_core::__private::RealizeError>::into,
+                )
             }
         }
     });

@@ -35,7 +35,8 @@ pub struct DeviceModel<'a> {
     pub hotpluggable: bool,
     /// `vmstate`: instances migrate with the struct's `#[derive(VMState)]`.
     pub vmstate: bool,
-    /// `realize = path`: `fn(&mut Self, &Board) -> Result<(), String>`.
+    /// `realize = path`: `fn(&mut Self, &Board) -> Result<(), E>` where `E`
+    /// converts into `RealizeError` (a `String` does).
     pub realize: Option<syn::Path>,
     pub description: String,
     pub fields: Vec<FieldModel<'a>>,

@@ -559,7 +559,7 @@ fn field_model<'a>(
                     } else {
                         format!(
                             "`len = {len}` names no field of this struct{}",
-                            compat_core::suggest::closest(
+                            compat_core::text::suggest::closest(
                                 &len.to_string(),
                                 members.iter().map(String::as_str)
                             )

@@ -10,7 +10,7 @@
 //! * `matching/10` vs `matching/0`: the added cost of 10 globals that do
 //!   apply to every device.
 
-use compat_core::cmdline::{parse_device, DeviceOption, GlobalOption};
+use compat_core::property::cmdline::{parse_device, DeviceOption, GlobalOption};
 use compat_core::{MachineFamily, Release, ReleaseBuilder, Version, VersionStep};
 use compat_derive::Device;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};

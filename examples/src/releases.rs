@@ -1,4 +1,4 @@
-//! The example releases that re-enact the seeds, one line of them, each
+//! The example releases that re-enact QEMU's migration stories, one line of them, each
 //! defined as the one before plus its changes:
 //!
 //! * `3.1`, `4.2`, `5.0` — the xen story (seed 003): 4.x added smbus state to
@@ -13,7 +13,8 @@
 
 use compat_core::release::ReleaseError;
 use compat_core::{
-    CompatSet, MachineDef, MachineFamily, Release, ReleaseBuilder, Version, VersionStep,
+    CompatSet, MachineDef, MachineFamily, Release, ReleaseBuilder, StreamFormat, Version,
+    VersionStep,
 };
 use compat_derive::compat_set;
 
@@ -43,9 +44,10 @@ compat_set! {
     ];
 }
 
-/// The flag set on machine types whose streams are Xen device-state
-/// streams (see `Machine::stream_options`).
-pub const XEN: &str = "xen";
+/// The step of a Xen machine type: its streams are device state only.
+fn xen() -> VersionStep {
+    VersionStep::default().stream_format(StreamFormat::DeviceState)
+}
 
 fn v(major: u16, minor: u16) -> Version {
     Version::new(major, minor)
@@ -76,7 +78,7 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
             .device::<v7_2::PcieRootPort>()
             .device::<E1000e72>()
             .device::<Piix4Pm31>()
-            .device::<X86Cpu>()
+            .cpu::<X86Cpu>()
             .family(
                 MachineFamily::new("pc-q35", "Standard PC (Q35 + ICH9, 2009)")
                     .latest_alias("q35")
@@ -91,7 +93,7 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
             )
             .machine(
                 MachineDef::based_on("xenfv", "xenfv", "pc-i440fx", None)
-                    .step(VersionStep::default().flag(XEN, true))
+                    .step(xen())
                     .description("Xen Fully-virtualized PC"),
             ),
         // 4.x: smbus state in piix4-pm, off for pc-i440fx-3.1 — but xenfv
@@ -113,13 +115,13 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
             .without_machine("xenfv")
             .machine(
                 MachineDef::based_on("xenfv-4.2", "xenfv", "pc-i440fx", Some(v(4, 2)))
-                    .step(VersionStep::default().flag(XEN, true))
+                    .step(xen())
                     .description("Xen Fully-virtualized PC"),
             )
             .machine(
                 MachineDef::based_on("xenfv-3.1", "xenfv", "pc-i440fx", Some(v(3, 1)))
                     .alias("xenfv")
-                    .step(VersionStep::default().flag(XEN, true))
+                    .step(xen())
                     .description("Xen Fully-virtualized PC"),
             ),
         "5.1" => add_pc_version(builder("5.0")?.named("5.1"), v(5, 1), &[]),
@@ -171,7 +173,7 @@ pub enum UnknownRelease {
 pub fn release(name: &str) -> Result<Release, UnknownRelease> {
     let b = builder(name).ok_or_else(|| UnknownRelease::Unknown {
         name: name.to_owned(),
-        suggestion: compat_core::suggest::did_you_mean(name, RELEASES),
+        suggestion: compat_core::text::suggest::did_you_mean(name, RELEASES),
     })?;
     Ok(b.build()?)
 }

@@ -1,22 +1,33 @@
 //! The static checker agrees with the real matrix in every cell, and
-//! proposes the seeds' fixes.
+//! proposes the fixes QEMU's documents give.
 
-use compat_core::cmdline::parse_global;
-use compat_examples::matrix::{self, predict, standard_config};
+use compat_core::migrate;
+use compat_core::migration::check::Prediction;
+use compat_core::property::cmdline::parse_global;
+use compat_core::{MachineConfig, Release};
+use compat_examples::catalog::{catalog, hosts, intersection_cpu, standard_config};
 use compat_examples::releases;
 
-fn r(name: &str) -> compat_core::Release {
+fn r(name: &str) -> Release {
     releases::release(name).unwrap()
+}
+
+/// The checker's prediction, with fixes aimed at the newer release as the
+/// catalog orders them.
+fn predict(src: &Release, sc: &MachineConfig, dst: &Release, dc: &MachineConfig) -> Prediction {
+    catalog().predict(src, sc, dst, dc)
 }
 
 #[test]
 fn the_prediction_agrees_with_every_cell() {
-    let all = releases::all();
+    let catalog = catalog();
     let mut cells = 0;
-    for name in matrix::machine_names(&all) {
-        let table = matrix::machine_matrix(&all, &name);
+    for name in catalog.machine_names() {
+        let table = catalog.machine_matrix(&name);
         for c in &table.cells {
-            let p = predict(&r(c.src), &table.config, &r(c.dst), &table.config);
+            let src = catalog.release(&c.src).unwrap();
+            let dst = catalog.release(&c.dst).unwrap();
+            let p = catalog.predict(src, &table.config, dst, &table.config);
             assert_eq!(
                 p.works,
                 c.outcome.is_ok(),
@@ -50,7 +61,7 @@ fn the_prediction_agrees_with_every_scenario_hop() {
         ),
     ];
     for (s, sc, d, dc) in hops {
-        let real = matrix::migrate(&r(s), &sc, &r(d), &dc);
+        let real = migrate(&r(s), &sc, &r(d), &dc);
         let p = predict(&r(s), &sc, &r(d), &dc);
         assert_eq!(
             p.works,
@@ -156,7 +167,7 @@ fn fixes_in_the_seeds_terms() {
 
 #[test]
 fn cpu_hosts_are_explained_by_the_host() {
-    let [(_, a), (_, b)] = matrix::hosts();
+    let [(_, a), (_, b)] = hosts();
     let config = |cpu: &str, host: &[String]| compat_core::MachineConfig {
         cpu: Some(cpu.to_owned()),
         host_features: host.to_vec(),
@@ -180,7 +191,7 @@ fn cpu_hosts_are_explained_by_the_host() {
         p.fixes[0].contains("a model with the features both hosts have"),
         "{p}"
     );
-    let shared = matrix::intersection_cpu(&a, &b);
+    let shared = intersection_cpu(&a, &b);
     assert!(
         predict(
             &r("8.0.1"),

@@ -118,7 +118,10 @@ fn machines_explain_and_check() {
         "pc-q35-7.2",
         "pcie-root-port,id=rp1",
     ]);
-    assert!(ok, "{err}");
+    // A direction that fails is the answer, not an error: exit 1, the
+    // prediction on standard output, nothing on standard error.
+    assert!(!ok, "check exits 1 when a direction fails");
+    assert_eq!(err, "");
     assert!(
         out.starts_with("7.2 -> 8.0 on pc-q35-7.2: FAILS: device 'rp1/pcie-root-port'"),
         "{out}"

@@ -3,8 +3,9 @@
 //! hosts. Each cell is a real save on the source release and a real load on
 //! the destination release.
 
-use compat_core::stream::LoadErrorKind;
-use compat_examples::matrix::{self, migrate, migrate_chain, standard_config, MigrationError};
+use compat_core::codec::LoadErrorKind;
+use compat_core::{migrate, migrate_chain, MigrationError};
+use compat_examples::catalog::{catalog, hosts, intersection_cpu, standard_config};
 use compat_examples::releases::{self, RELEASES};
 
 fn r(name: &str) -> compat_core::Release {
@@ -64,12 +65,12 @@ enum Expected {
 
 #[test]
 fn every_cell_of_the_matrix() {
-    let tables = matrix::matrix();
+    let tables = catalog().matrix();
     let mut cells = 0;
     for t in &tables {
         for c in &t.cells {
             cells += 1;
-            let want = expected(&t.machine, c.src, c.dst);
+            let want = expected(&t.machine, &c.src, &c.dst);
             let got = match &c.outcome {
                 Ok(()) => Expected::Ok,
                 Err(e) if e.is_unknown_machine() => Expected::UnknownMachine,
@@ -128,7 +129,7 @@ fn num_queues_follow_the_machine_type() {
 
 #[test]
 fn a_queue_count_mismatch_breaks_the_load() {
-    let scenarios = matrix::scenarios();
+    let scenarios = catalog().run_scenarios();
     let s = scenarios
         .iter()
         .find(|s| s.title.contains("hw_compat_5_1 were missing"))
@@ -196,7 +197,7 @@ fn the_pc_7_2_table() {
 
     // The way out: start the 8.0.1 destination with the property on, and
     // keep it on at every later hop.
-    let scenarios = matrix::scenarios();
+    let scenarios = catalog().run_scenarios();
     let outcome = |title: &str| {
         scenarios
             .iter()
@@ -278,12 +279,9 @@ fn xenfv() {
 /// CPU feature intersection (seed 001): hosts A and B.
 #[test]
 fn cpu_hosts() {
-    let [(_, a), (_, b)] = matrix::hosts();
-    assert_eq!(
-        matrix::intersection_cpu(&a, &b),
-        "base,+pcid,+md-clear,+ssbd"
-    );
-    let scenarios = matrix::scenarios();
+    let [(_, a), (_, b)] = hosts();
+    assert_eq!(intersection_cpu(&a, &b), "base,+pcid,+md-clear,+ssbd");
+    let scenarios = catalog().run_scenarios();
     for s in scenarios.iter().filter(|s| s.title.starts_with("CPU:")) {
         assert_eq!(
             s.outcome.is_ok(),
@@ -318,7 +316,7 @@ fn cpu_hosts() {
 /// section footer").
 #[test]
 fn e1000e_timadj() {
-    let scenarios = matrix::scenarios();
+    let scenarios = catalog().run_scenarios();
     let s = scenarios
         .iter()
         .find(|s| s.title.contains("migrate-timadj=on"))

@@ -6,11 +6,18 @@
 //! no process-wide registry, so several releases can live in one process.
 
 use std::any::{Any, TypeId};
-use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 
 use crate::property::{PropertyDef, PropertyError, PropertyValue};
-use crate::suggest::did_you_mean;
+
+mod board;
+mod registry;
+
+use crate::text::str_eq;
+use crate::text::suggest::did_you_mean;
+use crate::vmstate::{Migratable, VmStateDescription};
+pub use board::{Board, RealizeError};
+pub use registry::{RegistryError, TypeRegistry};
 
 /// The static description of a device type, as `#[derive(Device)]` emits it.
 pub struct DeviceTypeInfo {
@@ -36,7 +43,7 @@ pub struct DeviceTypeInfo {
     pub instantiate: Option<fn() -> Box<dyn DeviceObject>>,
     /// The VMState description of its instances, if they migrate
     /// (`#[device(vmstate)]`).
-    pub vmstate: Option<&'static crate::vmstate::VmStateDescription>,
+    pub vmstate: Option<&'static VmStateDescription>,
 }
 
 /// The root of every device type chain (QEMU's `TYPE_DEVICE`): abstract, no
@@ -178,7 +185,7 @@ pub const fn find_in_chain(
 }
 
 /// The property along `ty`'s chain closest to the misspelt `name`;
-/// usable in `const` (see [`crate::suggest::score`]).
+/// usable in `const` (see [`crate::text::suggest::score`]).
 pub const fn closest_in_chain(ty: &'static DeviceTypeInfo, name: &str) -> Option<&'static str> {
     let mut best: Option<(usize, &'static str)> = None;
     let mut cur = Some(ty);
@@ -186,7 +193,7 @@ pub const fn closest_in_chain(ty: &'static DeviceTypeInfo, name: &str) -> Option
         let mut i = 0;
         while i < t.properties.len() {
             let candidate = t.properties[i].name;
-            if let Some(s) = crate::suggest::score(name, candidate) {
+            if let Some(s) = crate::text::suggest::score(name, candidate) {
                 best = match best {
                     Some((b, _)) if b <= s => best,
                     _ => Some((s, candidate)),
@@ -200,10 +207,6 @@ pub const fn closest_in_chain(ty: &'static DeviceTypeInfo, name: &str) -> Option
         Some((_, name)) => Some(name),
         None => None,
     }
-}
-
-pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
-    crate::property::bytes_eq(a.as_bytes(), b.as_bytes())
 }
 
 /// Why a generated property setter refused a value. [`DeviceObject`] turns
@@ -223,7 +226,7 @@ pub enum SetPropertyError {
     label = "not a device type",
     note = "declare it with #[derive(Device)] and #[device(name = \"...\")]"
 )]
-pub trait Device: Any + Sized {
+pub trait Device: Any + Send + Sized {
     /// The type's static description.
     const TYPE: &'static DeviceTypeInfo;
 
@@ -243,21 +246,21 @@ pub trait Device: Any + Sized {
     ) -> Result<(), SetPropertyError>;
 
     /// The instance's migrated state, if the type migrates.
-    fn migratable(&mut self) -> Option<&mut dyn crate::vmstate::Migratable> {
+    fn migratable(&mut self) -> Option<&mut dyn Migratable> {
         None
     }
 
     /// Build the device's state from its resolved properties and the
     /// board it is on (QEMU's `realize`); `#[device(realize = path)]`
     /// names the function.
-    fn realize(&mut self, _board: &crate::machine::Board<'_>) -> Result<(), String> {
+    fn realize(&mut self, _board: &Board<'_>) -> Result<(), RealizeError> {
         Ok(())
     }
 }
 
 /// A device instance behind a pointer, whatever its Rust type: what a
 /// registry creates from a type name.
-pub trait DeviceObject: Any {
+pub trait DeviceObject: Any + Send {
     /// The instance's type.
     fn type_info(&self) -> &'static DeviceTypeInfo;
     /// The value of property `name`, with QEMU's error if there is none.
@@ -270,10 +273,10 @@ pub trait DeviceObject: Any {
     fn as_any_mut(&mut self) -> &mut dyn Any;
 
     /// The instance's migrated state, if the type migrates.
-    fn migratable(&mut self) -> Option<&mut dyn crate::vmstate::Migratable>;
+    fn migratable(&mut self) -> Option<&mut dyn Migratable>;
 
     /// Realize the device on `board`.
-    fn realize(&mut self, board: &crate::machine::Board<'_>) -> Result<(), String>;
+    fn realize(&mut self, board: &Board<'_>) -> Result<(), RealizeError>;
 
     /// Parse `text` with the property's kind and set it (what a `-device`
     /// option or `-global` does).
@@ -322,11 +325,11 @@ impl<T: Device> DeviceObject for T {
         self
     }
 
-    fn migratable(&mut self) -> Option<&mut dyn crate::vmstate::Migratable> {
+    fn migratable(&mut self) -> Option<&mut dyn Migratable> {
         Device::migratable(self)
     }
 
-    fn realize(&mut self, board: &crate::machine::Board<'_>) -> Result<(), String> {
+    fn realize(&mut self, board: &Board<'_>) -> Result<(), RealizeError> {
         Device::realize(self, board)
     }
 }
@@ -349,193 +352,6 @@ impl dyn DeviceObject {
     pub fn downcast_mut<T: Device>(&mut self) -> Option<&mut T> {
         self.as_any_mut().downcast_mut()
     }
-}
-
-/// An error building or querying a [`TypeRegistry`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RegistryError {
-    /// Two different types share a name.
-    #[error("device type '{name}' is registered twice, by two different types")]
-    DuplicateType {
-        /// The shared name.
-        name: String,
-    },
-    /// A property name appears twice along one inheritance chain.
-    #[error(
-        "device type '{type_name}' declares property '{property}', \
-         which its ancestor '{ancestor}' already declares"
-    )]
-    PropertyClash {
-        /// The type declaring the clashing property.
-        type_name: String,
-        /// The property name.
-        property: String,
-        /// The ancestor that declares it first.
-        ancestor: String,
-    },
-    /// One type declares a property name twice.
-    #[error("device type '{type_name}' declares property '{property}' twice")]
-    DuplicateProperty {
-        /// The type.
-        type_name: String,
-        /// The property name.
-        property: String,
-    },
-    /// No type of that name is registered (QEMU's wording).
-    #[error("'{name}' is not a valid device model name{suggestion}")]
-    UnknownType {
-        /// The name asked for.
-        name: String,
-        /// `"; did you mean '…'?"` or empty.
-        suggestion: String,
-    },
-    /// The type is abstract.
-    #[error("device type '{name}' is abstract and cannot be instantiated")]
-    Abstract {
-        /// The abstract type.
-        name: String,
-    },
-}
-
-/// The device types one release knows, by name.
-#[derive(Clone)]
-pub struct TypeRegistry {
-    types: BTreeMap<&'static str, &'static DeviceTypeInfo>,
-}
-
-impl Default for TypeRegistry {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Debug for TypeRegistry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.types.keys()).finish()
-    }
-}
-
-impl TypeRegistry {
-    /// A registry holding only the root type `device`.
-    pub fn new() -> Self {
-        let mut types = BTreeMap::new();
-        types.insert(DEVICE.name, DEVICE);
-        TypeRegistry { types }
-    }
-
-    /// Register `T` and, first, every ancestor not yet registered.
-    pub fn register<T: Device>(&mut self) -> Result<(), RegistryError> {
-        self.register_type(T::TYPE)
-    }
-
-    /// Register a type from its static description, with its ancestors.
-    /// Registering the same type again is a no-op; another type of the same
-    /// name, or a property declared twice along the chain, is an error and
-    /// leaves the registry unchanged.
-    pub fn register_type(&mut self, ty: &'static DeviceTypeInfo) -> Result<(), RegistryError> {
-        let mut chain: Vec<&'static DeviceTypeInfo> = ty.ancestors().collect();
-        chain.reverse();
-        for t in &chain {
-            if let Some(existing) = self.types.get(t.name) {
-                if (existing.rust_type)() != (t.rust_type)() {
-                    return Err(RegistryError::DuplicateType {
-                        name: t.name.to_owned(),
-                    });
-                }
-            }
-            check_property_names(t)?;
-        }
-        for t in chain {
-            self.types.insert(t.name, t);
-        }
-        Ok(())
-    }
-
-    /// Register `ty` in place of the types of the same names along its
-    /// chain (a release shipping a new version of a device and its
-    /// parents). Types whose own chains still name a replaced type keep
-    /// their old ancestors: replace those too.
-    pub fn replace_type(&mut self, ty: &'static DeviceTypeInfo) -> Result<(), RegistryError> {
-        let mut removed = Vec::new();
-        for t in ty.ancestors() {
-            if let Some(existing) = self.types.get(t.name) {
-                if (existing.rust_type)() != (t.rust_type)() {
-                    removed.push(self.types.remove(t.name).expect("present"));
-                }
-            }
-        }
-        self.register_type(ty).inspect_err(|_| {
-            for t in removed {
-                self.types.insert(t.name, t);
-            }
-        })
-    }
-
-    /// The type called `name`, if registered.
-    pub fn get(&self, name: &str) -> Option<&'static DeviceTypeInfo> {
-        self.types.get(name).copied()
-    }
-
-    /// The type called `name`, or QEMU's error with a suggestion.
-    pub fn lookup(&self, name: &str) -> Result<&'static DeviceTypeInfo, RegistryError> {
-        self.get(name).ok_or_else(|| RegistryError::UnknownType {
-            name: name.to_owned(),
-            suggestion: did_you_mean(name, self.types.keys().copied()),
-        })
-    }
-
-    /// Whether type `name` is, or derives from, `ancestor`. Unknown names
-    /// are not anything.
-    pub fn is_a(&self, name: &str, ancestor: &str) -> bool {
-        self.get(name).is_some_and(|t| t.is_a(ancestor))
-    }
-
-    /// Every registered type, by name.
-    pub fn types(&self) -> impl Iterator<Item = &'static DeviceTypeInfo> + '_ {
-        self.types.values().copied()
-    }
-
-    /// Registered types that are `ancestor` or derive from it.
-    pub fn descendants<'a>(
-        &'a self,
-        ancestor: &'a str,
-    ) -> impl Iterator<Item = &'static DeviceTypeInfo> + 'a {
-        self.types().filter(move |t| t.is_a(ancestor))
-    }
-
-    /// A new instance of type `name` with class defaults.
-    pub fn create(&self, name: &str) -> Result<Box<dyn DeviceObject>, RegistryError> {
-        let ty = self.lookup(name)?;
-        match ty.instantiate {
-            Some(new) if !ty.is_abstract => Ok(new()),
-            _ => Err(RegistryError::Abstract {
-                name: name.to_owned(),
-            }),
-        }
-    }
-}
-
-fn check_property_names(ty: &'static DeviceTypeInfo) -> Result<(), RegistryError> {
-    for (i, p) in ty.properties.iter().enumerate() {
-        if ty.properties[..i].iter().any(|q| q.name == p.name) {
-            return Err(RegistryError::DuplicateProperty {
-                type_name: ty.name.to_owned(),
-                property: p.name.to_owned(),
-            });
-        }
-        if let Some(ancestor) = ty
-            .parent
-            .and_then(|parent| parent.find_property(p.name))
-            .map(|(owner, _)| owner)
-        {
-            return Err(RegistryError::PropertyClash {
-                type_name: ty.name.to_owned(),
-                property: p.name.to_owned(),
-                ancestor: ancestor.name.to_owned(),
-            });
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::msg::ConstMsg;
+use crate::text::{bytes_eq, ConstMsg};
+
+pub mod cmdline;
 
 /// A closed set of names a property of enum kind accepts (QEMU's QAPI enums
 /// such as `OnOffAuto`).
@@ -428,21 +430,6 @@ impl fmt::Display for PropertyValue {
             PropertyValue::Enum(name) => f.write_str(name),
         }
     }
-}
-
-/// Byte-slice equality usable in `const`.
-pub(crate) const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 const fn parse_bool(text: &[u8]) -> Option<bool> {

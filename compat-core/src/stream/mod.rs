@@ -9,45 +9,12 @@
 //! into a copy of its device first, and the copies replace the devices only
 //! when the whole stream is good.
 
-mod error;
-mod json;
 pub mod qemu;
-mod reader;
-mod writer;
-
-pub use error::{LoadError, LoadErrorKind, SaveError, SectionRef};
-pub use json::to_qemu_json;
-pub use reader::StreamReader;
-pub use writer::StreamWriter;
 
 use serde_json::{json, Map, Value};
 
+use crate::codec::*;
 use crate::vmstate::Migratable;
-
-/// `QEVM`.
-pub const QEMU_VM_FILE_MAGIC: u32 = 0x5145_564d;
-/// The only stream version QEMU reads.
-pub const QEMU_VM_FILE_VERSION: u32 = 3;
-/// End of the sections.
-pub const QEMU_VM_EOF: u8 = 0x00;
-/// First part of an iterative section (RAM).
-pub const QEMU_VM_SECTION_START: u8 = 0x01;
-/// Middle part of an iterative section.
-pub const QEMU_VM_SECTION_PART: u8 = 0x02;
-/// Last part of an iterative section.
-pub const QEMU_VM_SECTION_END: u8 = 0x03;
-/// A whole device section.
-pub const QEMU_VM_SECTION_FULL: u8 = 0x04;
-/// A subsection inside a section.
-pub const QEMU_VM_SUBSECTION: u8 = 0x05;
-/// The vmdesc JSON trailer.
-pub const QEMU_VM_VMDESCRIPTION: u8 = 0x06;
-/// The configuration section (machine type).
-pub const QEMU_VM_CONFIGURATION: u8 = 0x07;
-/// A command.
-pub const QEMU_VM_COMMAND: u8 = 0x08;
-/// A section footer.
-pub const QEMU_VM_SECTION_FOOTER: u8 = 0x7e;
 
 /// One device's section: its idstr, instance id and state.
 pub struct Section<'a> {
@@ -89,6 +56,33 @@ impl StreamOptions {
             ..Self::default()
         }
     }
+
+    /// The options of machine type `machine`, whose streams have `format`.
+    pub fn for_format(format: StreamFormat, machine: &str) -> Self {
+        match format {
+            StreamFormat::Migration => StreamOptions::for_machine(machine),
+            StreamFormat::DeviceState => StreamOptions {
+                machine: None,
+                footers: false,
+                vmdesc: false,
+            },
+        }
+    }
+}
+
+/// What a machine type's migration streams look like.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamFormat {
+    /// QEMU's migration stream: a configuration section naming the machine
+    /// type, section footers, the vmdesc trailer.
+    #[default]
+    Migration,
+    /// Device state only, as Xen's `xen-save-devices-state` writes it
+    /// (QEMU's `qemu_save_device_state`, with the Xen accelerator's compat
+    /// properties `send-configuration=off`, `send-section-footer=off`): no
+    /// configuration section, no footers, no vmdesc trailer.
+    DeviceState,
 }
 
 /// The configuration section's description, as QEMU 10 puts it in vmdesc.

@@ -186,7 +186,7 @@ pub const fn check_subsection(desc: &VmStateDescription, index: usize) {
         k += 1;
     }
     if !prefixed {
-        let mut msg = crate::msg::ConstMsg::<512>::new();
+        let mut msg = crate::text::ConstMsg::<512>::new();
         msg.push("subsection '");
         msg.push(subs[index].name);
         msg.push("' of '");
@@ -198,8 +198,8 @@ pub const fn check_subsection(desc: &VmStateDescription, index: usize) {
     }
     let mut j = 0;
     while j < index {
-        if crate::device::str_eq(subs[j].name, subs[index].name) {
-            let mut msg = crate::msg::ConstMsg::<512>::new();
+        if crate::text::str_eq(subs[j].name, subs[index].name) {
+            let mut msg = crate::text::ConstMsg::<512>::new();
             msg.push("two subsections of '");
             msg.push(desc.name);
             msg.push("' are named '");

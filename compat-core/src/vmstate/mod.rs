@@ -9,7 +9,7 @@ pub use desc::{check_subsection, FieldKind, Scalar, VmStateDescription, VmStateF
 
 use std::any::Any;
 
-use crate::stream::{LoadError, LoadErrorKind, SaveError, StreamReader, StreamWriter};
+use crate::codec::{LoadError, LoadErrorKind, SaveError, StreamReader, StreamWriter};
 
 /// A struct whose state migrates. `#[derive(VMState)]` implements it.
 ///
@@ -20,7 +20,7 @@ use crate::stream::{LoadError, LoadErrorKind, SaveError, StreamReader, StreamWri
     label = "not a VMState type",
     note = "derive it with #[derive(VMState)] and #[vmstate(name = \"...\", version = N)]"
 )]
-pub trait VmState: Clone + 'static {
+pub trait VmState: Clone + Send + 'static {
     /// The static description (for dumps and the checker).
     const DESCRIPTION: &'static VmStateDescription;
 
@@ -61,7 +61,7 @@ pub fn field_path(prefix: &str, name: &str) -> String {
 }
 
 /// A device state behind a pointer: what the stream saves and loads.
-pub trait Migratable: Any {
+pub trait Migratable: Any + Send {
     /// The description.
     fn vmstate_description(&self) -> &'static VmStateDescription;
     /// Save the state.

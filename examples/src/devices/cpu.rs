@@ -3,10 +3,10 @@
 //! takes what is asked for, and refuses a feature the host lacks. The
 //! guest-visible feature set is part of the migrated state and must match:
 //! a guest that saw `stibp` on one host cannot continue on a host without
-//! it. (QEMU leaves that check to management; the seeds' intersection rule
+//! it. (QEMU leaves that check to management; the intersection rule
 //! is how management passes it.)
 
-use compat_core::machine::Board;
+use compat_core::Board;
 use compat_derive::{Device, VMState};
 
 /// The feature names the model knows, in bit order.

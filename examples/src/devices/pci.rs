@@ -4,11 +4,11 @@
 //! The config space is built from properties at realize. On load it is
 //! *must match* under a check mask, as QEMU's `get_pci_config_device`
 //! compares the bits that are read-only (`cmask & ~wmask`): that is what
-//! refuses the seeds' 8.0 → 7.2 migration ("Bad config data: i=0x10a").
+//! refuses the 8.0 → 7.2 migration ("Bad config data: i=0x10a").
 //! The VMState layout mirrors QEMU's `pcie-root-port` section, so the model
 //! loads the root-port section of a stream real QEMU wrote.
 
-use compat_core::machine::Board;
+use compat_core::Board;
 use compat_derive::{Device, VMState};
 
 /// Config space size of a PCIe function.
@@ -219,7 +219,7 @@ pub fn build_aer_config(c: &mut PciDeviceState, unc_mask: bool) {
 /// The PCI types as they were up to 7.2, before `x-pcie-err-unc-mask`.
 pub mod v7_2 {
     use super::{build_aer_config, AerLog, MsixState, PciDeviceState};
-    use compat_core::machine::Board;
+    use compat_core::Board;
     use compat_derive::{Device, VMState};
 
     /// `pci-device` before 8.0.

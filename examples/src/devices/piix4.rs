@@ -3,7 +3,7 @@
 //! fields, which exist only when the machine's `smbus_no_migration_support`
 //! flag is false (seed 003).
 
-use compat_core::machine::Board;
+use compat_core::Board;
 use compat_derive::{Device, VMState};
 
 /// The machine flag the smbus fields depend on.
@@ -41,7 +41,7 @@ pub struct Piix4Pm {
 impl Piix4Pm {
     /// Read the machine's smbus flag.
     pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
-        self.smbus_no_migration_support = board.machine.flag(SMBUS_NO_MIGRATION_SUPPORT);
+        self.smbus_no_migration_support = board.flag(SMBUS_NO_MIGRATION_SUPPORT);
         self.pm1_en = 0x0121;
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! `virtio-device` and `virtio-blk-device`, after QEMU's `hw/virtio/virtio.c`
 //! and `hw/block/virtio-blk.c`.
 
-use compat_core::machine::Board;
+use compat_core::Board;
 use compat_derive::{Device, VMState};
 
 /// `num-queues` value meaning "one queue per vCPU" (QEMU's
@@ -21,7 +21,7 @@ pub struct VirtioDevice {
 }
 
 /// Declares a `virtio-blk-device` whose `num-queues` defaults to
-/// `$default`: the release-to-release difference of the seeds' example.
+/// `$default`: the release-to-release difference of the example.
 macro_rules! virtio_blk {
     ($(#[$doc:meta])* $name:ident, default = $default:expr) => {
         $(#[$doc])*

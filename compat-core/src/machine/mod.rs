@@ -13,6 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::compat::{CompatSet, GlobalProperty};
+use crate::stream::StreamFormat;
 
 /// A machine-type version: `7.2`, or `4.0.1` for a bugfix variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -92,6 +93,9 @@ pub struct VersionStep {
     /// Why this version's machine type is deprecated, if it is. Not
     /// inherited by older versions.
     pub deprecation: Option<&'static str>,
+    /// The stream format this step switches to, if any; inherited by older
+    /// versions like a flag.
+    pub stream_format: Option<StreamFormat>,
 }
 
 impl VersionStep {
@@ -106,6 +110,13 @@ impl VersionStep {
     /// This step, also setting `flag`.
     pub fn flag(mut self, flag: &'static str, value: bool) -> Self {
         self.flags.push((flag, value));
+        self
+    }
+
+    /// This step, switching to stream format `format` (Xen machine types
+    /// write device-state streams).
+    pub fn stream_format(mut self, format: StreamFormat) -> Self {
+        self.stream_format = Some(format);
         self
     }
 
@@ -297,6 +308,12 @@ pub struct MachineType {
     pub compat_props: Vec<CompatEntry>,
     /// Class-level flags devices read when they build their state.
     pub flags: BTreeMap<&'static str, bool>,
+    /// The compat sets this machine type's own step appends (its version's
+    /// `hw_compat_X_Y`): where an entry restoring this machine type's
+    /// behaviour belongs.
+    pub own_compat_sets: Vec<&'static str>,
+    /// How its migration streams look.
+    pub stream_format: StreamFormat,
     /// `-device` strings of its on-board devices.
     pub onboard: Vec<&'static str>,
 }
@@ -328,30 +345,42 @@ impl MachineType {
 /// The compat globals and flags of family `family` at `version`: the
 /// family's defaults and flags, then each step from the newest version down
 /// to `version`.
-pub(crate) fn chain(
-    family: &MachineFamily,
-    version: Version,
-) -> (Vec<CompatEntry>, BTreeMap<&'static str, bool>) {
-    let mut props = Vec::new();
-    let mut flags: BTreeMap<&'static str, bool> = family.flags.iter().copied().collect();
-    for set in &family.defaults {
-        push_set(&mut props, set);
-    }
-    for (_, step) in family.versions.range(version..).rev() {
-        apply_step(&mut props, &mut flags, step);
-    }
-    (props, flags)
+/// What a chain of version steps adds up to.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Chain {
+    pub(crate) compat_props: Vec<CompatEntry>,
+    pub(crate) flags: BTreeMap<&'static str, bool>,
+    pub(crate) stream_format: StreamFormat,
 }
 
-pub(crate) fn apply_step(
-    props: &mut Vec<CompatEntry>,
-    flags: &mut BTreeMap<&'static str, bool>,
-    step: &VersionStep,
-) {
-    for set in &step.compat_sets {
-        push_set(props, set);
+/// The compat globals, flags and stream format of family `family` at
+/// `version`: the family's defaults and flags, then each step from the
+/// newest version down to `version`.
+pub(crate) fn chain(family: &MachineFamily, version: Version) -> Chain {
+    let mut c = Chain {
+        flags: family.flags.iter().copied().collect(),
+        ..Chain::default()
+    };
+    for set in &family.defaults {
+        push_set(&mut c.compat_props, set);
     }
-    flags.extend(step.flags.iter().copied());
+    for (_, step) in family.versions.range(version..).rev() {
+        c.apply(step);
+    }
+    c
+}
+
+impl Chain {
+    /// Apply one more (older) step.
+    pub(crate) fn apply(&mut self, step: &VersionStep) {
+        for set in &step.compat_sets {
+            push_set(&mut self.compat_props, set);
+        }
+        self.flags.extend(step.flags.iter().copied());
+        if let Some(format) = step.stream_format {
+            self.stream_format = format;
+        }
+    }
 }
 
 fn push_set(props: &mut Vec<CompatEntry>, set: &'static CompatSet) {
@@ -382,16 +411,4 @@ mod tests {
         assert!(v("4.0") < v("4.0.1") && v("4.0.1") < v("4.1"));
         assert!(v("7.2") < v("8.0") && v("9.2") < v("10.0"));
     }
-}
-
-/// What a device sees of the machine it is realized on: the machine type
-/// (its class-level flags), the vCPU count, and the host's CPU features.
-#[derive(Debug, Clone, Copy)]
-pub struct Board<'a> {
-    /// The machine type.
-    pub machine: &'a MachineType,
-    /// vCPUs (`-smp`).
-    pub smp: u16,
-    /// The host CPU's features (for `-cpu host`).
-    pub host_features: &'a [String],
 }

@@ -8,7 +8,7 @@ use std::fmt;
 
 use crate::compat::{check_set, CompatError, CompatSet};
 use crate::device::{Device, RegistryError, TypeRegistry};
-use crate::machine::{apply_step, chain, MachineDef, MachineFamily, MachineType, Version};
+use crate::machine::{chain, MachineDef, MachineFamily, MachineType, Version};
 
 /// Why a release could not be built. All problems are reported together.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,6 +67,19 @@ impl UnknownMachine {
     }
 }
 
+/// A release name that a list of releases does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown release '{name}'{suggestion}; the releases are {}", known.join(", "))]
+#[non_exhaustive]
+pub struct UnknownRelease {
+    /// The name asked for.
+    pub name: String,
+    /// `"; did you mean '…'?"` or empty.
+    pub suggestion: String,
+    /// The releases there are, oldest first.
+    pub known: Vec<String>,
+}
+
 /// The definition of a release, built step by step.
 #[derive(Clone)]
 pub struct ReleaseBuilder {
@@ -74,6 +87,7 @@ pub struct ReleaseBuilder {
     registry: TypeRegistry,
     families: Vec<MachineFamily>,
     machines: Vec<MachineDef>,
+    cpu_type: Option<&'static str>,
     problems: Vec<ReleaseProblem>,
 }
 
@@ -93,6 +107,7 @@ impl ReleaseBuilder {
             registry: TypeRegistry::new(),
             families: Vec::new(),
             machines: Vec::new(),
+            cpu_type: None,
             problems: Vec::new(),
         }
     }
@@ -109,6 +124,14 @@ impl ReleaseBuilder {
             self.problems.push(e.into());
         }
         self
+    }
+
+    /// Add device type `T` as the release's CPU: what `-cpu MODEL,+FEATURE`
+    /// creates (QEMU's `-cpu` turns the model and each feature into
+    /// properties of the CPU type).
+    pub fn cpu<T: Device>(mut self) -> Self {
+        self.cpu_type = Some(T::TYPE.name);
+        self.device::<T>()
     }
 
     /// Ship a new version of device type `T` (and of its parents) in place
@@ -170,7 +193,7 @@ impl ReleaseBuilder {
             let latest = family.latest();
             for (&version, step) in &family.versions {
                 step.compat_sets.iter().for_each(|s| note_set(s));
-                let (compat_props, flags) = chain(family, version);
+                let c = chain(family, version);
                 let is_latest = Some(version) == latest;
                 machines.push(MachineType {
                     name: family.machine_name(version),
@@ -180,8 +203,10 @@ impl ReleaseBuilder {
                     is_default: family.is_default && is_latest,
                     deprecation: step.deprecation.map(str::to_owned),
                     description: family.description.to_owned(),
-                    compat_props,
-                    flags,
+                    compat_props: c.compat_props,
+                    flags: c.flags,
+                    own_compat_sets: step.compat_sets.iter().map(|s| s.name).collect(),
+                    stream_format: c.stream_format,
                     onboard: family.onboard.clone(),
                 });
             }
@@ -207,8 +232,14 @@ impl ReleaseBuilder {
                 });
                 continue;
             };
-            let (mut compat_props, mut flags) = chain(family, version);
-            apply_step(&mut compat_props, &mut flags, &def.step);
+            let mut c = chain(family, version);
+            c.apply(&def.step);
+            // Its own step, else the step of the version it is based on.
+            let own_step = if def.step.compat_sets.is_empty() {
+                &family.versions[&version]
+            } else {
+                &def.step
+            };
             machines.push(MachineType {
                 name: def.name.to_owned(),
                 family: def.family.to_owned(),
@@ -217,8 +248,10 @@ impl ReleaseBuilder {
                 is_default: def.is_default,
                 deprecation: def.step.deprecation.map(str::to_owned),
                 description: def.description.to_owned(),
-                compat_props,
-                flags,
+                compat_props: c.compat_props,
+                flags: c.flags,
+                own_compat_sets: own_step.compat_sets.iter().map(|s| s.name).collect(),
+                stream_format: c.stream_format,
                 onboard: family.onboard.clone(),
             });
         }
@@ -288,6 +321,11 @@ impl Release {
         &self.definition.registry
     }
 
+    /// The device type `-cpu` creates, if the release has one.
+    pub fn cpu_type(&self) -> Option<&'static str> {
+        self.definition.cpu_type
+    }
+
     /// Its machine types, by family then version.
     pub fn machines(&self) -> &[MachineType] {
         &self.machines
@@ -323,7 +361,7 @@ impl Release {
         for m in &self.machines {
             let names = std::iter::once(m.name.as_str()).chain(m.alias.as_deref());
             for candidate in names {
-                let score = crate::suggest::score(name, candidate)
+                let score = crate::text::suggest::score(name, candidate)
                     .or_else(|| (m.family == family).then_some(usize::MAX));
                 if let Some(score) = score {
                     close.push((score, m.version, candidate));

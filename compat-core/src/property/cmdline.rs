@@ -296,7 +296,7 @@ fn parse_global_keyed(input: &str) -> Result<GlobalOption, CmdlineError> {
                     param.offset,
                     format!(
                         "Invalid parameter '{key}'{}",
-                        crate::suggest::did_you_mean(key, ["driver", "property", "value"])
+                        crate::text::suggest::did_you_mean(key, ["driver", "property", "value"])
                     ),
                     key,
                 ))

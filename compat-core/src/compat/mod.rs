@@ -11,8 +11,8 @@
 use std::fmt;
 
 use crate::device::{closest_in_chain, find_in_chain, DeviceTypeInfo, TypeRegistry};
-use crate::msg::ConstMsg;
 use crate::property::PropertyError;
+use crate::text::ConstMsg;
 
 /// One `{driver, property, value}`: set `property` to `value` on every
 /// device whose type is, or derives from, `driver`.
@@ -85,7 +85,7 @@ pub fn check_entry(
             set: set.name.to_owned(),
             entry: entry.to_string(),
             driver: entry.driver.to_owned(),
-            suggestion: crate::suggest::did_you_mean(
+            suggestion: crate::text::suggest::did_you_mean(
                 entry.driver,
                 registry.types().map(|t| t.name),
             ),

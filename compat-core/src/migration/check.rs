@@ -3,8 +3,8 @@
 //! the two releases' VMState descriptions, every device's resolved
 //! properties on the machine type, and the reset values of its must-match
 //! fields — and, when it does not, say why and propose the fix in the
-//! seeds' terms (`add {pci-device, x-pcie-err-unc-mask, off} to
-//! hw_compat_7_2 in release 8.0`).
+//! terms of the release's own compat sets (`add {pci-device,
+//! x-pcie-err-unc-mask, off} to hw_compat_7_2 in release 8.0`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -65,7 +65,7 @@ pub struct Prediction {
     pub cause: Option<String>,
     /// The device the cause is in, if it is in one.
     pub device: Option<String>,
-    /// How to fix it, in the seeds' terms.
+    /// How to fix it: compat-set entries, options, machine types.
     pub fixes: Vec<String>,
     /// Properties whose values differ between the sides, device by device.
     pub property_differences: Vec<PropertyDifference>,
@@ -115,7 +115,7 @@ fn devices(machine: &mut Machine<'_>) -> Vec<DeviceView> {
             d.object.migratable().map(|m| {
                 let vmsd = m.vmstate_description();
                 DeviceView {
-                    idstr: crate::resolve::section_idstr(&label, vmsd.name),
+                    idstr: super::section_idstr(&label, vmsd.name),
                     label,
                     version: vmsd.version_id,
                     minimum: vmsd.minimum_version_id,
@@ -233,10 +233,17 @@ impl Prediction {
             .filter(|d| self.device.as_deref().is_none_or(|dev| dev == d.device))
             .cloned()
             .collect();
-        let compat_set = source
-            .machine_type
-            .version
-            .map(|v| format!("hw_compat_{}_{}", v.major, v.minor));
+        // The entry belongs in a set of the newer release's machine type's
+        // own step (its `hw_compat_X_Y`), whatever the VMM calls its sets.
+        let newer_machine = match newer {
+            Some(Side::Destination) => Some(destination.machine_type),
+            Some(Side::Source) => Some(source.machine_type),
+            None => None,
+        };
+        let compat_set = newer_machine.map(|m| match m.own_compat_sets.first() {
+            Some(set) => (*set).to_owned(),
+            None => format!("a new compat set in the step of machine type {}", m.name),
+        });
         for d in &relevant {
             // The behaviour the source has: its value, or — where its type
             // has no such property — the opposite of a boolean the newer
@@ -312,8 +319,8 @@ impl Prediction {
         if self.fixes.is_empty() {
             self.fixes.push(
                 "no property or machine flag explains the difference: it comes from the host or \
-                 the guest; start both sides so that this state is the same (for CPUs, the seeds' \
-                 rule: a model with the features both hosts have)"
+                 the guest; start both sides so that this state is the same (for CPUs: use \
+                 a model with the features both hosts have)"
                     .to_owned(),
             );
         }

@@ -1,0 +1,129 @@
+//! Migration between releases: saving and loading a resolved machine's
+//! devices through the stream, migrating from one release to another or
+//! along a chain of them, the static checker that predicts a migration
+//! without running it, and QEMU's `-dump-vmstate`.
+
+pub mod check;
+pub mod dump;
+
+use crate::codec::{LoadError, SaveError};
+use crate::release::{Release, UnknownRelease};
+use crate::resolve::{Machine, MachineConfig, ResolveError};
+use crate::stream::{self, LoadReport, Section, StreamOptions};
+
+/// The idstr of a device's section: `<label>/<vmsd name>` (QEMU's
+/// `<device path>/<vmsd name>`).
+pub fn section_idstr(label: &str, vmsd: &str) -> String {
+    format!("{label}/{vmsd}")
+}
+
+impl Machine<'_> {
+    /// How this machine's streams look: what its machine type's
+    /// [`StreamFormat`](crate::stream::StreamFormat) says.
+    pub fn stream_options(&self) -> StreamOptions {
+        StreamOptions::for_format(self.machine_type.stream_format, &self.machine_type.name)
+    }
+
+    /// The sections of the devices that migrate, in creation order: idstr
+    /// `<label>/<vmsd name>` (QEMU's `<device path>/<vmsd name>`).
+    fn sections(&mut self) -> Vec<Section<'_>> {
+        self.devices
+            .iter_mut()
+            .filter_map(|d| {
+                let label = d.label.clone();
+                d.object.migratable().map(|state| Section {
+                    idstr: section_idstr(&label, state.vmstate_description().name),
+                    instance_id: 0,
+                    state,
+                })
+            })
+            .collect()
+    }
+
+    /// Save every migrating device into a stream.
+    pub fn save(&mut self) -> Result<Vec<u8>, SaveError> {
+        let opts = self.stream_options();
+        stream::save(&mut self.sections(), &opts)
+    }
+
+    /// Load a stream into the devices, transactionally: on any error no
+    /// device has changed.
+    pub fn load(&mut self, bytes: &[u8]) -> Result<LoadReport, LoadError> {
+        let opts = self.stream_options();
+        stream::load(bytes, &mut self.sections(), &opts)
+    }
+}
+
+/// Why a migration did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrationError {
+    /// The source could not start.
+    #[error("the source does not start: {0}")]
+    Source(Box<ResolveError>),
+    /// The source could not save.
+    #[error("the source cannot save: {0}")]
+    Save(SaveError),
+    /// The destination could not start (for instance, it does not know the
+    /// machine type).
+    #[error("the destination refuses: {0}")]
+    Destination(Box<ResolveError>),
+    /// The destination could not load the stream.
+    #[error("{0}")]
+    Load(Box<LoadError>),
+    /// A hop names a release that is not there.
+    #[error(transparent)]
+    UnknownRelease(UnknownRelease),
+}
+
+impl MigrationError {
+    /// Whether the destination refused because it does not know the
+    /// machine type.
+    pub fn is_unknown_machine(&self) -> bool {
+        matches!(self, MigrationError::Destination(e) if matches!(**e, ResolveError::Machine(_)))
+    }
+
+    /// The load error, if the destination started and the load failed.
+    pub fn load_error(&self) -> Option<&LoadError> {
+        match self {
+            MigrationError::Load(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Start `src` with `src_config` and save, then start `dst` with
+/// `dst_config` and load what the source saved.
+pub fn migrate(
+    src: &Release,
+    src_config: &MachineConfig,
+    dst: &Release,
+    dst_config: &MachineConfig,
+) -> Result<(), MigrationError> {
+    migrate_chain(&[(src, src_config.clone()), (dst, dst_config.clone())])
+        .map_err(|(_, error)| error)
+}
+
+/// Migrate through several hops: each destination loads the stream, then
+/// saves its own for the next one (A → B → C). On failure, the index of the
+/// hop that failed and why.
+pub fn migrate_chain(hops: &[(&Release, MachineConfig)]) -> Result<(), (usize, MigrationError)> {
+    let Some((first, config)) = hops.first() else {
+        return Ok(());
+    };
+    let mut machine = first
+        .instantiate_config(config)
+        .map_err(|e| (0, MigrationError::Source(Box::new(e))))?;
+    let mut bytes = machine.save().map_err(|e| (0, MigrationError::Save(e)))?;
+    for (i, (release, config)) in hops.iter().enumerate().skip(1) {
+        let mut next = release
+            .instantiate_config(config)
+            .map_err(|e| (i, MigrationError::Destination(Box::new(e))))?;
+        next.load(&bytes)
+            .map_err(|e| (i, MigrationError::Load(Box::new(e))))?;
+        if i + 1 < hops.len() {
+            bytes = next.save().map_err(|e| (i, MigrationError::Save(e)))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,278 @@
+//! Building a machine: every device created, every global and option
+//! applied in QEMU's order with its source kept, then realized.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{ConfigError, DeviceInstance, Machine, MachineConfig, ResolveError, Setting, Source};
+use crate::device::Board;
+use crate::property::cmdline::{parse_device, CmdlineError, DeviceOption, GlobalOption};
+use crate::property::PropertyValue;
+use crate::release::Release;
+
+/// One global, checked and parsed once, ready to apply.
+struct Prepared {
+    property: &'static str,
+    value: PropertyValue,
+    source: usize,
+    /// For user globals: the warning text if it matches nothing.
+    unused_warning: Option<String>,
+    used: bool,
+}
+
+impl Release {
+    /// Build machine `machine` with the user's `-global`s and `-device`s,
+    /// one vCPU and no `-cpu`.
+    pub fn instantiate(
+        &self,
+        machine: &str,
+        globals: &[GlobalOption],
+        devices: &[DeviceOption],
+    ) -> Result<Machine<'_>, ResolveError> {
+        self.instantiate_config(&MachineConfig {
+            machine: machine.to_owned(),
+            globals: globals.to_vec(),
+            devices: devices.to_vec(),
+            ..MachineConfig::default()
+        })
+    }
+
+    /// Build the machine `config` describes.
+    pub fn instantiate_config(&self, config: &MachineConfig) -> Result<Machine<'_>, ResolveError> {
+        let (globals, devices) = (&config.globals[..], &config.devices[..]);
+        let machine_type = self.machine(&config.machine)?;
+        let board = Board {
+            machine: &machine_type.name,
+            flags: &machine_type.flags,
+            smp: config.smp,
+            host_features: &config.host_features,
+        };
+        let registry = self.registry();
+        let mut sources: Vec<Source> = Vec::new();
+        let mut prepared: Vec<Prepared> = Vec::new();
+        let mut by_driver: HashMap<&'static str, Vec<usize>> = HashMap::new();
+
+        // Prepare one global: find its type and property, parse its value.
+        // `unused` is the warning if it matches no device (user globals
+        // only; QEMU stays silent for hotpluggable types).
+        let mut prepare = |driver: &str,
+                           property: &str,
+                           value: &str,
+                           source: Source,
+                           unused: Option<String>|
+         -> Result<(), ConfigError> {
+            let ty = registry.lookup(driver)?;
+            let (_, def) = ty.property(property)?;
+            let value = def.parse(ty.name, value)?;
+            let unused_warning = unused.filter(|_| !ty.hotpluggable);
+            sources.push(source);
+            by_driver.entry(ty.name).or_default().push(prepared.len());
+            prepared.push(Prepared {
+                property: def.name,
+                value,
+                source: sources.len() - 1,
+                unused_warning,
+                used: false,
+            });
+            Ok(())
+        };
+
+        for entry in &machine_type.compat_props {
+            let g = entry.global;
+            let source = Source::Compat {
+                set: entry.set,
+                machine: machine_type.name.clone(),
+                global: g,
+            };
+            prepare(g.driver, g.property, g.value, source, None).map_err(|error| {
+                ResolveError::Compat {
+                    machine: machine_type.name.clone(),
+                    set: entry.set,
+                    global: g,
+                    error: Box::new(error),
+                }
+            })?;
+        }
+        for (index, g) in globals.iter().enumerate() {
+            let source = Source::Global {
+                text: g.to_string(),
+                index,
+            };
+            prepare(
+                &g.driver,
+                &g.property,
+                &g.value,
+                source,
+                Some(format!("global {g} not used")),
+            )
+            .map_err(|error| ResolveError::Global {
+                global: g.to_string(),
+                error: Box::new(error),
+            })?;
+        }
+
+        let cpu = match (&config.cpu, self.cpu_type()) {
+            (None, _) => None,
+            (Some(spec), Some(cpu_type)) => Some(cpu_device(cpu_type, spec)?),
+            (Some(spec), None) => {
+                return Err(ResolveError::NoCpuType {
+                    spec: spec.clone(),
+                    release: self.name().to_owned(),
+                })
+            }
+        };
+        let onboard: Vec<(DeviceOption, String)> = machine_type
+            .onboard
+            .iter()
+            .copied()
+            .chain(cpu.as_deref())
+            .map(|spec| {
+                parse_device(spec)
+                    .map(|opt| (opt, (*spec).to_owned()))
+                    .map_err(|e| ResolveError::Device {
+                        spec: (*spec).to_owned(),
+                        error: Box::new(e.into()),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        let user = devices.iter().map(|d| (d.clone(), d.to_string()));
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        let mut ids: HashSet<String> = HashSet::new();
+        let mut instances = Vec::with_capacity(onboard.len() + devices.len());
+        let onboard_count = onboard.len();
+        for (n, (opt, spec)) in onboard.into_iter().chain(user).enumerate() {
+            let fail = |error: ConfigError| ResolveError::Device {
+                spec: spec.clone(),
+                error: Box::new(error),
+            };
+            let ty = registry.lookup(&opt.driver).map_err(|e| fail(e.into()))?;
+            let mut object = registry.create(ty.name).map_err(|e| fail(e.into()))?;
+            let mut settings = Vec::new();
+
+            // Globals of every ancestor, in registration order.
+            let mut matching: Vec<usize> = ty
+                .ancestors()
+                .filter_map(|t| by_driver.get(t.name))
+                .flatten()
+                .copied()
+                .collect();
+            matching.sort_unstable();
+            for i in matching {
+                let p = &mut prepared[i];
+                object
+                    .set(p.property, &p.value)
+                    .map_err(|e| fail(e.into()))?;
+                p.used = true;
+                settings.push(Setting {
+                    property: p.property,
+                    value: p.value.clone(),
+                    source: p.source,
+                });
+            }
+
+            // The instance's own options, last.
+            sources.push(Source::Device { spec: spec.clone() });
+            let source = sources.len() - 1;
+            for o in &opt.properties {
+                let (_, def) = ty.property(&o.key).map_err(|e| fail(e.into()))?;
+                let value = def.parse(ty.name, &o.value).map_err(|e| fail(e.into()))?;
+                object.set(def.name, &value).map_err(|e| fail(e.into()))?;
+                settings.push(Setting {
+                    property: def.name,
+                    value,
+                    source,
+                });
+            }
+
+            object
+                .realize(&board)
+                .map_err(|error| ResolveError::Realize {
+                    spec: spec.clone(),
+                    error,
+                })?;
+
+            if let Some(id) = &opt.id {
+                if !ids.insert(id.clone()) {
+                    return Err(ResolveError::DuplicateId {
+                        spec: spec.clone(),
+                        id: id.clone(),
+                    });
+                }
+            }
+            let label = match &opt.id {
+                Some(id) => id.clone(),
+                None => {
+                    let count = counts.entry(ty.name.to_owned()).or_insert(0);
+                    *count += 1;
+                    format!("{}[{}]", ty.name, *count - 1)
+                }
+            };
+            instances.push(DeviceInstance {
+                id: opt.id.clone(),
+                label,
+                onboard: n < onboard_count,
+                object,
+                settings,
+            });
+        }
+
+        let mut warnings = Vec::new();
+        if let Some(reason) = &machine_type.deprecation {
+            warnings.push(format!(
+                "Machine type '{}' is deprecated: {reason}",
+                machine_type.name
+            ));
+        }
+        warnings.extend(
+            prepared
+                .iter()
+                .filter(|p| !p.used)
+                .filter_map(|p| p.unused_warning.clone()),
+        );
+        Ok(Machine {
+            release: self,
+            machine_type,
+            sources,
+            devices: instances,
+            warnings,
+        })
+    }
+}
+
+/// The `-device` string of the CPU that `-cpu MODEL,+f,-f,f=v` creates:
+/// the release's CPU type `cpu_type`, id `cpu0`, with `model=MODEL` and
+/// each feature as a bool property (QEMU turns the `+f`/`-f` shorthand
+/// into properties the same way).
+pub fn cpu_device(cpu_type: &str, spec: &str) -> Result<String, ResolveError> {
+    let bad = |message: String| ResolveError::Device {
+        spec: format!("-cpu {spec}"),
+        error: Box::new(ConfigError::Syntax(CmdlineError {
+            option: "-cpu",
+            input: spec.to_owned(),
+            offset: 0,
+            message,
+            found: spec.to_owned(),
+        })),
+    };
+    let mut parts = spec.split(',');
+    let model = parts
+        .next()
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| bad("expected MODEL[,+FEATURE][,-FEATURE]".into()))?;
+    let mut out = format!("{cpu_type},id=cpu0,model={model}");
+    for part in parts {
+        let option = if let Some(f) = part.strip_prefix('+') {
+            format!("{f}=on")
+        } else if let Some(f) = part.strip_prefix('-') {
+            format!("{f}=off")
+        } else if part.contains('=') {
+            part.to_owned()
+        } else {
+            return Err(bad(format!(
+                "expected +FEATURE, -FEATURE or FEATURE=VALUE, got '{part}'"
+            )));
+        };
+        out.push(',');
+        out.push_str(&option);
+    }
+    Ok(out)
+}

@@ -1,0 +1,226 @@
+//! Resolution of a machine's devices: for each property, last wins —
+//! class default → the machine type's compat globals → user `-global` →
+//! the instance's own `-device` options — with the provenance of every
+//! value kept, so [`Machine::explain`] can say why a property has its value.
+//!
+//! A global applies to every device whose type is, or derives from, its
+//! driver; within the machine's list and within the user's list,
+//! registration order wins (QEMU's `object_apply_global_props`). Globals
+//! are indexed by driver and each device looks up only its own ancestors,
+//! so resolution costs devices × matching globals, not devices × globals.
+
+use std::fmt;
+
+use crate::compat::GlobalProperty;
+use crate::device::{DeviceObject, RealizeError, RegistryError};
+use crate::machine::MachineType;
+use crate::property::cmdline::{CmdlineError, DeviceOption, GlobalOption};
+use crate::property::{PropertyError, PropertyValue};
+use crate::release::{Release, UnknownMachine};
+
+mod explain;
+mod instantiate;
+
+pub use explain::{ExplainError, Explanation, Step};
+pub use instantiate::cpu_device;
+
+/// Where a property value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The device type's class default.
+    Default {
+        /// The type that declares the property.
+        declared_by: &'static str,
+    },
+    /// A compat global of the machine type.
+    Compat {
+        /// The compat set (`hw_compat_7_2`).
+        set: &'static str,
+        /// The machine type that applied it.
+        machine: String,
+        /// The global itself.
+        global: GlobalProperty,
+    },
+    /// A user `-global`.
+    Global {
+        /// The global as given, `driver.property=value`.
+        text: String,
+        /// Its position among the user's globals.
+        index: usize,
+    },
+    /// The instance's own `-device` options.
+    Device {
+        /// The `-device` string.
+        spec: String,
+    },
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default { declared_by } => write!(f, "default ({declared_by})"),
+            Source::Compat { set, machine, .. } => write!(f, "{set} applied by {machine}"),
+            Source::Global { text, .. } => write!(f, "-global {text}"),
+            Source::Device { spec } => write!(f, "-device {spec}"),
+        }
+    }
+}
+
+/// A value set on a device by something other than its class default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    /// The property.
+    pub property: &'static str,
+    /// The value set.
+    pub value: PropertyValue,
+    /// Index into [`Machine::sources`].
+    pub source: usize,
+}
+
+/// One device of a resolved machine.
+pub struct DeviceInstance {
+    /// Its `id=`, if given.
+    pub id: Option<String>,
+    /// Its id, or `driver[N]` for the N-th instance of that type without one.
+    pub label: String,
+    /// Whether the machine type created it.
+    pub onboard: bool,
+    /// The instance, with every property resolved.
+    pub object: Box<dyn DeviceObject>,
+    /// Every value set on it, in order (defaults not included).
+    pub settings: Vec<Setting>,
+}
+
+impl fmt::Debug for DeviceInstance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceInstance")
+            .field("label", &self.label)
+            .field("type", &self.object.type_info().name)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A machine of a release, with its devices resolved.
+#[derive(Debug)]
+pub struct Machine<'r> {
+    /// The release.
+    pub release: &'r Release,
+    /// The machine type.
+    pub machine_type: &'r MachineType,
+    /// Every source a setting refers to: the machine's compat globals, the
+    /// user's globals, and each device's `-device` string.
+    pub sources: Vec<Source>,
+    /// The devices: on-board ones first, then the user's in order.
+    pub devices: Vec<DeviceInstance>,
+    /// What QEMU would warn about: a deprecated machine type, a user global
+    /// that matched no device.
+    pub warnings: Vec<String>,
+}
+
+/// A configuration problem found while resolving.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A malformed option string.
+    #[error(transparent)]
+    Syntax(#[from] CmdlineError),
+    /// An unknown or abstract device type.
+    #[error(transparent)]
+    Type(#[from] RegistryError),
+    /// An unknown property or a value its kind rejects.
+    #[error(transparent)]
+    Property(#[from] PropertyError),
+}
+
+/// Why a machine could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// The release has no such machine type.
+    #[error(transparent)]
+    Machine(#[from] UnknownMachine),
+    /// A user `-global` names an unknown type or property, or a bad value.
+    #[error("-global {global}: {error}")]
+    Global {
+        /// The global as given.
+        global: String,
+        /// What is wrong.
+        error: Box<ConfigError>,
+    },
+    /// A compat global of the machine type does not apply (the release was
+    /// checked when built, so this means types changed underneath it).
+    #[error("machine {machine}: compat set '{set}', entry {global}: {error}")]
+    Compat {
+        /// The machine type.
+        machine: String,
+        /// The compat set.
+        set: &'static str,
+        /// The entry.
+        global: GlobalProperty,
+        /// What is wrong.
+        error: Box<ConfigError>,
+    },
+    /// Two devices with one id (QEMU's "Duplicate device ID").
+    #[error("-device {spec}: Duplicate ID '{id}' for device")]
+    DuplicateId {
+        /// The `-device` string.
+        spec: String,
+        /// The id.
+        id: String,
+    },
+    /// `-cpu` was given, and the release has no CPU device type.
+    #[error("-cpu {spec}: release {release} has no CPU device type")]
+    NoCpuType {
+        /// The `-cpu` option.
+        spec: String,
+        /// The release.
+        release: String,
+    },
+    /// A device refused to realize.
+    #[error("-device {spec}: realize failed: {error}")]
+    Realize {
+        /// The `-device` string.
+        spec: String,
+        /// Why.
+        error: RealizeError,
+    },
+    /// A `-device` (or on-board device) is wrong.
+    #[error("-device {spec}: {error}")]
+    Device {
+        /// The `-device` string.
+        spec: String,
+        /// What is wrong.
+        error: Box<ConfigError>,
+    },
+}
+
+/// A machine to build: the machine type, vCPUs, host, `-cpu`, `-global`s and
+/// `-device`s. Both sides of a migration are given the same one (but the
+/// host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineConfig {
+    /// `-M`.
+    pub machine: String,
+    /// `-smp`.
+    pub smp: u16,
+    /// The host CPU's features.
+    pub host_features: Vec<String>,
+    /// `-cpu MODEL[,+feature][,-feature]`, creating the `x86-cpu` device.
+    pub cpu: Option<String>,
+    /// `-global`s.
+    pub globals: Vec<GlobalOption>,
+    /// `-device`s.
+    pub devices: Vec<DeviceOption>,
+}
+
+impl Default for MachineConfig {
+    fn default() -> Self {
+        MachineConfig {
+            machine: String::new(),
+            smp: 1,
+            host_features: Vec::new(),
+            cpu: None,
+            globals: Vec::new(),
+            devices: Vec::new(),
+        }
+    }
+}

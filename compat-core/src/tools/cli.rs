@@ -1,0 +1,762 @@
+//! The `compat` command over any [`Catalog`]: a VMM gets its own with
+//!
+//! ```no_run
+//! # fn my_releases() -> Vec<compat_core::Release> { Vec::new() }
+//! use compat_core::tools::{cli, Catalog};
+//!
+//! fn main() -> std::process::ExitCode {
+//!     cli::main(&Catalog::new("myvmm-compat", my_releases()))
+//! }
+//! ```
+//!
+//! QEMU's single-dash options are accepted as they are written for QEMU:
+//! `-device`, `-global`, `-cpu`, `-smp`, `-machine` (and `-M`). Results go
+//! to standard output (as JSON with `--json`), errors and warnings to
+//! standard error as one line each. Exit status: 0 on success, 1 when the
+//! command ran and the answer is a failure (a load refused, a direction
+//! that does not migrate), 2 for a usage error.
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use serde_json::{json, Value};
+
+use super::catalog::Catalog;
+use super::matrix::{render, to_json};
+use crate::device::{DeviceTypeInfo, TypeRegistry};
+use crate::migration::check::Prediction;
+use crate::property::cmdline::{parse_device, parse_global};
+use crate::release::Release;
+use crate::resolve::{Explanation, Machine, MachineConfig, Source};
+use crate::stream::qemu::{analyze_text, Body, QemuStream};
+use crate::text::suggest::did_you_mean;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Declarative devices and migration compatibility between releases of a VMM"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How a machine is started: QEMU's options.
+#[derive(Args, Clone)]
+struct MachineArgs {
+    /// The release (the newest when not given).
+    #[arg(long)]
+    release: Option<String>,
+    /// The machine type (`-M`); the release's default when not given.
+    #[arg(short = 'M', long = "machine")]
+    machine: Option<String>,
+    /// `-device DRIVER[,id=ID][,PROP=VALUE...]`, repeatable.
+    #[arg(long = "device", value_name = "DEVICE")]
+    devices: Vec<String>,
+    /// `-global DRIVER.PROPERTY=VALUE`, repeatable.
+    #[arg(long = "global", value_name = "GLOBAL")]
+    globals: Vec<String>,
+    /// `-cpu MODEL[,+FEATURE][,-FEATURE]`.
+    #[arg(long)]
+    cpu: Option<String>,
+    /// The host CPU's features, comma-separated (for `-cpu host`).
+    #[arg(long, default_value = "")]
+    host: String,
+    /// vCPUs.
+    #[arg(long, default_value_t = 1)]
+    smp: u16,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every pair of releases on every machine type, a real save and load
+    /// each, then the scenarios.
+    #[command(after_help = "Example: matrix -M pc-q35-7.2 --json")]
+    Matrix {
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// Only this machine type.
+        #[arg(short = 'M', long = "machine")]
+        machine: Option<String>,
+    },
+    /// The machine types of a release, as `-M help` lists them.
+    #[command(after_help = "Example: machines --release 8.0")]
+    Machines {
+        /// The release (the newest when not given).
+        #[arg(long)]
+        release: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Why a property has its value: `DEVICE_ID.PROPERTY` on the machine
+    /// the options describe.
+    #[command(after_help = "Example: explain --release 8.0.1 -M pc-q35-7.2 \
+                            -device pcie-root-port,id=rp1 rp1.x-pcie-err-unc-mask")]
+    Explain {
+        #[command(flatten)]
+        machine: MachineArgs,
+        /// `DEVICE_ID.PROPERTY` (a device id, label or type name).
+        target: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Predict a migration in both directions without running it; exit 1
+    /// when either direction fails.
+    #[command(after_help = "Example: check --from 7.2 --to 8.0 -M pc-q35-7.2 \
+                            -device pcie-root-port,id=rp1")]
+    Check {
+        /// The first release.
+        #[arg(long)]
+        from: String,
+        /// The second release.
+        #[arg(long)]
+        to: String,
+        /// The machine type.
+        #[arg(short = 'M', long = "machine")]
+        machine: String,
+        /// `-device` options, given to both sides.
+        #[arg(long = "device", value_name = "DEVICE")]
+        devices: Vec<String>,
+        /// `-global` options, given to both sides.
+        #[arg(long = "global", value_name = "GLOBAL")]
+        globals: Vec<String>,
+        /// vCPUs.
+        #[arg(long, default_value_t = 1)]
+        smp: u16,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// More `-device` strings.
+        extra_devices: Vec<String>,
+    },
+    /// Start a machine and save its devices' state to a stream file.
+    #[command(after_help = "Example: save --release 8.0 -M pc-q35-7.2 \
+                            -device e1000e,id=net0 -o net.mig")]
+    Save {
+        #[command(flatten)]
+        machine: MachineArgs,
+        /// The stream file to write.
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a machine and load a stream file into it; exit 1 with the
+    /// precise error if the load fails.
+    #[command(after_help = "Example: load --release 7.2 -M pc-q35-7.2 \
+                            -device e1000e,id=net0 net.mig")]
+    Load {
+        #[command(flatten)]
+        machine: MachineArgs,
+        /// The stream file.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a release's VMState descriptions as QEMU's `-dump-vmstate`.
+    #[command(after_help = "Example: dump-vmstate --release 8.0 -M q35 vmstate.json")]
+    DumpVmstate {
+        /// The release (the newest when not given).
+        #[arg(long)]
+        release: Option<String>,
+        /// The machine type.
+        #[arg(short = 'M', long = "machine")]
+        machine: String,
+        /// The JSON file to write.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read a migration stream (QEMU's or ours) and print its sections.
+    #[command(after_help = "Example: analyze --json net.mig")]
+    Analyze {
+        /// The stream file.
+        file: PathBuf,
+        /// Print what QEMU's `analyze-migration.py -f FILE` prints.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a release's device types with their parents.
+    #[command(after_help = "Example: types --release 8.0")]
+    Types {
+        /// The release (the newest when not given).
+        #[arg(long)]
+        release: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a device type's properties, as `-device TYPE,help` does.
+    #[command(after_help = "Example: device-help virtio-blk-device")]
+    DeviceHelp {
+        /// The device type name.
+        driver: String,
+        /// The release (the newest when not given).
+        #[arg(long)]
+        release: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// What a command produced: its output, warnings, and whether the answer
+/// is a success.
+struct Outcome {
+    text: String,
+    warnings: Vec<String>,
+    success: bool,
+}
+
+impl Outcome {
+    fn ok(text: String) -> Self {
+        Outcome {
+            text,
+            warnings: Vec::new(),
+            success: true,
+        }
+    }
+}
+
+/// Run the command on `catalog` with the process's arguments, standard
+/// output and standard error.
+pub fn main(catalog: &Catalog) -> ExitCode {
+    let code = run(
+        catalog,
+        std::env::args_os(),
+        &mut io::stdout().lock(),
+        &mut io::stderr().lock(),
+    );
+    ExitCode::from(code)
+}
+
+/// Run the command on `catalog` with `args` (the program name first),
+/// writing to `stdout` and `stderr`; returns the exit status. A closed
+/// output ends the command quietly.
+pub fn run(
+    catalog: &Catalog,
+    args: impl IntoIterator<Item = OsString>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> u8 {
+    let name = catalog.name().to_owned();
+    let mut strings = Vec::new();
+    for (i, arg) in args.into_iter().enumerate() {
+        match arg.into_string() {
+            Ok(s) => strings.push(s),
+            Err(bad) => {
+                let _ = writeln!(
+                    stderr,
+                    "{name}: argument {i} is not valid UTF-8: {}",
+                    bad.to_string_lossy().escape_debug()
+                );
+                return 2;
+            }
+        }
+    }
+    let command = Cli::command()
+        .name(name.clone())
+        .bin_name(name.clone())
+        .after_help(format!("Releases: {}", catalog.release_names().join(", ")));
+    let cli = match command
+        .try_get_matches_from(qemu_style(strings))
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() {
+                stderr.write_all(text.as_bytes())
+            } else {
+                stdout.write_all(text.as_bytes())
+            };
+            return e.exit_code().clamp(0, 255) as u8;
+        }
+    };
+    match execute(catalog, cli.command) {
+        Ok(outcome) => {
+            for w in &outcome.warnings {
+                let _ = writeln!(stderr, "{name}: warning: {w}");
+            }
+            // A closed standard output (`| head -1`) is not an error to
+            // report; the answer's status stands.
+            let _ = stdout.write_all(outcome.text.as_bytes());
+            let _ = stdout.flush();
+            u8::from(!outcome.success)
+        }
+        Err(message) => {
+            let _ = writeln!(stderr, "{name}: {message}");
+            1
+        }
+    }
+}
+
+/// QEMU's single-dash long options as clap's double-dash ones.
+fn qemu_style(args: Vec<String>) -> Vec<String> {
+    args.into_iter()
+        .map(|a| match a.as_str() {
+            "-device" | "-global" | "-cpu" | "-smp" | "-machine" => format!("-{a}"),
+            _ => a,
+        })
+        .collect()
+}
+
+fn pretty(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("a JSON value serializes");
+    text.push('\n');
+    text
+}
+
+/// The release `name`, or the newest.
+fn release<'c>(catalog: &'c Catalog, name: Option<&str>) -> Result<&'c Release, String> {
+    match name {
+        Some(name) => catalog.release(name).map_err(|e| e.to_string()),
+        None => catalog
+            .newest()
+            .ok_or_else(|| "the catalog has no releases".to_owned()),
+    }
+}
+
+impl MachineArgs {
+    fn config(&self, release: &Release) -> Result<MachineConfig, String> {
+        let machine = match &self.machine {
+            Some(m) => m.clone(),
+            None => release
+                .default_machine()
+                .map(|m| m.name.clone())
+                .ok_or("the release has no default machine type; give -M")?,
+        };
+        config(
+            &machine,
+            &self.devices,
+            &self.globals,
+            self.cpu.clone(),
+            &self.host,
+            self.smp,
+        )
+    }
+
+    /// The release and the machine these options start on it.
+    fn start<'c>(&self, catalog: &'c Catalog) -> Result<Machine<'c>, String> {
+        let r = release(catalog, self.release.as_deref())?;
+        r.instantiate_config(&self.config(r)?)
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn config(
+    machine: &str,
+    devices: &[String],
+    globals: &[String],
+    cpu: Option<String>,
+    host: &str,
+    smp: u16,
+) -> Result<MachineConfig, String> {
+    Ok(MachineConfig {
+        machine: machine.to_owned(),
+        smp,
+        host_features: host
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        cpu,
+        globals: globals
+            .iter()
+            .map(|g| parse_global(g).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?,
+        devices: devices
+            .iter()
+            .map(|d| parse_device(d).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, String> {
+    match command {
+        Command::Matrix { json, machine } => matrix(catalog, json, machine.as_deref()),
+        Command::Machines { release: r, json } => {
+            let r = release(catalog, r.as_deref())?;
+            Ok(Outcome::ok(if json {
+                pretty(&machines_json(r))
+            } else {
+                r.machine_help()
+            }))
+        }
+        Command::Explain {
+            machine,
+            target,
+            json,
+        } => explain(catalog, &machine, &target, json),
+        Command::Check {
+            from,
+            to,
+            machine,
+            mut devices,
+            globals,
+            smp,
+            json,
+            extra_devices,
+        } => {
+            devices.extend(extra_devices);
+            let config = config(&machine, &devices, &globals, None, "", smp)?;
+            check(catalog, &from, &to, &config, json)
+        }
+        Command::Save {
+            machine,
+            output,
+            json,
+        } => {
+            let mut m = machine.start(catalog)?;
+            let bytes = m.save().map_err(|e| e.to_string())?;
+            std::fs::write(&output, &bytes).map_err(|e| format!("{}: {e}", output.display()))?;
+            let sections = m
+                .devices
+                .iter()
+                .filter(|d| d.object.type_info().vmstate.is_some())
+                .count();
+            let text = if json {
+                pretty(&json!({
+                    "file": output.display().to_string(),
+                    "release": m.release.name(),
+                    "machine": m.machine_type.name,
+                    "sections": sections,
+                    "bytes": bytes.len(),
+                }))
+            } else {
+                format!(
+                    "saved {sections} device sections of {} ({} bytes) to {}\n",
+                    m.machine_type.name,
+                    bytes.len(),
+                    output.display()
+                )
+            };
+            Ok(Outcome {
+                warnings: m.warnings.clone(),
+                ..Outcome::ok(text)
+            })
+        }
+        Command::Load {
+            machine,
+            file,
+            json,
+        } => {
+            let mut m = machine.start(catalog)?;
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let report = m
+                .load(&bytes)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let text = if json {
+                pretty(&json!({
+                    "file": file.display().to_string(),
+                    "release": m.release.name(),
+                    "machine": m.machine_type.name,
+                    "sections": report.sections,
+                }))
+            } else {
+                format!(
+                    "loaded {} device sections into {} (release {})\n",
+                    report.sections,
+                    m.machine_type.name,
+                    m.release.name()
+                )
+            };
+            Ok(Outcome {
+                warnings: m.warnings.clone(),
+                ..Outcome::ok(text)
+            })
+        }
+        Command::DumpVmstate {
+            release: rel,
+            machine,
+            file,
+            json,
+        } => {
+            let r = release(catalog, rel.as_deref())?;
+            let text =
+                crate::migration::dump::dump_vmstate(r, &machine).map_err(|e| e.to_string())?;
+            std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
+            Ok(Outcome::ok(if json {
+                pretty(&json!({
+                    "file": file.display().to_string(),
+                    "release": r.name(),
+                    "machine": machine,
+                }))
+            } else {
+                format!(
+                    "wrote the VMState descriptions of release {}, {machine}, to {}\n",
+                    r.name(),
+                    file.display()
+                )
+            }))
+        }
+        Command::Analyze { file, json } => analyze(&file, json).map(Outcome::ok),
+        Command::Types { release: r, json } => {
+            let r = release(catalog, r.as_deref())?;
+            Ok(Outcome::ok(types(r.registry(), json)))
+        }
+        Command::DeviceHelp {
+            driver,
+            release: r,
+            json,
+        } => {
+            let r = release(catalog, r.as_deref())?;
+            let ty = r.registry().lookup(&driver).map_err(|e| e.to_string())?;
+            Ok(Outcome::ok(if json {
+                pretty(&device_json(ty))
+            } else {
+                ty.help()
+            }))
+        }
+    }
+}
+
+fn machines_json(r: &Release) -> Value {
+    Value::Array(
+        r.machines()
+            .iter()
+            .map(|m| {
+                json!({
+                    "name": m.name,
+                    "alias": m.alias,
+                    "family": m.family,
+                    "version": m.version.map(|v| v.to_string()),
+                    "default": m.is_default,
+                    "deprecated": m.deprecation,
+                    "description": m.description,
+                    "compat_sets": m.compat_sets(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// `DEVICE_ID.PROPERTY` explained on the machine the options describe.
+fn explain(
+    catalog: &Catalog,
+    args: &MachineArgs,
+    target: &str,
+    json: bool,
+) -> Result<Outcome, String> {
+    let (device, property) = target
+        .rsplit_once('.')
+        .filter(|(d, p)| !d.is_empty() && !p.is_empty())
+        .ok_or_else(|| format!("expected DEVICE_ID.PROPERTY, got '{target}'"))?;
+    let m = args.start(catalog)?;
+    let e = m.explain(device, property).map_err(|e| e.to_string())?;
+    let text = if json {
+        pretty(&explanation_json(&e))
+    } else {
+        format!("{e}  in short: {}\n", e.summary())
+    };
+    Ok(Outcome {
+        warnings: m.warnings.clone(),
+        ..Outcome::ok(text)
+    })
+}
+
+fn explanation_json(e: &Explanation) -> Value {
+    let steps: Vec<Value> = e
+        .steps
+        .iter()
+        .map(|s| {
+            let kind = match &s.source {
+                Source::Default { .. } => "default",
+                Source::Compat { .. } => "compat",
+                Source::Global { .. } => "global",
+                Source::Device { .. } => "device",
+            };
+            json!({"value": s.value.to_string(), "kind": kind, "source": s.source.to_string()})
+        })
+        .collect();
+    json!({
+        "device": e.device,
+        "type": e.type_name,
+        "property": e.property,
+        "value": e.value().to_string(),
+        "release": e.release,
+        "machine": e.machine,
+        "steps": steps,
+        "summary": e.summary(),
+    })
+}
+
+/// Both directions between two releases, predicted.
+fn check(
+    catalog: &Catalog,
+    from: &str,
+    to: &str,
+    config: &MachineConfig,
+    json: bool,
+) -> Result<Outcome, String> {
+    let a = catalog.release(from).map_err(|e| e.to_string())?;
+    let b = catalog.release(to).map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    let mut directions = Vec::new();
+    let mut success = true;
+    for (src, dst) in [(a, b), (b, a)] {
+        let p = catalog.predict(src, config, dst, config);
+        success &= p.works;
+        text.push_str(&format!(
+            "{} -> {} on {}: {p}",
+            src.name(),
+            dst.name(),
+            config.machine
+        ));
+        directions.push(prediction_json(src.name(), dst.name(), &config.machine, &p));
+    }
+    Ok(Outcome {
+        text: if json {
+            pretty(&json!({"works": success, "directions": directions}))
+        } else {
+            text
+        },
+        warnings: Vec::new(),
+        success,
+    })
+}
+
+fn prediction_json(src: &str, dst: &str, machine: &str, p: &Prediction) -> Value {
+    let differences: Vec<Value> = p
+        .property_differences
+        .iter()
+        .map(|d| {
+            json!({
+                "device": d.device,
+                "owner": d.owner,
+                "property": d.property,
+                "source": d.source,
+                "destination": d.destination,
+            })
+        })
+        .collect();
+    let flags: Vec<Value> = p
+        .flag_differences
+        .iter()
+        .map(|(f, s, d)| json!({"flag": f, "source": s, "destination": d}))
+        .collect();
+    json!({
+        "src": src,
+        "dst": dst,
+        "machine": machine,
+        "works": p.works,
+        "cause": p.cause,
+        "device": p.device,
+        "fixes": p.fixes,
+        "property_differences": differences,
+        "flag_differences": flags,
+    })
+}
+
+/// The migration matrix, all of it or one machine type's table.
+fn matrix(catalog: &Catalog, json: bool, machine: Option<&str>) -> Result<Outcome, String> {
+    let (tables, scenarios) = match machine {
+        None => (catalog.matrix(), catalog.run_scenarios()),
+        Some(m) => {
+            if !catalog.knows_machine(m) {
+                let names = catalog.machine_names();
+                return Err(format!(
+                    "no release knows machine type '{m}'{}",
+                    did_you_mean(m, names.iter().map(String::as_str))
+                ));
+            }
+            (vec![catalog.machine_matrix(m)], Vec::new())
+        }
+    };
+    Ok(Outcome::ok(if json {
+        pretty(&to_json(&tables, &scenarios))
+    } else {
+        render(&tables, &scenarios)
+    }))
+}
+
+/// The sections of a stream file, or its `analyze-migration.py` JSON.
+fn analyze(file: &Path, json: bool) -> Result<String, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let stream = QemuStream::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+    if json {
+        return Ok(analyze_text(&stream.analyze()));
+    }
+    let mut out = format!(
+        "{}: QEMU migration stream, version 3, {} bytes\nmachine type: {}\n",
+        file.display(),
+        bytes.len(),
+        stream.machine().unwrap_or("(no configuration section)")
+    );
+    out.push_str(&format!(
+        "{:>7}  {:<40} {:>8} {:>7}  contents\n",
+        "section", "idstr", "instance", "version"
+    ));
+    for (id, h, body) in stream.sections() {
+        let contents = match body {
+            Body::Ram(entries) => {
+                let blocks: usize = entries.iter().map(|e| e.blocks.len()).sum();
+                format!("RAM: {blocks} blocks")
+            }
+            Body::Device(d) => format!(
+                "{} fields, {} subsections",
+                d.fields.len(),
+                d.subsections.len()
+            ),
+        };
+        out.push_str(&format!(
+            "{id:>7}  {:<40} {:>8} {:>7}  {contents}\n",
+            h.idstr, h.instance_id, h.version_id
+        ));
+    }
+    match &stream.vmdesc {
+        Some(v) => out.push_str(&format!("vmdesc trailer: {} bytes of JSON\n", v.raw.len())),
+        None => out.push_str("no vmdesc trailer\n"),
+    }
+    Ok(out)
+}
+
+fn types(registry: &TypeRegistry, json: bool) -> String {
+    if json {
+        return pretty(&Value::Array(
+            registry
+                .types()
+                .map(|ty| {
+                    json!({
+                        "name": ty.name,
+                        "parent": ty.parent.map(|p| p.name),
+                        "abstract": ty.is_abstract,
+                        "migrates": ty.vmstate.is_some(),
+                    })
+                })
+                .collect(),
+        ));
+    }
+    let mut out = String::new();
+    for ty in registry.types() {
+        let parent = ty.parent.map(|p| p.name).unwrap_or("-");
+        let flags = if ty.is_abstract { " (abstract)" } else { "" };
+        out.push_str(&format!("{:<20} parent {parent}{flags}\n", ty.name));
+    }
+    out
+}
+
+fn device_json(ty: &'static DeviceTypeInfo) -> Value {
+    let properties: Vec<Value> = ty
+        .all_properties()
+        .map(|(owner, p)| {
+            json!({
+                "name": p.name,
+                "type": p.kind.type_name(),
+                "declared_by": owner.name,
+                "default": p.has_declared_default().then(|| p.default_value().to_string()),
+                "description": p.doc,
+            })
+        })
+        .collect();
+    json!({"type": ty.name, "parent": ty.parent.map(|p| p.name), "properties": properties})
+}
