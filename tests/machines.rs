@@ -422,6 +422,7 @@ fn precedence_of_all_four_sources_with_provenance() {
             Source::Compat { .. } => "compat",
             Source::Global { .. } => "global",
             Source::Device { .. } => "device",
+            _ => "another source",
         })
         .collect();
     assert_eq!(kinds, ["default", "compat", "global", "device"]);

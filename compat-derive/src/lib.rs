@@ -166,7 +166,7 @@ pub fn derive_property_enum(input: TokenStream) -> TokenStream {
 ///
 /// ```
 /// use compat_derive::VMState;
-/// use compat_core::stream::{StreamReader, StreamWriter};
+/// use compat_core::codec::{StreamReader, StreamWriter};
 /// use compat_core::VmState;
 ///
 /// #[derive(Clone, Default, VMState)]

@@ -371,3 +371,139 @@ fn analyze_refuses_bad_streams_precisely() {
     );
     std::fs::remove_file(&path).ok();
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::process::Stdio;
+    // `compat matrix --json | head -c 0`: the reader is gone before the
+    // (large) output is written.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_compat"))
+        .args(["matrix", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run compat");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for compat");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_non_utf8_argument_is_a_one_line_usage_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = Command::new(env!("CARGO_BIN_EXE_compat"))
+        .arg("device-help")
+        .arg(std::ffi::OsStr::from_bytes(b"virtio\xff"))
+        .output()
+        .expect("run compat");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.stdout, b"");
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "compat: argument 2 is not valid UTF-8: virtio\u{fffd}\n"
+    );
+}
+
+#[test]
+fn unused_globals_warn_on_stderr_as_qemu_does() {
+    let (ok, out, err) = compat(&[
+        "explain",
+        "--release",
+        "8.0.1",
+        "-M",
+        "pc-q35-7.2",
+        "-global",
+        "piix4-pm.smm-enabled=off",
+        "-device",
+        "pcie-root-port,id=rp1",
+        "rp1.chassis",
+    ]);
+    // piix4-pm is on board only on i440fx machines and cannot be plugged
+    // in, so the global matches nothing on q35 (QEMU stays silent for
+    // hotpluggable types such as e1000e).
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("rp1 (pcie-root-port): chassis = 0"),
+        "{out}"
+    );
+    assert_eq!(
+        err,
+        "compat: warning: global piix4-pm.smm-enabled=off not used\n"
+    );
+}
+
+#[test]
+fn every_result_has_json() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let (ok, out, err) = compat(args);
+        assert!(ok, "{args:?}: {err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+    };
+    let types = json(&["types", "--json"]);
+    assert!(types
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "virtio-device" && t["abstract"] == true));
+    let help = json(&["device-help", "--json", "virtio-blk-device"]);
+    assert_eq!(help["parent"], "virtio-device");
+    assert!(help["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "num-queues" && p["type"] == "uint16" && p["default"] == "65535"));
+    let machines = json(&["machines", "--json", "--release", "5.0"]);
+    assert!(machines
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["name"] == "xenfv-3.1" && m["alias"] == "xenfv"));
+    let explained = json(&[
+        "explain",
+        "--json",
+        "--release",
+        "8.0.1",
+        "-M",
+        "pc-q35-7.2",
+        "-device",
+        "pcie-root-port,id=rp1",
+        "rp1.x-pcie-err-unc-mask",
+    ]);
+    assert_eq!(explained["value"], "off");
+    assert_eq!(explained["steps"][1]["kind"], "compat");
+    assert_eq!(
+        explained["steps"][1]["source"],
+        "hw_compat_7_2 applied by pc-q35-7.2"
+    );
+
+    let file = temp("json.mig");
+    let f = file.to_str().unwrap();
+    let machine = [
+        "--release",
+        "8.0",
+        "-M",
+        "pc-q35-7.2",
+        "-device",
+        "e1000e,id=net0",
+    ];
+    let saved = json(&[&["save", "--json"], &machine[..], &["-o", f]].concat());
+    assert_eq!(saved["sections"], 1);
+    assert_eq!(saved["machine"], "pc-q35-7.2");
+    let loaded = json(&[&["load", "--json"], &machine[..], &[f]].concat());
+    assert_eq!(loaded["sections"], 1);
+    assert_eq!(loaded["release"], "8.0");
+    let dump = temp("json-dump.json");
+    let dumped = json(&[
+        "dump-vmstate",
+        "--json",
+        "--release",
+        "8.0",
+        "-M",
+        "q35",
+        dump.to_str().unwrap(),
+    ]);
+    assert_eq!(dumped["release"], "8.0");
+    std::fs::remove_file(&file).ok();
+    std::fs::remove_file(&dump).ok();
+}

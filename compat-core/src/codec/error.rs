@@ -16,6 +16,7 @@ pub struct SectionRef {
 
 /// What went wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LoadErrorKind {
     /// The stream ends before a value it must hold.
     Truncated {
@@ -232,6 +233,7 @@ impl fmt::Display for LoadErrorKind {
 
 /// A failed load, with where it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LoadError {
     /// What went wrong.
     pub kind: LoadErrorKind,
@@ -290,6 +292,7 @@ impl std::error::Error for LoadError {}
 /// A failed save: a device's `pre_save` hook refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("pre-save failed: {vmsd}: {message}")]
+#[non_exhaustive]
 pub struct SaveError {
     /// The description whose hook failed.
     pub vmsd: String,

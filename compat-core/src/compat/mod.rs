@@ -46,6 +46,7 @@ pub struct CompatSet {
 
 /// An invalid compat-set entry, found when a release is built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CompatError {
     /// The entry names a device type the release does not have.
     #[error("compat set '{set}', entry {entry}: device type '{driver}' is unknown{suggestion}")]

@@ -9,6 +9,7 @@ use std::fmt;
 /// type's name and class-level flags, the vCPU count, and the host CPU's
 /// features.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Board<'a> {
     /// The machine type's canonical name (`pc-q35-7.2`).
     pub machine: &'a str,

@@ -9,6 +9,7 @@ use crate::text::suggest::did_you_mean;
 
 /// An error building or querying a [`TypeRegistry`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
     /// Two different types share a name.
     #[error("device type '{name}' is registered twice, by two different types")]

@@ -59,6 +59,7 @@ impl fmt::Display for Version {
 /// A version string that is not `X.Y` or `X.Y.Z`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{0}' is not a version: expected MAJOR.MINOR or MAJOR.MINOR.MICRO")]
+#[non_exhaustive]
 pub struct VersionError(pub String);
 
 impl FromStr for Version {
@@ -289,6 +290,7 @@ pub struct CompatEntry {
 /// A machine type as a release resolved it: every compat global in the
 /// order it applies, and the class-level flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MachineType {
     /// The canonical name, which goes on the wire (`pc-q35-7.2`).
     pub name: String,

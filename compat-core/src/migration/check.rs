@@ -27,6 +27,7 @@ pub enum Side {
 
 /// A property whose value differs between the two sides of a device.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PropertyDifference {
     /// The device's label (`rp1`).
     pub device: String,
@@ -58,6 +59,7 @@ impl fmt::Display for PropertyDifference {
 
 /// The checker's answer for one direction.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Prediction {
     /// Whether the migration is predicted to work.
     pub works: bool,

@@ -70,6 +70,7 @@ impl fmt::Display for GlobalOption {
 /// what was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{option}: {message}{}", self.location())]
+#[non_exhaustive]
 pub struct CmdlineError {
     /// `-device` or `-global`.
     pub option: &'static str,
@@ -145,7 +146,7 @@ fn split_params(input: &str) -> Vec<Param> {
 /// Parse the argument of `-device`.
 ///
 /// ```
-/// use compat_core::cmdline::parse_device;
+/// use compat_core::parse_device;
 /// let d = parse_device("virtio-blk-device,id=blk0,num-queues=4,serial=a,,b").unwrap();
 /// assert_eq!(d.driver, "virtio-blk-device");
 /// assert_eq!(d.id.as_deref(), Some("blk0"));
@@ -226,7 +227,7 @@ pub fn parse_device(input: &str) -> Result<DeviceOption, CmdlineError> {
 /// any order (with `,,` escapes).
 ///
 /// ```
-/// use compat_core::cmdline::parse_global;
+/// use compat_core::parse_global;
 /// let g = parse_global("pci-device.x-pcie-err-unc-mask=off").unwrap();
 /// assert_eq!((g.driver.as_str(), g.property.as_str(), g.value.as_str()),
 ///            ("pci-device", "x-pcie-err-unc-mask", "off"));

@@ -78,6 +78,7 @@ pub enum PropertyValue {
 /// Why a text is not a value of a kind: what the kind expects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("expects {expects}")]
+#[non_exhaustive]
 pub struct ValueError {
     /// A description of the accepted values, e.g. `uint16 (0..=65535)`.
     pub expects: String,
@@ -85,6 +86,7 @@ pub struct ValueError {
 
 /// An error about one property of one device type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PropertyError {
     /// The text is not a value of the property's kind.
     #[error("Property '{type_name}.{property}' doesn't take value '{value}': {reason}")]

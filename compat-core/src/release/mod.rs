@@ -13,6 +13,7 @@ use crate::machine::{chain, MachineDef, MachineFamily, MachineType, Version};
 /// Why a release could not be built. All problems are reported together.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("release {release} is inconsistent:\n{}", self.problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+#[non_exhaustive]
 pub struct ReleaseError {
     /// The release's name.
     pub release: String,
@@ -22,6 +23,7 @@ pub struct ReleaseError {
 
 /// One problem of a release definition.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReleaseProblem {
     /// A device type could not be registered.
     #[error(transparent)]
@@ -48,6 +50,7 @@ pub enum ReleaseProblem {
 /// An unknown machine type: QEMU's refusal, with the close names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unsupported machine type '{name}' in release {release}{}", self.hint())]
+#[non_exhaustive]
 pub struct UnknownMachine {
     /// The name asked for.
     pub name: String,

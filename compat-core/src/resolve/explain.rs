@@ -30,6 +30,7 @@ impl Release {
 
 /// Why `explain` could not answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExplainError {
     /// The machine could not be built.
     #[error(transparent)]
@@ -61,6 +62,7 @@ pub struct Step {
 /// The answer to "why is this property this value?": every value it had, in
 /// order, each with its source; the last is the value in effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Explanation {
     /// The device's label.
     pub device: String,

@@ -26,6 +26,7 @@ pub use instantiate::cpu_device;
 
 /// Where a property value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Source {
     /// The device type's class default.
     Default {
@@ -53,6 +54,19 @@ pub enum Source {
         /// The `-device` string.
         spec: String,
     },
+}
+
+impl Source {
+    /// What kind of source it is: `default`, `compat`, `global` or
+    /// `device`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Default { .. } => "default",
+            Source::Compat { .. } => "compat",
+            Source::Global { .. } => "global",
+            Source::Device { .. } => "device",
+        }
+    }
 }
 
 impl fmt::Display for Source {
@@ -120,6 +134,7 @@ pub struct Machine<'r> {
 
 /// A configuration problem found while resolving.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// A malformed option string.
     #[error(transparent)]
@@ -134,6 +149,7 @@ pub enum ConfigError {
 
 /// Why a machine could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResolveError {
     /// The release has no such machine type.
     #[error(transparent)]

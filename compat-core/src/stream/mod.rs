@@ -149,6 +149,7 @@ pub fn save(sections: &mut [Section<'_>], opts: &StreamOptions) -> Result<Vec<u8
 
 /// What a successful load saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LoadReport {
     /// The machine type the configuration section named, if there was one.
     pub machine: Option<String>,

@@ -30,7 +30,7 @@ use crate::device::{DeviceTypeInfo, TypeRegistry};
 use crate::migration::check::Prediction;
 use crate::property::cmdline::{parse_device, parse_global};
 use crate::release::Release;
-use crate::resolve::{Explanation, Machine, MachineConfig, Source};
+use crate::resolve::{Explanation, Machine, MachineConfig};
 use crate::stream::qemu::{analyze_text, Body, QemuStream};
 use crate::text::suggest::did_you_mean;
 
@@ -569,13 +569,11 @@ fn explanation_json(e: &Explanation) -> Value {
         .steps
         .iter()
         .map(|s| {
-            let kind = match &s.source {
-                Source::Default { .. } => "default",
-                Source::Compat { .. } => "compat",
-                Source::Global { .. } => "global",
-                Source::Device { .. } => "device",
-            };
-            json!({"value": s.value.to_string(), "kind": kind, "source": s.source.to_string()})
+            json!({
+                "value": s.value.to_string(),
+                "kind": s.source.kind(),
+                "source": s.source.to_string(),
+            })
         })
         .collect();
     json!({
