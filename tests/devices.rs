@@ -7,7 +7,6 @@ use compat_core::{
     Device, DeviceObject, OnOffAuto, PropertyEnum, PropertyKind, PropertyType, PropertyValue, Size,
     TypeRegistry,
 };
-use compat_derive::{Device, PropertyEnum};
 use compat_examples::devices::{self, VirtioBlk, VirtioDevice, VIRTIO_BLK_AUTO_NUM_QUEUES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PropertyEnum)]
@@ -344,4 +343,49 @@ fn registry_of_the_examples() {
         8,
         "registries are values, not a global"
     );
+}
+
+/// A property whose accessor would clash with the type's own method, and
+/// one renamed; a property migrated because it says so, one that is not.
+#[derive(Clone, Device, compat_core::VMState)]
+#[device(name = "timer", vmstate)]
+#[vmstate(name = "timer", version = 1)]
+pub struct Timer {
+    #[property(name = "irq", default = 5, accessor = false)]
+    pub irq: u32,
+    #[property(name = "period", default = 1000, accessor = "period_ns")]
+    pub period: u64,
+    #[property(name = "ticks-per-period", default = 4)]
+    #[vmstate(must_match)]
+    pub ticks: u32,
+    pub count: u64,
+}
+
+impl Timer {
+    /// The type's own `irq()`, which a generated accessor would clash with.
+    pub fn irq(&self) -> String {
+        format!("IRQ{}", self.irq)
+    }
+}
+
+#[test]
+fn accessors_can_be_renamed_or_dropped() {
+    let mut t = Timer::new_default();
+    assert_eq!(t.irq(), "IRQ5");
+    assert_eq!(t.period_ns(), 1000);
+    t.set_period_ns(20);
+    assert_eq!(t.get("period").unwrap(), PropertyValue::Uint(20));
+    assert_eq!(t.ticks_per_period(), 4);
+}
+
+#[test]
+fn properties_migrate_only_when_they_say_so() {
+    let fields: Vec<&str> = <Timer as compat_core::VMState>::DESCRIPTION
+        .fields
+        .iter()
+        .map(|f| f.name)
+        .collect();
+    // `irq` and `period` are configuration; `ticks-per-period` says
+    // #[vmstate(must_match)], so both sides compare it.
+    assert_eq!(fields, ["ticks", "count"]);
 }

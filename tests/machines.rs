@@ -1,13 +1,13 @@
 //! Machine types, compat sets, global resolution with provenance, explain:
 //! every rule of QEMU's model, on small releases built here.
 
+use compat_core::compat_set;
 use compat_core::property::cmdline::{parse_device, parse_global, GlobalOption};
 use compat_core::release::ReleaseProblem;
 use compat_core::{
     Device, MachineDef, MachineFamily, PropertyValue, Release, ReleaseBuilder, Source, Version,
     VersionStep,
 };
-use compat_derive::{compat_set, Device};
 
 #[derive(Device)]
 #[device(name = "pci-device", abstract)]

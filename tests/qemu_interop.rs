@@ -250,7 +250,7 @@ fn analyze_migration_py_reads_a_stream_we_wrote() {
 }
 
 mod nic_v1 {
-    use compat_derive::{Device, VMState};
+    use compat_core::{Device, VMState};
     /// The device as released first.
     #[derive(Clone, Device, VMState)]
     #[device(name = "test-nic", vmstate)]
@@ -262,7 +262,7 @@ mod nic_v1 {
 }
 
 mod nic_unbumped {
-    use compat_derive::{Device, VMState};
+    use compat_core::{Device, VMState};
     /// A field added without a version bump: the bug the checker exists for.
     #[derive(Clone, Device, VMState)]
     #[device(name = "test-nic", vmstate)]
@@ -275,7 +275,7 @@ mod nic_unbumped {
 }
 
 mod nic_v2 {
-    use compat_derive::{Device, VMState};
+    use compat_core::{Device, VMState};
     /// The same field added properly: a version bump and `since`.
     #[derive(Clone, Device, VMState)]
     #[device(name = "test-nic", vmstate)]

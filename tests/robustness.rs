@@ -4,7 +4,7 @@
 
 use compat_core::stream::qemu::QemuStream;
 use compat_core::stream::{self, Section, StreamOptions};
-use compat_derive::VMState;
+use compat_core::VMState;
 use proptest::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Default, VMState)]

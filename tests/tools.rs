@@ -6,11 +6,11 @@
 use std::ffi::OsString;
 
 use compat_core::tools::{cli, Catalog, Scenario};
+use compat_core::{compat_set, Device, VMState};
 use compat_core::{
     parse_device, Board, MachineConfig, MachineFamily, RealizeError, Release, ReleaseBuilder,
     Version, VersionStep,
 };
-use compat_derive::{compat_set, Device, VMState};
 
 /// Release 1.0's UART: a 16-byte FIFO.
 #[derive(Clone, Device, VMState)]

@@ -5,8 +5,7 @@
 
 use compat_core::codec::{LoadError, LoadErrorKind};
 use compat_core::stream::{self, Section, StreamOptions};
-use compat_core::{Migratable, VmState};
-use compat_derive::VMState;
+use compat_core::{Migratable, VMState};
 
 #[derive(Clone, Debug, PartialEq, Default, VMState)]
 #[vmstate(name = "inner", version = 2, minimum_version = 1)]

@@ -32,6 +32,9 @@
 
 #![warn(missing_docs)]
 
+// The derives name this crate `::compat_core`; inside it too.
+extern crate self as compat_core;
+
 pub mod codec;
 pub mod compat;
 pub mod device;
@@ -46,6 +49,171 @@ pub mod tools;
 pub mod vmstate;
 
 pub use compat::{CompatSet, GlobalProperty};
+/// Declares a device type (the derive; see the trait [`Device`](trait@Device)
+/// for what it implements).
+///
+/// ```
+/// use compat_core::{Device, DeviceObject, PropertyValue, TypeRegistry};
+///
+/// /// The abstract parent of every PCI device.
+/// #[derive(Device)]
+/// #[device(name = "pci-device", abstract)]
+/// pub struct PciDevice {
+///     #[property(name = "x-pcie-err-unc-mask", bit = 0, default = true)]
+///     #[property(name = "x-pcie-ext-tag", bit = 1, default = true)]
+///     pub cap_flags: u32,
+/// }
+///
+/// /// A PCIe root port.
+/// #[derive(Device)]
+/// #[device(name = "pcie-root-port", parent = PciDevice)]
+/// pub struct PcieRootPort {
+///     #[device(parent)]
+///     pub pci: PciDevice,
+///     #[property(name = "chassis", default = 1, doc = "chassis number")]
+///     pub chassis: u8,
+///     /// Not a property: realize-time state, starts at `Default::default()`.
+///     pub config: Vec<u8>,
+/// }
+///
+/// let mut port = PcieRootPort::new_default();
+/// assert!(port.pci.x_pcie_err_unc_mask());
+/// port.set_str("x-pcie-err-unc-mask", "off").unwrap();
+/// assert_eq!(port.pci.cap_flags, 0b10);
+/// assert_eq!(port.get("chassis").unwrap(), PropertyValue::Uint(1));
+///
+/// let mut registry = TypeRegistry::new();
+/// registry.register::<PcieRootPort>().unwrap();
+/// assert!(registry.is_a("pcie-root-port", "pci-device"));
+/// ```
+#[doc(inline)]
+pub use compat_derive::Device;
+
+/// Declares a struct's migrated state (the derive; see the trait
+/// [`VMState`](trait@VMState) for what it implements).
+///
+/// ```
+/// use compat_core::codec::{StreamReader, StreamWriter};
+/// use compat_core::VMState;
+///
+/// #[derive(Clone, Default, VMState)]
+/// #[vmstate(name = "e1000e/timadj", version = 1)]
+/// pub struct Timadj {
+///     pub timadj: u32,
+/// }
+///
+/// #[derive(Clone, Default, VMState)]
+/// #[vmstate(name = "e1000e", version = 3, minimum_version = 2)]
+/// pub struct E1000e {
+///     pub ctrl: u32,
+///     #[vmstate(since = 3)]
+///     pub itr: u16,
+///     #[vmstate(must_match)]
+///     pub num_queues: u8,
+///     pub mac: [u8; 6],
+///     pub ring_len: u16,
+///     #[vmstate(len = ring_len, max = 256)]
+///     pub ring: Vec<u32>,
+///     #[vmstate(unused = 4)]
+///     pub _reserved: (),
+///     #[vmstate(skip)]
+///     pub host_only: bool,
+///     #[vmstate(subsection, needed = E1000e::timadj_needed)]
+///     pub timadj: Timadj,
+///     #[vmstate(skip)]
+///     pub migrate_timadj: bool,
+/// }
+///
+/// impl E1000e {
+///     fn timadj_needed(&self) -> bool {
+///         self.migrate_timadj
+///     }
+/// }
+///
+/// let mut src = E1000e { ctrl: 7, ring_len: 2, ring: vec![1, 2], migrate_timadj: true, ..Default::default() };
+/// let mut w = StreamWriter::new();
+/// src.save_state(&mut w).unwrap();
+/// let bytes = w.into_bytes();
+/// let mut dst = E1000e { migrate_timadj: true, ..Default::default() };
+/// dst.load_state(&mut StreamReader::new(&bytes), 3).unwrap();
+/// assert_eq!((dst.ctrl, dst.ring.clone()), (7, vec![1, 2]));
+/// ```
+#[doc(inline)]
+pub use compat_derive::VMState;
+
+/// Declares a closed enum usable as a property kind (the derive; see the
+/// trait [`PropertyEnum`](trait@PropertyEnum)).
+///
+/// ```
+/// use compat_core::{PropertyEnum, PropertyKind, PropertyType, PropertyValue};
+///
+/// #[derive(Clone, Copy, Debug, PartialEq, PropertyEnum)]
+/// #[property_enum(name = "LostTickPolicy")]
+/// pub enum LostTickPolicy {
+///     Discard,
+///     Delay,
+///     #[property_enum(name = "slew")]
+///     Catchup,
+/// }
+///
+/// let kind = LostTickPolicy::KIND;
+/// assert_eq!(kind.parse("slew"), Ok(PropertyValue::Enum("slew")));
+/// assert_eq!(
+///     LostTickPolicy::from_value(&PropertyValue::Enum("delay")),
+///     Some(LostTickPolicy::Delay)
+/// );
+/// ```
+#[doc(inline)]
+pub use compat_derive::PropertyEnum;
+
+/// Declares compat sets.
+///
+/// ```
+/// use compat_core::{compat_set, Device};
+///
+/// #[derive(Device)]
+/// #[device(name = "pci-device", abstract)]
+/// pub struct PciDevice {
+///     #[property(name = "x-pcie-err-unc-mask", bit = 0, default = true)]
+///     pub cap: u32,
+/// }
+///
+/// compat_set! {
+///     /// What 8.0 changed, undone for machine types up to 7.2.
+///     pub HW_COMPAT_7_2 = "hw_compat_7_2" [
+///         // Checked by the compiler: the type, the property, the value.
+///         { PciDevice, "x-pcie-err-unc-mask", "off" },
+///         // A type named by string is checked when the release is built.
+///         { "e1000e", "migrate-timadj", "off" },
+///     ];
+/// }
+///
+/// assert_eq!(HW_COMPAT_7_2.name, "hw_compat_7_2");
+/// assert_eq!(
+///     HW_COMPAT_7_2.entries[0].to_string(),
+///     "{pci-device, x-pcie-err-unc-mask, off}"
+/// );
+/// ```
+///
+/// A compile error names the entry on its token:
+///
+/// ```compile_fail
+/// use compat_core::{compat_set, Device};
+///
+/// #[derive(Device)]
+/// #[device(name = "virtio-blk-device")]
+/// pub struct VirtioBlk {
+///     #[property(name = "num-queues", default = 1)]
+///     pub num_queues: u16,
+/// }
+///
+/// compat_set! {
+///     // QEMU's trap: the property is `num-queues`.
+///     pub HW_COMPAT_5_1 = "hw_compat_5_1" [ { VirtioBlk, "num_queues", 1 } ];
+/// }
+/// ```
+#[doc(inline)]
+pub use compat_derive::compat_set;
 pub use device::{Board, Device, DeviceObject, DeviceTypeInfo, RealizeError, TypeRegistry};
 pub use machine::{MachineDef, MachineFamily, MachineType, Version, VersionStep};
 pub use migration::{migrate, migrate_chain, MigrationError};
@@ -57,20 +225,25 @@ pub use property::{
 pub use release::{Release, ReleaseBuilder};
 pub use resolve::{Explanation, Machine, MachineConfig, Source};
 pub use stream::StreamFormat;
-pub use vmstate::{Migratable, VmState, VmStateDescription};
+pub use vmstate::{Migratable, VMState, VmStateDescription};
 
 /// Paths the derives' generated code names. Not a public API: it may change
 /// in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::codec::{LoadError, SaveError, StreamReader, StreamWriter};
-    pub use crate::compat::{check_compat_property, check_compat_value};
-    pub use crate::device::{chain_declares, Board, RealizeError, SetPropertyError, DEVICE};
-    pub use crate::property::{enum_from_value, enum_to_value, BitField, EnumInfo};
+    pub use crate::compat::{check_compat_property, check_compat_value, CompatSet, GlobalProperty};
+    pub use crate::device::{
+        chain_declares, Board, Device, DeviceTypeInfo, RealizeError, SetPropertyError, DEVICE,
+    };
+    pub use crate::property::{
+        enum_from_value, enum_to_value, BitField, EnumInfo, PropertyDef, PropertyEnum,
+        PropertyKind, PropertyType, PropertyValue, Size,
+    };
     pub use crate::vmstate::{
         check_subsection, check_version, checked_len, field_path, must_match, must_match_bytes,
-        next_subsection, unknown_subsection, vmdesc, FieldKind, MustMatchValue, Scalar,
-        VmStateField,
+        next_subsection, unknown_subsection, vmdesc, FieldKind, Migratable, MustMatchValue, Scalar,
+        VMState, VmStateDescription, VmStateField,
     };
     pub use serde_json::Value as JsonValue;
     pub use std::any::TypeId;

@@ -63,7 +63,7 @@ pub fn unknown_key(
         .get_ident()
         .map(|i| i.to_string())
         .unwrap_or_else(|| meta.path.to_token_stream().to_string());
-    let hint = match compat_core::text::suggest::closest(&key, known.iter().copied()) {
+    let hint = match compat_text::suggest::closest(&key, known.iter().copied()) {
         Some(k) => format!("; did you mean `{k}`?"),
         None => format!("; expected one of {}", backticked(known)),
     };

@@ -13,8 +13,12 @@ use syn::{braced, bracketed, Attribute, Expr, ExprLit, Ident, Lit, LitStr, Token
 use crate::attr::{check_name, type_text};
 use crate::ctxt::Ctxt;
 
-/// Every set declared in one `compat_set! { ... }`.
-pub struct Sets(Vec<SetDecl>);
+/// Every set declared in one `compat_set! { ... }`, and where the runtime
+/// is (`crate = "path";` first, for a crate that re-exports it).
+pub struct Sets {
+    krate: syn::Path,
+    sets: Vec<SetDecl>,
+}
 
 struct SetDecl {
     attrs: Vec<Attribute>,
@@ -39,11 +43,18 @@ enum Driver {
 
 impl Parse for Sets {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut krate = crate::krate::default();
+        if input.peek(Token![crate]) && input.peek2(Token![=]) {
+            input.parse::<Token![crate]>()?;
+            input.parse::<Token![=]>()?;
+            krate = crate::krate::parse(&input.parse()?)?;
+            input.parse::<Token![;]>()?;
+        }
         let mut sets = Vec::new();
         while !input.is_empty() {
             sets.push(input.parse()?);
         }
-        Ok(Sets(sets))
+        Ok(Sets { krate, sets })
     }
 }
 
@@ -140,17 +151,22 @@ fn value_text(cx: &Ctxt, value: &Expr) -> Option<String> {
     }
 }
 
-pub fn expand(sets: Sets) -> syn::Result<TokenStream> {
+/// Every set as a constant. With mistakes, the errors and the constants
+/// with the entries that are right: code naming a set does not fail too.
+pub fn expand(sets: Sets) -> TokenStream {
     let cx = Ctxt::new();
     let mut out = TokenStream::new();
-    for set in &sets.0 {
-        out.extend(expand_set(&cx, set));
+    for set in &sets.sets {
+        out.extend(expand_set(&cx, &sets.krate, set));
     }
-    cx.check()?;
-    Ok(out)
+    if let Err(errors) = cx.check() {
+        out.extend(errors.into_compile_error());
+    }
+    out
 }
 
-fn expand_set(cx: &Ctxt, set: &SetDecl) -> TokenStream {
+fn expand_set(cx: &Ctxt, krate: &syn::Path, set: &SetDecl) -> TokenStream {
+    let p = crate::krate::private(krate);
     check_name(cx, &set.name, "compat set name", &[]);
     let set_name = &set.name;
     let mut seen: HashMap<(String, String), ()> = HashMap::new();
@@ -180,14 +196,18 @@ fn expand_set(cx: &Ctxt, set: &SetDecl) -> TokenStream {
                 lit.to_token_stream()
             }
             Driver::Type(ty) => {
-                let info = quote_spanned!(ty.span()=> <#ty as ::compat_core::Device>::TYPE);
+                let at = |span| crate::krate::respan(p.clone(), span);
+                let p_ty = at(ty.span());
+                let info = quote_spanned!(ty.span()=> <#ty as #p_ty::Device>::TYPE);
+                let p_property = at(property.span());
                 checks.push(quote_spanned!(property.span()=>
-                    const _: () = ::compat_core::__private::check_compat_property(
+                    const _: () = #p_property::check_compat_property(
                         #set_name, #info, #property, #value,
                     );
                 ));
+                let p_value = at(entry.value.span());
                 checks.push(quote_spanned!(entry.value.span()=>
-                    const _: () = ::compat_core::__private::check_compat_value(
+                    const _: () = #p_value::check_compat_value(
                         #set_name, #info, #property, #value,
                     );
                 ));
@@ -195,7 +215,7 @@ fn expand_set(cx: &Ctxt, set: &SetDecl) -> TokenStream {
             }
         };
         entries.push(quote! {
-            ::compat_core::compat::GlobalProperty {
+            #p::GlobalProperty {
                 driver: #driver,
                 property: #property,
                 value: #value,
@@ -207,7 +227,7 @@ fn expand_set(cx: &Ctxt, set: &SetDecl) -> TokenStream {
     } = set;
     quote! {
         #(#attrs)*
-        #vis const #ident: &'static ::compat_core::compat::CompatSet = &::compat_core::compat::CompatSet {
+        #vis const #ident: &'static #p::CompatSet = &#p::CompatSet {
             name: #set_name,
             entries: &[#(#entries),*],
         };

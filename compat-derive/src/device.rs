@@ -24,29 +24,30 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
     let ident = &input.ident;
     let name = ident.to_string();
     quote! {
-        impl ::compat_core::Device for #ident {
-            const TYPE: &'static ::compat_core::DeviceTypeInfo = &::compat_core::DeviceTypeInfo {
+        impl __compat::Device for #ident {
+            const TYPE: &'static __compat::DeviceTypeInfo = &__compat::DeviceTypeInfo {
                 name: #name,
-                parent: ::compat_core::__private::Some(::compat_core::__private::DEVICE),
+                parent: __compat::Some(__compat::DEVICE),
                 is_abstract: true,
                 hotpluggable: true,
                 properties: &[],
                 description: "",
-                rust_type: ::compat_core::__private::TypeId::of::<Self>,
-                instantiate: ::compat_core::__private::None,
-                vmstate: ::compat_core::__private::None,
+                rust_type: __compat::TypeId::of::<Self>,
+                instantiate: __compat::None,
+                vmstate: __compat::None,
+                erroneous: true,
             };
             fn new_default() -> Self {
                 ::core::unreachable!()
             }
-            fn property_value(&self, _: &str) -> ::core::option::Option<::compat_core::PropertyValue> {
+            fn property_value(&self, _: &str) -> ::core::option::Option<__compat::PropertyValue> {
                 ::core::unreachable!()
             }
             fn set_property_value(
                 &mut self,
                 _: &str,
-                _: &::compat_core::PropertyValue,
-            ) -> ::core::result::Result<(), ::compat_core::__private::SetPropertyError> {
+                _: &__compat::PropertyValue,
+            ) -> ::core::result::Result<(), __compat::SetPropertyError> {
                 ::core::unreachable!()
             }
         }
@@ -60,41 +61,39 @@ fn emit(m: &DeviceModel) -> TokenStream {
     let is_abstract = m.is_abstract;
     let hotpluggable = m.hotpluggable;
     let parent_info = match &m.parent {
-        Some(ty) => quote!(<#ty as ::compat_core::Device>::TYPE),
-        None => quote!(::compat_core::__private::DEVICE),
+        Some(ty) => quote!(<#ty as __compat::Device>::TYPE),
+        None => quote!(__compat::DEVICE),
     };
     let instantiate = if m.is_abstract {
-        quote!(::compat_core::__private::None)
+        quote!(__compat::None)
     } else {
-        quote!(::compat_core::__private::Some(|| {
-            ::compat_core::__private::Box::new(<Self as ::compat_core::Device>::new_default())
+        quote!(__compat::Some(|| {
+            __compat::Box::new(<Self as __compat::Device>::new_default())
         }))
     };
 
     // `#[device(vmstate)]`: instances migrate with the type's VMState.
     let (vmstate, migratable) = if m.vmstate {
         (
-            quote!(::compat_core::__private::Some(
-                <Self as ::compat_core::VmState>::DESCRIPTION
-            )),
+            quote!(__compat::Some(<Self as __compat::VMState>::DESCRIPTION)),
             quote! {
-                fn migratable(&mut self) -> ::core::option::Option<&mut dyn ::compat_core::Migratable> {
+                fn migratable(&mut self) -> ::core::option::Option<&mut dyn __compat::Migratable> {
                     ::core::option::Option::Some(self)
                 }
             },
         )
     } else {
-        (quote!(::compat_core::__private::None), TokenStream::new())
+        (quote!(__compat::None), TokenStream::new())
     };
     let realize = m.realize.as_ref().map(|path| {
         quote! {
             fn realize(
                 &mut self,
-                board: &::compat_core::__private::Board<'_>,
-            ) -> ::core::result::Result<(), ::compat_core::__private::RealizeError> {
+                board: &__compat::Board<'_>,
+            ) -> ::core::result::Result<(), __compat::RealizeError> {
                 ::core::result::Result::map_err(
                     #path(self, board),
-                    ::core::convert::Into::<::compat_core::__private::RealizeError>::into,
+                    ::core::convert::Into::<__compat::RealizeError>::into,
                 )
             }
         }
@@ -114,7 +113,7 @@ fn emit(m: &DeviceModel) -> TokenStream {
                 // Spanned on the field's type: a field of another type than
                 // `parent = T` is a type mismatch reported there.
                 out.inits.push(quote_spanned!(ty.span()=>
-                    #member: <#parent as ::compat_core::Device>::new_default()
+                    #member: <#parent as __compat::Device>::new_default()
                 ));
             }
             Role::State => out.inits.push(quote_spanned!(ty.span()=>
@@ -133,14 +132,12 @@ fn emit(m: &DeviceModel) -> TokenStream {
     };
     let (get_rest, set_rest) = match parent_member {
         Some(pm) => (
-            quote!(::compat_core::Device::property_value(&self.#pm, name)),
-            quote!(::compat_core::Device::set_property_value(&mut self.#pm, name, value)),
+            quote!(__compat::Device::property_value(&self.#pm, name)),
+            quote!(__compat::Device::set_property_value(&mut self.#pm, name, value)),
         ),
         None => (
-            quote!(::compat_core::__private::None),
-            quote!(::compat_core::__private::Err(
-                ::compat_core::__private::SetPropertyError::NotFound
-            )),
+            quote!(__compat::None),
+            quote!(__compat::Err(__compat::SetPropertyError::NotFound)),
         ),
     };
     // A property an ancestor already declares is a compile-time error,
@@ -156,8 +153,8 @@ fn emit(m: &DeviceModel) -> TokenStream {
                     lit.value()
                 );
                 quote_spanned!(lit.span()=>
-                    const _: () = if ::compat_core::__private::chain_declares(
-                        <#parent as ::compat_core::Device>::TYPE, #lit
+                    const _: () = if __compat::chain_declares(
+                        <#parent as __compat::Device>::TYPE, #lit
                     ) {
                         ::core::panic!(#message)
                     };
@@ -182,17 +179,18 @@ fn emit(m: &DeviceModel) -> TokenStream {
         #(#helpers)*
 
         #[automatically_derived]
-        impl ::compat_core::Device for #ident {
-            const TYPE: &'static ::compat_core::DeviceTypeInfo = &::compat_core::DeviceTypeInfo {
+        impl __compat::Device for #ident {
+            const TYPE: &'static __compat::DeviceTypeInfo = &__compat::DeviceTypeInfo {
                 name: #name,
-                parent: ::compat_core::__private::Some(#parent_info),
+                parent: __compat::Some(#parent_info),
                 is_abstract: #is_abstract,
                 hotpluggable: #hotpluggable,
                 properties: &[#(#defs),*],
                 description: #description,
-                rust_type: ::compat_core::__private::TypeId::of::<Self>,
+                rust_type: __compat::TypeId::of::<Self>,
                 instantiate: #instantiate,
                 vmstate: #vmstate,
+                erroneous: false,
             };
 
             fn new_default() -> Self {
@@ -202,7 +200,7 @@ fn emit(m: &DeviceModel) -> TokenStream {
             fn property_value(
                 &self,
                 name: &str,
-            ) -> ::core::option::Option<::compat_core::PropertyValue> {
+            ) -> ::core::option::Option<__compat::PropertyValue> {
                 match name {
                     #(#gets)*
                     _ => #get_rest,
@@ -212,8 +210,8 @@ fn emit(m: &DeviceModel) -> TokenStream {
             fn set_property_value(
                 &mut self,
                 name: &str,
-                value: &::compat_core::PropertyValue,
-            ) -> ::core::result::Result<(), ::compat_core::__private::SetPropertyError> {
+                value: &__compat::PropertyValue,
+            ) -> ::core::result::Result<(), __compat::SetPropertyError> {
                 match name {
                     #(#sets)*
                     _ => #set_rest,
@@ -263,7 +261,7 @@ fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
     // Every use of the field's type as a property type is spanned on the
     // type, so an unsupported type is reported there, once.
     let ty = f.ty;
-    let pt = quote_spanned!(ty.span()=> <#ty as ::compat_core::PropertyType>);
+    let pt = quote_spanned!(ty.span()=> <#ty as __compat::PropertyType>);
     // A declared default is written once, in a function typed by the field,
     // so a default of the wrong type is reported once, at the user's
     // expression; the instance and the type's table both call it.
@@ -278,13 +276,13 @@ fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
             });
             (
                 quote!(#helper()),
-                quote!(::compat_core::__private::Some(|| #pt::to_value(&#helper()))),
+                quote!(__compat::Some(|| #pt::to_value(&#helper()))),
             )
         }
-        None => (quote!(#pt::zero()), quote!(::compat_core::__private::None)),
+        None => (quote!(#pt::zero()), quote!(__compat::None)),
     };
     out.defs.push(quote! {
-        ::compat_core::PropertyDef {
+        __compat::PropertyDef {
             name: #name,
             kind: #pt::KIND,
             default: #default,
@@ -293,17 +291,19 @@ fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
     });
     out.inits.push(quote!(#member: #init));
     out.gets.push(quote! {
-        #name => ::compat_core::__private::Some(#pt::to_value(&self.#member)),
+        #name => __compat::Some(#pt::to_value(&self.#member)),
     });
     out.sets.push(quote! {
         #name => {
             self.#member = #pt::from_value(value).ok_or(
-                ::compat_core::__private::SetPropertyError::WrongKind(#pt::KIND),
+                __compat::SetPropertyError::WrongKind(#pt::KIND),
             )?;
-            ::compat_core::__private::Ok(())
+            __compat::Ok(())
         }
     });
-    let getter = &p.accessor;
+    let Some(getter) = &p.accessor else {
+        return;
+    };
     let setter = format_ident!("set_{}", getter);
     let get_doc = format!("The value of property `{}`.", name.value());
     let set_doc = format!("Set property `{}`.", name.value());
@@ -335,38 +335,40 @@ fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
 
 fn emit_bits(f: &FieldModel, bits: &[BitModel], out: &mut Pieces) {
     let (member, vis, ty) = (f.member, f.vis, f.ty);
-    let bf = quote!(<#ty as ::compat_core::__private::BitField>);
+    let bf = quote!(<#ty as __compat::BitField>);
     let mut set_defaults = Vec::new();
     for b in bits {
         let (name, doc, on) = (&b.name, &b.doc, b.default);
         let bit = Literal::u8_unsuffixed(b.bit);
-        let kind = quote!(::compat_core::PropertyKind::Bit { bit: #bit, width: #bf::WIDTH });
+        let kind = quote!(__compat::PropertyKind::Bit { bit: #bit, width: #bf::WIDTH });
         let default = if b.has_default {
-            quote!(::compat_core::__private::Some(|| ::compat_core::PropertyValue::Bool(#on)))
+            quote!(__compat::Some(|| __compat::PropertyValue::Bool(#on)))
         } else {
-            quote!(::compat_core::__private::None)
+            quote!(__compat::None)
         };
         out.defs.push(quote! {
-            ::compat_core::PropertyDef { name: #name, kind: #kind, default: #default, doc: #doc }
+            __compat::PropertyDef { name: #name, kind: #kind, default: #default, doc: #doc }
         });
         set_defaults.push(quote!(bits = #bf::with_bit(bits, #bit, #on);));
         out.gets.push(quote! {
-            #name => ::compat_core::__private::Some(
-                ::compat_core::PropertyValue::Bool(#bf::bit(self.#member, #bit)),
+            #name => __compat::Some(
+                __compat::PropertyValue::Bool(#bf::bit(self.#member, #bit)),
             ),
         });
         out.sets.push(quote! {
             #name => match value {
-                ::compat_core::PropertyValue::Bool(on) => {
+                __compat::PropertyValue::Bool(on) => {
                     self.#member = #bf::with_bit(self.#member, #bit, *on);
-                    ::compat_core::__private::Ok(())
+                    __compat::Ok(())
                 }
-                _ => ::compat_core::__private::Err(
-                    ::compat_core::__private::SetPropertyError::WrongKind(#kind),
+                _ => __compat::Err(
+                    __compat::SetPropertyError::WrongKind(#kind),
                 ),
             },
         });
-        let getter = &b.accessor;
+        let Some(getter) = &b.accessor else {
+            continue;
+        };
         let setter = format_ident!("set_{}", getter);
         let get_doc = format!("Whether bit property `{}` is on.", name.value());
         let set_doc = format!("Set bit property `{}`.", name.value());

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use compat_core::PropertyKind;
+use compat_text::number::{parse_size, IntKind, SIZE_EXPECTS};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
@@ -21,9 +21,10 @@ const DEVICE_KEYS: &[&str] = &[
     "hotpluggable",
     "vmstate",
     "realize",
+    "crate",
 ];
 const FIELD_DEVICE_KEYS: &[&str] = &["parent"];
-const PROPERTY_KEYS: &[&str] = &["name", "default", "bit", "doc"];
+const PROPERTY_KEYS: &[&str] = &["name", "default", "bit", "doc", "accessor"];
 
 /// One device type.
 pub struct DeviceModel<'a> {
@@ -67,7 +68,9 @@ pub struct PropertyModel {
     /// The expression that initialises the field, typed by the field.
     pub default: Option<TokenStream>,
     pub doc: String,
-    pub accessor: Ident,
+    /// The getter's name (the setter adds `set_`); `None` with
+    /// `accessor = false`.
+    pub accessor: Option<Ident>,
     /// The field is a `String`: the getter returns `&str`.
     pub is_string: bool,
 }
@@ -79,7 +82,7 @@ pub struct BitModel {
     pub default: bool,
     pub has_default: bool,
     pub doc: String,
-    pub accessor: Ident,
+    pub accessor: Option<Ident>,
 }
 
 /// What a field's type says about the property it may hold, read from the
@@ -88,7 +91,7 @@ pub struct BitModel {
 #[derive(Clone, Copy)]
 enum TypeClass {
     Bool,
-    Int(PropertyKind),
+    Int(IntKind),
     Size,
     Str,
     Other,
@@ -113,12 +116,12 @@ fn classify(ty: &syn::Type) -> Result<TypeClass, String> {
             }
             Ok(match ident.as_str() {
                 "bool" => TypeClass::Bool,
-                "u8" => TypeClass::Int(PropertyKind::U8),
-                "u16" => TypeClass::Int(PropertyKind::U16),
-                "u32" => TypeClass::Int(PropertyKind::U32),
-                "u64" => TypeClass::Int(PropertyKind::U64),
-                "i32" => TypeClass::Int(PropertyKind::I32),
-                "i64" => TypeClass::Int(PropertyKind::I64),
+                "u8" => TypeClass::Int(IntKind::U8),
+                "u16" => TypeClass::Int(IntKind::U16),
+                "u32" => TypeClass::Int(IntKind::U32),
+                "u64" => TypeClass::Int(IntKind::U64),
+                "i32" => TypeClass::Int(IntKind::I32),
+                "i64" => TypeClass::Int(IntKind::I64),
                 "String" => TypeClass::Str,
                 "Size" => TypeClass::Size,
                 "f32" | "f64" | "usize" | "isize" | "i8" | "i16" | "u128" | "i128" | "char"
@@ -139,10 +142,10 @@ fn classify(ty: &syn::Type) -> Result<TypeClass, String> {
 
 fn bit_width(class: TypeClass) -> Option<u32> {
     match class {
-        TypeClass::Int(PropertyKind::U8) => Some(8),
-        TypeClass::Int(PropertyKind::U16) => Some(16),
-        TypeClass::Int(PropertyKind::U32) => Some(32),
-        TypeClass::Int(PropertyKind::U64) => Some(64),
+        TypeClass::Int(IntKind::U8) => Some(8),
+        TypeClass::Int(IntKind::U16) => Some(16),
+        TypeClass::Int(IntKind::U32) => Some(32),
+        TypeClass::Int(IntKind::U64) => Some(64),
         _ => None,
     }
 }
@@ -154,6 +157,7 @@ struct RawProperty<'a> {
     default: Slot<Expr>,
     bit: Slot<LitInt>,
     doc: Slot<LitStr>,
+    accessor: Slot<Lit>,
 }
 
 impl<'a> DeviceModel<'a> {
@@ -222,6 +226,11 @@ impl<'a> DeviceModel<'a> {
                     vmstate.set(cx, span, parse_flag(&meta)?);
                 } else if meta.path.is_ident("realize") {
                     realize.set(cx, span, meta.value()?.parse()?);
+                } else if meta.path.is_ident("crate") {
+                    let lit: LitStr = meta.value()?.parse()?;
+                    if let Err(e) = crate::krate::parse(&lit) {
+                        cx.syn_error(e);
+                    }
                 } else {
                     unknown_key(cx, "device", &meta, DEVICE_KEYS)?;
                 }
@@ -253,9 +262,12 @@ impl<'a> DeviceModel<'a> {
         for field in named.into_iter().flatten() {
             let member = field.ident.as_ref().expect("named field");
             let role = field_role(cx, field, &mut parent_field);
-            let names: Vec<(&LitStr, &Ident)> = match &role {
-                Role::Property(p) => vec![(&p.name, &p.accessor)],
-                Role::Bits(bits) => bits.iter().map(|b| (&b.name, &b.accessor)).collect(),
+            let names: Vec<(&LitStr, Option<&Ident>)> = match &role {
+                Role::Property(p) => vec![(&p.name, p.accessor.as_ref())],
+                Role::Bits(bits) => bits
+                    .iter()
+                    .map(|b| (&b.name, b.accessor.as_ref()))
+                    .collect(),
                 Role::Parent | Role::State => vec![],
             };
             for (lit, accessor) in names {
@@ -269,6 +281,9 @@ impl<'a> DeviceModel<'a> {
                     );
                     continue;
                 }
+                let Some(accessor) = accessor else {
+                    continue;
+                };
                 let acc = accessor.to_string();
                 let acc = acc.trim_start_matches("r#");
                 for method in [acc.to_owned(), format!("set_{acc}")] {
@@ -277,7 +292,7 @@ impl<'a> DeviceModel<'a> {
                             lit,
                             format!(
                                 "properties `{other}` and `{prop}` would both generate the \
-                                 accessor `{method}()`; rename one of them"
+                                 accessor `{method}()`; rename one with `accessor = \"...\"`"
                             ),
                         );
                         break;
@@ -359,6 +374,7 @@ fn field_role<'a>(cx: &Ctxt, field: &'a syn::Field, parent_field: &mut Option<&'
                 default: Slot::new("property", "default"),
                 bit: Slot::new("property", "bit"),
                 doc: Slot::new("property", "doc"),
+                accessor: Slot::new("property", "accessor"),
             };
             let parsed = attr.parse_nested_meta(|meta| {
                 let span = key_span(&meta);
@@ -370,6 +386,8 @@ fn field_role<'a>(cx: &Ctxt, field: &'a syn::Field, parent_field: &mut Option<&'
                     raw.bit.set(cx, span, meta.value()?.parse()?);
                 } else if meta.path.is_ident("doc") {
                     raw.doc.set(cx, span, meta.value()?.parse()?);
+                } else if meta.path.is_ident("accessor") {
+                    raw.accessor.set(cx, span, meta.value()?.parse()?);
                 } else {
                     unknown_key(cx, "property", &meta, PROPERTY_KEYS)?;
                 }
@@ -429,7 +447,7 @@ fn field_role<'a>(cx: &Ctxt, field: &'a syn::Field, parent_field: &mut Option<&'
             .get()
             .and_then(|expr| default_init(cx, class, &field.ty, expr, &name));
         return Role::Property(PropertyModel {
-            accessor: accessor_ident(&name.value(), name.span()),
+            accessor: accessor(cx, &raw, &name),
             doc: raw.doc.get().map(LitStr::value).unwrap_or(field_doc),
             is_string: matches!(class, TypeClass::Str),
             name,
@@ -501,7 +519,7 @@ fn field_role<'a>(cx: &Ctxt, field: &'a syn::Field, parent_field: &mut Option<&'
             }
         };
         models.push(BitModel {
-            accessor: accessor_ident(&name.value(), name.span()),
+            accessor: accessor(cx, raw, &name),
             doc: raw.doc.get().map(LitStr::value).unwrap_or_else(|| {
                 if single {
                     field_doc.clone()
@@ -593,12 +611,15 @@ fn default_init(
             _ => mismatch("`true` or `false`"),
         },
         TypeClass::Int(kind) => match int_literal(expr) {
-            Some(text) => match kind.parse(&text) {
-                Ok(_) => Some(expr.to_token_stream()),
-                Err(e) => {
+            Some(text) => match kind.parse(text.as_bytes()) {
+                Some(_) => Some(expr.to_token_stream()),
+                None => {
                     cx.error_spanned_by(
                         expr,
-                        format!("default `{text}` of property `{prop}` is out of range: {e}"),
+                        format!(
+                            "default `{text}` of property `{prop}` is out of range: expects {}",
+                            kind.expects()
+                        ),
                     );
                     None
                 }
@@ -616,16 +637,14 @@ fn default_init(
                 _ => int_literal(expr),
             };
             match text {
-                Some(text) => match PropertyKind::Size.parse(&text) {
-                    Ok(compat_core::PropertyValue::Size(bytes)) => {
-                        Some(quote_spanned!(expr.span()=> ::compat_core::Size(#bytes)))
-                    }
-                    _ => {
+                Some(text) => match parse_size(text.as_bytes()) {
+                    Some(bytes) => Some(quote_spanned!(expr.span()=> __compat::Size(#bytes))),
+                    None => {
                         cx.error_spanned_by(
                             expr,
                             format!(
-                                "default `{text}` of property `{prop}` is not a size: expects {}",
-                                PropertyKind::Size.expects()
+                                "default `{text}` of property `{prop}` is not a size: expects \
+                                 {SIZE_EXPECTS}"
                             ),
                         );
                         None
@@ -660,6 +679,33 @@ fn default_init(
             }
             _ => Some(quote!(#expr)),
         },
+    }
+}
+
+/// The getter of property `name`: `accessor = "ident"` names it,
+/// `accessor = false` drops both getter and setter (for a property whose
+/// snake-case name is a method the type already has, such as `set_irq`),
+/// and without the key it is the property's name in snake case.
+fn accessor(cx: &Ctxt, raw: &RawProperty, name: &LitStr) -> Option<Ident> {
+    match raw.accessor.get() {
+        None | Some(Lit::Bool(syn::LitBool { value: true, .. })) => {
+            Some(accessor_ident(&name.value(), name.span()))
+        }
+        Some(Lit::Bool(_)) => None,
+        Some(Lit::Str(s)) => match s.parse::<Ident>() {
+            Ok(ident) => Some(ident),
+            Err(_) => {
+                cx.error_spanned_by(s, "`accessor` names a method: a Rust identifier");
+                None
+            }
+        },
+        Some(other) => {
+            cx.error_spanned_by(
+                other,
+                "`accessor` is a method name (\"irq_line\") or `false` for no accessors",
+            );
+            None
+        }
     }
 }
 

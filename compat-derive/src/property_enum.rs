@@ -10,7 +10,7 @@ use syn::LitStr;
 use crate::attr::{check_name, key_span, unknown_key, Slot};
 use crate::ctxt::Ctxt;
 
-const ENUM_KEYS: &[&str] = &["name"];
+const ENUM_KEYS: &[&str] = &["name", "crate"];
 const VARIANT_KEYS: &[&str] = &["name"];
 
 pub fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
@@ -25,8 +25,8 @@ pub fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
     let first = idents[0];
     Ok(quote! {
         #[automatically_derived]
-        impl ::compat_core::PropertyEnum for #ident {
-            const INFO: &'static ::compat_core::__private::EnumInfo = &::compat_core::__private::EnumInfo {
+        impl __compat::PropertyEnum for #ident {
+            const INFO: &'static __compat::EnumInfo = &__compat::EnumInfo {
                 name: #type_name,
                 values: &[#(#names),*],
             };
@@ -37,28 +37,76 @@ pub fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
             }
             fn from_index(index: usize) -> ::core::option::Option<Self> {
                 match index {
-                    #(#indices => ::compat_core::__private::Some(Self::#idents),)*
-                    _ => ::compat_core::__private::None,
+                    #(#indices => __compat::Some(Self::#idents),)*
+                    _ => __compat::None,
                 }
             }
         }
 
         #[automatically_derived]
-        impl ::compat_core::PropertyType for #ident {
-            const KIND: ::compat_core::PropertyKind = ::compat_core::PropertyKind::Enum(
-                <Self as ::compat_core::PropertyEnum>::INFO,
+        impl __compat::PropertyType for #ident {
+            const KIND: __compat::PropertyKind = __compat::PropertyKind::Enum(
+                <Self as __compat::PropertyEnum>::INFO,
             );
-            fn to_value(&self) -> ::compat_core::PropertyValue {
-                ::compat_core::__private::enum_to_value(*self)
+            fn to_value(&self) -> __compat::PropertyValue {
+                __compat::enum_to_value(*self)
             }
-            fn from_value(value: &::compat_core::PropertyValue) -> ::core::option::Option<Self> {
-                ::compat_core::__private::enum_from_value(value)
+            fn from_value(value: &__compat::PropertyValue) -> ::core::option::Option<Self> {
+                __compat::enum_from_value(value)
             }
             fn zero() -> Self {
                 Self::#first
             }
         }
     })
+}
+
+/// When the input has errors: the traits implemented with no values, so
+/// that uses of the enum as a property do not add errors of their own.
+pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
+    let syn::Data::Enum(data) = &input.data else {
+        return TokenStream::new();
+    };
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = &input.ident;
+    let name = ident.to_string();
+    let zero = match data.variants.first() {
+        Some(v) if matches!(v.fields, syn::Fields::Unit) => {
+            let v = &v.ident;
+            quote!(Self::#v)
+        }
+        _ => quote!(::core::unreachable!()),
+    };
+    quote! {
+        impl __compat::PropertyEnum for #ident {
+            const INFO: &'static __compat::EnumInfo = &__compat::EnumInfo {
+                name: #name,
+                values: &[],
+            };
+            fn index(self) -> usize {
+                ::core::unreachable!()
+            }
+            fn from_index(_: usize) -> ::core::option::Option<Self> {
+                __compat::None
+            }
+        }
+        impl __compat::PropertyType for #ident {
+            const KIND: __compat::PropertyKind = __compat::PropertyKind::Enum(
+                <Self as __compat::PropertyEnum>::INFO,
+            );
+            fn to_value(&self) -> __compat::PropertyValue {
+                ::core::unreachable!()
+            }
+            fn from_value(_: &__compat::PropertyValue) -> ::core::option::Option<Self> {
+                __compat::None
+            }
+            fn zero() -> Self {
+                #zero
+            }
+        }
+    }
 }
 
 type Model<'a> = (String, Vec<(&'a syn::Ident, String)>);
@@ -97,6 +145,9 @@ fn model<'a>(cx: &Ctxt, input: &'a syn::DeriveInput) -> Option<Model<'a>> {
             if meta.path.is_ident("name") {
                 type_name.set(cx, key_span(&meta), meta.value()?.parse()?);
                 Ok(())
+            } else if meta.path.is_ident("crate") {
+                let lit: LitStr = meta.value()?.parse()?;
+                crate::krate::parse(&lit).map(|_| ())
             } else {
                 unknown_key(cx, "property_enum", &meta, ENUM_KEYS)
             }

@@ -16,7 +16,53 @@ pub fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
     Ok(emit(&model.expect("a model when there are no errors")))
 }
 
-const P: &str = "::compat_core::__private";
+/// When the input has errors: an impl with an empty description, so that
+/// uses of the struct as state (`#[device(vmstate)]`, nested fields) do
+/// not add errors of their own.
+pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
+    if !input.generics.params.is_empty() || !matches!(input.data, syn::Data::Struct(_)) {
+        return TokenStream::new();
+    }
+    let ident = &input.ident;
+    let name = ident.to_string();
+    quote! {
+        impl __compat::VMState for #ident {
+            const DESCRIPTION: &'static __compat::VmStateDescription =
+                &__compat::VmStateDescription {
+                    name: #name,
+                    version_id: 0,
+                    minimum_version_id: 0,
+                    fields: &[],
+                    subsections: &[],
+                };
+            fn save_state(
+                &mut self,
+                _: &mut __compat::StreamWriter,
+            ) -> ::core::result::Result<(), __compat::SaveError> {
+                ::core::unreachable!()
+            }
+            fn load_state(
+                &mut self,
+                _: &mut __compat::StreamReader<'_>,
+                _: u32,
+            ) -> ::core::result::Result<(), __compat::LoadError> {
+                ::core::unreachable!()
+            }
+            fn describe(&self) -> __compat::JsonValue {
+                ::core::unreachable!()
+            }
+            fn must_match_values(
+                &self,
+                _: &str,
+                _: &mut ::std::vec::Vec<__compat::MustMatchValue>,
+            ) {
+                ::core::unreachable!()
+            }
+        }
+    }
+}
+
+const P: &str = "__compat";
 
 fn private() -> TokenStream {
     P.parse().expect("a path")
@@ -58,11 +104,11 @@ fn emit(m: &VmStateModel) -> TokenStream {
     for f in &m.fields {
         if let Kind::Subsection(needed) = &f.kind {
             let (member, ty, wire) = (f.member, f.ty, &f.wire);
-            let vs = quote_spanned!(ty.span()=> <#ty as ::compat_core::VmState>);
+            let vs = quote_spanned!(ty.span()=> <#ty as __compat::VMState>);
             let index = sub_descs.len();
             sub_checks.push(quote_spanned!(ty.span()=>
-                const _: () = ::compat_core::__private::check_subsection(
-                    <#ident as ::compat_core::VmState>::DESCRIPTION,
+                const _: () = __compat::check_subsection(
+                    <#ident as __compat::VMState>::DESCRIPTION,
                     #index,
                 );
             ));
@@ -130,9 +176,9 @@ fn emit(m: &VmStateModel) -> TokenStream {
     quote! {
         const _: () = {
             #[automatically_derived]
-            impl ::compat_core::VmState for #ident {
-                const DESCRIPTION: &'static ::compat_core::VmStateDescription =
-                    &::compat_core::VmStateDescription {
+            impl __compat::VMState for #ident {
+                const DESCRIPTION: &'static __compat::VmStateDescription =
+                    &__compat::VmStateDescription {
                         name: #name,
                         version_id: #version,
                         minimum_version_id: #minimum,
@@ -157,7 +203,7 @@ fn emit(m: &VmStateModel) -> TokenStream {
                     r: &mut #p::StreamReader<'_>,
                     version_id: u32,
                 ) -> ::core::result::Result<(), #p::LoadError> {
-                    #p::check_version(<Self as ::compat_core::VmState>::DESCRIPTION, r, version_id)?;
+                    #p::check_version(<Self as __compat::VMState>::DESCRIPTION, r, version_id)?;
                     #pre_load
                     #(#loads)*
                     #subsection_loop
@@ -239,9 +285,10 @@ fn field_code(f: &FieldModel) -> FieldCode {
         Kind::Scalar(s) => {
             let put = format_ident!("put_{}", method(*s));
             let get = format_ident!("get_{}", method(*s));
-            let info = s.info_name(f.must_match);
-            let size = s.size();
             let sv = scalar_variant(*s);
+            let must_match_flag = f.must_match;
+            let info = quote!(#sv.info_name(#must_match_flag));
+            let size = quote!(#sv.size());
             let load = if f.must_match {
                 // bool has no hex form: compare it as a byte.
                 let (incoming, ours) = if *s == Scalar::Bool {
@@ -330,9 +377,10 @@ fn field_code(f: &FieldModel) -> FieldCode {
             };
             let put = format_ident!("put_{}_slice", method(*s));
             let get = format_ident!("get_{}_slice", method(*s));
-            let info = s.info_name(f.must_match);
-            let size = s.size();
             let sv = scalar_variant(*s);
+            let must_match_flag = f.must_match;
+            let info = quote!(#sv.info_name(#must_match_flag));
+            let size = quote!(#sv.size());
             let load = if f.must_match {
                 quote! {
                     let at = r.offset();
@@ -387,9 +435,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
             let describe = if *elem == Scalar::U8 {
                 quote! { fields.push(#p::vmdesc::field(#wire, "buffer", n)); }
             } else {
-                let info = elem.info_name(false);
-                let size = elem.size();
-                quote! { fields.push(#p::vmdesc::array(#wire, n, #info, #size)); }
+                quote! { fields.push(#p::vmdesc::array(#wire, n, #sv.info_name(false), #sv.size())); }
             };
             let name = f.member.to_string();
             FieldCode {
@@ -417,7 +463,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
             }
         }
         Kind::Struct => {
-            let vs = quote_spanned!(ty.span()=> <#ty as ::compat_core::VmState>);
+            let vs = quote_spanned!(ty.span()=> <#ty as __compat::VMState>);
             FieldCode {
                 desc: Some(field_desc(
                     f,

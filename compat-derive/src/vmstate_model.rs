@@ -16,6 +16,7 @@ const STRUCT_KEYS: &[&str] = &[
     "pre_save",
     "pre_load",
     "post_load",
+    "crate",
 ];
 const FIELD_KEYS: &[&str] = &[
     "name",
@@ -31,7 +32,20 @@ const FIELD_KEYS: &[&str] = &[
     "max",
 ];
 
-pub use compat_core::vmstate::Scalar;
+/// The Rust primitive a scalar field is; the generated code names the
+/// runtime's wire scalar of the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    Bool,
+    U8,
+    U16,
+    U32,
+    U64,
+    I8,
+    I16,
+    I32,
+    I64,
+}
 
 /// The scalar a Rust primitive type name stands for.
 fn scalar_from_ident(ident: &str) -> Option<Scalar> {
@@ -80,7 +94,7 @@ pub enum Kind {
         len_wire: String,
         max: usize,
     },
-    /// Another `VmState` type.
+    /// Another `VMState` type.
     Struct,
     /// `unused = N`: N zero bytes, the field not migrated.
     Unused(usize),
@@ -249,6 +263,7 @@ impl<'a> VmStateModel<'a> {
         let mut pre_save: Slot<Path> = Slot::new(a, "pre_save");
         let mut pre_load: Slot<Path> = Slot::new(a, "pre_load");
         let mut post_load: Slot<Path> = Slot::new(a, "post_load");
+        let mut krate: Slot<LitStr> = Slot::new(a, "crate");
         for attr in input.attrs.iter().filter(|x| x.path().is_ident("vmstate")) {
             let parsed = attr.parse_nested_meta(|meta| {
                 let span = key_span(&meta);
@@ -264,12 +279,19 @@ impl<'a> VmStateModel<'a> {
                     pre_load.set(cx, span, meta.value()?.parse()?);
                 } else if meta.path.is_ident("post_load") {
                     post_load.set(cx, span, meta.value()?.parse()?);
+                } else if meta.path.is_ident("crate") {
+                    krate.set(cx, span, meta.value()?.parse()?);
                 } else {
                     unknown_key(cx, a, &meta, STRUCT_KEYS)?;
                 }
                 Ok(())
             });
             if let Err(e) = parsed {
+                cx.syn_error(e);
+            }
+        }
+        if let Some(lit) = krate.get() {
+            if let Err(e) = crate::krate::parse(lit) {
                 cx.syn_error(e);
             }
         }
@@ -345,6 +367,14 @@ impl<'a> VmStateModel<'a> {
                 if let Err(e) = parsed {
                     cx.syn_error(e);
                 }
+            }
+            // Properties are configuration, not state (QEMU never migrates
+            // them): a field holding one migrates only if a #[vmstate(...)]
+            // on it says so.
+            let is_property = field.attrs.iter().any(|a| a.path().is_ident("property"));
+            let says_so = field.attrs.iter().any(|a| a.path().is_ident("vmstate"));
+            if is_property && !says_so {
+                raw.skip.set(cx, proc_macro2::Span::call_site(), ());
             }
             let Some(model) = field_model(
                 cx,
@@ -559,7 +589,7 @@ fn field_model<'a>(
                     } else {
                         format!(
                             "`len = {len}` names no field of this struct{}",
-                            compat_core::text::suggest::closest(
+                            compat_text::suggest::closest(
                                 &len.to_string(),
                                 members.iter().map(String::as_str)
                             )

@@ -11,8 +11,8 @@
 //!   apply to every device.
 
 use compat_core::property::cmdline::{parse_device, DeviceOption, GlobalOption};
+use compat_core::Device;
 use compat_core::{MachineFamily, Release, ReleaseBuilder, Version, VersionStep};
-use compat_derive::Device;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 

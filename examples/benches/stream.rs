@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use compat_core::codec::{StreamReader, StreamWriter};
-use compat_core::{Device, VmState};
+use compat_core::{Device, VMState};
 use compat_examples::devices::PcieRootPort;
 use criterion::{criterion_group, criterion_main, Criterion};
 

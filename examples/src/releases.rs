@@ -11,12 +11,12 @@
 //!   compat entry forgotten in 8.0 and added in 8.0.1 (seed 004), and
 //!   e1000e's `migrate-timadj`.
 
+use compat_core::compat_set;
 use compat_core::release::ReleaseError;
 use compat_core::{
     CompatSet, MachineDef, MachineFamily, Release, ReleaseBuilder, StreamFormat, Version,
     VersionStep,
 };
-use compat_derive::compat_set;
 
 use crate::devices::{
     v7_2, E1000e, E1000e72, PciDevice, PcieRootPort, Piix4Pm, Piix4Pm31, VirtioBlk, VirtioBlk51,

@@ -118,7 +118,7 @@ pub const fn check_compat_property(
     property: &str,
     value: &str,
 ) {
-    if find_in_chain(ty, property).is_some() {
+    if find_in_chain(ty, property).is_some() || chain_is_erroneous(ty) {
         return;
     }
     let mut msg = ConstMsg::<1024>::new();
@@ -145,7 +145,7 @@ pub const fn check_compat_value(
     let Some(def) = find_in_chain(ty, property) else {
         return;
     };
-    if def.kind.accepts_text(value) {
+    if def.kind.accepts_text(value) || chain_is_erroneous(ty) {
         return;
     }
     let mut msg = ConstMsg::<1024>::new();
@@ -155,6 +155,20 @@ pub const fn check_compat_value(
     msg.push("': expects ");
     def.kind.write_expects(&mut msg);
     panic!("{}", msg.as_str());
+}
+
+/// Whether `ty` or an ancestor is the derive's stand-in for a declaration
+/// with mistakes: those are reported already, and a compat-set entry
+/// naming the type is not a second mistake.
+const fn chain_is_erroneous(ty: &'static DeviceTypeInfo) -> bool {
+    let mut cur = Some(ty);
+    while let Some(t) = cur {
+        if t.erroneous {
+            return true;
+        }
+        cur = t.parent;
+    }
+    false
 }
 
 /// `compat set 'S', entry {D, P, V}: Property 'D.P`: how both compile-time

@@ -44,6 +44,11 @@ pub struct DeviceTypeInfo {
     /// The VMState description of its instances, if they migrate
     /// (`#[device(vmstate)]`).
     pub vmstate: Option<&'static VmStateDescription>,
+    /// The derive found mistakes in the declaration and reported them:
+    /// this is a stand-in, and compile-time checks against it (compat-set
+    /// entries naming it) stay silent, so one mistake gives one error.
+    #[doc(hidden)]
+    pub erroneous: bool,
 }
 
 /// The root of every device type chain (QEMU's `TYPE_DEVICE`): abstract, no
@@ -58,6 +63,7 @@ pub const DEVICE: &DeviceTypeInfo = &DeviceTypeInfo {
     rust_type: TypeId::of::<RootDevice>,
     instantiate: None,
     vmstate: None,
+    erroneous: false,
 };
 
 /// The Rust identity of the root type, which has no instances.

@@ -25,6 +25,7 @@ impl Device for PciDevice {
         rust_type: TypeId::of::<PciDevice>,
         instantiate: None,
         vmstate: None,
+        erroneous: false,
     };
     fn new_default() -> Self {
         PciDevice {
@@ -76,6 +77,7 @@ impl Device for RootPort {
         rust_type: TypeId::of::<RootPort>,
         instantiate: Some(|| Box::new(RootPort::new_default())),
         vmstate: None,
+        erroneous: false,
     };
     fn new_default() -> Self {
         RootPort {
@@ -118,6 +120,7 @@ impl Device for Impostor {
         rust_type: TypeId::of::<Impostor>,
         instantiate: None,
         vmstate: None,
+        erroneous: false,
     };
     fn new_default() -> Self {
         Impostor
@@ -145,6 +148,7 @@ const CLASHING: &DeviceTypeInfo = &DeviceTypeInfo {
     rust_type: TypeId::of::<u8>,
     instantiate: None,
     vmstate: None,
+    erroneous: false,
 };
 
 const TWICE: &DeviceTypeInfo = &DeviceTypeInfo {
@@ -170,6 +174,7 @@ const TWICE: &DeviceTypeInfo = &DeviceTypeInfo {
     rust_type: TypeId::of::<u16>,
     instantiate: None,
     vmstate: None,
+    erroneous: false,
 };
 
 #[test]

@@ -9,6 +9,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::text::number::{
+    format_size, parse_bool, parse_size, IntKind, BOOL_EXPECTS, SIZE_EXPECTS,
+};
 use crate::text::{bytes_eq, ConstMsg};
 
 pub mod cmdline;
@@ -179,10 +182,6 @@ impl PropertyDef {
     }
 }
 
-const BOOL_EXPECTS: &str = "'on' or 'off' (also 'yes'/'no', 'true'/'false', 'y'/'n')";
-const SIZE_EXPECTS: &str =
-    "size (a byte count, decimal or 0x hex, optionally with suffix B, K, M, G, T, P or E)";
-
 /// A value parsed without allocating, so that parsing can run in `const`
 /// evaluation (compat-set entries are checked by the compiler).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,29 +202,35 @@ impl PropertyKind {
     pub const fn type_name(&self) -> &'static str {
         match self {
             PropertyKind::Bool | PropertyKind::Bit { .. } => "bool",
-            PropertyKind::U8 => "uint8",
-            PropertyKind::U16 => "uint16",
-            PropertyKind::U32 => "uint32",
-            PropertyKind::U64 => "uint64",
-            PropertyKind::I32 => "int32",
-            PropertyKind::I64 => "int64",
             PropertyKind::Size => "size",
             PropertyKind::Str => "str",
             PropertyKind::Enum(info) => info.name,
+            int => match int.int_kind() {
+                Some(k) => k.type_name(),
+                None => "",
+            },
         }
+    }
+
+    /// The integer kind, for `U8` … `I64`.
+    pub const fn int_kind(&self) -> Option<IntKind> {
+        Some(match self {
+            PropertyKind::U8 => IntKind::U8,
+            PropertyKind::U16 => IntKind::U16,
+            PropertyKind::U32 => IntKind::U32,
+            PropertyKind::U64 => IntKind::U64,
+            PropertyKind::I32 => IntKind::I32,
+            PropertyKind::I64 => IntKind::I64,
+            _ => return None,
+        })
     }
 
     /// The inclusive range of an integer kind, as `(min, max)`.
     pub const fn int_range(&self) -> Option<(i128, i128)> {
-        Some(match self {
-            PropertyKind::U8 => (0, u8::MAX as i128),
-            PropertyKind::U16 => (0, u16::MAX as i128),
-            PropertyKind::U32 => (0, u32::MAX as i128),
-            PropertyKind::U64 => (0, u64::MAX as i128),
-            PropertyKind::I32 => (i32::MIN as i128, i32::MAX as i128),
-            PropertyKind::I64 => (i64::MIN as i128, i64::MAX as i128),
-            _ => return None,
-        })
+        match self.int_kind() {
+            Some(k) => Some(k.range()),
+            None => None,
+        }
     }
 
     /// What the kind accepts, in words, for error messages.
@@ -257,13 +262,8 @@ impl PropertyKind {
                 msg.push(")");
             }
             int => {
-                if let Some((min, max)) = int.int_range() {
-                    msg.push(int.type_name());
-                    msg.push(" (");
-                    msg.push_i128(min);
-                    msg.push("..=");
-                    msg.push_i128(max);
-                    msg.push(")");
+                if let Some(k) = int.int_kind() {
+                    k.write_expects(msg);
                 }
             }
         }
@@ -348,22 +348,14 @@ impl PropertyKind {
                 }
                 None
             }
-            PropertyKind::I32 | PropertyKind::I64 => {
-                let Some((min, max)) = self.int_range() else {
+            int => {
+                let Some(k) = int.int_kind() else {
                     return None;
                 };
-                match parse_signed(b) {
-                    Some(v) if v as i128 >= min && v as i128 <= max => Some(Scalar::Int(v)),
-                    _ => None,
-                }
-            }
-            PropertyKind::U8 | PropertyKind::U16 | PropertyKind::U32 | PropertyKind::U64 => {
-                let Some((_, max)) = self.int_range() else {
-                    return None;
-                };
-                match parse_unsigned(b) {
-                    Some(v) if v as i128 <= max => Some(Scalar::Uint(v)),
-                    _ => None,
+                match k.parse(b) {
+                    Some(v) if k.is_unsigned() => Some(Scalar::Uint(v as u64)),
+                    Some(v) => Some(Scalar::Int(v as i64)),
+                    None => None,
                 }
             }
         }
@@ -387,10 +379,7 @@ impl PropertyKind {
     }
 
     fn is_unsigned(&self) -> bool {
-        matches!(
-            self,
-            PropertyKind::U8 | PropertyKind::U16 | PropertyKind::U32 | PropertyKind::U64
-        )
+        self.int_kind().is_some_and(IntKind::is_unsigned)
     }
 }
 
@@ -432,183 +421,6 @@ impl fmt::Display for PropertyValue {
             PropertyValue::Enum(name) => f.write_str(name),
         }
     }
-}
-
-const fn parse_bool(text: &[u8]) -> Option<bool> {
-    let yes: [&[u8]; 4] = [b"on", b"yes", b"true", b"y"];
-    let no: [&[u8]; 4] = [b"off", b"no", b"false", b"n"];
-    let mut i = 0;
-    while i < 4 {
-        if bytes_eq(text, yes[i]) {
-            return Some(true);
-        }
-        if bytes_eq(text, no[i]) {
-            return Some(false);
-        }
-        i += 1;
-    }
-    None
-}
-
-/// The value of a non-empty run of digits in `radix`; `None` on any other
-/// character or on overflow.
-const fn digits_value(digits: &[u8], radix: u64) -> Option<u64> {
-    if digits.is_empty() {
-        return None;
-    }
-    let mut value: u64 = 0;
-    let mut i = 0;
-    while i < digits.len() {
-        let c = digits[i];
-        let d = match c {
-            b'0'..=b'9' => (c - b'0') as u64,
-            b'a'..=b'f' => (c - b'a') as u64 + 10,
-            b'A'..=b'F' => (c - b'A') as u64 + 10,
-            _ => return None,
-        };
-        if d >= radix {
-            return None;
-        }
-        value = match value.checked_mul(radix) {
-            Some(v) => match v.checked_add(d) {
-                Some(v) => v,
-                None => return None,
-            },
-            None => return None,
-        };
-        i += 1;
-    }
-    Some(value)
-}
-
-const fn strip_hex_prefix(text: &[u8]) -> Option<&[u8]> {
-    if text.len() >= 2 && text[0] == b'0' && (text[1] == b'x' || text[1] == b'X') {
-        Some(text.split_at(2).1)
-    } else {
-        None
-    }
-}
-
-/// An unsigned integer in C base-0 syntax: `0x` hex, leading-`0` octal,
-/// decimal. `None` on anything else (a sign included) or on overflow.
-const fn parse_unsigned(text: &[u8]) -> Option<u64> {
-    if let Some(hex) = strip_hex_prefix(text) {
-        digits_value(hex, 16)
-    } else if text.len() > 1 && text[0] == b'0' {
-        digits_value(text.split_at(1).1, 8)
-    } else {
-        digits_value(text, 10)
-    }
-}
-
-/// A signed integer in C base-0 syntax, with an optional leading `-`.
-const fn parse_signed(text: &[u8]) -> Option<i64> {
-    if !text.is_empty() && text[0] == b'-' {
-        match parse_unsigned(text.split_at(1).1) {
-            Some(m) if m <= i64::MAX as u64 + 1 => Some((-(m as i128)) as i64),
-            _ => None,
-        }
-    } else {
-        match parse_unsigned(text) {
-            Some(v) if v <= i64::MAX as u64 => Some(v as i64),
-            _ => None,
-        }
-    }
-}
-
-const SIZE_SUFFIXES: [(char, u32); 6] = [
-    ('K', 10),
-    ('M', 20),
-    ('G', 30),
-    ('T', 40),
-    ('P', 50),
-    ('E', 60),
-];
-
-/// The power of two a size suffix stands for.
-const fn size_shift(suffix: u8) -> Option<u32> {
-    let upper = suffix.to_ascii_uppercase();
-    if upper == b'B' {
-        return Some(0);
-    }
-    let mut i = 0;
-    while i < SIZE_SUFFIXES.len() {
-        if SIZE_SUFFIXES[i].0 as u8 == upper {
-            return Some(SIZE_SUFFIXES[i].1);
-        }
-        i += 1;
-    }
-    None
-}
-
-/// A size as `qemu_strtosz` reads it. `None` on anything else or overflow.
-const fn parse_size(text: &[u8]) -> Option<u64> {
-    if let Some(hex) = strip_hex_prefix(text) {
-        return digits_value(hex, 16);
-    }
-    let Some(&last) = text.last() else {
-        return None;
-    };
-    let (number, shift) = if last.is_ascii_alphabetic() {
-        match size_shift(last) {
-            Some(shift) => (text.split_at(text.len() - 1).0, shift),
-            None => return None,
-        }
-    } else {
-        (text, 0)
-    };
-    // Split at the first '.', if any.
-    let mut dot = 0;
-    while dot < number.len() && number[dot] != b'.' {
-        dot += 1;
-    }
-    let (whole, fraction) = number.split_at(dot);
-    let Some(whole) = digits_value(whole, 10) else {
-        return None;
-    };
-    let mut bytes = (whole as u128) << shift;
-    if !fraction.is_empty() {
-        let fraction = fraction.split_at(1).1;
-        if shift == 0 || fraction.is_empty() {
-            return None;
-        }
-        let mut i = 0;
-        while i < fraction.len() {
-            if !fraction[i].is_ascii_digit() {
-                return None;
-            }
-            i += 1;
-        }
-        // Truncate the fraction of the unit to whole bytes, as QEMU does;
-        // digits past the 18th cannot change the result.
-        let digits = if fraction.len() > 18 {
-            fraction.split_at(18).0
-        } else {
-            fraction
-        };
-        let Some(numerator) = digits_value(digits, 10) else {
-            return None;
-        };
-        bytes += (numerator as u128) * (1u128 << shift) / 10u128.pow(digits.len() as u32);
-    }
-    if bytes > u64::MAX as u128 {
-        None
-    } else {
-        Some(bytes as u64)
-    }
-}
-
-/// The canonical text of a size: the largest suffix that divides it exactly.
-pub(crate) fn format_size(bytes: u64) -> String {
-    if bytes != 0 {
-        for (suffix, shift) in SIZE_SUFFIXES.iter().rev() {
-            let unit = 1u64 << shift;
-            if bytes % unit == 0 {
-                return format!("{}{suffix}", bytes / unit);
-            }
-        }
-    }
-    bytes.to_string()
 }
 
 /// A byte count held by a property of kind [`PropertyKind::Size`].

@@ -20,7 +20,7 @@ use crate::codec::{LoadError, LoadErrorKind, SaveError, StreamReader, StreamWrit
     label = "not a VMState type",
     note = "derive it with #[derive(VMState)] and #[vmstate(name = \"...\", version = N)]"
 )]
-pub trait VmState: Clone + Send + 'static {
+pub trait VMState: Clone + Send + 'static {
     /// The static description (for dumps and the checker).
     const DESCRIPTION: &'static VmStateDescription;
 
@@ -85,7 +85,7 @@ pub trait Migratable: Any + Send {
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
 }
 
-impl<T: VmState> Migratable for T {
+impl<T: VMState> Migratable for T {
     fn vmstate_description(&self) -> &'static VmStateDescription {
         T::DESCRIPTION
     }

@@ -7,7 +7,7 @@
 //! is how management passes it.)
 
 use compat_core::Board;
-use compat_derive::{Device, VMState};
+use compat_core::{Device, VMState};
 
 /// The feature names the model knows, in bit order.
 pub const FEATURES: [&str; 6] = ["pcid", "stibp", "taa-no", "md-clear", "ssbd", "avx512f"];

@@ -2,7 +2,7 @@
 //! property gates the `core.timadj` field (`VMSTATE_UINT32_TEST`), and
 //! `hw_compat_7_2` turns it off for older machine types.
 
-use compat_derive::{Device, VMState};
+use compat_core::{Device, VMState};
 
 /// `e1000e` since 8.0.
 #[derive(Debug, Clone, Device, VMState)]

@@ -9,7 +9,7 @@
 //! loads the root-port section of a stream real QEMU wrote.
 
 use compat_core::Board;
-use compat_derive::{Device, VMState};
+use compat_core::{Device, VMState};
 
 /// Config space size of a PCIe function.
 pub const PCIE_CONFIG_SPACE_SIZE: usize = 4096;
@@ -220,7 +220,7 @@ pub fn build_aer_config(c: &mut PciDeviceState, unc_mask: bool) {
 pub mod v7_2 {
     use super::{build_aer_config, AerLog, MsixState, PciDeviceState};
     use compat_core::Board;
-    use compat_derive::{Device, VMState};
+    use compat_core::{Device, VMState};
 
     /// `pci-device` before 8.0.
     #[derive(Debug, Clone, Device)]

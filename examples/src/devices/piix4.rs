@@ -4,7 +4,7 @@
 //! flag is false (seed 003).
 
 use compat_core::Board;
-use compat_derive::{Device, VMState};
+use compat_core::{Device, VMState};
 
 /// The machine flag the smbus fields depend on.
 pub const SMBUS_NO_MIGRATION_SUPPORT: &str = "smbus_no_migration_support";

@@ -2,7 +2,7 @@
 //! and `hw/block/virtio-blk.c`.
 
 use compat_core::Board;
-use compat_derive::{Device, VMState};
+use compat_core::{Device, VMState};
 
 /// `num-queues` value meaning "one queue per vCPU" (QEMU's
 /// `VIRTIO_BLK_AUTO_NUM_QUEUES`, the default since 5.2).

@@ -1,4 +1,4 @@
-use compat_derive::Device;
+use compat_core::Device;
 
 #[derive(Device)]
 #[device(name = "ICH9.LPC")]

@@ -1,4 +1,4 @@
-use compat_derive::{compat_set, Device};
+use compat_core::{compat_set, Device};
 
 #[derive(Device)]
 #[device(name = "virtio-blk-device")]

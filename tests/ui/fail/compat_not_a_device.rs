@@ -1,4 +1,4 @@
-use compat_derive::compat_set;
+use compat_core::compat_set;
 
 pub struct NotADevice;
 

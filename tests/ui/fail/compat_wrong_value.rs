@@ -1,5 +1,5 @@
 use compat_core::OnOffAuto;
-use compat_derive::{compat_set, Device};
+use compat_core::{compat_set, Device};
 
 #[derive(Device)]
 #[device(name = "pci-device", abstract)]

@@ -1,5 +1,5 @@
 use compat_core::OnOffAuto;
-use compat_derive::Device;
+use compat_core::Device;
 
 const QUEUES: i32 = 4;
 

@@ -1,4 +1,4 @@
-use compat_derive::Device;
+use compat_core::Device;
 
 // Every mistake is reported by one build, each at its own token.
 #[derive(Device)]

@@ -1,4 +1,4 @@
-use compat_derive::PropertyEnum;
+use compat_core::PropertyEnum;
 
 #[derive(Clone, Copy, PropertyEnum)]
 struct NotAnEnum {}

@@ -1,4 +1,4 @@
-use compat_derive::VMState;
+use compat_core::VMState;
 
 #[derive(Clone, VMState)]
 #[vmstate(version = 1, minimum_verison = 1)]

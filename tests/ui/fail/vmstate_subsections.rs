@@ -1,4 +1,4 @@
-use compat_derive::VMState;
+use compat_core::VMState;
 
 #[derive(Clone, Default, VMState)]
 #[vmstate(name = "dev/extra", version = 1)]

@@ -1,4 +1,4 @@
-use compat_derive::VMState;
+use compat_core::VMState;
 
 #[derive(Clone, VMState)]
 #[vmstate(name = "dev", version = 2, minimum_version = 3)]

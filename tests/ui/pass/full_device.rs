@@ -1,7 +1,7 @@
 //! Every accepted form of the derives in one program.
 
 use compat_core::{Device, DeviceObject, OnOffAuto, PropertyValue, Size, TypeRegistry};
-use compat_derive::{Device, PropertyEnum};
+use compat_core::PropertyEnum;
 
 const DEFAULT_QUEUES: u16 = 2;
 

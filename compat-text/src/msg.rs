@@ -5,14 +5,21 @@
 
 /// A fixed-capacity UTF-8 text buffer usable in `const fn`s. Text beyond the
 /// capacity is dropped, ending in `...`.
-pub(crate) struct ConstMsg<const N: usize> {
+pub struct ConstMsg<const N: usize> {
     buf: [u8; N],
     len: usize,
     truncated: bool,
 }
 
+impl<const N: usize> Default for ConstMsg<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<const N: usize> ConstMsg<N> {
-    pub(crate) const fn new() -> Self {
+    /// An empty message.
+    pub const fn new() -> Self {
         ConstMsg {
             buf: [0; N],
             len: 0,
@@ -20,7 +27,8 @@ impl<const N: usize> ConstMsg<N> {
         }
     }
 
-    pub(crate) const fn push(&mut self, s: &str) {
+    /// Append `s` (or as much of it as fits).
+    pub const fn push(&mut self, s: &str) {
         let bytes = s.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
@@ -35,7 +43,8 @@ impl<const N: usize> ConstMsg<N> {
         }
     }
 
-    pub(crate) const fn push_i128(&mut self, v: i128) {
+    /// Append `v` in decimal.
+    pub const fn push_i128(&mut self, v: i128) {
         if v < 0 {
             self.push("-");
         }
@@ -61,7 +70,7 @@ impl<const N: usize> ConstMsg<N> {
     }
 
     /// The text so far (with `...` if something was dropped).
-    pub(crate) const fn as_str(&mut self) -> &str {
+    pub const fn as_str(&mut self) -> &str {
         if self.truncated {
             // Back off to a character boundary before marking the cut.
             while self.len > 0 && core::str::from_utf8(self.buf.split_at(self.len).0).is_err() {
