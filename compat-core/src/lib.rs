@@ -5,6 +5,105 @@
 //! VMState — so that live migration between releases of a VMM is correct by
 //! construction and checked where it is not.
 //!
+//! ## From a device to a checked migration
+//!
+//! A device type with a property and migrated state; two releases of a VMM
+//! whose UART grew a 64-byte FIFO in 2.0, with the compat set that keeps
+//! machine type `virt-1.0` as 1.0 had it; a real save on one release and a
+//! real load on the other; the checker's prediction; and why the property
+//! has its value.
+//!
+//! ```
+//! use compat_core::migration::check::{check, Side};
+//! use compat_core::{
+//!     compat_set, parse_device, Board, Device, MachineConfig, MachineFamily, RealizeError,
+//!     ReleaseBuilder, VMState, Version, VersionStep,
+//! };
+//!
+//! /// The UART of release 1.0: a 16-byte FIFO.
+//! #[derive(Clone, Device, VMState)]
+//! #[device(name = "uart", vmstate, realize = Uart10::realize)]
+//! #[vmstate(name = "uart", version = 1)]
+//! pub struct Uart10 {
+//!     #[vmstate(must_match)]
+//!     pub fifo_size: u32,
+//!     pub lsr: u8,
+//! }
+//!
+//! impl Uart10 {
+//!     fn realize(&mut self, _: &Board<'_>) -> Result<(), RealizeError> {
+//!         self.fifo_size = 16;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! /// The UART of release 2.0: 64 bytes unless `fifo64=off`.
+//! #[derive(Clone, Device, VMState)]
+//! #[device(name = "uart", vmstate, realize = Uart20::realize)]
+//! #[vmstate(name = "uart", version = 1)]
+//! pub struct Uart20 {
+//!     /// The 64-byte FIFO.
+//!     #[property(name = "fifo64", default = true)]
+//!     pub fifo64: bool,
+//!     #[vmstate(must_match)]
+//!     pub fifo_size: u32,
+//!     pub lsr: u8,
+//! }
+//!
+//! impl Uart20 {
+//!     fn realize(&mut self, _: &Board<'_>) -> Result<(), RealizeError> {
+//!         self.fifo_size = if self.fifo64 { 64 } else { 16 };
+//!         Ok(())
+//!     }
+//! }
+//!
+//! compat_set! {
+//!     /// What 2.0 changed, undone for machine types of 1.0.
+//!     pub COMPAT_1_0 = "compat_1_0" [ { Uart20, "fifo64", "off" } ];
+//! }
+//!
+//! let v = Version::new;
+//! let r1 = ReleaseBuilder::new("1.0")
+//!     .device::<Uart10>()
+//!     .family(MachineFamily::new("virt", "a board").version(v(1, 0), VersionStep::default()));
+//! let r2 = r1
+//!     .clone()
+//!     .named("2.0")
+//!     .replace_device::<Uart20>()
+//!     .edit_family("virt", |f| {
+//!         f.version(v(1, 0), VersionStep::compat([COMPAT_1_0]))
+//!             .version(v(2, 0), VersionStep::default())
+//!     });
+//! let (r1, r2) = (r1.build()?, r2.build()?);
+//!
+//! // A guest started on 1.0 with machine type virt-1.0 ...
+//! let config = MachineConfig {
+//!     machine: "virt-1.0".into(),
+//!     devices: vec![parse_device("uart,id=serial0")?],
+//!     ..MachineConfig::default()
+//! };
+//! let mut source = r1.instantiate_config(&config)?;
+//! let stream = source.save()?;
+//! // ... moves to 2.0, which starts the same machine type.
+//! let mut destination = r2.instantiate_config(&config)?;
+//! destination.load(&stream)?;
+//!
+//! // The checker predicts it without migrating, both ways.
+//! assert!(check(&r1, &config, &r2, &config, Some(Side::Destination)).works);
+//! assert!(check(&r2, &config, &r1, &config, Some(Side::Source)).works);
+//! // On 2.0's own machine type the FIFO is bigger: 1.0 cannot take it, and
+//! // 1.0 does not know the machine type anyway.
+//! let newest = MachineConfig { machine: "virt-2.0".into(), ..config.clone() };
+//! assert!(!check(&r2, &newest, &r1, &newest, Some(Side::Source)).works);
+//!
+//! // Why fifo64 is off on 2.0's virt-1.0:
+//! let why = destination.explain("serial0", "fifo64")?;
+//! assert_eq!(why.summary(), "default on (uart) → off by compat_1_0 applied by virt-1.0");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Layers
+//!
 //! The modules are layers; each uses only the ones listed before it:
 //!
 //! * [`text`]: const-evaluable messages and "did you mean …?";
@@ -26,9 +125,10 @@
 //! * [`tools`]: a catalog of a VMM's releases, the migration matrix over
 //!   it, and the `compat` command (feature `cli`).
 //!
-//! Device types are declared with `#[derive(Device)]`, migrated state with
-//! `#[derive(VMState)]`, compat sets with `compat_set!`, all from
-//! `compat-derive`, which emits the static tables and code this crate reads.
+//! Device types are declared with [`#[derive(Device)]`](macro@Device),
+//! migrated state with [`#[derive(VMState)]`](macro@VMState), compat sets
+//! with [`compat_set!`]; the derives come from `compat-derive` and are
+//! re-exported here, so a device crate depends on this crate alone.
 
 #![warn(missing_docs)]
 
