@@ -184,7 +184,7 @@ fn the_description_matches_the_declaration() {
         ]
     );
     assert_eq!(Inner::DESCRIPTION.fields[1].version_id, 2);
-    let json = serde_json::to_string(&sample().describe()).unwrap();
+    let json = serde_json::to_string(&sample().layout().to_json()).unwrap();
     assert!(
         json.starts_with(
             r#"{"vmsd_name":"kinds","version":1,"fields":[{"name":"b","type":"bool","size":1}"#
@@ -774,7 +774,7 @@ fn must_match_arrays_and_bools() {
     };
     let err = load_one(&bytes, &mut other, "flags").unwrap_err();
     assert_eq!(err.path, ["bits[1]"]);
-    let values = compat_core::Migratable::must_match(&v);
+    let values = VMState::layout(&v).must_match_values();
     let summary: Vec<(String, Vec<u8>)> = values.into_iter().map(|m| (m.path, m.bytes)).collect();
     assert_eq!(
         summary,

@@ -342,8 +342,8 @@ pub mod __private {
     };
     pub use crate::vmstate::{
         check_subsection, check_version, checked_len, field_path, must_match, must_match_bytes,
-        next_subsection, unknown_subsection, vmdesc, FieldKind, Migratable, MustMatchValue, Scalar,
-        VMState, VmStateDescription, VmStateField,
+        next_subsection, unknown_subsection, FieldKind, FieldLayout, Layout, Migratable,
+        MustMatchValue, Scalar, VMState, VmStateDescription, VmStateField,
     };
     pub use serde_json::Value as JsonValue;
     pub use std::any::TypeId;

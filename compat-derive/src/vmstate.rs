@@ -48,14 +48,7 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
             ) -> ::core::result::Result<(), __compat::LoadError> {
                 ::core::unreachable!()
             }
-            fn describe(&self) -> __compat::JsonValue {
-                ::core::unreachable!()
-            }
-            fn must_match_values(
-                &self,
-                _: &str,
-                _: &mut ::std::vec::Vec<__compat::MustMatchValue>,
-            ) {
+            fn layout(&self) -> __compat::Layout {
                 ::core::unreachable!()
             }
         }
@@ -79,8 +72,8 @@ struct FieldCode {
     desc: Option<TokenStream>,
     save: TokenStream,
     load: TokenStream,
-    describe: TokenStream,
-    must_match: TokenStream,
+    /// Statements pushing the field's `FieldLayout` onto `fields`.
+    layout: TokenStream,
 }
 
 fn emit(m: &VmStateModel) -> TokenStream {
@@ -93,13 +86,12 @@ fn emit(m: &VmStateModel) -> TokenStream {
     let mut descs = Vec::new();
     let mut saves = Vec::new();
     let mut loads = Vec::new();
-    let mut describes = Vec::new();
+    let mut layouts = Vec::new();
     let mut sub_descs = Vec::new();
     let mut sub_saves = Vec::new();
     let mut sub_loads = Vec::new();
-    let mut sub_describes = Vec::new();
+    let mut sub_layouts = Vec::new();
     let mut sub_checks = Vec::new();
-    let mut must_matches = Vec::new();
 
     for f in &m.fields {
         if let Kind::Subsection(needed) = &f.kind {
@@ -126,9 +118,9 @@ fn emit(m: &VmStateModel) -> TokenStream {
                     continue;
                 }
             });
-            sub_describes.push(quote! {
+            sub_layouts.push(quote! {
                 if #needed(self) {
-                    subsections.push(#vs::describe(&self.#member));
+                    layout.subsections.push(#vs::layout(&self.#member));
                 }
             });
             continue;
@@ -137,8 +129,7 @@ fn emit(m: &VmStateModel) -> TokenStream {
         descs.extend(code.desc);
         saves.push(gate_save(f, code.save, version));
         loads.push(gate_load(f, code.load));
-        describes.push(gate_save(f, code.describe, version));
-        must_matches.push(gate_save(f, code.must_match, version));
+        layouts.push(gate_save(f, code.layout, version));
     }
 
     let pre_save = m.pre_save.as_ref().map(|hook| {
@@ -211,22 +202,13 @@ fn emit(m: &VmStateModel) -> TokenStream {
                     ::core::result::Result::Ok(())
                 }
 
-                fn describe(&self) -> #p::JsonValue {
-                    let mut fields = ::std::vec::Vec::new();
+                fn layout(&self) -> #p::Layout {
                     #[allow(unused_mut)]
-                    let mut subsections = ::std::vec::Vec::new();
-                    #(#describes)*
-                    #(#sub_describes)*
-                    #p::vmdesc::vmsd(#name, #version, fields, subsections)
-                }
-
-                #[allow(unused_variables)]
-                fn must_match_values(
-                    &self,
-                    prefix: &str,
-                    out: &mut ::std::vec::Vec<#p::MustMatchValue>,
-                ) {
-                    #(#must_matches)*
+                    let mut layout = #p::Layout::new(#name, #version);
+                    let fields = &mut layout.fields;
+                    #(#layouts)*
+                    #(#sub_layouts)*
+                    layout
                 }
             }
 
@@ -304,28 +286,21 @@ fn field_code(f: &FieldModel) -> FieldCode {
             } else {
                 quote! { self.#member = r.#get()#in_field; }
             };
-            let must_match = if f.must_match {
+            let must_match = f.must_match.then(|| {
                 let bytes = if *s == Scalar::Bool {
                     quote!(::std::vec![u8::from(self.#member)])
                 } else {
                     quote!(self.#member.to_be_bytes().to_vec())
                 };
-                quote! {
-                    out.push(#p::MustMatchValue {
-                        path: #p::field_path(prefix, #wire),
-                        bytes: #bytes,
-                        mask: ::core::option::Option::None,
-                    });
-                }
-            } else {
-                TokenStream::new()
-            };
+                quote!(.must_match(#bytes, ::core::option::Option::None))
+            });
             FieldCode {
                 desc: Some(field_desc(f, quote!(#p::FieldKind::Scalar(#sv)))),
                 save: quote! { w.#put(self.#member); },
                 load: quote! { { #load } },
-                describe: quote! { fields.push(#p::vmdesc::field(#wire, #info, #size)); },
-                must_match,
+                layout: quote! {
+                    fields.push(#p::FieldLayout::value(#wire, #info, #size)#must_match);
+                },
             }
         }
         Kind::Array(Scalar::U8, len) => {
@@ -343,29 +318,22 @@ fn field_code(f: &FieldModel) -> FieldCode {
             } else {
                 quote! { r.get_into(&mut self.#member)#in_field; }
             };
-            let must_match = if f.must_match {
+            let must_match = f.must_match.then(|| {
                 let mask_value = match &f.mask {
                     Some(mask) => quote!(::core::option::Option::Some(#mask(self).to_vec())),
                     None => quote!(::core::option::Option::None),
                 };
-                quote! {
-                    out.push(#p::MustMatchValue {
-                        path: #p::field_path(prefix, #wire),
-                        bytes: self.#member.to_vec(),
-                        mask: #mask_value,
-                    });
-                }
-            } else {
-                TokenStream::new()
-            };
+                quote!(.must_match(self.#member.to_vec(), #mask_value))
+            });
             FieldCode {
                 desc: Some(field_desc(f, quote!(#p::FieldKind::Buffer { len: #len }))),
                 save: quote! { w.put_bytes(&self.#member); },
                 load: quote! { { #load } },
-                describe: quote! {
-                    fields.push(#p::vmdesc::field(#wire, "buffer", self.#member.len()));
+                layout: quote! {
+                    fields.push(
+                        #p::FieldLayout::value(#wire, "buffer", self.#member.len())#must_match
+                    );
                 },
-                must_match,
             }
         }
         Kind::Array(s, len) => {
@@ -394,17 +362,12 @@ fn field_code(f: &FieldModel) -> FieldCode {
             } else {
                 quote! { r.#get(&mut self.#member)#in_field; }
             };
-            let must_match = if f.must_match {
-                quote! {
-                    out.push(#p::MustMatchValue {
-                        path: #p::field_path(prefix, #wire),
-                        bytes: self.#member.iter().flat_map(|x| #conv(*x).to_be_bytes()).collect(),
-                        mask: ::core::option::Option::None,
-                    });
-                }
-            } else {
-                TokenStream::new()
-            };
+            let must_match = f.must_match.then(|| {
+                quote!(.must_match(
+                    self.#member.iter().flat_map(|x| #conv(*x).to_be_bytes()).collect(),
+                    ::core::option::Option::None,
+                ))
+            });
             FieldCode {
                 desc: Some(field_desc(
                     f,
@@ -412,10 +375,11 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 )),
                 save: quote! { w.#put(&self.#member); },
                 load: quote! { { #load } },
-                describe: quote! {
-                    fields.push(#p::vmdesc::array(#wire, self.#member.len(), #info, #size));
+                layout: quote! {
+                    fields.push(
+                        #p::FieldLayout::array(#wire, self.#member.len(), #info, #size)#must_match
+                    );
                 },
-                must_match,
             }
         }
         Kind::VarArray {
@@ -432,10 +396,12 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 let get = format_ident!("get_{}_slice", method(*elem));
                 (quote!(#put), quote!(#get))
             };
-            let describe = if *elem == Scalar::U8 {
-                quote! { fields.push(#p::vmdesc::field(#wire, "buffer", n)); }
+            let layout = if *elem == Scalar::U8 {
+                quote! { fields.push(#p::FieldLayout::value(#wire, "buffer", n)); }
             } else {
-                quote! { fields.push(#p::vmdesc::array(#wire, n, #sv.info_name(false), #sv.size())); }
+                quote! {
+                    fields.push(#p::FieldLayout::array(#wire, n, #sv.info_name(false), #sv.size()));
+                }
             };
             let name = f.member.to_string();
             FieldCode {
@@ -455,11 +421,10 @@ fn field_code(f: &FieldModel) -> FieldCode {
                         r.#get(&mut self.#member)#in_field;
                     }
                 },
-                describe: quote! {
+                layout: quote! {
                     let n = (self.#len_member as usize).min(self.#member.len());
-                    #describe
+                    #layout
                 },
-                must_match: TokenStream::new(),
             }
         }
         Kind::Struct => {
@@ -473,11 +438,8 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 load: quote! {
                     #vs::load_state(&mut self.#member, r, #vs::DESCRIPTION.version_id)#in_field;
                 },
-                describe: quote! {
-                    fields.push(#p::vmdesc::nested(#wire, #vs::describe(&self.#member)));
-                },
-                must_match: quote! {
-                    #vs::must_match_values(&self.#member, &#p::field_path(prefix, #wire), out);
+                layout: quote! {
+                    fields.push(#p::FieldLayout::nested(#wire, #vs::layout(&self.#member)));
                 },
             }
         }
@@ -495,16 +457,14 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 }),
                 save: quote! { w.put_zeros(#n); },
                 load: quote! { r.skip(#n).map_err(|e| e.in_field("unused"))?; },
-                describe: quote! { fields.push(#p::vmdesc::field("unused", "unused_buffer", #n)); },
-                must_match: TokenStream::new(),
+                layout: quote! { fields.push(#p::FieldLayout::value("unused", "unused_buffer", #n)); },
             }
         }
         Kind::Skip | Kind::Subsection(_) => FieldCode {
             desc: None,
             save: TokenStream::new(),
             load: TokenStream::new(),
-            describe: TokenStream::new(),
-            must_match: TokenStream::new(),
+            layout: TokenStream::new(),
         },
     }
 }

@@ -9,12 +9,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde_json::Value;
-
 use crate::release::Release;
 use crate::resolve::{Machine, MachineConfig};
 use crate::stream::StreamOptions;
-use crate::vmstate::MustMatchValue;
+use crate::vmstate::{
+    field_path, first_difference, FieldKind, Layout, MustMatchValue, VmStateDescription,
+};
 
 /// Which side of a migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,9 +103,8 @@ struct DeviceView {
     label: String,
     version: u32,
     minimum: u32,
-    vmsd: &'static crate::vmstate::VmStateDescription,
-    desc: Value,
-    must_match: Vec<MustMatchValue>,
+    vmsd: &'static VmStateDescription,
+    layout: Layout,
 }
 
 fn devices(machine: &mut Machine<'_>) -> Vec<DeviceView> {
@@ -122,8 +121,7 @@ fn devices(machine: &mut Machine<'_>) -> Vec<DeviceView> {
                     version: vmsd.version_id,
                     minimum: vmsd.minimum_version_id,
                     vmsd,
-                    desc: m.vmdesc(),
-                    must_match: m.must_match(),
+                    layout: m.state_layout(),
                 }
             })
         })
@@ -367,47 +365,44 @@ fn device_mismatch(s: &DeviceView, d: &DeviceView) -> Option<String> {
     }
     // What the destination reads of a stream at the source's version: its
     // own layout without the fields added after that version.
-    let mut reads = d.desc.clone();
-    if let Some(fields) = reads["fields"].as_array_mut() {
-        fields.retain(|f| {
-            let name = f["name"].as_str().unwrap_or("");
-            d.vmsd
-                .fields
-                .iter()
-                .find(|x| x.name == name)
-                .is_none_or(|x| x.has_exists_test || x.version_id <= s.version)
-        });
-    }
-    if let Some(cause) = layout_mismatch("", &s.desc, &reads, d.vmsd) {
+    let mut reads = d.layout.clone();
+    reads.fields.retain(|f| {
+        d.vmsd
+            .fields
+            .iter()
+            .find(|x| x.name == f.name)
+            .is_none_or(|x| x.has_exists_test || x.version_id <= s.version)
+    });
+    if let Some(cause) = layout_mismatch("", &s.layout, &reads, d.vmsd) {
         return Some(format!("{section}: {cause}"));
     }
-    let theirs: BTreeMap<&str, &MustMatchValue> =
-        d.must_match.iter().map(|m| (m.path.as_str(), m)).collect();
-    for m in &s.must_match {
-        let Some(o) = theirs.get(m.path.as_str()) else {
+    let theirs: BTreeMap<String, MustMatchValue> = d
+        .layout
+        .must_match_values()
+        .into_iter()
+        .map(|m| (m.path.clone(), m))
+        .collect();
+    for m in s.layout.must_match_values() {
+        let Some(o) = theirs.get(&m.path) else {
             continue;
         };
-        for (i, (a, b)) in m.bytes.iter().zip(&o.bytes).enumerate() {
-            let mask = o
-                .mask
-                .as_ref()
-                .map_or(0xff, |k| k.get(i).copied().unwrap_or(0));
-            if (a ^ b) & mask != 0 {
-                let detail = if o.mask.is_some() || m.bytes.len() > 8 {
-                    format!(
-                        "must match: at index 0x{i:x} the source has {a:02x}, the destination {b:02x} \
-                         (compared bits {mask:02x})"
-                    )
-                } else {
-                    format!(
-                        "must match: the source has {}, the destination {}",
-                        hex(&m.bytes),
-                        hex(&o.bytes)
-                    )
-                };
-                return Some(format!("{section}: field '{}' {detail}", m.path));
-            }
-        }
+        let Some(diff) = first_difference(&m.bytes, &o.bytes, o.mask.as_deref()) else {
+            continue;
+        };
+        let detail = if o.mask.is_some() || m.bytes.len() > 8 {
+            format!(
+                "must match: at index 0x{:x} the source has {:02x}, the destination {:02x} \
+                 (compared bits {:02x})",
+                diff.index, diff.incoming, diff.ours, diff.mask
+            )
+        } else {
+            format!(
+                "must match: the source has {}, the destination {}",
+                hex(&m.bytes),
+                hex(&o.bytes)
+            )
+        };
+        return Some(format!("{section}: field '{}' {detail}", m.path));
     }
     None
 }
@@ -423,48 +418,26 @@ fn hex(bytes: &[u8]) -> String {
 /// Compare what the source writes with what the destination reads.
 fn layout_mismatch(
     path: &str,
-    src: &Value,
-    dst: &Value,
-    dst_vmsd: &'static crate::vmstate::VmStateDescription,
+    src: &Layout,
+    dst: &Layout,
+    dst_vmsd: &'static VmStateDescription,
 ) -> Option<String> {
-    let empty = Vec::new();
-    let sf = src["fields"].as_array().unwrap_or(&empty);
-    let df = dst["fields"].as_array().unwrap_or(&empty);
-    let at = |name: &str| {
-        if path.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{path}.{name}")
-        }
-    };
-    for i in 0..sf.len().max(df.len()) {
-        match (sf.get(i), df.get(i)) {
+    let at = |name: &str| field_path(path, name);
+    for i in 0..src.fields.len().max(dst.fields.len()) {
+        match (src.fields.get(i), dst.fields.get(i)) {
             (Some(a), Some(b)) => {
-                let key = |f: &Value| {
-                    (
-                        f["name"].clone(),
-                        f["type"].clone(),
-                        f["size"].clone(),
-                        f["array_len"].clone(),
-                    )
-                };
-                if key(a) != key(b) {
+                if !a.same_shape(b) {
                     return Some(format!(
                         "the source sends field '{}' ({}), the destination reads '{}' ({}) there",
-                        at(a["name"].as_str().unwrap_or("?")),
-                        shape(a),
-                        at(b["name"].as_str().unwrap_or("?")),
-                        shape(b)
+                        at(&a.name),
+                        a.shape(),
+                        at(&b.name),
+                        b.shape()
                     ));
                 }
-                if a["type"] == "struct" {
-                    let inner = nested_vmsd(dst_vmsd, b["name"].as_str().unwrap_or(""));
-                    if let Some(cause) = layout_mismatch(
-                        &at(a["name"].as_str().unwrap_or("")),
-                        &a["struct"],
-                        &b["struct"],
-                        inner.unwrap_or(dst_vmsd),
-                    ) {
+                if let (Some(sa), Some(sb)) = (&a.nested, &b.nested) {
+                    let inner = nested_vmsd(dst_vmsd, &b.name).unwrap_or(dst_vmsd);
+                    if let Some(cause) = layout_mismatch(&at(&a.name), sa, sb, inner) {
                         return Some(cause);
                     }
                 }
@@ -472,34 +445,29 @@ fn layout_mismatch(
             (Some(a), None) => {
                 return Some(format!(
                     "the source sends field '{}' ({}) that the destination does not read",
-                    at(a["name"].as_str().unwrap_or("?")),
-                    shape(a)
+                    at(&a.name),
+                    a.shape()
                 ))
             }
             (None, Some(b)) => {
                 return Some(format!(
                     "the destination reads field '{}' ({}) that the source does not send",
-                    at(b["name"].as_str().unwrap_or("?")),
-                    shape(b)
+                    at(&b.name),
+                    b.shape()
                 ))
             }
             (None, None) => {}
         }
     }
-    let empty_subs = Vec::new();
-    for s in src["subsections"].as_array().unwrap_or(&empty_subs) {
-        let name = s["vmsd_name"].as_str().unwrap_or("");
-        if dst_vmsd.subsection(name).is_none() {
+    for s in &src.subsections {
+        let Some(sub) = dst_vmsd.subsection(&s.name) else {
             return Some(format!(
-                "VM subsection '{name}' in '{}' does not exist on the destination",
-                dst_vmsd.name
+                "VM subsection '{}' in '{}' does not exist on the destination",
+                s.name, dst_vmsd.name
             ));
-        }
-        let mine = dst["subsections"]
-            .as_array()
-            .and_then(|ss| ss.iter().find(|x| x["vmsd_name"] == name));
-        if let (Some(mine), Some(sub)) = (mine, dst_vmsd.subsection(name)) {
-            if let Some(cause) = layout_mismatch(name, s, mine, sub) {
+        };
+        if let Some(mine) = dst.subsections.iter().find(|x| x.name == s.name) {
+            if let Some(cause) = layout_mismatch(&s.name, s, mine, sub) {
                 return Some(cause);
             }
         }
@@ -508,26 +476,16 @@ fn layout_mismatch(
 }
 
 fn nested_vmsd(
-    vmsd: &'static crate::vmstate::VmStateDescription,
+    vmsd: &'static VmStateDescription,
     field: &str,
-) -> Option<&'static crate::vmstate::VmStateDescription> {
+) -> Option<&'static VmStateDescription> {
     vmsd.fields
         .iter()
         .find(|f| f.name == field)
         .and_then(|f| match f.kind {
-            crate::vmstate::FieldKind::Struct(d) => Some(d),
+            FieldKind::Struct(d) => Some(d),
             _ => None,
         })
-}
-
-fn shape(f: &Value) -> String {
-    let ty = f["type"].as_str().unwrap_or("?");
-    let size = f["size"].as_u64().unwrap_or(0);
-    match f["array_len"].as_u64() {
-        Some(n) => format!("{n} x {ty}, {size} bytes each"),
-        None if ty == "struct" => "struct".to_owned(),
-        None => format!("{ty}, {size} bytes"),
-    }
 }
 
 fn property_differences(src: &Machine<'_>, dst: &Machine<'_>) -> Vec<PropertyDifference> {

@@ -125,9 +125,7 @@ pub fn save(sections: &mut [Section<'_>], opts: &StreamOptions) -> Result<Vec<u8
             let mut device = Map::new();
             device.insert("name".into(), s.idstr.clone().into());
             device.insert("instance_id".into(), s.instance_id.into());
-            if let Value::Object(described) = s.state.vmdesc() {
-                device.extend(described);
-            }
+            s.state.state_layout().write_json(&mut device);
             devices.push(Value::Object(device));
         }
     }

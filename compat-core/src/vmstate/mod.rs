@@ -3,9 +3,10 @@
 //! code for each struct.
 
 mod desc;
-pub mod vmdesc;
+pub mod layout;
 
 pub use desc::{check_subsection, FieldKind, Scalar, VmStateDescription, VmStateField};
+pub use layout::{FieldLayout, Layout, MustMatch};
 
 use std::any::Any;
 
@@ -30,13 +31,9 @@ pub trait VMState: Clone + Send + 'static {
     /// Read the fields of stream version `version_id`, then subsections.
     fn load_state(&mut self, r: &mut StreamReader<'_>, version_id: u32) -> Result<(), LoadError>;
 
-    /// The vmdesc JSON of the value as it saves: fields with the sizes
-    /// written, subsections that are needed.
-    fn describe(&self) -> serde_json::Value;
-
-    /// The current values of the must-match fields (nested structs
-    /// included, paths joined with `.`), for the static checker.
-    fn must_match_values(&self, prefix: &str, out: &mut Vec<MustMatchValue>);
+    /// The value's layout as it saves: the fields written with their sizes
+    /// and counts, the subsections that are needed, the must-match values.
+    fn layout(&self) -> Layout;
 }
 
 /// A must-match field's value as it goes on the wire, with the mask a
@@ -75,10 +72,8 @@ pub trait Migratable: Any + Send {
     ) -> Result<Box<dyn Migratable>, LoadError>;
     /// Replace the state with a loaded copy of the same type.
     fn commit(&mut self, loaded: Box<dyn Migratable>);
-    /// The vmdesc JSON of the state.
-    fn vmdesc(&self) -> serde_json::Value;
-    /// The must-match fields' values.
-    fn must_match(&self) -> Vec<MustMatchValue>;
+    /// The state's layout as it saves ([`VMState::layout`]).
+    fn state_layout(&self) -> Layout;
     /// As `Any`, to downcast.
     fn as_any(&self) -> &dyn Any;
     /// As `Box<dyn Any>`.
@@ -111,14 +106,8 @@ impl<T: VMState> Migratable for T {
         }
     }
 
-    fn vmdesc(&self) -> serde_json::Value {
-        self.describe()
-    }
-
-    fn must_match(&self) -> Vec<MustMatchValue> {
-        let mut out = Vec::new();
-        self.must_match_values("", &mut out);
-        out
+    fn state_layout(&self) -> Layout {
+        VMState::layout(self)
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -210,26 +199,55 @@ pub fn must_match_bytes(
     mask: Option<&[u8]>,
     at: usize,
 ) -> Result<(), LoadError> {
+    match first_difference(incoming, ours, mask) {
+        None => Ok(()),
+        Some(d) => Err(LoadError::new(
+            LoadErrorKind::BadConfigData {
+                index: d.index,
+                read: d.incoming,
+                device: d.ours,
+                mask: d.mask,
+            },
+            at + d.index,
+        )),
+    }
+}
+
+/// Where two must-match byte strings differ in compared bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Difference {
+    /// The byte's index.
+    pub index: usize,
+    /// The incoming (source's) byte.
+    pub incoming: u8,
+    /// The destination's own byte.
+    pub ours: u8,
+    /// The bits compared in that byte.
+    pub mask: u8,
+}
+
+/// The first byte where `incoming` and `ours` differ in a bit `mask`
+/// compares (all bits when `None`; bytes past the mask are not compared):
+/// the one comparison a load and the checker both make.
+pub fn first_difference(incoming: &[u8], ours: &[u8], mask: Option<&[u8]>) -> Option<Difference> {
     // The common case, equal bytes, is one memcmp; the mask matters only
     // where they differ.
     if incoming == ours {
-        return Ok(());
+        return None;
     }
-    for (i, (a, b)) in incoming.iter().zip(ours).enumerate() {
-        let m = mask.map_or(0xff, |m| m.get(i).copied().unwrap_or(0));
-        if (a ^ b) & m != 0 {
-            return Err(LoadError::new(
-                LoadErrorKind::BadConfigData {
-                    index: i,
-                    read: *a,
-                    device: *b,
-                    mask: m,
-                },
-                at + i,
-            ));
-        }
-    }
-    Ok(())
+    incoming
+        .iter()
+        .zip(ours)
+        .enumerate()
+        .find_map(|(index, (&a, &b))| {
+            let m = mask.map_or(0xff, |m| m.get(index).copied().unwrap_or(0));
+            ((a ^ b) & m != 0).then_some(Difference {
+                index,
+                incoming: a,
+                ours: b,
+                mask: m,
+            })
+        })
 }
 
 /// Read a variable array's length, refusing one above its declared

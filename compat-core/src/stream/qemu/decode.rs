@@ -1,17 +1,13 @@
-//! Device sections decoded through the stream's own vmdesc JSON: the wire
-//! carries no field names or lengths, the description does.
+//! Device sections decoded through the stream's own vmdesc trailer, read
+//! into a [`Layout`]: the wire carries no field names or lengths, the
+//! description does.
 
 use serde_json::Value;
 
 use super::document::bad_vmdesc;
 use crate::codec::QEMU_VM_SUBSECTION;
 use crate::codec::{LoadError, StreamReader, StreamWriter};
-
-/// The most elements one described array may have: a vmdesc is input too,
-/// and an `array_len` from it must not make the reader loop for ever.
-const MAX_ARRAY_LEN: u64 = 1 << 24;
-/// How deep described structs may nest.
-const MAX_DEPTH: usize = 64;
+use crate::vmstate::Layout;
 
 /// A struct decoded through its vmdesc.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,54 +49,41 @@ pub struct DecodedSubsection {
     pub body: Decoded,
 }
 
-pub(super) fn decode_struct(
+/// Decode a struct described by the vmdesc JSON `desc`, read into a
+/// layout first (a malformed description is an error at the struct's
+/// offset).
+pub(super) fn decode_described(
     r: &mut StreamReader<'_>,
     desc: &Value,
-    depth: usize,
 ) -> Result<Decoded, LoadError> {
-    if depth > MAX_DEPTH {
-        return Err(bad_vmdesc("structs nest too deeply", r.offset()));
-    }
-    let fields_desc = desc["fields"]
-        .as_array()
-        .ok_or_else(|| bad_vmdesc("a description without fields", r.offset()))?;
+    let layout = Layout::from_json(desc).map_err(|why| bad_vmdesc(why, r.offset()))?;
+    decode_struct(r, &layout)
+}
+
+fn decode_struct(r: &mut StreamReader<'_>, layout: &Layout) -> Result<Decoded, LoadError> {
     let mut fields = Vec::new();
-    for f in fields_desc {
-        let name = f["name"]
-            .as_str()
-            .ok_or_else(|| bad_vmdesc("a field without a name", r.offset()))?;
-        let info = f["type"].as_str().unwrap_or("unknown");
-        let count = f["array_len"].as_u64().unwrap_or(1);
-        if count > MAX_ARRAY_LEN {
-            return Err(bad_vmdesc(
-                format!("field '{name}' has array_len {count}"),
-                r.offset(),
-            ));
-        }
-        for _ in 0..count {
-            let value = if info == "struct" {
-                let inner = &f["struct"];
-                FieldValue::Struct(
-                    decode_struct(r, inner, depth + 1).map_err(|e| e.in_field(name))?,
-                )
-            } else {
-                let size = f["size"]
-                    .as_u64()
-                    .ok_or_else(|| bad_vmdesc(format!("field '{name}' has no size"), r.offset()))?;
-                let size = usize::try_from(size).unwrap_or(usize::MAX);
-                FieldValue::Bytes(r.get_bytes(size).map_err(|e| e.in_field(name))?.to_vec())
+    for f in &layout.fields {
+        let name = f.name.as_ref();
+        for _ in 0..f.array_len.unwrap_or(1) {
+            let value = match &f.nested {
+                Some(inner) => {
+                    FieldValue::Struct(decode_struct(r, inner).map_err(|e| e.in_field(name))?)
+                }
+                None => {
+                    FieldValue::Bytes(r.get_bytes(f.size).map_err(|e| e.in_field(name))?.to_vec())
+                }
             };
             fields.push(DecodedField {
                 name: name.to_owned(),
-                info: info.to_owned(),
+                info: f.info.to_string(),
                 value,
             });
         }
     }
     let mut subsections = Vec::new();
-    for s in desc["subsections"].as_array().into_iter().flatten() {
+    for s in &layout.subsections {
         let at = r.offset();
-        let expected = s["vmsd_name"].as_str().unwrap_or("");
+        let expected = s.name.as_ref();
         if r.peek_u8() != Some(QEMU_VM_SUBSECTION) {
             return Err(bad_vmdesc(format!("subsection '{expected}' not found"), at));
         }
@@ -113,7 +96,7 @@ pub(super) fn decode_struct(
             ));
         }
         let version_id = r.get_u32()?;
-        let body = decode_struct(r, s, depth + 1).map_err(|e| e.in_field(&name))?;
+        let body = decode_struct(r, s).map_err(|e| e.in_field(&name))?;
         subsections.push(DecodedSubsection {
             name,
             version_id,

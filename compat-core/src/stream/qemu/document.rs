@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::decode::{decode_struct, encode_struct, Decoded, FieldValue};
+use super::decode::{decode_described, encode_struct, Decoded, FieldValue};
 use super::ram::{read_ram, write_ram, RamEntry};
 
 use crate::codec::*;
@@ -155,7 +155,7 @@ impl QemuStream {
                 QEMU_VM_EOF => break,
                 QEMU_VM_CONFIGURATION => {
                     let decoded = match desc.map(|d| &d["configuration"]) {
-                        Some(c) if c.is_object() => Some(decode_struct(&mut r, c, 0)?),
+                        Some(c) if c.is_object() => Some(decode_described(&mut r, c)?),
                         _ => None,
                     };
                     let machine = match &decoded {
@@ -214,7 +214,7 @@ impl QemuStream {
                             version_id: header.version_id,
                         };
                         Body::Device(
-                            decode_struct(&mut r, device, 0).map_err(|e| e.in_section(&sref))?,
+                            decode_described(&mut r, device).map_err(|e| e.in_section(&sref))?,
                         )
                     };
                     records.push(Record::Section(SectionRecord {

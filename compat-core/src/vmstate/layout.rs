@@ -1,0 +1,262 @@
+//! The layout of a struct as it goes on the wire: its fields with their
+//! QEMU type names, sizes and counts, nested structs, the subsections that
+//! are sent, and the must-match values with their masks. One typed value
+//! serves every consumer: `#[derive(VMState)]` builds it from a value, the
+//! stream writes it as the vmdesc trailer (QEMU's key layout, from
+//! `migration/vmstate.c` `vmsd_desc_field_start/end`), the checker compares
+//! two of them, and the reader of QEMU streams parses a trailer into one to
+//! decode the sections it describes.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use super::{field_path, MustMatchValue};
+
+/// How deep described structs may nest in a layout read from a stream.
+pub const MAX_DEPTH: usize = 64;
+
+/// The most elements one described array may have in a layout read from a
+/// stream: a trailer is input too, and an `array_len` from it must not make
+/// a reader loop for ever.
+pub const MAX_ARRAY_LEN: u64 = 1 << 24;
+
+/// A struct as it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The VMState name (`vmsd_name`).
+    pub name: Cow<'static, str>,
+    /// The version written.
+    pub version: u32,
+    /// The fields written, in order.
+    pub fields: Vec<FieldLayout>,
+    /// The subsections written, in order.
+    pub subsections: Vec<Layout>,
+}
+
+/// One field as it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldLayout {
+    /// The field's name.
+    pub name: Cow<'static, str>,
+    /// QEMU's `VMStateInfo` name (`uint32`, `buffer`, `struct`,
+    /// `unused_buffer`, `uint8 equal`).
+    pub info: Cow<'static, str>,
+    /// Bytes of one element (of the whole struct for `struct`).
+    pub size: usize,
+    /// The element count of an array; `None` for one value.
+    pub array_len: Option<usize>,
+    /// The layout of a nested struct.
+    pub nested: Option<Box<Layout>>,
+    /// For a must-match field: its bytes on the wire and the mask a load
+    /// compares them under.
+    pub must_match: Option<MustMatch>,
+}
+
+/// The value a must-match field has, as a load compares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MustMatch {
+    /// The bytes on the wire.
+    pub bytes: Vec<u8>,
+    /// Per-byte mask of the bits compared; `None` for all of them.
+    pub mask: Option<Vec<u8>>,
+}
+
+impl FieldLayout {
+    /// One scalar or buffer of `size` bytes.
+    pub fn value(name: &'static str, info: &'static str, size: usize) -> Self {
+        FieldLayout {
+            name: Cow::Borrowed(name),
+            info: Cow::Borrowed(info),
+            size,
+            array_len: None,
+            nested: None,
+            must_match: None,
+        }
+    }
+
+    /// An array of `len` elements of `elem_size` bytes.
+    pub fn array(name: &'static str, len: usize, info: &'static str, elem_size: usize) -> Self {
+        FieldLayout {
+            array_len: Some(len),
+            ..FieldLayout::value(name, info, elem_size)
+        }
+    }
+
+    /// A nested struct.
+    pub fn nested(name: &'static str, inner: Layout) -> Self {
+        FieldLayout {
+            size: inner.written_size(),
+            nested: Some(Box::new(inner)),
+            ..FieldLayout::value(name, "struct", 0)
+        }
+    }
+
+    /// This field, compared on load with the destination's `bytes` under
+    /// `mask`.
+    pub fn must_match(mut self, bytes: Vec<u8>, mask: Option<Vec<u8>>) -> Self {
+        self.must_match = Some(MustMatch { bytes, mask });
+        self
+    }
+
+    /// `4 x uint32, 4 bytes each`, `uint16, 2 bytes` or `struct`: the field's
+    /// shape in words.
+    pub fn shape(&self) -> String {
+        match self.array_len {
+            Some(n) => format!("{n} x {}, {} bytes each", self.info, self.size),
+            None if self.nested.is_some() => "struct".to_owned(),
+            None => format!("{}, {} bytes", self.info, self.size),
+        }
+    }
+
+    /// Whether `other` is written the same way: name, type, size, count.
+    pub fn same_shape(&self, other: &FieldLayout) -> bool {
+        (&self.name, &self.info, self.size, self.array_len)
+            == (&other.name, &other.info, other.size, other.array_len)
+    }
+}
+
+impl Layout {
+    /// A layout of `name` at `version`.
+    pub fn new(name: &'static str, version: u32) -> Self {
+        Layout {
+            name: Cow::Borrowed(name),
+            version,
+            fields: Vec::new(),
+            subsections: Vec::new(),
+        }
+    }
+
+    /// The bytes it occupies in the stream: its fields (elements × size),
+    /// then each subsection with its header.
+    pub fn written_size(&self) -> usize {
+        let fields: usize = self
+            .fields
+            .iter()
+            .map(|f| f.size * f.array_len.unwrap_or(1))
+            .sum();
+        let subsections: usize = self
+            .subsections
+            .iter()
+            .map(|s| 1 + 1 + s.name.len() + 4 + s.written_size())
+            .sum();
+        fields + subsections
+    }
+
+    /// Every must-match value, nested ones included, with its path (`a.b`).
+    pub fn must_match_values(&self) -> Vec<MustMatchValue> {
+        let mut out = Vec::new();
+        self.collect_must_match("", &mut out);
+        out
+    }
+
+    fn collect_must_match(&self, prefix: &str, out: &mut Vec<MustMatchValue>) {
+        for f in &self.fields {
+            let path = field_path(prefix, &f.name);
+            if let Some(m) = &f.must_match {
+                out.push(MustMatchValue {
+                    path: path.clone(),
+                    bytes: m.bytes.clone(),
+                    mask: m.mask.clone(),
+                });
+            }
+            if let Some(inner) = &f.nested {
+                inner.collect_must_match(&path, out);
+            }
+        }
+    }
+
+    /// The vmdesc JSON of the layout, in QEMU's key order:
+    /// `{"vmsd_name", "version", "fields": [{"name", ["array_len"], "type",
+    /// ["struct"], "size"}], ["subsections"]}`.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        self.write_json(&mut m);
+        Value::Object(m)
+    }
+
+    /// Add the layout's keys to `m` (after keys the caller put first).
+    pub fn write_json(&self, m: &mut Map<String, Value>) {
+        m.insert("vmsd_name".into(), self.name.as_ref().into());
+        m.insert("version".into(), self.version.into());
+        let fields = self.fields.iter().map(FieldLayout::to_json).collect();
+        m.insert("fields".into(), Value::Array(fields));
+        if !self.subsections.is_empty() {
+            let subs = self.subsections.iter().map(Layout::to_json).collect();
+            m.insert("subsections".into(), Value::Array(subs));
+        }
+    }
+
+    /// Read a layout from vmdesc JSON (a stream's trailer), refusing what
+    /// could make a reader loop for ever or recurse without end.
+    pub fn from_json(desc: &Value) -> Result<Layout, String> {
+        Self::from_json_at(desc, 0)
+    }
+
+    fn from_json_at(desc: &Value, depth: usize) -> Result<Layout, String> {
+        if depth > MAX_DEPTH {
+            return Err("structs nest too deeply".into());
+        }
+        let fields_desc = desc["fields"]
+            .as_array()
+            .ok_or("a description without fields")?;
+        let mut fields = Vec::with_capacity(fields_desc.len());
+        for f in fields_desc {
+            let name = f["name"].as_str().ok_or("a field without a name")?;
+            let info = f["type"].as_str().unwrap_or("unknown");
+            let count = f["array_len"].as_u64();
+            if count.is_some_and(|n| n > MAX_ARRAY_LEN) {
+                return Err(format!(
+                    "field '{name}' has array_len {}",
+                    count.unwrap_or_default()
+                ));
+            }
+            let (size, nested) = if info == "struct" {
+                let inner = Self::from_json_at(&f["struct"], depth + 1)?;
+                (inner.written_size(), Some(Box::new(inner)))
+            } else {
+                let size = f["size"]
+                    .as_u64()
+                    .ok_or_else(|| format!("field '{name}' has no size"))?;
+                (usize::try_from(size).unwrap_or(usize::MAX), None)
+            };
+            fields.push(FieldLayout {
+                name: Cow::Owned(name.to_owned()),
+                info: Cow::Owned(info.to_owned()),
+                size,
+                array_len: count.map(|n| n as usize),
+                nested,
+                must_match: None,
+            });
+        }
+        let mut subsections = Vec::new();
+        for s in desc["subsections"].as_array().into_iter().flatten() {
+            subsections.push(Self::from_json_at(s, depth + 1)?);
+        }
+        Ok(Layout {
+            name: Cow::Owned(desc["vmsd_name"].as_str().unwrap_or("").to_owned()),
+            version: desc["version"]
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(0),
+            fields,
+            subsections,
+        })
+    }
+}
+
+impl FieldLayout {
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), self.name.as_ref().into());
+        if let Some(n) = self.array_len {
+            m.insert("array_len".into(), n.into());
+        }
+        m.insert("type".into(), self.info.as_ref().into());
+        if let Some(inner) = &self.nested {
+            m.insert("struct".into(), inner.to_json());
+        }
+        m.insert("size".into(), self.size.into());
+        Value::Object(m)
+    }
+}
