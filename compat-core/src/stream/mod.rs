@@ -188,21 +188,17 @@ pub fn load(
     let mut loaded: Vec<Option<Box<dyn Migratable>>> = (0..sections.len()).map(|_| None).collect();
     loop {
         let at = r.offset();
-        match r.get_u8()? {
-            QEMU_VM_EOF => break,
-            QEMU_VM_CONFIGURATION => {
+        match next_record(&mut r)? {
+            Record::Eof => break,
+            Record::Configuration => {
                 received_machine = Some(read_configuration(&mut r)?);
             }
-            QEMU_VM_SECTION_FULL | QEMU_VM_SECTION_START => {
-                let section_id = r.get_u32()?;
-                let idstr = r.get_name()?.to_owned();
-                let instance_id = r.get_u32()?;
-                let version_id = r.get_u32()?;
-                let sref = SectionRef {
-                    idstr,
-                    instance_id,
-                    version_id,
-                };
+            Record::Section {
+                section_id,
+                header: Some(sref),
+                ..
+            } => {
+                let instance_id = sref.instance_id;
                 let Some(index) = sections
                     .iter()
                     .position(|s| s.idstr == sref.idstr && s.instance_id == instance_id)
@@ -226,7 +222,7 @@ pub fn load(
                 }
                 let copy = sections[index]
                     .state
-                    .load_copy(&mut r, version_id)
+                    .load_copy(&mut r, sref.version_id)
                     .map_err(|e| e.in_section(&sref))?;
                 if opts.footers {
                     read_footer(&mut r, section_id, &sref.idstr)
@@ -234,7 +230,7 @@ pub fn load(
                 }
                 loaded[index] = Some(copy);
             }
-            QEMU_VM_SECTION_PART | QEMU_VM_SECTION_END => {
+            Record::Section { header: None, .. } => {
                 return Err(LoadError::new(
                     LoadErrorKind::Unsupported(
                         "iterative sections (RAM) do not load into devices; \
@@ -244,12 +240,14 @@ pub fn load(
                     at,
                 ));
             }
-            QEMU_VM_COMMAND => {
-                r.get_u16()?;
-                let len = r.get_u16()? as usize;
-                r.skip(len)?;
+            // A footer where a record starts belongs to no section.
+            Record::Footer { .. } => {
+                return Err(LoadError::new(
+                    LoadErrorKind::UnknownSectionType(QEMU_VM_SECTION_FOOTER),
+                    at,
+                ))
             }
-            other => return Err(LoadError::new(LoadErrorKind::UnknownSectionType(other), at)),
+            Record::Command { .. } => {}
         }
     }
     let vmdesc = read_trailer(&mut r)?.is_some();
@@ -268,6 +266,64 @@ pub fn load(
         machine: received_machine,
         sections: count,
         vmdesc,
+    })
+}
+
+/// One record of a stream as the section loop meets it: its kind and
+/// header, the body left to the caller (a device's state, RAM, or the
+/// configuration's machine name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Record<'a> {
+    /// The end of the sections.
+    Eof,
+    /// A configuration section; its body follows.
+    Configuration,
+    /// A section or part of one: `QEMU_VM_SECTION_*`, its id, and for FULL
+    /// and START records its idstr, instance and version.
+    Section {
+        kind: u8,
+        section_id: u32,
+        header: Option<SectionRef>,
+    },
+    /// A section footer.
+    Footer { section_id: u32 },
+    /// A command and its data.
+    Command { command: u16, data: &'a [u8] },
+}
+
+/// The next record's kind and header: the one section loop under both the
+/// transactional loader and the reader of whole QEMU streams.
+pub(crate) fn next_record<'a>(r: &mut StreamReader<'a>) -> Result<Record<'a>, LoadError> {
+    let at = r.offset();
+    Ok(match r.get_u8()? {
+        QEMU_VM_EOF => Record::Eof,
+        QEMU_VM_CONFIGURATION => Record::Configuration,
+        kind @ (QEMU_VM_SECTION_FULL | QEMU_VM_SECTION_START) => Record::Section {
+            kind,
+            section_id: r.get_u32()?,
+            header: Some(SectionRef {
+                idstr: r.get_name()?.to_owned(),
+                instance_id: r.get_u32()?,
+                version_id: r.get_u32()?,
+            }),
+        },
+        kind @ (QEMU_VM_SECTION_PART | QEMU_VM_SECTION_END) => Record::Section {
+            kind,
+            section_id: r.get_u32()?,
+            header: None,
+        },
+        QEMU_VM_SECTION_FOOTER => Record::Footer {
+            section_id: r.get_u32()?,
+        },
+        QEMU_VM_COMMAND => {
+            let command = r.get_u16()?;
+            let len = r.get_u16()? as usize;
+            Record::Command {
+                command,
+                data: r.get_bytes(len)?,
+            }
+        }
+        other => return Err(LoadError::new(LoadErrorKind::UnknownSectionType(other), at)),
     })
 }
 

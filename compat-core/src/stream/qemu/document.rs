@@ -7,7 +7,7 @@ use super::decode::{decode_described, encode_struct, Decoded, FieldValue};
 use super::ram::{read_ram, write_ram, RamEntry};
 
 use crate::codec::*;
-use crate::stream::{read_configuration, read_footer, read_header};
+use crate::stream::{self, next_record, read_configuration, read_footer, read_header};
 use crate::vmstate::Migratable;
 
 /// A whole stream.
@@ -151,9 +151,9 @@ impl QemuStream {
         let mut ram_ids: Vec<u32> = Vec::new();
         loop {
             let at = r.offset();
-            match r.get_u8()? {
-                QEMU_VM_EOF => break,
-                QEMU_VM_CONFIGURATION => {
+            match next_record(&mut r)? {
+                stream::Record::Eof => break,
+                stream::Record::Configuration => {
                     let decoded = match desc.map(|d| &d["configuration"]) {
                         Some(c) if c.is_object() => Some(decode_described(&mut r, c)?),
                         _ => None,
@@ -172,19 +172,17 @@ impl QemuStream {
                     };
                     records.push(Record::Configuration(Configuration { machine, decoded }));
                 }
-                kind @ (QEMU_VM_SECTION_START | QEMU_VM_SECTION_FULL) => {
-                    let section_id = r.get_u32()?;
-                    let header = SectionHeader {
-                        idstr: r.get_name()?.to_owned(),
-                        instance_id: r.get_u32()?,
-                        version_id: r.get_u32()?,
-                    };
+                stream::Record::Section {
+                    kind,
+                    section_id,
+                    header: Some(sref),
+                } => {
                     let offset = r.offset();
-                    let body = if header.idstr == "ram" && header.instance_id == 0 {
-                        if header.version_id != 4 {
+                    let body = if sref.idstr == "ram" && sref.instance_id == 0 {
+                        if sref.version_id != 4 {
                             return Err(r.error(LoadErrorKind::Unsupported(format!(
                                 "RAM section version {}",
-                                header.version_id
+                                sref.version_id
                             ))));
                         }
                         ram_ids.push(section_id);
@@ -194,8 +192,8 @@ impl QemuStream {
                             .and_then(|d| d["devices"].as_array())
                             .and_then(|ds| {
                                 ds.iter().find(|d| {
-                                    d["name"] == header.idstr.as_str()
-                                        && d["instance_id"] == header.instance_id
+                                    d["name"] == sref.idstr.as_str()
+                                        && d["instance_id"] == sref.instance_id
                                 })
                             })
                             .ok_or_else(|| {
@@ -203,16 +201,11 @@ impl QemuStream {
                                     LoadErrorKind::Unsupported(format!(
                                         "no description of section '{}' instance {} in the \
                                          vmdesc trailer, so its fields cannot be decoded",
-                                        header.idstr, header.instance_id
+                                        sref.idstr, sref.instance_id
                                     )),
                                     at,
                                 )
                             })?;
-                        let sref = SectionRef {
-                            idstr: header.idstr.clone(),
-                            instance_id: header.instance_id,
-                            version_id: header.version_id,
-                        };
                         Body::Device(
                             decode_described(&mut r, device).map_err(|e| e.in_section(&sref))?,
                         )
@@ -220,13 +213,20 @@ impl QemuStream {
                     records.push(Record::Section(SectionRecord {
                         kind,
                         section_id,
-                        header: Some(header),
+                        header: Some(SectionHeader {
+                            idstr: sref.idstr,
+                            instance_id: sref.instance_id,
+                            version_id: sref.version_id,
+                        }),
                         offset,
                         body,
                     }));
                 }
-                kind @ (QEMU_VM_SECTION_PART | QEMU_VM_SECTION_END) => {
-                    let section_id = r.get_u32()?;
+                stream::Record::Section {
+                    kind,
+                    section_id,
+                    header: None,
+                } => {
                     if !ram_ids.contains(&section_id) {
                         return Err(LoadError::new(
                             LoadErrorKind::Unsupported(format!(
@@ -245,16 +245,13 @@ impl QemuStream {
                         body,
                     }));
                 }
-                QEMU_VM_SECTION_FOOTER => records.push(Record::Footer {
-                    section_id: r.get_u32()?,
-                }),
-                QEMU_VM_COMMAND => {
-                    let command = r.get_u16()?;
-                    let len = r.get_u16()? as usize;
-                    let data = r.get_bytes(len)?.to_vec();
-                    records.push(Record::Command { command, data });
+                stream::Record::Footer { section_id } => {
+                    records.push(Record::Footer { section_id })
                 }
-                other => return Err(LoadError::new(LoadErrorKind::UnknownSectionType(other), at)),
+                stream::Record::Command { command, data } => records.push(Record::Command {
+                    command,
+                    data: data.to_vec(),
+                }),
             }
         }
         if r.remaining() > 0 {
