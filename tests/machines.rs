@@ -214,7 +214,7 @@ fn unknown_machine_lists_close_names() {
     assert_eq!(
         err("microvm"),
         "unsupported machine type 'microvm' in release 6.0; \
-         use 'compat machines' to list the supported machine types"
+         use -machine help to list the supported machine types"
     );
     assert_eq!(
         r.instantiate("pc-q35-9.9", &[], &[])

@@ -332,20 +332,24 @@ pub use vmstate::{Migratable, VMState, VmStateDescription};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::codec::{LoadError, SaveError, StreamReader, StreamWriter};
-    pub use crate::compat::{check_compat_property, check_compat_value, CompatSet, GlobalProperty};
+    pub use crate::compat::derive_support::{check_compat_property, check_compat_value};
+    pub use crate::compat::{CompatSet, GlobalProperty};
+    pub use crate::device::derive_support::chain_declares;
     pub use crate::device::{
-        chain_declares, Board, Device, DeviceTypeInfo, RealizeError, SetPropertyError, DEVICE,
+        Board, Device, DeviceTypeInfo, RealizeError, SetPropertyError, DEVICE,
     };
+    pub use crate::property::derive_support::BitField;
     pub use crate::property::{
-        enum_from_value, enum_to_value, BitField, EnumInfo, PropertyDef, PropertyEnum,
-        PropertyKind, PropertyType, PropertyValue, Size,
+        EnumInfo, PropertyDef, PropertyEnum, PropertyKind, PropertyType, PropertyValue, Size,
+    };
+    pub use crate::vmstate::derive_support::{
+        check_subsection, check_version, checked_len, must_match, must_match_bytes,
+        next_subsection, unknown_subsection,
     };
     pub use crate::vmstate::{
-        check_subsection, check_version, checked_len, field_path, must_match, must_match_bytes,
-        next_subsection, unknown_subsection, FieldKind, FieldLayout, Layout, Migratable,
-        MustMatchValue, Scalar, VMState, VmStateDescription, VmStateField,
+        FieldKind, FieldLayout, Layout, Migratable, Scalar, VMState, VmStateDescription,
+        VmStateField,
     };
-    pub use serde_json::Value as JsonValue;
     pub use std::any::TypeId;
 
     /// Run a `pre_save` hook's result into a save error.

@@ -49,10 +49,10 @@ pub fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
                 <Self as __compat::PropertyEnum>::INFO,
             );
             fn to_value(&self) -> __compat::PropertyValue {
-                __compat::enum_to_value(*self)
+                <Self as __compat::PropertyEnum>::enum_value(*self)
             }
             fn from_value(value: &__compat::PropertyValue) -> ::core::option::Option<Self> {
-                __compat::enum_from_value(value)
+                <Self as __compat::PropertyEnum>::from_enum_value(value)
             }
             fn zero() -> Self {
                 Self::#first

@@ -10,9 +10,10 @@
 
 use std::fmt;
 
-use crate::device::{closest_in_chain, find_in_chain, DeviceTypeInfo, TypeRegistry};
+pub(crate) mod derive_support;
+
+use crate::device::TypeRegistry;
 use crate::property::PropertyError;
-use crate::text::ConstMsg;
 
 /// One `{driver, property, value}`: set `property` to `value` on every
 /// device whose type is, or derives from, `driver`.
@@ -106,90 +107,4 @@ pub fn check_set(registry: &TypeRegistry, set: &CompatSet) -> Vec<CompatError> {
         .iter()
         .filter_map(|e| check_entry(registry, set, e).err())
         .collect()
-}
-
-/// The compile-time half of [`check_entry`], for an entry whose type is a
-/// Rust type: `compat_set!` evaluates it in a `const`, so a missing
-/// property is a compile error that says what [`check_entry`] would.
-#[doc(hidden)]
-pub const fn check_compat_property(
-    set: &str,
-    ty: &'static DeviceTypeInfo,
-    property: &str,
-    value: &str,
-) {
-    if find_in_chain(ty, property).is_some() || chain_is_erroneous(ty) {
-        return;
-    }
-    let mut msg = ConstMsg::<1024>::new();
-    entry_prefix(&mut msg, set, ty.name, property, value);
-    msg.push("' not found");
-    if let Some(close) = closest_in_chain(ty, property) {
-        msg.push("; did you mean '");
-        msg.push(close);
-        msg.push("'?");
-    }
-    panic!("{}", msg.as_str());
-}
-
-/// The value half of the compile-time check: the value parses with the
-/// property's kind. (A missing property is [`check_compat_property`]'s to
-/// report.)
-#[doc(hidden)]
-pub const fn check_compat_value(
-    set: &str,
-    ty: &'static DeviceTypeInfo,
-    property: &str,
-    value: &str,
-) {
-    let Some(def) = find_in_chain(ty, property) else {
-        return;
-    };
-    if def.kind.accepts_text(value) || chain_is_erroneous(ty) {
-        return;
-    }
-    let mut msg = ConstMsg::<1024>::new();
-    entry_prefix(&mut msg, set, ty.name, property, value);
-    msg.push("' doesn't take value '");
-    msg.push(value);
-    msg.push("': expects ");
-    def.kind.write_expects(&mut msg);
-    panic!("{}", msg.as_str());
-}
-
-/// Whether `ty` or an ancestor is the derive's stand-in for a declaration
-/// with mistakes: those are reported already, and a compat-set entry
-/// naming the type is not a second mistake.
-const fn chain_is_erroneous(ty: &'static DeviceTypeInfo) -> bool {
-    let mut cur = Some(ty);
-    while let Some(t) = cur {
-        if t.erroneous {
-            return true;
-        }
-        cur = t.parent;
-    }
-    false
-}
-
-/// `compat set 'S', entry {D, P, V}: Property 'D.P`: how both compile-time
-/// messages start, as `check_entry`'s runtime errors do.
-const fn entry_prefix<const N: usize>(
-    msg: &mut ConstMsg<N>,
-    set: &str,
-    driver: &str,
-    property: &str,
-    value: &str,
-) {
-    msg.push("compat set '");
-    msg.push(set);
-    msg.push("', entry {");
-    msg.push(driver);
-    msg.push(", ");
-    msg.push(property);
-    msg.push(", ");
-    msg.push(value);
-    msg.push("}: Property '");
-    msg.push(driver);
-    msg.push(".");
-    msg.push(property);
 }

@@ -11,6 +11,7 @@ use std::fmt::{self, Write as _};
 use crate::property::{PropertyDef, PropertyError, PropertyValue};
 
 mod board;
+pub(crate) mod derive_support;
 mod registry;
 
 use crate::text::str_eq;
@@ -161,14 +162,6 @@ impl DeviceTypeInfo {
         }
         out
     }
-}
-
-/// Const-evaluable check that the chain starting at `ty` declares a property
-/// `name`; `#[derive(Device)]` uses it to reject, at compile time, a property
-/// that clashes with an inherited one.
-#[doc(hidden)]
-pub const fn chain_declares(ty: &'static DeviceTypeInfo, name: &str) -> bool {
-    find_in_chain(ty, name).is_some()
 }
 
 /// The property `name` declared by `ty` or an ancestor; usable in `const`.

@@ -2,8 +2,10 @@
 //! `#[derive(Device)]` writes them (the derive itself is tested in the
 //! workspace's `tests/`).
 
+use super::derive_support::chain_declares;
 use super::*;
-use crate::property::{BitField, PropertyKind, PropertyType};
+use crate::property::derive_support::BitField;
+use crate::property::{PropertyKind, PropertyType};
 
 struct PciDevice {
     cap: u32,

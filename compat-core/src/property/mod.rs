@@ -15,6 +15,7 @@ use crate::text::number::{
 use crate::text::{bytes_eq, ConstMsg};
 
 pub mod cmdline;
+pub(crate) mod derive_support;
 
 /// A closed set of names a property of enum kind accepts (QEMU's QAPI enums
 /// such as `OnOffAuto`).
@@ -577,22 +578,22 @@ pub trait PropertyEnum: Sized + Copy + 'static {
     fn as_str(self) -> &'static str {
         Self::INFO.values[self.index()]
     }
-}
 
-/// [`PropertyType::to_value`] for enums; the derive calls it.
-pub fn enum_to_value<E: PropertyEnum>(e: E) -> PropertyValue {
-    PropertyValue::Enum(e.as_str())
-}
+    /// `self` as a property value.
+    fn enum_value(self) -> PropertyValue {
+        PropertyValue::Enum(self.as_str())
+    }
 
-/// [`PropertyType::from_value`] for enums; the derive calls it.
-pub fn enum_from_value<E: PropertyEnum>(value: &PropertyValue) -> Option<E> {
-    match value {
-        PropertyValue::Enum(name) => E::INFO
-            .values
-            .iter()
-            .position(|v| v == name)
-            .and_then(E::from_index),
-        _ => None,
+    /// The variant a property value names, if it names one of this enum.
+    fn from_enum_value(value: &PropertyValue) -> Option<Self> {
+        match value {
+            PropertyValue::Enum(name) => Self::INFO
+                .values
+                .iter()
+                .position(|v| v == name)
+                .and_then(Self::from_index),
+            _ => None,
+        }
     }
 }
 
@@ -614,40 +615,15 @@ impl PropertyEnum for OnOffAuto {
 impl PropertyType for OnOffAuto {
     const KIND: PropertyKind = PropertyKind::Enum(<Self as PropertyEnum>::INFO);
     fn to_value(&self) -> PropertyValue {
-        enum_to_value(*self)
+        self.enum_value()
     }
     fn from_value(value: &PropertyValue) -> Option<Self> {
-        enum_from_value(value)
+        Self::from_enum_value(value)
     }
     fn zero() -> Self {
         OnOffAuto::Auto
     }
 }
-
-/// An unsigned integer field that holds bit properties (`DEFINE_PROP_BIT`).
-pub trait BitField: Copy {
-    /// Width in bits.
-    const WIDTH: u8;
-    /// Whether bit `n` is set.
-    fn bit(self, n: u8) -> bool;
-    /// `self` with bit `n` set to `on`.
-    fn with_bit(self, n: u8, on: bool) -> Self;
-}
-
-macro_rules! bit_field {
-    ($($ty:ty),*) => {$(
-        impl BitField for $ty {
-            const WIDTH: u8 = <$ty>::BITS as u8;
-            fn bit(self, n: u8) -> bool {
-                self >> n & 1 == 1
-            }
-            fn with_bit(self, n: u8, on: bool) -> Self {
-                if on { self | (1 << n) } else { self & !(1 << n) }
-            }
-        }
-    )*};
-}
-bit_field!(u8, u16, u32, u64);
 
 #[cfg(test)]
 mod tests;

@@ -1,3 +1,4 @@
+use super::derive_support::BitField;
 use super::*;
 use proptest::prelude::*;
 

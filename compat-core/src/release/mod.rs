@@ -63,7 +63,7 @@ pub struct UnknownMachine {
 impl UnknownMachine {
     fn hint(&self) -> String {
         if self.close.is_empty() {
-            "; use 'compat machines' to list the supported machine types".to_owned()
+            "; use -machine help to list the supported machine types".to_owned()
         } else {
             format!("; close names: {}", self.close.join(", "))
         }

@@ -1,0 +1,114 @@
+//! What the code `#[derive(VMState)]` generates calls; reachable from
+//! outside only through the crate's hidden `__private` module.
+
+use super::first_difference;
+use super::VmStateDescription;
+use crate::codec::{LoadError, LoadErrorKind, StreamReader};
+
+pub use super::desc::check_subsection;
+
+/// Refuse an incoming version outside `[minimum_version_id, version_id]`,
+/// with QEMU's wording.
+pub fn check_version(
+    desc: &VmStateDescription,
+    r: &StreamReader<'_>,
+    version_id: u32,
+) -> Result<(), LoadError> {
+    if version_id > desc.version_id {
+        return Err(r.error(LoadErrorKind::TooNew {
+            vmsd: desc.name.to_owned(),
+            incoming: version_id,
+            ours: desc.version_id,
+        }));
+    }
+    if version_id < desc.minimum_version_id {
+        return Err(r.error(LoadErrorKind::TooOld {
+            vmsd: desc.name.to_owned(),
+            incoming: version_id,
+            minimum: desc.minimum_version_id,
+        }));
+    }
+    Ok(())
+}
+
+/// The header of the next subsection of `parent`, consumed, or `None` when
+/// the next bytes are not one (QEMU stops at a name that does not start
+/// with the parent's, leaving it to the caller).
+pub fn next_subsection<'a>(
+    r: &mut StreamReader<'a>,
+    parent: &str,
+) -> Result<Option<(&'a str, u32, usize)>, LoadError> {
+    match r.peek_subsection_name() {
+        Some(name) if name.len() > parent.len() && name.starts_with(parent) => {}
+        _ => return Ok(None),
+    }
+    let at = r.offset();
+    r.get_u8()?;
+    let name = r.get_name()?;
+    let version = r.get_u32()?;
+    Ok(Some((name, version, at)))
+}
+
+/// The error for a subsection the destination does not define.
+pub fn unknown_subsection(name: &str, parent: &str, at: usize) -> LoadError {
+    LoadError::new(
+        LoadErrorKind::UnknownSubsection {
+            name: name.to_owned(),
+            parent: parent.to_owned(),
+        },
+        at,
+    )
+}
+
+/// Compare a must-match scalar.
+pub fn must_match<T: PartialEq + std::fmt::LowerHex>(
+    incoming: T,
+    ours: T,
+    at: usize,
+) -> Result<(), LoadError> {
+    if incoming == ours {
+        Ok(())
+    } else {
+        Err(LoadError::new(
+            LoadErrorKind::MustMatch {
+                incoming: format!("0x{incoming:x}"),
+                ours: format!("0x{ours:x}"),
+            },
+            at,
+        ))
+    }
+}
+
+/// Compare a must-match byte buffer under `mask` (all bits when `None`),
+/// naming the first differing byte as QEMU's PCI config check does.
+pub fn must_match_bytes(
+    incoming: &[u8],
+    ours: &[u8],
+    mask: Option<&[u8]>,
+    at: usize,
+) -> Result<(), LoadError> {
+    match first_difference(incoming, ours, mask) {
+        None => Ok(()),
+        Some(d) => Err(LoadError::new(
+            LoadErrorKind::BadConfigData {
+                index: d.index,
+                read: d.incoming,
+                device: d.ours,
+                mask: d.mask,
+            },
+            at + d.index,
+        )),
+    }
+}
+
+/// Read a variable array's length, refusing one above its declared
+/// maximum before anything is allocated.
+pub fn checked_len(len: u64, max: usize, at: usize) -> Result<usize, LoadError> {
+    match usize::try_from(len) {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(LoadError::new(
+            LoadErrorKind::LengthTooLarge { len, max },
+            at,
+        )),
+    }
+}
