@@ -52,12 +52,7 @@ impl<T> Slot<T> {
 
 /// Report an unknown key of `#[attr(...)]` with the closest known one, and
 /// skip its value so the keys after it are still read.
-pub fn unknown_key(
-    cx: &Ctxt,
-    attr: &str,
-    meta: &ParseNestedMeta,
-    known: &[&str],
-) -> syn::Result<()> {
+fn unknown_key(cx: &Ctxt, attr: &str, meta: &ParseNestedMeta, known: &[&str]) -> syn::Result<()> {
     let key = meta
         .path
         .get_ident()
@@ -95,7 +90,7 @@ fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
 }
 
 /// The span of the whole `key = value` being parsed, for errors about it.
-pub fn key_span(meta: &ParseNestedMeta) -> Span {
+fn key_span(meta: &ParseNestedMeta) -> Span {
     meta.path.span()
 }
 
@@ -169,4 +164,105 @@ pub fn type_text(ty: &syn::Type) -> String {
         .replace("[ ", "[")
         .replace(" ]", "]")
         .replace(" ;", ";")
+}
+
+/// Read every `#[name(...)]` among `attrs`: `on_key` is called with each key
+/// listed in `known` and its span (it reads the value, if any); an unknown
+/// key is reported with the closest known one and skipped; malformed syntax
+/// is reported and the rest of that attribute skipped. The one loop every
+/// attribute of every macro is read with. Returns whether every attribute
+/// parsed.
+pub fn read_keys(
+    cx: &Ctxt,
+    attrs: &[syn::Attribute],
+    name: &'static str,
+    known: &[&'static str],
+    mut on_key: impl FnMut(&'static str, Span, &ParseNestedMeta) -> syn::Result<()>,
+) -> bool {
+    let mut ok = true;
+    for attr in attrs.iter().filter(|a| a.path().is_ident(name)) {
+        let parsed =
+            attr.parse_nested_meta(|meta| match known.iter().find(|k| meta.path.is_ident(k)) {
+                Some(key) => on_key(key, key_span(&meta), &meta),
+                None => unknown_key(cx, name, &meta, known),
+            });
+        if let Err(e) = parsed {
+            cx.syn_error(e);
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// `key` alone means true; `key = true|false` says so explicitly.
+pub fn parse_flag(meta: &ParseNestedMeta) -> syn::Result<bool> {
+    if meta.input.peek(syn::Token![=]) {
+        let lit: syn::LitBool = meta.value()?.parse()?;
+        Ok(lit.value)
+    } else {
+        Ok(true)
+    }
+}
+
+/// The value of `key = value`.
+pub fn value<T: syn::parse::Parse>(meta: &ParseNestedMeta) -> syn::Result<T> {
+    meta.value()?.parse()
+}
+
+/// What a struct derive says when it is given the wrong shape of input.
+pub struct StructDerive {
+    /// `#[derive(VMState)]`.
+    pub derive: &'static str,
+    /// Why the fields must be named.
+    pub why_named: &'static str,
+    /// What to say after "not an enum".
+    pub enum_hint: &'static str,
+    /// What to say after "does not support generic parameters".
+    pub generic_hint: &'static str,
+}
+
+/// The named fields of a struct deriving `d.derive` (none for a unit
+/// struct), or `None` with the error recorded; generic parameters are
+/// reported too (a derived type is one concrete type).
+pub fn struct_fields<'a>(
+    cx: &Ctxt,
+    input: &'a syn::DeriveInput,
+    d: &StructDerive,
+) -> Option<Vec<&'a syn::Field>> {
+    if !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
+        cx.error_spanned_by(
+            &input.generics,
+            format!(
+                "{} does not support generic parameters{}",
+                d.derive, d.generic_hint
+            ),
+        );
+    }
+    match &input.data {
+        syn::Data::Struct(s) => match &s.fields {
+            syn::Fields::Named(f) => Some(f.named.iter().collect()),
+            syn::Fields::Unit => Some(Vec::new()),
+            syn::Fields::Unnamed(f) => {
+                cx.error_spanned_by(f, format!("{} needs {}", d.derive, d.why_named));
+                None
+            }
+        },
+        syn::Data::Enum(e) => {
+            cx.error_spanned_by(
+                e.enum_token,
+                format!(
+                    "{} needs a struct with named fields, not an enum{}",
+                    d.derive, d.enum_hint
+                ),
+            );
+            None
+        }
+        syn::Data::Union(u) => {
+            cx.error_spanned_by(
+                u.union_token,
+                format!("{} needs a struct with named fields, not a union", d.derive),
+            );
+            None
+        }
+    }
 }

@@ -20,13 +20,26 @@ mod compat;
 mod ctxt;
 mod device;
 mod krate;
-mod model;
 mod property_enum;
 mod vmstate;
-mod vmstate_model;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
+
+/// The four stages of a derive: read the input into a model with no rules
+/// (`ast`, attributes included), apply the rules (`check`), and — when
+/// nothing was wrong — emit the code (`emit`).
+fn stages<'a, A, M>(
+    input: &'a DeriveInput,
+    ast: fn(&ctxt::Ctxt, &'a DeriveInput) -> Option<A>,
+    check: fn(&ctxt::Ctxt, A) -> M,
+    emit: fn(&M) -> proc_macro2::TokenStream,
+) -> syn::Result<proc_macro2::TokenStream> {
+    let cx = ctxt::Ctxt::new();
+    let model = ast(&cx, input).map(|a| check(&cx, a));
+    cx.check()?;
+    Ok(emit(&model.expect("a model when there are no errors")))
+}
 
 /// Run a derive: its code, or its errors and a stand-in (`fallback`) so
 /// that code using the type adds no errors of its own; either way inside

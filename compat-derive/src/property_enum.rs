@@ -7,7 +7,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use syn::LitStr;
 
-use crate::attr::{check_name, key_span, unknown_key, Slot};
+use crate::attr::{check_name, read_keys, value, Slot};
 use crate::ctxt::Ctxt;
 
 const ENUM_KEYS: &[&str] = &["name", "crate"];
@@ -136,26 +136,20 @@ fn model<'a>(cx: &Ctxt, input: &'a syn::DeriveInput) -> Option<Model<'a>> {
         }
     };
     let mut type_name: Slot<LitStr> = Slot::new("property_enum", "name");
-    for attr in input
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("property_enum"))
-    {
-        let parsed = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("name") {
-                type_name.set(cx, key_span(&meta), meta.value()?.parse()?);
+    let _ = read_keys(
+        cx,
+        &input.attrs,
+        "property_enum",
+        ENUM_KEYS,
+        |key, span, meta| {
+            if key == "name" {
+                type_name.set(cx, span, value(meta)?);
                 Ok(())
-            } else if meta.path.is_ident("crate") {
-                let lit: LitStr = meta.value()?.parse()?;
-                crate::krate::parse(&lit).map(|_| ())
             } else {
-                unknown_key(cx, "property_enum", &meta, ENUM_KEYS)
+                crate::krate::parse(&value(meta)?).map(|_| ())
             }
-        });
-        if let Err(e) = parsed {
-            cx.syn_error(e);
-        }
-    }
+        },
+    );
     if data.variants.is_empty() {
         cx.error_spanned_by(
             &input.ident,
@@ -175,23 +169,16 @@ fn model<'a>(cx: &Ctxt, input: &'a syn::DeriveInput) -> Option<Model<'a>> {
             );
         }
         let mut name: Slot<LitStr> = Slot::new("property_enum", "name");
-        for attr in v
-            .attrs
-            .iter()
-            .filter(|a| a.path().is_ident("property_enum"))
-        {
-            let parsed = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("name") {
-                    name.set(cx, key_span(&meta), meta.value()?.parse()?);
-                    Ok(())
-                } else {
-                    unknown_key(cx, "property_enum", &meta, VARIANT_KEYS)
-                }
-            });
-            if let Err(e) = parsed {
-                cx.syn_error(e);
-            }
-        }
+        let _ = read_keys(
+            cx,
+            &v.attrs,
+            "property_enum",
+            VARIANT_KEYS,
+            |_, span, meta| {
+                name.set(cx, span, value(meta)?);
+                Ok(())
+            },
+        );
         let value = match name.get() {
             Some(lit) => {
                 check_name(cx, lit, "enum value name", &[]);

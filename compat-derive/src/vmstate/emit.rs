@@ -1,20 +1,12 @@
-//! Code generation for `#[derive(VMState)]`: straight-line save, load and
-//! vmdesc code for the struct, and its static description — all from the
-//! checked model.
+//! Stage 4 of `#[derive(VMState)]`: straight-line save, load and layout
+//! code for the struct, and its static description — all from the checked
+//! model.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::ctxt::Ctxt;
-use crate::vmstate_model::{method, FieldModel, Kind, Scalar, VmStateModel};
-
-pub fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
-    let cx = Ctxt::new();
-    let model = VmStateModel::from_ast(&cx, input);
-    cx.check()?;
-    Ok(emit(&model.expect("a model when there are no errors")))
-}
+use super::model::{FieldModel, Kind, Scalar, VmStateModel};
 
 /// When the input has errors: an impl with an empty description, so that
 /// uses of the struct as state (`#[device(vmstate)]`, nested fields) do
@@ -76,7 +68,7 @@ struct FieldCode {
     layout: TokenStream,
 }
 
-fn emit(m: &VmStateModel) -> TokenStream {
+pub fn emit(m: &VmStateModel) -> TokenStream {
     let p = private();
     let ident = m.ident;
     let name = &m.name;
@@ -265,8 +257,8 @@ fn field_code(f: &FieldModel) -> FieldCode {
     let in_field = quote!(.map_err(|e| e.in_field(#wire))?);
     match &f.kind {
         Kind::Scalar(s) => {
-            let put = format_ident!("put_{}", method(*s));
-            let get = format_ident!("get_{}", method(*s));
+            let put = format_ident!("put_{}", s.method());
+            let get = format_ident!("get_{}", s.method());
             let sv = scalar_variant(*s);
             let must_match_flag = f.must_match;
             let info = quote!(#sv.info_name(#must_match_flag));
@@ -343,8 +335,8 @@ fn field_code(f: &FieldModel) -> FieldCode {
             } else {
                 TokenStream::new()
             };
-            let put = format_ident!("put_{}_slice", method(*s));
-            let get = format_ident!("get_{}_slice", method(*s));
+            let put = format_ident!("put_{}_slice", s.method());
+            let get = format_ident!("get_{}_slice", s.method());
             let sv = scalar_variant(*s);
             let must_match_flag = f.must_match;
             let info = quote!(#sv.info_name(#must_match_flag));
@@ -392,8 +384,8 @@ fn field_code(f: &FieldModel) -> FieldCode {
             let (put, get) = if *elem == Scalar::U8 {
                 (quote!(put_bytes), quote!(get_into))
             } else {
-                let put = format_ident!("put_{}_slice", method(*elem));
-                let get = format_ident!("get_{}_slice", method(*elem));
+                let put = format_ident!("put_{}_slice", elem.method());
+                let get = format_ident!("get_{}_slice", elem.method());
                 (quote!(#put), quote!(#get))
             };
             let layout = if *elem == Scalar::U8 {

@@ -1,19 +1,10 @@
-//! Code generation for `#[derive(Device)]`, from the checked model only.
+//! Stage 4 of `#[derive(Device)]`: the code, from the checked model only.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::ctxt::Ctxt;
-use crate::model::{BitModel, DeviceModel, FieldModel, PropertyModel, Role};
-
-pub fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
-    let cx = Ctxt::new();
-    let model = DeviceModel::from_ast(&cx, input);
-    cx.check()?;
-    let model = model.expect("a model when there are no errors");
-    Ok(emit(&model))
-}
+use super::model::{BitModel, DeviceModel, FieldModel, PropertyModel, Role};
 
 /// When the input has errors, an impl that keeps the rest of the crate from
 /// drowning in "trait `Device` is not implemented" after the real errors.
@@ -54,7 +45,7 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
     }
 }
 
-fn emit(m: &DeviceModel) -> TokenStream {
+pub fn emit(m: &DeviceModel) -> TokenStream {
     let ident = m.ident;
     let name = &m.name;
     let description = &m.description;

@@ -1,0 +1,65 @@
+//! The checked model of a `#[derive(Device)]` struct: what stage 3
+//! (`check`) produces and stage 4 (`emit`) reads. Everything in it obeys
+//! the rules.
+
+use proc_macro2::TokenStream;
+use syn::{Ident, LitStr};
+
+/// One device type.
+pub struct DeviceModel<'a> {
+    pub ident: &'a Ident,
+    pub name: String,
+    /// `parent = T`: the Rust type of the parent device type.
+    pub parent: Option<syn::Type>,
+    pub is_abstract: bool,
+    pub hotpluggable: bool,
+    /// `vmstate`: instances migrate with the struct's `#[derive(VMState)]`.
+    pub vmstate: bool,
+    /// `realize = path`: `fn(&mut Self, &Board) -> Result<(), E>` where `E`
+    /// converts into `RealizeError` (a `String` does).
+    pub realize: Option<syn::Path>,
+    pub description: String,
+    pub fields: Vec<FieldModel<'a>>,
+    /// `false` for a unit struct.
+    pub braced: bool,
+}
+
+pub struct FieldModel<'a> {
+    pub member: &'a Ident,
+    pub ty: &'a syn::Type,
+    pub vis: &'a syn::Visibility,
+    pub role: Role,
+}
+
+pub enum Role {
+    /// The embedded parent instance (`#[device(parent)]`).
+    Parent,
+    /// A field holding one property.
+    Property(PropertyModel),
+    /// An unsigned integer field holding one or more bit properties.
+    Bits(Vec<BitModel>),
+    /// Any other state: initialised with `Default::default()`.
+    State,
+}
+
+pub struct PropertyModel {
+    pub name: LitStr,
+    /// The expression that initialises the field, typed by the field.
+    pub default: Option<TokenStream>,
+    pub doc: String,
+    /// The getter's name (the setter adds `set_`); `None` with
+    /// `accessor = false`.
+    pub accessor: Option<Ident>,
+    /// The field is a `String`: the getter returns `&str`.
+    pub is_string: bool,
+}
+
+pub struct BitModel {
+    pub name: LitStr,
+    /// The bit index, checked to be within the field's width.
+    pub bit: u8,
+    pub default: bool,
+    pub has_default: bool,
+    pub doc: String,
+    pub accessor: Option<Ident>,
+}

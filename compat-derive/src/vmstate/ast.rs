@@ -1,0 +1,160 @@
+//! Stage 2 of `#[derive(VMState)]`: the struct as a model — its attributes
+//! as written and each field's type read for its wire shape — with no
+//! rules applied yet.
+
+use syn::{Expr, Ident};
+
+use super::attrs::{FieldAttrs, StructAttrs};
+use crate::attr::{struct_fields, StructDerive};
+use crate::ctxt::Ctxt;
+
+/// The Rust primitive a scalar field is; the generated code names the
+/// runtime's wire scalar of the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    Bool,
+    U8,
+    U16,
+    U32,
+    U64,
+    I8,
+    I16,
+    I32,
+    I64,
+}
+
+impl Scalar {
+    /// The scalar a Rust primitive type name stands for.
+    fn from_ident(ident: &str) -> Option<Scalar> {
+        Some(match ident {
+            "bool" => Scalar::Bool,
+            "u8" => Scalar::U8,
+            "u16" => Scalar::U16,
+            "u32" => Scalar::U32,
+            "u64" => Scalar::U64,
+            "i8" => Scalar::I8,
+            "i16" => Scalar::I16,
+            "i32" => Scalar::I32,
+            "i64" => Scalar::I64,
+            _ => return None,
+        })
+    }
+
+    /// The suffix of the reader/writer methods (`put_u16`, `get_u16_slice`).
+    pub fn method(self) -> &'static str {
+        match self {
+            Scalar::Bool => "bool",
+            Scalar::U8 => "u8",
+            Scalar::U16 => "u16",
+            Scalar::U32 => "u32",
+            Scalar::U64 => "u64",
+            Scalar::I8 => "i8",
+            Scalar::I16 => "i16",
+            Scalar::I32 => "i32",
+            Scalar::I64 => "i64",
+        }
+    }
+
+    pub fn is_unsigned_int(self) -> bool {
+        matches!(self, Scalar::U8 | Scalar::U16 | Scalar::U32 | Scalar::U64)
+    }
+}
+
+/// The wire shape a field's type has, read from its syntax.
+pub enum Shape<'a> {
+    Scalar(Scalar),
+    Array(Scalar, &'a Expr),
+    Vec(Option<Scalar>),
+    /// Another type: a nested VMState.
+    Path,
+    Unsupported,
+}
+
+impl<'a> Shape<'a> {
+    pub fn of(ty: &'a syn::Type) -> Shape<'a> {
+        match ty {
+            syn::Type::Group(g) => Shape::of(&g.elem),
+            syn::Type::Paren(p) => Shape::of(&p.elem),
+            syn::Type::Array(a) => match Shape::of(&a.elem) {
+                Shape::Scalar(s) => Shape::Array(s, &a.len),
+                _ => Shape::Unsupported,
+            },
+            syn::Type::Path(p) if p.qself.is_none() => {
+                let last = p.path.segments.last().expect("a path has a segment");
+                let ident = last.ident.to_string();
+                if let Some(s) = Scalar::from_ident(&ident) {
+                    return Shape::Scalar(s);
+                }
+                match (ident.as_str(), &last.arguments) {
+                    ("Vec", syn::PathArguments::AngleBracketed(args)) => {
+                        let elem = args.args.first().and_then(|a| match a {
+                            syn::GenericArgument::Type(t) => match Shape::of(t) {
+                                Shape::Scalar(s) => Some(s),
+                                _ => None,
+                            },
+                            _ => None,
+                        });
+                        Shape::Vec(elem)
+                    }
+                    (
+                        "f32" | "f64" | "usize" | "isize" | "u128" | "i128" | "char" | "str"
+                        | "String" | "Option" | "Box" | "HashMap" | "BTreeMap",
+                        _,
+                    ) => Shape::Unsupported,
+                    (_, syn::PathArguments::None) => Shape::Path,
+                    _ => Shape::Unsupported,
+                }
+            }
+            _ => Shape::Unsupported,
+        }
+    }
+}
+
+/// The struct as written.
+pub struct Container<'a> {
+    pub ident: &'a Ident,
+    pub attrs: StructAttrs,
+    pub fields: Vec<Field<'a>>,
+}
+
+/// One field as written.
+pub struct Field<'a> {
+    pub member: &'a Ident,
+    pub ty: &'a syn::Type,
+    pub attrs: FieldAttrs,
+    pub shape: Shape<'a>,
+    /// It holds a `#[property]`.
+    pub is_property: bool,
+}
+
+impl<'a> Container<'a> {
+    pub fn from_input(cx: &Ctxt, input: &'a syn::DeriveInput) -> Option<Self> {
+        let fields = struct_fields(
+            cx,
+            input,
+            &StructDerive {
+                derive: "#[derive(VMState)]",
+                why_named: "a struct with named fields: each field's name is its name in the \
+                            stream's description",
+                enum_hint: "",
+                generic_hint: "",
+            },
+        )?;
+        let attrs = StructAttrs::read(cx, &input.attrs);
+        let fields = fields
+            .into_iter()
+            .map(|f| Field {
+                member: f.ident.as_ref().expect("named field"),
+                ty: &f.ty,
+                attrs: FieldAttrs::read(cx, &f.attrs),
+                shape: Shape::of(&f.ty),
+                is_property: f.attrs.iter().any(|a| a.path().is_ident("property")),
+            })
+            .collect();
+        Some(Container {
+            ident: &input.ident,
+            attrs,
+            fields,
+        })
+    }
+}

@@ -1,0 +1,380 @@
+//! Stage 3 of `#[derive(VMState)]`: the rules, applied to the model as
+//! written. Each rule records its mistake on the token it is about; the
+//! checked model comes out of the fields that pass.
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::LitInt;
+
+use super::ast::{Container, Field, Shape};
+use super::attrs::FieldAttrs;
+use super::model::{FieldModel, Kind, Scalar, VmStateModel};
+use crate::attr::{check_name, type_text};
+use crate::ctxt::Ctxt;
+
+const SUPPORTED: &str =
+    "VMState fields are bool, u8..u64, i8..i64, fixed arrays of them ([u8; N] is a \
+                         byte buffer), Vec of them with `len = field, max = N`, or another type \
+                         deriving VMState";
+
+pub fn check<'a>(cx: &Ctxt, mut c: Container<'a>) -> VmStateModel<'a> {
+    let a = &c.attrs;
+    if let Some(lit) = a.krate.get() {
+        if let Err(e) = crate::krate::parse(lit) {
+            cx.syn_error(e);
+        }
+    }
+    let name = match a.name.get() {
+        Some(lit) => {
+            check_name(cx, lit, "VMState name", &[]);
+            lit.value()
+        }
+        None => {
+            cx.error_spanned_by(
+                c.ident,
+                "missing `name` in #[vmstate(...)]: every VMState needs the name it has \
+                 in the stream, e.g. #[vmstate(name = \"my-device\", version = 1)]",
+            );
+            String::new()
+        }
+    };
+    let version = a.version.get().map(|l| parse_u32(cx, l)).unwrap_or(1);
+    let minimum = a.minimum.get().map(|l| parse_u32(cx, l)).unwrap_or(version);
+    if let Some(lit) = a.minimum.get() {
+        if minimum > version {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "minimum_version {minimum} is above version {version}: \
+                     no stream could ever load"
+                ),
+            );
+        }
+    }
+
+    // Properties are configuration, not state (QEMU never migrates them): a
+    // field holding one migrates only if a #[vmstate(...)] on it says so.
+    for f in &mut c.fields {
+        if f.is_property && !f.attrs.present {
+            f.attrs.skip.set(cx, Span::call_site(), ());
+        }
+    }
+
+    let mut fields = Vec::new();
+    let mut wires: HashMap<String, String> = HashMap::new();
+    for (index, f) in c.fields.iter().enumerate() {
+        let Some(model) = field(cx, f, version, &c.fields[..index], &c.fields) else {
+            continue;
+        };
+        let on_wire = !matches!(
+            model.kind,
+            Kind::Skip | Kind::Unused(_) | Kind::Subsection(_)
+        );
+        if on_wire {
+            if let Some(other) = wires.insert(model.wire.clone(), f.member.to_string()) {
+                cx.error_spanned_by(
+                    f.member,
+                    format!(
+                        "field `{}` has the wire name `{}` of field `{other}`; \
+                         give one a `name = \"...\"`",
+                        f.member, model.wire
+                    ),
+                );
+            }
+        }
+        fields.push(model);
+    }
+    let a = c.attrs;
+    VmStateModel {
+        ident: c.ident,
+        name,
+        version,
+        minimum_version: minimum,
+        pre_save: a.pre_save.take().map(|(p, _)| p),
+        pre_load: a.pre_load.take().map(|(p, _)| p),
+        post_load: a.post_load.take().map(|(p, _)| p),
+        fields,
+    }
+}
+
+fn parse_u32(cx: &Ctxt, lit: &LitInt) -> u32 {
+    lit.base10_parse::<u32>().unwrap_or_else(|e| {
+        cx.error_spanned_by(lit, e);
+        0
+    })
+}
+
+fn err_span(cx: &Ctxt, span: Option<Span>, fallback: &dyn ToTokens, msg: String) {
+    match span {
+        Some(s) => cx.error_at(s, msg),
+        None => cx.error_spanned_by(fallback, msg),
+    }
+}
+
+/// One field's rules: its keys together, then its kind.
+fn field<'a>(
+    cx: &Ctxt,
+    f: &Field<'a>,
+    version: u32,
+    before: &[Field<'a>],
+    all: &[Field<'a>],
+) -> Option<FieldModel<'a>> {
+    let (member, raw) = (f.member, &f.attrs);
+    let wire = match raw.name.get() {
+        Some(lit) => {
+            check_name(cx, lit, "field name", &[]);
+            lit.value()
+        }
+        None => member.to_string(),
+    };
+    let since = since(cx, member, raw, version);
+    key_combinations(cx, member, raw);
+    let kind = kind(cx, f, before, all)?;
+    if raw.mask.get().is_some() && !matches!(kind, Kind::Array(Scalar::U8, _)) {
+        err_span(
+            cx,
+            raw.mask.span(),
+            member,
+            "`mask` applies to byte buffers ([u8; N])".into(),
+        );
+    }
+    Some(FieldModel {
+        member,
+        ty: f.ty,
+        wire,
+        kind,
+        since,
+        exists: raw.exists.get().cloned(),
+        must_match: raw.must_match.get().is_some(),
+        mask: raw.mask.get().cloned(),
+    })
+}
+
+/// `since = V`: at most the struct's version, and not with `exists`.
+fn since(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs, version: u32) -> Option<u32> {
+    let since = raw.since.get().map(|lit| {
+        let v = parse_u32(cx, lit);
+        if v > version {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "field `{member}` is added in version {v}, above the struct's version \
+                     {version}: raise `version` to {v} or more"
+                ),
+            );
+        }
+        v
+    });
+    if let (Some(_), Some(span)) = (raw.since.get(), raw.exists.span()) {
+        cx.error_at(
+            span,
+            "`exists` decides alone whether a field is in the stream; drop `since` or `exists`",
+        );
+    }
+    since
+}
+
+/// Keys that need another key.
+fn key_combinations(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs) {
+    if raw.mask.get().is_some() && raw.must_match.get().is_none() {
+        err_span(
+            cx,
+            raw.mask.span(),
+            member,
+            "`mask` selects the bits `must_match` compares; add `must_match`".into(),
+        );
+    }
+    if raw.needed.get().is_some() && raw.subsection.get().is_none() {
+        err_span(
+            cx,
+            raw.needed.span(),
+            member,
+            "`needed` belongs to a subsection: add `subsection`".into(),
+        );
+    }
+    if (raw.len.get().is_some()) != (raw.max.get().is_some()) {
+        let span = raw.len.span().or(raw.max.span());
+        err_span(
+            cx,
+            span,
+            member,
+            "a variable array needs both `len = field` and `max = N` (the most elements a \
+             stream may announce)"
+                .into(),
+        );
+    }
+}
+
+/// What the field is on the wire: its role (`skip`, `unused`, a
+/// subsection) or what its type says.
+fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
+    let (member, raw) = (f.member, &f.attrs);
+    let roles = [
+        raw.skip.span().map(|s| ("skip", s)),
+        raw.unused.span().map(|s| ("unused", s)),
+        raw.subsection.span().map(|s| ("subsection", s)),
+    ];
+    let roles: Vec<(&str, Span)> = roles.into_iter().flatten().collect();
+    if let [(first, _), (second, span), ..] = roles.as_slice() {
+        cx.error_at(
+            *span,
+            format!("`{second}` and `{first}` exclude each other"),
+        );
+        return None;
+    }
+    let plain_only = |what: &str| {
+        for (key, span) in [
+            ("since", raw.since.span()),
+            ("exists", raw.exists.span()),
+            ("must_match", raw.must_match.span()),
+            ("len", raw.len.span()),
+        ] {
+            if let Some(span) = span {
+                cx.error_at(span, format!("`{key}` has no meaning on a {what} field"));
+            }
+        }
+    };
+    if raw.skip.get().is_some() {
+        plain_only("`skip`");
+        return Some(Kind::Skip);
+    }
+    if let Some(lit) = raw.unused.get() {
+        plain_only("`unused`");
+        return Some(Kind::Unused(lit.base10_parse::<usize>().unwrap_or_else(
+            |e| {
+                cx.error_spanned_by(lit, e);
+                0
+            },
+        )));
+    }
+    if raw.subsection.get().is_some() {
+        plain_only("subsection");
+        return match raw.needed.get() {
+            Some(path) => Some(Kind::Subsection(path.clone())),
+            None => {
+                err_span(
+                    cx,
+                    raw.subsection.span(),
+                    member,
+                    "a subsection needs `needed = path`: a fn(&Self) -> bool saying when to send it"
+                        .into(),
+                );
+                None
+            }
+        };
+    }
+    match &f.shape {
+        Shape::Scalar(s) => {
+            no_len(cx, raw);
+            Some(Kind::Scalar(*s))
+        }
+        Shape::Array(s, len) => {
+            no_len(cx, raw);
+            Some(Kind::Array(*s, (*len).clone()))
+        }
+        Shape::Path => {
+            no_len(cx, raw);
+            if let Some(span) = raw.must_match.span() {
+                cx.error_at(
+                    span,
+                    "`must_match` compares scalars, arrays and byte buffers, not nested structs",
+                );
+            }
+            Some(Kind::Struct)
+        }
+        Shape::Vec(elem) => var_array(cx, f, *elem, before, all),
+        Shape::Unsupported => {
+            cx.error_spanned_by(f.ty, format!("`{}`: {SUPPORTED}", type_text(f.ty)));
+            None
+        }
+    }
+}
+
+/// A `Vec` field: its element, and its length field — declared earlier,
+/// an unsigned integer — with the maximum a stream may announce.
+fn var_array(
+    cx: &Ctxt,
+    f: &Field,
+    elem: Option<Scalar>,
+    before: &[Field],
+    all: &[Field],
+) -> Option<Kind> {
+    let (member, raw) = (f.member, &f.attrs);
+    let Some(elem) = elem else {
+        cx.error_spanned_by(f.ty, format!("`{}`: {SUPPORTED}", type_text(f.ty)));
+        return None;
+    };
+    if let Some(span) = raw.must_match.span() {
+        cx.error_at(span, "`must_match` on a variable array is not supported");
+    }
+    let (Some(len), Some(max)) = (raw.len.get(), raw.max.get()) else {
+        if raw.len.get().is_none() && raw.max.get().is_none() {
+            cx.error_spanned_by(
+                f.ty,
+                "a Vec field is a variable array: say which field holds its length \
+                 and its maximum, #[vmstate(len = field, max = N)]",
+            );
+        }
+        return None;
+    };
+    let max = max.base10_parse::<usize>().unwrap_or_else(|e| {
+        cx.error_spanned_by(max, e);
+        0
+    });
+    let Some(len_field) = before.iter().find(|x| x.member == len) else {
+        let later = all.iter().any(|x| x.member == len);
+        let msg = if later {
+            format!(
+                "the length field `{len}` must come before `{member}`: a \
+                 destination reads the length first"
+            )
+        } else {
+            let members: Vec<String> = all.iter().map(|x| x.member.to_string()).collect();
+            format!(
+                "`len = {len}` names no field of this struct{}",
+                compat_text::suggest::closest(&len.to_string(), members.iter().map(String::as_str))
+                    .map(|c| format!("; did you mean `{c}`?"))
+                    .unwrap_or_default()
+            )
+        };
+        cx.error_spanned_by(len, msg);
+        return None;
+    };
+    match len_field.shape {
+        Shape::Scalar(s) if s.is_unsigned_int() => {}
+        _ => {
+            cx.error_spanned_by(
+                len,
+                format!(
+                    "the length field `{len}` is `{}`; it must be an unsigned \
+                     integer (u8, u16, u32 or u64)",
+                    type_text(len_field.ty)
+                ),
+            );
+            return None;
+        }
+    }
+    let len_wire = len_field
+        .attrs
+        .name
+        .get()
+        .map(|lit| lit.value())
+        .unwrap_or_else(|| len.to_string());
+    Some(Kind::VarArray {
+        elem,
+        len_member: len.clone(),
+        len_wire,
+        max,
+    })
+}
+
+fn no_len(cx: &Ctxt, raw: &FieldAttrs) {
+    if let Some(span) = raw.len.span() {
+        cx.error_at(
+            span,
+            "`len` and `max` belong on a Vec field (a variable array)",
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! The checked model of a `#[derive(VMState)]` struct: what stage 3
+//! (`check`) produces and stage 4 (`emit`) reads. Everything in it obeys
+//! the rules.
+
+use syn::{Expr, Ident, Path};
+
+pub use super::ast::Scalar;
+
+/// What a field is on the wire.
+pub enum Kind {
+    Scalar(Scalar),
+    /// `[T; N]` of scalars (`[u8; N]` is a byte buffer).
+    Array(Scalar, Expr),
+    /// `Vec<T>` whose length is field `len`, at most `max`.
+    VarArray {
+        elem: Scalar,
+        len_member: Ident,
+        len_wire: String,
+        max: usize,
+    },
+    /// Another `VMState` type.
+    Struct,
+    /// `unused = N`: N zero bytes, the field not migrated.
+    Unused(usize),
+    /// A subsection, sent when `needed` says so.
+    Subsection(Path),
+    /// Not migrated.
+    Skip,
+}
+
+pub struct FieldModel<'a> {
+    pub member: &'a Ident,
+    pub ty: &'a syn::Type,
+    /// The field's name on the wire and in descriptions.
+    pub wire: String,
+    pub kind: Kind,
+    pub since: Option<u32>,
+    pub exists: Option<Path>,
+    pub must_match: bool,
+    pub mask: Option<Path>,
+}
+
+pub struct VmStateModel<'a> {
+    pub ident: &'a Ident,
+    pub name: String,
+    pub version: u32,
+    pub minimum_version: u32,
+    pub pre_save: Option<Path>,
+    pub pre_load: Option<Path>,
+    pub post_load: Option<Path>,
+    pub fields: Vec<FieldModel<'a>>,
+}
