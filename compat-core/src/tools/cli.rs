@@ -266,7 +266,10 @@ pub fn run(
     let command = Cli::command()
         .name(name.clone())
         .bin_name(name.clone())
-        .after_help(format!("Releases: {}", catalog.release_names().join(", ")));
+        .after_help(format!(
+            "Releases: {}\n\nExample: {name} matrix --json",
+            catalog.release_names().join(", ")
+        ));
     let cli = match command
         .try_get_matches_from(qemu_style(strings))
         .and_then(|m| Cli::from_arg_matches(&m))

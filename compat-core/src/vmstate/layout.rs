@@ -23,6 +23,7 @@ pub const MAX_ARRAY_LEN: u64 = 1 << 24;
 
 /// A struct as it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Layout {
     /// The VMState name (`vmsd_name`).
     pub name: Cow<'static, str>,
@@ -36,6 +37,7 @@ pub struct Layout {
 
 /// One field as it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FieldLayout {
     /// The field's name.
     pub name: Cow<'static, str>,
