@@ -1,14 +1,14 @@
 //! The example releases that re-enact QEMU's migration stories, one line of them, each
 //! defined as the one before plus its changes:
 //!
-//! * `3.1`, `4.2`, `5.0` — the xen story (seed 003): 4.x added smbus state to
+//! * `3.1`, `4.2`, `5.0` — the xen story: 4.x added smbus state to
 //!   `piix4-pm` and the `smbus_no_migration_support` flag for
 //!   `pc-i440fx-3.1`, but `xenfv` kept using the newest i440fx options; 5.0
 //!   adds `xenfv-4.2` and keeps the alias `xenfv` on `xenfv-3.1`;
 //! * `5.1`, `5.2` — virtio-blk `num-queues` goes from 1 to one per vCPU, with
-//!   `hw_compat_5_1` restoring 1 for old machine types (seed 001);
+//!   `hw_compat_5_1` restoring 1 for old machine types;
 //! * `7.2`, `8.0`, `8.0.1`, `8.2` — the AER `x-pcie-err-unc-mask` change, the
-//!   compat entry forgotten in 8.0 and added in 8.0.1 (seed 004), and
+//!   compat entry forgotten in 8.0 and added in 8.0.1, and
 //!   e1000e's `migrate-timadj`.
 
 use compat_core::compat_set;

@@ -220,6 +220,9 @@ pub enum SetPropertyError {
 
 /// A device type implemented by a Rust struct; `#[derive(Device)]`
 /// implements it.
+///
+/// Device types are `Send`, so that a machine and its devices can move to
+/// a migration thread or sit behind an `Arc<Mutex<_>>` in a device manager.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a device type",
     label = "not a device type",

@@ -188,7 +188,7 @@ impl PcieRootPort {
 /// writable for the supported errors and starts with internal and
 /// TLP-prefix errors masked; the internal-error bit is not among the
 /// supported ones in 8.0, so it stays read-only and is compared on load in
-/// both directions, as the seed reports. Before 8.0 the register was
+/// both directions, as QEMU's backward-compatibility document reports. Before 8.0 the register was
 /// read-only zero. (QEMU 10.0 also makes the internal-error bit writable,
 /// which is why a real 7.2 -> 10.0 load with the property on completes.)
 pub fn build_aer_config(c: &mut PciDeviceState, unc_mask: bool) {

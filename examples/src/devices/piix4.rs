@@ -1,7 +1,7 @@
 //! `piix4-pm`, the ACPI device `pc-i440fx` and `xenfv` machines create on
 //! board, after QEMU's `hw/acpi/piix4.c`: since 4.0 its VMState has smbus
 //! fields, which exist only when the machine's `smbus_no_migration_support`
-//! flag is false (seed 003).
+//! flag is false (QEMU's Xen story).
 
 use compat_core::Board;
 use compat_core::{Device, VMState};
