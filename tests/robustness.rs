@@ -181,3 +181,21 @@ fn a_huge_announced_length_allocates_nothing() {
         "{err}"
     );
 }
+
+#[test]
+fn struct_sizes_a_trailer_claims_do_not_overflow() {
+    // A nested struct whose fields claim 2^63 bytes twice: summing them
+    // must not overflow (a panic in debug builds), and the section is
+    // refused as truncated.
+    let mut bytes = b"QEVM\0\0\0\x03".to_vec();
+    bytes.extend([
+        0x04, 0, 0, 0, 0, 3, b'd', b'e', b'v', 0, 0, 0, 0, 0, 0, 0, 1,
+    ]);
+    bytes.push(0x00);
+    let json = br#"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "s", "type": "struct", "size": 0, "struct": {"vmsd_name": "s", "version": 1, "fields": [{"name": "a", "type": "buffer", "size": 9223372036854775808, "array_len": 2}, {"name": "b", "type": "buffer", "size": 9223372036854775808}]}}]}]}"#;
+    bytes.push(0x06);
+    bytes.extend((json.len() as u32).to_be_bytes());
+    bytes.extend(json);
+    let err = QemuStream::parse(&bytes).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+}

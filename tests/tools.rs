@@ -300,8 +300,10 @@ fn explain_machines_and_errors_on_the_vmms_releases() {
     assert_eq!(json[0]["compat_sets"][0], "myvm_compat_1_0");
     assert_eq!(json[1]["alias"], "virt");
 
+    // An unknown release: the command cannot answer (2), unlike a
+    // direction that does not migrate (1).
     let (code, out, err) = run(&good, &["machines", "--release", "3.0"]);
-    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!((code, out.as_str()), (2, ""));
     assert_eq!(
         err,
         "myvm-compat: unknown release '3.0'; did you mean '1.0'?; the releases are 1.0, 2.0\n"
@@ -312,6 +314,14 @@ fn explain_machines_and_errors_on_the_vmms_releases() {
     let (_, help, _) = run(&good, &["--help"]);
     assert!(help.contains("Releases: 1.0, 2.0"), "{help}");
     assert!(help.starts_with("Declarative devices"), "{help}");
+    // The examples in the help are made of this VMM's own names.
+    let (_, check_help, _) = run(&good, &["check", "--help"]);
+    assert!(
+        check_help.trim_end().ends_with(
+            "Example: myvm-compat check --from 1.0 --to 2.0 -M virt-1.0 -device myvm-uart,id=dev0"
+        ),
+        "{check_help}"
+    );
 }
 
 #[test]

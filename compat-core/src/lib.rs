@@ -343,8 +343,8 @@ pub mod __private {
         EnumInfo, PropertyDef, PropertyEnum, PropertyKind, PropertyType, PropertyValue, Size,
     };
     pub use crate::vmstate::derive_support::{
-        check_subsection, check_version, checked_len, must_match, must_match_bytes,
-        next_subsection, unknown_subsection,
+        check_subsection, check_version, checked_len, hook_load, hook_save, must_match,
+        must_match_bytes, next_subsection, saved_len, unknown_subsection,
     };
     pub use crate::vmstate::{
         FieldKind, FieldLayout, Layout, Migratable, Scalar, VMState, VmStateDescription,
@@ -352,42 +352,6 @@ pub mod __private {
     };
     pub use std::any::TypeId;
 
-    /// Run a `pre_save` hook's result into a save error.
-    pub fn hook_save<E: std::fmt::Display>(
-        vmsd: &str,
-        result: Result<(), E>,
-    ) -> Result<(), SaveError> {
-        result.map_err(|e| SaveError {
-            vmsd: vmsd.to_owned(),
-            message: e.to_string(),
-        })
-    }
-
-    /// Run a load hook's result into a load error at the current offset.
-    pub fn hook_load<E: std::fmt::Display>(
-        hook: &'static str,
-        r: &StreamReader<'_>,
-        result: Result<(), E>,
-    ) -> Result<(), LoadError> {
-        result.map_err(|e| {
-            r.error(crate::codec::LoadErrorKind::Hook {
-                hook,
-                message: e.to_string(),
-            })
-        })
-    }
-
-    /// The number of elements a variable array saves: its length field,
-    /// which the array must hold.
-    pub fn saved_len<T>(v: &[T], len: u64, field: &str) -> Result<usize, SaveError> {
-        match usize::try_from(len) {
-            Ok(n) if n <= v.len() => Ok(n),
-            _ => Err(SaveError {
-                vmsd: field.to_owned(),
-                message: format!("its length field says {len} but it holds {}", v.len()),
-            }),
-        }
-    }
     pub use std::boxed::Box;
     pub use std::option::Option::{None, Some};
     pub use std::result::Result::{Err, Ok};

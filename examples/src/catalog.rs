@@ -12,7 +12,9 @@ use crate::releases;
 /// scenarios: what the `compat` command runs on.
 pub fn catalog() -> Catalog {
     scenarios().into_iter().fold(
-        Catalog::new("compat", releases::all()).with_config(standard_config),
+        Catalog::new("compat", releases::all())
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .with_config(standard_config),
         Catalog::scenario,
     )
 }

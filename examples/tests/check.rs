@@ -202,3 +202,23 @@ fn cpu_hosts_are_explained_by_the_host() {
         .works
     );
 }
+
+#[test]
+fn a_stream_format_difference_names_a_machine_type_that_has_the_sources() {
+    // A Xen guest's device-state stream offered to a PC machine type: the
+    // checker says why, and which machine type of the destination reads it.
+    let xen = standard_config("xenfv-4.2");
+    let pc = standard_config("pc-i440fx-4.2");
+    let p = predict(&r("5.0"), &xen, &r("5.0"), &pc);
+    assert!(!p.works);
+    assert_eq!(
+        p.cause.as_deref(),
+        Some("Configuration section missing: the source sends none")
+    );
+    assert!(
+        p.fixes.iter().any(|f| f
+            == "on the destination use machine type xenfv-4.2 (device-state streams, as the \
+                source's xenfv-4.2)"),
+        "{p}"
+    );
+}

@@ -507,3 +507,56 @@ fn every_result_has_json() {
     std::fs::remove_file(&file).ok();
     std::fs::remove_file(&dump).ok();
 }
+
+#[test]
+fn exit_status_says_yes_no_or_cannot_answer() {
+    let status = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_compat"))
+            .args(args)
+            .output()
+            .expect("run compat")
+            .status
+            .code()
+    };
+    let check = |to: &str| {
+        status(&[
+            "check",
+            "--from",
+            "7.2",
+            "--to",
+            to,
+            "-M",
+            "pc-q35-7.2",
+            "-device",
+            "pcie-root-port,id=rp1",
+        ])
+    };
+    assert_eq!(check("8.0.1"), Some(0), "both directions migrate");
+    assert_eq!(check("8.0"), Some(1), "a direction does not migrate");
+    assert_eq!(check("8.O"), Some(2), "no such release: no answer");
+    assert_eq!(status(&["check", "--from", "7.2"]), Some(2), "usage");
+
+    let file = temp("status.mig");
+    let f = file.to_str().unwrap();
+    let dev = ["-M", "pc-q35-7.2", "-device", "pcie-root-port,id=rp1"];
+    assert_eq!(
+        status(&[&["save", "--release", "8.0"], &dev[..], &["-o", f]].concat()),
+        Some(0)
+    );
+    assert_eq!(
+        status(&[&["load", "--release", "7.2"], &dev[..], &[f]].concat()),
+        Some(1)
+    );
+    assert_eq!(
+        status(
+            &[
+                &["load", "--release", "7.2"],
+                &dev[..],
+                &["/nonexistent.mig"]
+            ]
+            .concat()
+        ),
+        Some(2)
+    );
+    std::fs::remove_file(&file).ok();
+}

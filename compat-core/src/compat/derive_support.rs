@@ -3,7 +3,8 @@
 //! build's [`check_entry`](super::check_entry) would. Reachable from
 //! outside only through the crate's hidden `__private` module.
 
-use crate::device::{closest_in_chain, find_in_chain, DeviceTypeInfo};
+use crate::device::derive_support::closest_in_chain;
+use crate::device::{find_in_chain, DeviceTypeInfo};
 use crate::text::ConstMsg;
 
 /// The compile-time half of [`check_entry`](super::check_entry), for an

@@ -183,31 +183,6 @@ pub const fn find_in_chain(
     None
 }
 
-/// The property along `ty`'s chain closest to the misspelt `name`;
-/// usable in `const` (see [`crate::text::suggest::score`]).
-pub const fn closest_in_chain(ty: &'static DeviceTypeInfo, name: &str) -> Option<&'static str> {
-    let mut best: Option<(usize, &'static str)> = None;
-    let mut cur = Some(ty);
-    while let Some(t) = cur {
-        let mut i = 0;
-        while i < t.properties.len() {
-            let candidate = t.properties[i].name;
-            if let Some(s) = crate::text::suggest::score(name, candidate) {
-                best = match best {
-                    Some((b, _)) if b <= s => best,
-                    _ => Some((s, candidate)),
-                };
-            }
-            i += 1;
-        }
-        cur = t.parent;
-    }
-    match best {
-        Some((_, name)) => Some(name),
-        None => None,
-    }
-}
-
 /// Why a generated property setter refused a value. [`DeviceObject`] turns
 /// it into a [`PropertyError`] that names the instance's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use std::fmt;
 
 use crate::release::Release;
 use crate::resolve::{Machine, MachineConfig};
-use crate::stream::StreamOptions;
+use crate::stream::{StreamFormat, StreamOptions};
 use crate::vmstate::{
     field_path, first_difference, FieldKind, Layout, MustMatchValue, VmStateDescription,
 };
@@ -294,33 +294,49 @@ impl Prediction {
                 ));
             }
         }
-        for (flag, s, _) in &self.flag_differences {
-            let candidates: Vec<&str> = dst
-                .machines()
-                .iter()
-                .filter(|m| m.family == destination.machine_type.family && m.flag(flag) == *s)
-                .filter(|m| {
-                    source
-                        .machine_type
-                        .flags
-                        .iter()
-                        .all(|(f, v)| m.flag(f) == *v)
-                })
-                .map(|m| m.name.as_str())
-                .collect();
-            if !candidates.is_empty() {
-                self.fixes.push(format!(
-                    "on the destination use machine type {} ({flag}={s}, as the source's {})",
-                    candidates.join(" or "),
-                    src_config.machine
-                ));
-            }
+        // Destination machine types of the same family that write and read
+        // streams as the source's does: its flags and its stream format.
+        let like_source: Vec<&str> = dst
+            .machines()
+            .iter()
+            .filter(|m| {
+                m.family == destination.machine_type.family
+                    || m.family == source.machine_type.family
+            })
+            .filter(|m| m.stream_format == source.machine_type.stream_format)
+            .filter(|m| {
+                let src = source.machine_type;
+                m.flags
+                    .keys()
+                    .chain(src.flags.keys())
+                    .all(|f| m.flag(f) == src.flag(f))
+            })
+            .map(|m| m.name.as_str())
+            .collect();
+        let mut reasons: Vec<String> = self
+            .flag_differences
+            .iter()
+            .map(|(flag, s, _)| format!("{flag}={s}"))
+            .collect();
+        if source.machine_type.stream_format != destination.machine_type.stream_format {
+            reasons.push(match source.machine_type.stream_format {
+                StreamFormat::DeviceState => "device-state streams".to_owned(),
+                _ => "migration streams".to_owned(),
+            });
+        }
+        if !reasons.is_empty() && !like_source.is_empty() {
+            self.fixes.push(format!(
+                "on the destination use machine type {} ({}, as the source's {})",
+                like_source.join(" or "),
+                reasons.join(", "),
+                src_config.machine
+            ));
         }
         if self.fixes.is_empty() {
             self.fixes.push(
-                "no property or machine flag explains the difference: it comes from the host or \
-                 the guest; start both sides so that this state is the same (for CPUs: use \
-                 a model with the features both hosts have)"
+                "no property, machine flag or stream format explains the difference: it comes \
+                 from the host or the guest; start both sides so that this state is the same \
+                 (for CPUs: use a model with the features both hosts have)"
                     .to_owned(),
             );
         }

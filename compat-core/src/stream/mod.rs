@@ -188,6 +188,13 @@ pub fn load(
     let mut loaded: Vec<Option<Box<dyn Migratable>>> = (0..sections.len()).map(|_| None).collect();
     loop {
         let at = r.offset();
+        // Records a device load cannot take are refused on their type
+        // byte, before their payload is read.
+        if let Some(kind @ (QEMU_VM_SECTION_PART | QEMU_VM_SECTION_END | QEMU_VM_SECTION_FOOTER)) =
+            r.peek_u8()
+        {
+            return Err(not_for_devices(kind, at));
+        }
         match next_record(&mut r)? {
             Record::Eof => break,
             Record::Configuration => {
@@ -230,23 +237,10 @@ pub fn load(
                 }
                 loaded[index] = Some(copy);
             }
-            Record::Section { header: None, .. } => {
-                return Err(LoadError::new(
-                    LoadErrorKind::Unsupported(
-                        "iterative sections (RAM) do not load into devices; \
-                         use stream::qemu to read whole QEMU streams"
-                            .into(),
-                    ),
-                    at,
-                ));
-            }
-            // A footer where a record starts belongs to no section.
-            Record::Footer { .. } => {
-                return Err(LoadError::new(
-                    LoadErrorKind::UnknownSectionType(QEMU_VM_SECTION_FOOTER),
-                    at,
-                ))
-            }
+            Record::Section {
+                kind, header: None, ..
+            } => return Err(not_for_devices(kind, at)),
+            Record::Footer { .. } => return Err(not_for_devices(QEMU_VM_SECTION_FOOTER, at)),
             Record::Command { .. } => {}
         }
     }
@@ -267,6 +261,22 @@ pub fn load(
         sections: count,
         vmdesc,
     })
+}
+
+/// Why a record of `kind` at `at` cannot load into devices: RAM parts are
+/// for `stream::qemu`, and a footer where a record starts belongs to no
+/// section.
+fn not_for_devices(kind: u8, at: usize) -> LoadError {
+    let why = if kind == QEMU_VM_SECTION_FOOTER {
+        LoadErrorKind::UnknownSectionType(kind)
+    } else {
+        LoadErrorKind::Unsupported(
+            "iterative sections (RAM) do not load into devices; \
+             use stream::qemu to read whole QEMU streams"
+                .into(),
+        )
+    };
+    LoadError::new(why, at)
 }
 
 /// One record of a stream as the section loop meets it: its kind and

@@ -1,8 +1,9 @@
-//! Text helpers every layer uses, all usable in `const` evaluation so that
-//! compile-time checks and run-time errors say the same thing: a
-//! fixed-capacity message buffer, string equality, "did you mean …?", and
-//! the number syntax of QEMU's options. They live in the `compat-text`
-//! crate, which the derives share.
+//! Text helpers every layer uses, usable in `const` evaluation so that
+//! compile-time checks and run-time errors say the same thing: the number
+//! syntax of QEMU's options ([`number`]) and "did you mean …?"
+//! ([`suggest`]); inside the crate also a fixed-capacity message buffer and
+//! string equality. They live in the `compat-text` crate, which the derives
+//! share.
 
 pub use compat_text::{number, suggest};
 

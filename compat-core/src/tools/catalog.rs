@@ -41,6 +41,7 @@ impl Scenario {
 /// The releases of one VMM, oldest first, and what the tools run on them.
 pub struct Catalog {
     name: String,
+    version: Option<String>,
     releases: Vec<Release>,
     config: Box<ConfigFn>,
     scenarios: Vec<Scenario>,
@@ -63,6 +64,7 @@ impl Catalog {
     pub fn new(name: impl Into<String>, releases: impl IntoIterator<Item = Release>) -> Self {
         Catalog {
             name: name.into(),
+            version: None,
             releases: releases.into_iter().collect(),
             config: Box::new(|machine| MachineConfig {
                 machine: machine.to_owned(),
@@ -80,6 +82,17 @@ impl Catalog {
     ) -> Self {
         self.config = Box::new(config);
         self
+    }
+
+    /// Say the version of the tool (what `--version` prints).
+    pub fn with_version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// The tool's version, if it has one.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
     }
 
     /// Add a scenario.

@@ -12,9 +12,11 @@
 //! QEMU's single-dash options are accepted as they are written for QEMU:
 //! `-device`, `-global`, `-cpu`, `-smp`, `-machine` (and `-M`). Results go
 //! to standard output (as JSON with `--json`), errors and warnings to
-//! standard error as one line each. Exit status: 0 on success, 1 when the
-//! command ran and the answer is a failure (a load refused, a direction
-//! that does not migrate), 2 for a usage error.
+//! standard error as one line each. Exit status: 0 when the answer is yes
+//! (or there is no question), 1 when the answer is a refusal (a stream that
+//! does not load, a direction that does not migrate), 2 when the command
+//! cannot answer (bad options, an unknown release or machine type, an
+//! unreadable file, an argument that is not UTF-8).
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -35,10 +37,7 @@ use crate::stream::qemu::{analyze_text, Body, QemuStream};
 use crate::text::suggest::did_you_mean;
 
 #[derive(Parser)]
-#[command(
-    version,
-    about = "Declarative devices and migration compatibility between releases of a VMM"
-)]
+#[command(about = "Declarative devices and migration compatibility between releases of a VMM")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -74,7 +73,6 @@ struct MachineArgs {
 enum Command {
     /// Every pair of releases on every machine type, a real save and load
     /// each, then the scenarios.
-    #[command(after_help = "Example: matrix -M pc-q35-7.2 --json")]
     Matrix {
         /// Print JSON instead of tables.
         #[arg(long)]
@@ -84,7 +82,6 @@ enum Command {
         machine: Option<String>,
     },
     /// The machine types of a release, as `-M help` lists them.
-    #[command(after_help = "Example: machines --release 8.0")]
     Machines {
         /// The release (the newest when not given).
         #[arg(long)]
@@ -95,8 +92,6 @@ enum Command {
     },
     /// Why a property has its value: `DEVICE_ID.PROPERTY` on the machine
     /// the options describe.
-    #[command(after_help = "Example: explain --release 8.0.1 -M pc-q35-7.2 \
-                            -device pcie-root-port,id=rp1 rp1.x-pcie-err-unc-mask")]
     Explain {
         #[command(flatten)]
         machine: MachineArgs,
@@ -108,8 +103,6 @@ enum Command {
     },
     /// Predict a migration in both directions without running it; exit 1
     /// when either direction fails.
-    #[command(after_help = "Example: check --from 7.2 --to 8.0 -M pc-q35-7.2 \
-                            -device pcie-root-port,id=rp1")]
     Check {
         /// The first release.
         #[arg(long)]
@@ -136,8 +129,6 @@ enum Command {
         extra_devices: Vec<String>,
     },
     /// Start a machine and save its devices' state to a stream file.
-    #[command(after_help = "Example: save --release 8.0 -M pc-q35-7.2 \
-                            -device e1000e,id=net0 -o net.mig")]
     Save {
         #[command(flatten)]
         machine: MachineArgs,
@@ -150,8 +141,6 @@ enum Command {
     },
     /// Start a machine and load a stream file into it; exit 1 with the
     /// precise error if the load fails.
-    #[command(after_help = "Example: load --release 7.2 -M pc-q35-7.2 \
-                            -device e1000e,id=net0 net.mig")]
     Load {
         #[command(flatten)]
         machine: MachineArgs,
@@ -162,7 +151,6 @@ enum Command {
         json: bool,
     },
     /// Write a release's VMState descriptions as QEMU's `-dump-vmstate`.
-    #[command(after_help = "Example: dump-vmstate --release 8.0 -M q35 vmstate.json")]
     DumpVmstate {
         /// The release (the newest when not given).
         #[arg(long)]
@@ -177,7 +165,6 @@ enum Command {
         json: bool,
     },
     /// Read a migration stream (QEMU's or ours) and print its sections.
-    #[command(after_help = "Example: analyze --json net.mig")]
     Analyze {
         /// The stream file.
         file: PathBuf,
@@ -186,7 +173,6 @@ enum Command {
         json: bool,
     },
     /// List a release's device types with their parents.
-    #[command(after_help = "Example: types --release 8.0")]
     Types {
         /// The release (the newest when not given).
         #[arg(long)]
@@ -196,7 +182,6 @@ enum Command {
         json: bool,
     },
     /// Print a device type's properties, as `-device TYPE,help` does.
-    #[command(after_help = "Example: device-help virtio-blk-device")]
     DeviceHelp {
         /// The device type name.
         driver: String,
@@ -207,6 +192,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Why a command gives no answer on standard output.
+enum Failure {
+    /// It could not answer: bad options, an unknown release or machine
+    /// type, an unreadable file (exit 2).
+    Trouble(String),
+    /// It answered, and the answer is a refusal: the stream does not load
+    /// (exit 1).
+    Refused(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Trouble(message)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Self {
+        Failure::Trouble(message.to_owned())
+    }
 }
 
 /// What a command produced: its output, warnings, and whether the answer
@@ -263,13 +270,20 @@ pub fn run(
             }
         }
     }
-    let command = Cli::command()
+    let mut command = Cli::command()
         .name(name.clone())
         .bin_name(name.clone())
         .after_help(format!(
             "Releases: {}\n\nExample: {name} matrix --json",
             catalog.release_names().join(", ")
         ));
+    if let Some(version) = catalog.version() {
+        command = command.version(version.to_owned());
+    }
+    for (sub, example) in examples(catalog) {
+        command =
+            command.mut_subcommand(sub, |c| c.after_help(format!("Example: {name} {example}")));
+    }
     let cli = match command
         .try_get_matches_from(qemu_style(strings))
         .and_then(|m| Cli::from_arg_matches(&m))
@@ -296,11 +310,68 @@ pub fn run(
             let _ = stdout.flush();
             u8::from(!outcome.success)
         }
-        Err(message) => {
+        Err(Failure::Refused(message)) => {
             let _ = writeln!(stderr, "{name}: {message}");
             1
         }
+        Err(Failure::Trouble(message)) => {
+            let _ = writeln!(stderr, "{name}: {message}");
+            2
+        }
     }
+}
+
+/// An example command line per subcommand, made of the catalog's own names:
+/// its oldest and newest releases, a machine type both know, and a device
+/// type of the newest release with one of its properties.
+fn examples(catalog: &Catalog) -> Vec<(&'static str, String)> {
+    let names = catalog.release_names();
+    let (old, new) = match (names.first(), names.last()) {
+        (Some(o), Some(n)) => (o.clone(), n.clone()),
+        _ => ("R1".to_owned(), "R2".to_owned()),
+    };
+    let machine = catalog
+        .releases()
+        .first()
+        .and_then(|r| r.default_machine().or(r.machines().first()))
+        .map_or_else(|| "M".to_owned(), |m| m.name.clone());
+    let (device, property) = catalog
+        .newest()
+        .and_then(|r| {
+            r.registry()
+                .types()
+                .filter(|t| !t.is_abstract && t.vmstate.is_some())
+                .find_map(|t| t.all_properties().next().map(|(_, p)| (t.name, p.name)))
+        })
+        .unwrap_or(("DEVICE", "PROPERTY"));
+    let dev = format!("-device {device},id=dev0");
+    vec![
+        ("matrix", format!("matrix -M {machine} --json")),
+        ("machines", format!("machines --release {new}")),
+        (
+            "explain",
+            format!("explain --release {new} -M {machine} {dev} dev0.{property}"),
+        ),
+        (
+            "check",
+            format!("check --from {old} --to {new} -M {machine} {dev}"),
+        ),
+        (
+            "save",
+            format!("save --release {old} -M {machine} {dev} -o dev0.mig"),
+        ),
+        (
+            "load",
+            format!("load --release {new} -M {machine} {dev} dev0.mig"),
+        ),
+        (
+            "dump-vmstate",
+            format!("dump-vmstate --release {new} -M {machine} vmstate.json"),
+        ),
+        ("analyze", "analyze --json dev0.mig".to_owned()),
+        ("types", format!("types --release {new}")),
+        ("device-help", format!("device-help {device}")),
+    ]
 }
 
 /// QEMU's single-dash long options as clap's double-dash ones.
@@ -384,9 +455,9 @@ fn config(
     })
 }
 
-fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, String> {
+fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
     match command {
-        Command::Matrix { json, machine } => matrix(catalog, json, machine.as_deref()),
+        Command::Matrix { json, machine } => Ok(matrix(catalog, json, machine.as_deref())?),
         Command::Machines { release: r, json } => {
             let r = release(catalog, r.as_deref())?;
             Ok(Outcome::ok(if json {
@@ -399,7 +470,7 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, String> {
             machine,
             target,
             json,
-        } => explain(catalog, &machine, &target, json),
+        } => Ok(explain(catalog, &machine, &target, json)?),
         Command::Check {
             from,
             to,
@@ -412,7 +483,7 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, String> {
         } => {
             devices.extend(extra_devices);
             let config = config(&machine, &devices, &globals, None, "", smp)?;
-            check(catalog, &from, &to, &config, json)
+            Ok(check(catalog, &from, &to, &config, json)?)
         }
         Command::Save {
             machine,
@@ -457,7 +528,7 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, String> {
             let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let report = m
                 .load(&bytes)
-                .map_err(|e| format!("{}: {e}", file.display()))?;
+                .map_err(|e| Failure::Refused(format!("{}: {e}", file.display())))?;
             let text = if json {
                 pretty(&json!({
                     "file": file.display().to_string(),
@@ -502,7 +573,7 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, String> {
                 )
             }))
         }
-        Command::Analyze { file, json } => analyze(&file, json).map(Outcome::ok),
+        Command::Analyze { file, json } => Ok(Outcome::ok(analyze(&file, json)?)),
         Command::Types { release: r, json } => {
             let r = release(catalog, r.as_deref())?;
             Ok(Outcome::ok(types(r.registry(), json)))
@@ -601,6 +672,18 @@ fn check(
 ) -> Result<Outcome, String> {
     let a = catalog.release(from).map_err(|e| e.to_string())?;
     let b = catalog.release(to).map_err(|e| e.to_string())?;
+    // What QEMU would warn about on each side (an unused -global).
+    let mut warnings: Vec<String> = Vec::new();
+    for r in [a, b] {
+        if let Ok(m) = r.instantiate_config(config) {
+            for w in &m.warnings {
+                let w = format!("release {}: {w}", r.name());
+                if !warnings.contains(&w) {
+                    warnings.push(w);
+                }
+            }
+        }
+    }
     let mut text = String::new();
     let mut directions = Vec::new();
     let mut success = true;
@@ -621,7 +704,7 @@ fn check(
         } else {
             text
         },
-        warnings: Vec::new(),
+        warnings,
         success,
     })
 }

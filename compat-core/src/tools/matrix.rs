@@ -122,8 +122,9 @@ impl Catalog {
         }
     }
 
-    /// Run one scenario. A hop naming a release the catalog lacks fails
-    /// that hop as a destination that does not start.
+    /// Run one scenario. A hop naming a release the catalog lacks is
+    /// reported as that hop's failure (`MigrationError::UnknownRelease`)
+    /// before any hop runs.
     pub fn run_scenario(&self, scenario: &Scenario) -> ScenarioOutcome {
         let hops_text = scenario
             .hops

@@ -3,7 +3,7 @@
 
 use super::first_difference;
 use super::VmStateDescription;
-use crate::codec::{LoadError, LoadErrorKind, StreamReader};
+use crate::codec::{LoadError, LoadErrorKind, SaveError, StreamReader};
 
 pub use super::desc::check_subsection;
 
@@ -110,5 +110,39 @@ pub fn checked_len(len: u64, max: usize, at: usize) -> Result<usize, LoadError> 
             LoadErrorKind::LengthTooLarge { len, max },
             at,
         )),
+    }
+}
+
+/// Run a `pre_save` hook's result into a save error.
+pub fn hook_save<E: std::fmt::Display>(vmsd: &str, result: Result<(), E>) -> Result<(), SaveError> {
+    result.map_err(|e| SaveError {
+        vmsd: vmsd.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// Run a load hook's result into a load error at the current offset.
+pub fn hook_load<E: std::fmt::Display>(
+    hook: &'static str,
+    r: &StreamReader<'_>,
+    result: Result<(), E>,
+) -> Result<(), LoadError> {
+    result.map_err(|e| {
+        r.error(LoadErrorKind::Hook {
+            hook,
+            message: e.to_string(),
+        })
+    })
+}
+
+/// The number of elements a variable array saves: its length field,
+/// which the array must hold.
+pub fn saved_len<T>(v: &[T], len: u64, field: &str) -> Result<usize, SaveError> {
+    match usize::try_from(len) {
+        Ok(n) if n <= v.len() => Ok(n),
+        _ => Err(SaveError {
+            vmsd: field.to_owned(),
+            message: format!("its length field says {len} but it holds {}", v.len()),
+        }),
     }
 }

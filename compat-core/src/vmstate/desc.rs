@@ -140,6 +140,11 @@ pub struct VmStateDescription {
     /// The subsections, each sent after the fields when its `needed` test
     /// is true.
     pub subsections: &'static [&'static VmStateDescription],
+    /// The derive found mistakes in the declaration and reported them:
+    /// this is a stand-in, and compile-time checks against it stay silent,
+    /// so one mistake gives one error.
+    #[doc(hidden)]
+    pub erroneous: bool,
 }
 
 impl VmStateDescription {
@@ -177,6 +182,9 @@ impl VmStateDescription {
 #[doc(hidden)]
 pub const fn check_subsection(desc: &VmStateDescription, index: usize) {
     let subs = desc.subsections;
+    if desc.erroneous || subs[index].erroneous {
+        return;
+    }
     let name = subs[index].name.as_bytes();
     let parent = desc.name.as_bytes();
     let mut prefixed = name.len() > parent.len() + 1 && name[parent.len()] == b'/';

@@ -131,18 +131,18 @@ impl Layout {
 
     /// The bytes it occupies in the stream: its fields (elements × size),
     /// then each subsection with its header.
+    /// A layout read from a stream may claim any sizes, so the sum
+    /// saturates instead of overflowing.
     pub fn written_size(&self) -> usize {
-        let fields: usize = self
-            .fields
-            .iter()
-            .map(|f| f.size * f.array_len.unwrap_or(1))
-            .sum();
-        let subsections: usize = self
-            .subsections
-            .iter()
-            .map(|s| 1 + 1 + s.name.len() + 4 + s.written_size())
-            .sum();
-        fields + subsections
+        let fields = self.fields.iter().fold(0usize, |total, f| {
+            total.saturating_add(f.size.saturating_mul(f.array_len.unwrap_or(1)))
+        });
+        self.subsections.iter().fold(fields, |total, s| {
+            total
+                .saturating_add(1 + 1 + 4)
+                .saturating_add(s.name.len())
+                .saturating_add(s.written_size())
+        })
     }
 
     /// Every must-match value, nested ones included, with its path (`a.b`).

@@ -26,6 +26,7 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
                     minimum_version_id: 0,
                     fields: &[],
                     subsections: &[],
+                    erroneous: true,
                 };
             fn save_state(
                 &mut self,
@@ -167,6 +168,7 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
                         minimum_version_id: #minimum,
                         fields: &[#(#descs),*],
                         subsections: &[#(#sub_descs),*],
+                        erroneous: false,
                     };
 
                 #[allow(unused_variables)]

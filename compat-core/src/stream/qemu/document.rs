@@ -74,16 +74,8 @@ pub struct SectionRecord {
     pub body: Body,
 }
 
-/// The header of a START or FULL record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SectionHeader {
-    /// The idstr.
-    pub idstr: String,
-    /// The instance id.
-    pub instance_id: u32,
-    /// The version.
-    pub version_id: u32,
-}
+/// The header of a START or FULL record: idstr, instance and version.
+pub type SectionHeader = SectionRef;
 
 /// A section's data.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,11 +205,7 @@ impl QemuStream {
                     records.push(Record::Section(SectionRecord {
                         kind,
                         section_id,
-                        header: Some(SectionHeader {
-                            idstr: sref.idstr,
-                            instance_id: sref.instance_id,
-                            version_id: sref.version_id,
-                        }),
+                        header: Some(sref),
                         offset,
                         body,
                     }));
