@@ -206,22 +206,7 @@ fn analyze_migration_py_reads_a_stream_we_wrote() {
         &StreamOptions::for_machine("pc-q35-7.2"),
     )
     .unwrap();
-    let dir = std::env::temp_dir().join(format!("compat-analyze-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("ours.mig");
-    std::fs::write(&file, &bytes).unwrap();
-    let out = Command::new("python3")
-        .arg(shared.join("qemu-scripts/analyze-migration.py"))
-        .arg("-f")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let theirs = analyze_migration_py(&shared, "ours", &bytes);
     let dev = &theirs["0000:00:03.0/pcie-root-port (0)"];
     assert_eq!(
         dev["parent_obj.parent_obj.parent_obj.exp.aer_log"]["log_num"],
@@ -246,7 +231,27 @@ fn analyze_migration_py_reads_a_stream_we_wrote() {
     // And it shows what our own reader shows.
     let ours = QemuStream::parse(&bytes).unwrap().analyze();
     assert_eq!(ours, theirs);
+}
+
+/// What QEMU's `analyze-migration.py -f` prints for `bytes`, as JSON.
+fn analyze_migration_py(shared: &Path, name: &str, bytes: &[u8]) -> serde_json::Value {
+    let dir = std::env::temp_dir().join(format!("compat-analyze-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.mig"));
+    std::fs::write(&file, bytes).unwrap();
+    let out = Command::new("python3")
+        .arg(shared.join("qemu-scripts/analyze-migration.py"))
+        .arg("-f")
+        .arg(&file)
+        .output()
+        .unwrap();
     std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 mod nic_v1 {
@@ -398,4 +403,86 @@ fn our_dump_has_qemus_layout() {
             .collect::<Vec<_>>()
     };
     assert_eq!(names(o), names(q));
+}
+
+/// A device whose state has arrays of nullable elements, of structs and of
+/// scalars (QEMU's `VMSTATE_ARRAY_OF_POINTER[_TO_STRUCT]`).
+mod nullable {
+    use compat_core::VMState;
+
+    #[derive(Clone, Debug, Default, PartialEq, VMState)]
+    #[vmstate(name = "test/tst", version = 1)]
+    pub struct Triv {
+        pub i: i32,
+    }
+
+    #[derive(Clone, Debug, Default, PartialEq, VMState)]
+    #[vmstate(name = "test/arps", version = 1)]
+    pub struct Arrays {
+        pub head: u16,
+        pub structs: [Option<Box<Triv>>; 4],
+        pub ints: [Option<u32>; 3],
+    }
+}
+
+#[test]
+fn analyze_migration_py_reads_arrays_of_nullable_elements() {
+    let Some(shared) = shared() else {
+        return skip("running analyze-migration.py on arrays of nullable elements");
+    };
+    if !python_available() {
+        eprintln!("SKIPPED: analyze-migration.py on nullable arrays: python3 is not installed");
+        return;
+    }
+    let triv = |i| Some(Box::new(nullable::Triv { i }));
+    let mut state = nullable::Arrays {
+        head: 7,
+        structs: [triv(5), None, None, triv(-2)],
+        ints: [None, Some(9), Some(10)],
+    };
+    let bytes = stream::save(
+        &mut [Section {
+            idstr: "arps".into(),
+            instance_id: 0,
+            state: &mut state,
+        }],
+        &StreamOptions::for_machine("pc-q35-7.2"),
+    )
+    .unwrap();
+    let theirs = analyze_migration_py(&shared, "nullable", &bytes);
+    let dev = &theirs["arps (0)"];
+    assert_eq!(dev["head"], "0x0007");
+    // The runs, as QEMU describes them: a present element, two empty slots,
+    // a present element; then an empty slot and two present scalars.
+    assert_eq!(
+        dev["structs"],
+        serde_json::json!([
+            {"i": "0x00000005"},
+            "nullptr",
+            "nullptr",
+            {"i": "0xfffffffe (-2)"}
+        ])
+    );
+    assert_eq!(
+        dev["ints"],
+        serde_json::json!(["nullptr", "0x00000009", "0x0000000a"])
+    );
+    // Our own reader shows the same, and the state loads back.
+    assert_eq!(QemuStream::parse(&bytes).unwrap().analyze(), theirs);
+    let mut back = nullable::Arrays {
+        structs: [triv(0), None, None, triv(0)],
+        ints: [None, Some(0), Some(0)],
+        ..Default::default()
+    };
+    stream::load(
+        &bytes,
+        &mut [Section {
+            idstr: "arps".into(),
+            instance_id: 0,
+            state: &mut back,
+        }],
+        &StreamOptions::for_machine("pc-q35-7.2"),
+    )
+    .unwrap();
+    assert_eq!(back, state);
 }

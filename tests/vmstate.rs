@@ -785,3 +785,68 @@ fn must_match_arrays_and_bools() {
         ]
     );
 }
+
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "slot", version = 1)]
+struct Slot {
+    v: u16,
+}
+
+/// Arrays of nullable elements: which slots are empty is the
+/// destination's to say, as in QEMU.
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "slots", version = 1)]
+struct Slots {
+    ar: [Option<Box<Slot>>; 3],
+    n: [Option<u8>; 2],
+}
+
+#[test]
+fn arrays_of_nullable_elements_disagreeing_on_empty_slots() {
+    let slot = |v| Some(Box::new(Slot { v }));
+    let mut src = Slots {
+        ar: [slot(1), slot(2), None],
+        n: [Some(4), None],
+    };
+    let bytes = save_one(&mut src, "slots");
+    // The same shape loads.
+    let mut same = Slots {
+        ar: [slot(0), slot(0), None],
+        n: [Some(0), None],
+    };
+    load_one(&bytes, &mut same, "slots").unwrap();
+    assert_eq!(same, src);
+    // A destination whose slot 1 is empty expects the null marker where the
+    // source sent an element: a precise error, and nothing changes.
+    let mut other = Slots {
+        ar: [slot(9), None, None],
+        n: [Some(9), None],
+    };
+    let before = other.clone();
+    let err = load_one(&bytes, &mut other, "slots").unwrap_err();
+    assert_eq!(err.path, ["ar[1]"]);
+    assert_eq!(err.kind, LoadErrorKind::NullMarker { found: 0x00 });
+    assert_eq!(
+        err.to_string(),
+        "error while loading state for instance 0x0 of device 'slots' (stream version 1): \
+         field 'ar[1]': the destination's slot is empty, so the null marker 0x30 was \
+         expected; found 0x00 (the two sides disagree on which elements exist) (at offset 0x2c)"
+    );
+    assert_eq!(other, before);
+    // The layout says where the empty slots are.
+    let layout = VMState::layout(&src).to_json().to_string();
+    assert!(
+        layout.contains(r#"{"name":"ar","array_len":2,"type":"struct","#),
+        "{layout}"
+    );
+    assert!(
+        layout.contains(r#"{"name":"ar","type":"nullptr","size":1}"#),
+        "{layout}"
+    );
+    assert!(
+        layout.contains(
+            r#"{"name":"n","type":"uint8","size":1},{"name":"n","type":"nullptr","size":1}"#
+        ),
+        "{layout}"
+    );
+}

@@ -344,11 +344,11 @@ pub mod __private {
     };
     pub use crate::vmstate::derive_support::{
         check_subsection, check_version, checked_len, hook_load, hook_save, must_match,
-        must_match_bytes, next_subsection, saved_len, unknown_subsection,
+        must_match_bytes, next_subsection, null_marker, saved_len, unknown_subsection,
     };
     pub use crate::vmstate::{
-        FieldKind, FieldLayout, Layout, Migratable, Scalar, VMState, VmStateDescription,
-        VmStateField,
+        Element, FieldKind, FieldLayout, Layout, Migratable, Scalar, VMState, VmStateDescription,
+        VmStateField, NULL_MARKER,
     };
     pub use std::any::TypeId;
 

@@ -160,8 +160,11 @@ pub fn derive_property_enum(input: TokenStream) -> TokenStream {
 /// * `crate = "path"`: where the runtime is (default `::compat_core`).
 ///
 /// Field keys, in `#[vmstate(...)]` (fields are saved in declaration order,
-/// as QEMU's scalar kinds, `[T; N]` arrays, `[u8; N]` buffers, `Vec`s and
-/// nested `#[derive(VMState)]` structs):
+/// as QEMU's scalar kinds, `[T; N]` arrays, `[u8; N]` buffers, `Vec`s,
+/// nested `#[derive(VMState)]` structs, and arrays of nullable elements
+/// `[Option<T>; N]` / `[Option<Box<T>>; N]` of scalars or structs — QEMU's
+/// arrays of pointers, where an empty slot is the byte 0x30 and which slots
+/// are empty is the destination's to say):
 /// * `since = V`: added in version V, read only from streams of version ≥ V;
 /// * `exists = path`: `fn(&Self, version_id: u32) -> bool`, deciding alone
 ///   whether the field is in the stream;

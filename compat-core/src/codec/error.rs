@@ -126,6 +126,12 @@ pub enum LoadErrorKind {
     },
     /// A section type byte QEMU does not define.
     UnknownSectionType(u8),
+    /// An empty slot of an array of nullable elements where the stream has
+    /// no null marker: the two sides disagree on which slots are empty.
+    NullMarker {
+        /// The byte found instead of the marker.
+        found: u8,
+    },
     /// Bytes after the end of the stream.
     TrailingGarbage {
         /// How many.
@@ -197,6 +203,11 @@ impl fmt::Display for LoadErrorKind {
             } => write!(
                 f,
                 "Bad config data: i=0x{index:x} read: {read:x} device: {device:x} cmask: {mask:x}"
+            ),
+            NullMarker { found } => write!(
+                f,
+                "the destination's slot is empty, so the null marker 0x30 was expected; \
+                 found 0x{found:02x} (the two sides disagree on which elements exist)"
             ),
             LengthTooLarge { len, max } => {
                 write!(f, "length {len} exceeds the declared maximum {max}")

@@ -499,7 +499,11 @@ fn nested_vmsd(
         .iter()
         .find(|f| f.name == field)
         .and_then(|f| match f.kind {
-            FieldKind::Struct(d) => Some(d),
+            FieldKind::Struct(d)
+            | FieldKind::NullableArray {
+                elem: crate::vmstate::Element::Struct(d),
+                ..
+            } => Some(d),
             _ => None,
         })
 }

@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::release::{Release, UnknownMachine};
-use crate::vmstate::{FieldKind, VmStateDescription, VmStateField};
+use crate::vmstate::{Element, FieldKind, VmStateDescription, VmStateField};
 
 /// The dump of `release` for machine type `machine`, as JSON text with
 /// QEMU's two-space indentation.
@@ -61,11 +61,16 @@ fn field(f: &VmStateField) -> Value {
     m.insert("field".into(), f.name.into());
     m.insert("version_id".into(), f.version_id.into());
     m.insert("field_exists".into(), f.has_exists_test.into());
-    if let FieldKind::Array { len, .. } = f.kind {
+    if let FieldKind::Array { len, .. } | FieldKind::NullableArray { len, .. } = f.kind {
         m.insert("num".into(), len.into());
     }
     m.insert("size".into(), f.element_size().into());
-    if let FieldKind::Struct(d) = f.kind {
+    if let FieldKind::Struct(d)
+    | FieldKind::NullableArray {
+        elem: Element::Struct(d),
+        ..
+    } = f.kind
+    {
         m.insert("Description".into(), description(d));
     }
     Value::Object(m)

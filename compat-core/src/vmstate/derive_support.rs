@@ -146,3 +146,13 @@ pub fn saved_len<T>(v: &[T], len: u64, field: &str) -> Result<usize, SaveError> 
         }),
     }
 }
+
+/// Read the null marker of an empty slot; anything else means the sides
+/// disagree on which slots are empty.
+pub fn null_marker(r: &mut StreamReader<'_>) -> Result<(), LoadError> {
+    let at = r.offset();
+    match r.get_u8()? {
+        super::NULL_MARKER => Ok(()),
+        found => Err(LoadError::new(LoadErrorKind::NullMarker { found }, at)),
+    }
+}

@@ -88,11 +88,30 @@ pub enum FieldKind {
     },
     /// A nested VMState.
     Struct(&'static VmStateDescription),
+    /// A fixed array whose slots may be empty (QEMU's
+    /// `VMSTATE_ARRAY_OF_POINTER[_TO_STRUCT]`): an empty slot is the byte
+    /// 0x30 on the wire, a present one its element; which slots are empty
+    /// is the destination's to say.
+    NullableArray {
+        /// What a present slot holds.
+        elem: Element,
+        /// Slots.
+        len: usize,
+    },
     /// Unused bytes: zeros on save, skipped on load.
     Unused {
         /// Bytes.
         size: usize,
     },
+}
+
+/// What one element of an array of nullable elements is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Element {
+    /// A scalar.
+    Scalar(Scalar),
+    /// A nested VMState.
+    Struct(&'static VmStateDescription),
 }
 
 /// One field of a description.
@@ -120,7 +139,15 @@ impl VmStateField {
             | FieldKind::Array { elem: s, .. }
             | FieldKind::VarArray { elem: s, .. } => s.size(),
             FieldKind::Buffer { len } => len,
-            FieldKind::Struct(d) => d.static_size().unwrap_or(0),
+            FieldKind::Struct(d)
+            | FieldKind::NullableArray {
+                elem: Element::Struct(d),
+                ..
+            } => d.static_size().unwrap_or(0),
+            FieldKind::NullableArray {
+                elem: Element::Scalar(s),
+                ..
+            } => s.size(),
             FieldKind::Unused { size } => size,
         }
     }
@@ -161,7 +188,7 @@ impl VmStateDescription {
             }
             total += match f.kind {
                 FieldKind::Array { elem, len } => elem.size() * len,
-                FieldKind::VarArray { .. } => return None,
+                FieldKind::VarArray { .. } | FieldKind::NullableArray { .. } => return None,
                 FieldKind::Struct(d) => d.static_size()?,
                 _ => f.element_size(),
             };

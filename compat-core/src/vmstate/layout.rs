@@ -101,6 +101,36 @@ impl FieldLayout {
         self
     }
 
+    /// The layout of an array of nullable elements, slot by slot (`None`
+    /// for an empty one), as QEMU describes it: each run of present
+    /// elements as its first element with the run's `array_len`, each run
+    /// of empty slots as `nullptr` bytes.
+    pub fn nullable_runs(
+        name: &'static str,
+        slots: impl IntoIterator<Item = Option<FieldLayout>>,
+    ) -> Vec<FieldLayout> {
+        let mut out: Vec<FieldLayout> = Vec::new();
+        let mut run: Option<(FieldLayout, usize)> = None;
+        let flush = |run: &mut Option<(FieldLayout, usize)>, out: &mut Vec<FieldLayout>| {
+            if let Some((mut first, n)) = run.take() {
+                first.array_len = (n > 1).then_some(n);
+                out.push(first);
+            }
+        };
+        for slot in slots {
+            let element = slot.unwrap_or_else(|| FieldLayout::value(name, "nullptr", 1));
+            match &mut run {
+                Some((first, n)) if first.info == element.info => *n += 1,
+                _ => {
+                    flush(&mut run, &mut out);
+                    run = Some((element, 1));
+                }
+            }
+        }
+        flush(&mut run, &mut out);
+        out
+    }
+
     /// `4 x uint32, 4 bytes each`, `uint16, 2 bytes` or `struct`: the field's
     /// shape in words.
     pub fn shape(&self) -> String {

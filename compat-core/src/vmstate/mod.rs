@@ -7,7 +7,11 @@ pub mod layout;
 
 pub(crate) mod derive_support;
 
-pub use desc::{FieldKind, Scalar, VmStateDescription, VmStateField};
+pub use desc::{Element, FieldKind, Scalar, VmStateDescription, VmStateField};
+
+/// The byte an empty slot of an array of nullable elements is on the wire
+/// (QEMU's `VMS_NULLPTR_MARKER`, `'0'`).
+pub const NULL_MARKER: u8 = 0x30;
 pub use layout::{FieldLayout, Layout, MustMatch};
 
 use std::any::Any;

@@ -60,10 +60,23 @@ impl Scalar {
     }
 }
 
+/// What a present slot of an array of nullable elements holds.
+pub enum Nullable<'a> {
+    Scalar(Scalar),
+    /// Another type: a nested VMState.
+    Struct(&'a syn::Type),
+}
+
 /// The wire shape a field's type has, read from its syntax.
 pub enum Shape<'a> {
     Scalar(Scalar),
     Array(Scalar, &'a Expr),
+    /// `[Option<T>; N]` or `[Option<Box<T>>; N]`: slots that may be empty.
+    NullableArray {
+        elem: Nullable<'a>,
+        boxed: bool,
+        len: &'a Expr,
+    },
     Vec(Option<Scalar>),
     /// Another type: a nested VMState.
     Path,
@@ -75,10 +88,24 @@ impl<'a> Shape<'a> {
         match ty {
             syn::Type::Group(g) => Shape::of(&g.elem),
             syn::Type::Paren(p) => Shape::of(&p.elem),
-            syn::Type::Array(a) => match Shape::of(&a.elem) {
-                Shape::Scalar(s) => Shape::Array(s, &a.len),
-                _ => Shape::Unsupported,
-            },
+            syn::Type::Array(a) => {
+                if let Some((inner, boxed)) = option_of(&a.elem) {
+                    let elem = match Shape::of(inner) {
+                        Shape::Scalar(s) => Nullable::Scalar(s),
+                        Shape::Path => Nullable::Struct(inner),
+                        _ => return Shape::Unsupported,
+                    };
+                    return Shape::NullableArray {
+                        elem,
+                        boxed,
+                        len: &a.len,
+                    };
+                }
+                match Shape::of(&a.elem) {
+                    Shape::Scalar(s) => Shape::Array(s, &a.len),
+                    _ => Shape::Unsupported,
+                }
+            }
             syn::Type::Path(p) if p.qself.is_none() => {
                 let last = p.path.segments.last().expect("a path has a segment");
                 let ident = last.ident.to_string();
@@ -107,6 +134,33 @@ impl<'a> Shape<'a> {
             }
             _ => Shape::Unsupported,
         }
+    }
+}
+
+/// `T` of `Option<T>`, or of `Option<Box<T>>` (then `true`).
+fn option_of(ty: &syn::Type) -> Option<(&syn::Type, bool)> {
+    let inner = generic_arg(ty, "Option")?;
+    match generic_arg(inner, "Box") {
+        Some(boxed) => Some((boxed, true)),
+        None => Some((inner, false)),
+    }
+}
+
+/// The one type argument of `ty` when `ty` is `name<T>`.
+fn generic_arg<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
+    let syn::Type::Path(p) = ty else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) if args.args.len() == 1 => Some(t),
+        _ => None,
     }
 }
 

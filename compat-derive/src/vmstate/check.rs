@@ -8,7 +8,7 @@ use proc_macro2::Span;
 use quote::ToTokens;
 use syn::LitInt;
 
-use super::ast::{Container, Field, Shape};
+use super::ast::{Container, Field, Nullable, Shape};
 use super::attrs::FieldAttrs;
 use super::model::{FieldModel, Kind, Scalar, VmStateModel};
 use crate::attr::{check_name, type_text};
@@ -16,8 +16,9 @@ use crate::ctxt::Ctxt;
 
 const SUPPORTED: &str =
     "VMState fields are bool, u8..u64, i8..i64, fixed arrays of them ([u8; N] is a \
-                         byte buffer), Vec of them with `len = field, max = N`, or another type \
-                         deriving VMState";
+                         byte buffer), Vec of them with `len = field, max = N`, another type \
+                         deriving VMState, or a fixed array of nullable elements \
+                         ([Option<T>; N] or [Option<Box<T>>; N]) of either";
 
 pub fn check<'a>(cx: &Ctxt, mut c: Container<'a>) -> VmStateModel<'a> {
     let a = &c.attrs;
@@ -285,6 +286,26 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
             Some(Kind::Struct)
         }
         Shape::Vec(elem) => var_array(cx, f, *elem, before, all),
+        Shape::NullableArray { elem, boxed, len } => {
+            no_len(cx, raw);
+            if let Some(span) = raw.must_match.span() {
+                cx.error_at(
+                    span,
+                    "`must_match` compares scalars, arrays and byte buffers, not arrays of \
+                     nullable elements",
+                );
+            }
+            let (elem_struct, scalar) = match elem {
+                Nullable::Scalar(s) => (None, Some(*s)),
+                Nullable::Struct(ty) => (Some(Box::new((*ty).clone())), None),
+            };
+            Some(Kind::NullableArray {
+                elem_struct,
+                scalar,
+                boxed: *boxed,
+                len: (*len).clone(),
+            })
+        }
         Shape::Unsupported => {
             cx.error_spanned_by(f.ty, format!("`{}`: {SUPPORTED}", type_text(f.ty)));
             None

@@ -421,6 +421,72 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 },
             }
         }
+        Kind::NullableArray {
+            elem_struct,
+            scalar,
+            boxed,
+            len,
+        } => {
+            let (slot_ref, slot_mut) = if *boxed {
+                (quote!(slot.as_deref()), quote!(slot.as_deref_mut()))
+            } else {
+                (quote!(slot.as_ref()), quote!(slot.as_mut()))
+            };
+            let (save_elem, load_elem, layout_elem, elem_kind) = match (elem_struct, scalar) {
+                (Some(ety), _) => {
+                    let vs = quote_spanned!(ety.span()=> <#ety as __compat::VMState>);
+                    (
+                        quote!(#vs::save_state(v, w)?;),
+                        quote!(#vs::load_state(v, r, #vs::DESCRIPTION.version_id)),
+                        quote!(|v| #p::FieldLayout::nested(#wire, #vs::layout(v))),
+                        quote!(#p::Element::Struct(#vs::DESCRIPTION)),
+                    )
+                }
+                (None, s) => {
+                    let s = s.expect("a scalar element when not a struct");
+                    let put = format_ident!("put_{}", s.method());
+                    let get = format_ident!("get_{}", s.method());
+                    let sv = scalar_variant(s);
+                    (
+                        quote!(w.#put(*v);),
+                        quote!(r.#get().map(|x| *v = x)),
+                        quote!(|_| #p::FieldLayout::value(#wire, #sv.info_name(false), #sv.size())),
+                        quote!(#p::Element::Scalar(#sv)),
+                    )
+                }
+            };
+            FieldCode {
+                desc: Some(field_desc(
+                    f,
+                    quote!(#p::FieldKind::NullableArray { elem: #elem_kind, len: #len }),
+                )),
+                save: quote! {
+                    for slot in self.#member.iter_mut() {
+                        match #slot_mut {
+                            ::core::option::Option::None => w.put_u8(#p::NULL_MARKER),
+                            ::core::option::Option::Some(v) => { #save_elem }
+                        }
+                    }
+                },
+                load: quote! {
+                    for (i, slot) in self.#member.iter_mut().enumerate() {
+                        let at = |e: #p::LoadError| {
+                            e.in_field(&::std::format!("{}[{}]", #wire, i))
+                        };
+                        match #slot_mut {
+                            ::core::option::Option::None => #p::null_marker(r).map_err(at)?,
+                            ::core::option::Option::Some(v) => #load_elem.map_err(at)?,
+                        }
+                    }
+                },
+                layout: quote! {
+                    fields.extend(#p::FieldLayout::nullable_runs(
+                        #wire,
+                        self.#member.iter().map(|slot| #slot_ref.map(#layout_elem)),
+                    ));
+                },
+            }
+        }
         Kind::Struct => {
             let vs = quote_spanned!(ty.span()=> <#ty as __compat::VMState>);
             FieldCode {

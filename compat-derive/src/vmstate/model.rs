@@ -20,6 +20,15 @@ pub enum Kind {
     },
     /// Another `VMState` type.
     Struct,
+    /// `[Option<T>; N]` or `[Option<Box<T>>; N]`: empty slots are the null
+    /// marker on the wire.
+    NullableArray {
+        /// `Some(ty)` for a nested VMState, `None` for a scalar (`scalar`).
+        elem_struct: Option<Box<syn::Type>>,
+        scalar: Option<Scalar>,
+        boxed: bool,
+        len: Expr,
+    },
     /// `unused = N`: N zero bytes, the field not migrated.
     Unused(usize),
     /// A subsection, sent when `needed` says so.
