@@ -850,3 +850,88 @@ fn arrays_of_nullable_elements_disagreeing_on_empty_slots() {
         "{layout}"
     );
 }
+
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "entry", version = 1)]
+struct Entry {
+    v: u16,
+}
+
+/// A list and a map bounded by `max`.
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "bounded", version = 1)]
+struct Bounded {
+    #[vmstate(qtailq, max = 2)]
+    list: std::collections::VecDeque<Entry>,
+    #[vmstate(gtree, max = 2)]
+    map: std::collections::BTreeMap<u64, Entry>,
+}
+
+#[test]
+fn lists_and_maps_are_bounded_and_all_or_nothing() {
+    use std::collections::{BTreeMap, VecDeque};
+    let entry = |v| Entry { v };
+    let mut dst = Bounded {
+        list: VecDeque::from([entry(1)]),
+        map: BTreeMap::from([(1, entry(1))]),
+    };
+    let before = dst.clone();
+    let load = |bytes: &[u8], dst: &mut Bounded| load_one(bytes, dst, "b");
+
+    // Three list elements where two are allowed: refused when the third's
+    // marker is read, before it is.
+    let mut three = Bounded {
+        list: VecDeque::from([entry(1), entry(2), entry(3)]),
+        ..Default::default()
+    };
+    let err = load(&save_one(&mut three, "b"), &mut dst).unwrap_err();
+    assert_eq!(err.kind, LoadErrorKind::LengthTooLarge { len: 3, max: 2 });
+    assert_eq!(err.path, ["list"]);
+    assert_eq!(dst, before);
+
+    // A map announcing three nodes: refused at its count.
+    let mut big = Bounded {
+        map: BTreeMap::from([(1, entry(1)), (2, entry(2)), (3, entry(3))]),
+        ..Default::default()
+    };
+    let bytes = save_one(&mut big, "b");
+    let err = load(&bytes, &mut dst).unwrap_err();
+    assert_eq!(err.kind, LoadErrorKind::LengthTooLarge { len: 3, max: 2 });
+    assert_eq!(err.path, ["map"]);
+    assert_eq!(dst, before);
+
+    // A bad marker, and a map whose count says more than it holds.
+    let mut ok = Bounded {
+        list: VecDeque::from([entry(7)]),
+        map: BTreeMap::from([(5, entry(8))]),
+    };
+    let bytes = save_one(&mut ok, "b");
+    // The header (8), the configuration section (1 + 4 + "pc-q35-7.2"),
+    // the section header (1 + 4 + 1 + "b" + 4 + 4): then the list.
+    let list_marker = 8 + 15 + 15;
+    assert_eq!(bytes[list_marker], 0x01);
+    let mut bad = bytes.clone();
+    bad[list_marker] = 0x02;
+    let err = load(&bad, &mut dst).unwrap_err();
+    assert_eq!(
+        err.kind,
+        LoadErrorKind::BadMarker {
+            expected: "0x01 (an element follows) or 0x00 (the end of the list)",
+            found: 0x02
+        }
+    );
+    assert_eq!(dst, before);
+    let count = list_marker + 1 + 2 + 1; // marker, element, end of list
+    let mut short = bytes.clone();
+    short[count + 3] = 2; // two nodes announced, one there
+    let err = load(&short, &mut dst).unwrap_err();
+    assert!(
+        matches!(err.kind, LoadErrorKind::BadMarker { found: 0x00, .. }),
+        "{err}"
+    );
+    assert_eq!(dst, before);
+
+    // The good stream loads, order and keys kept.
+    load(&bytes, &mut dst).unwrap();
+    assert_eq!(dst, ok);
+}

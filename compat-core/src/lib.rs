@@ -343,12 +343,13 @@ pub mod __private {
         EnumInfo, PropertyDef, PropertyEnum, PropertyKind, PropertyType, PropertyValue, Size,
     };
     pub use crate::vmstate::derive_support::{
-        check_subsection, check_version, checked_len, hook_load, hook_save, must_match,
-        must_match_bytes, next_subsection, null_marker, saved_len, unknown_subsection,
+        check_subsection, check_version, checked_len, hook_load, hook_save, list_marker,
+        map_marker, must_match, must_match_bytes, next_subsection, null_marker, saved_len,
+        unknown_subsection,
     };
     pub use crate::vmstate::{
-        Element, FieldKind, FieldLayout, Layout, Migratable, Scalar, VMState, VmStateDescription,
-        VmStateField, NULL_MARKER,
+        Element, FieldKind, FieldLayout, Layout, ListKind, MapKey, Migratable, Scalar, VMState,
+        VmStateDescription, VmStateField, NULL_MARKER,
     };
     pub use std::any::TypeId;
 

@@ -181,6 +181,13 @@ pub fn derive_property_enum(input: TokenStream) -> TokenStream {
 /// * `len = field, max = N` on a `Vec`: its length is that earlier unsigned
 ///   field; a stream announcing more than `max` is refused before anything
 ///   is allocated;
+/// * `qtailq` or `qlist`, with `max = N`, on a `Vec` or `VecDeque` of
+///   structs: a list in QEMU's `QTAILQ`/`QLIST` encoding (0x01 before each
+///   element, 0x00 at the end), at most `max` elements on load;
+/// * `gtree` with `max = N` on a `BTreeMap<K, V>` whose values derive
+///   VMState and whose key is a struct deriving VMState or a `u64` (QEMU's
+///   direct key): a node count, then 0x01, key and value per node in key
+///   order, then 0x00; a count above `max` is refused before any node;
 /// * `name = "..."`: the field's name in descriptions (default: the Rust
 ///   name).
 #[proc_macro_derive(VMState, attributes(vmstate))]

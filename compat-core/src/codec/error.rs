@@ -126,6 +126,14 @@ pub enum LoadErrorKind {
     },
     /// A section type byte QEMU does not define.
     UnknownSectionType(u8),
+    /// A list or map marker that is neither "an element follows" (0x01)
+    /// nor, where one may end, "the end" (0x00).
+    BadMarker {
+        /// What was expected.
+        expected: &'static str,
+        /// The byte found.
+        found: u8,
+    },
     /// An empty slot of an array of nullable elements where the stream has
     /// no null marker: the two sides disagree on which slots are empty.
     NullMarker {
@@ -204,6 +212,9 @@ impl fmt::Display for LoadErrorKind {
                 f,
                 "Bad config data: i=0x{index:x} read: {read:x} device: {device:x} cmask: {mask:x}"
             ),
+            BadMarker { expected, found } => {
+                write!(f, "expected {expected}, found 0x{found:02x}")
+            }
             NullMarker { found } => write!(
                 f,
                 "the destination's slot is empty, so the null marker 0x30 was expected; \

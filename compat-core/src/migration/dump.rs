@@ -69,7 +69,9 @@ fn field(f: &VmStateField) -> Value {
     | FieldKind::NullableArray {
         elem: Element::Struct(d),
         ..
-    } = f.kind
+    }
+    | FieldKind::List { elem: d, .. }
+    | FieldKind::Map { value: d, .. } = f.kind
     {
         m.insert("Description".into(), description(d));
     }

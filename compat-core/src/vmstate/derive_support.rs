@@ -156,3 +156,38 @@ pub fn null_marker(r: &mut StreamReader<'_>) -> Result<(), LoadError> {
         found => Err(LoadError::new(LoadErrorKind::NullMarker { found }, at)),
     }
 }
+
+/// The marker before a list element: `true` for one (0x01), `false` at the
+/// end (0x00); anything else is an error.
+pub fn list_marker(r: &mut StreamReader<'_>) -> Result<bool, LoadError> {
+    let at = r.offset();
+    match r.get_u8()? {
+        0x01 => Ok(true),
+        0x00 => Ok(false),
+        found => Err(LoadError::new(
+            LoadErrorKind::BadMarker {
+                expected: "0x01 (an element follows) or 0x00 (the end of the list)",
+                found,
+            },
+            at,
+        )),
+    }
+}
+
+/// A marker that must be `expected`: 0x01 before each of a map's counted
+/// nodes, 0x00 after the last.
+pub fn map_marker(r: &mut StreamReader<'_>, node: bool) -> Result<(), LoadError> {
+    let at = r.offset();
+    let (want, expected) = if node {
+        (0x01, "0x01 before each of the map's counted nodes")
+    } else {
+        (0x00, "0x00 after the map's last counted node")
+    };
+    match r.get_u8()? {
+        b if b == want => Ok(()),
+        found => Err(LoadError::new(
+            LoadErrorKind::BadMarker { expected, found },
+            at,
+        )),
+    }
+}

@@ -98,11 +98,60 @@ pub enum FieldKind {
         /// Slots.
         len: usize,
     },
+    /// A list of structs (QEMU's `QTAILQ` and `QLIST`): each element
+    /// preceded by a presence byte 0x01, the list ended by 0x00.
+    List {
+        /// The elements' description.
+        elem: &'static VmStateDescription,
+        /// The most elements a load accepts.
+        max: usize,
+        /// Which of QEMU's names it has.
+        kind: ListKind,
+    },
+    /// A map (QEMU's `GTree`): a node count, then per node 0x01, the key
+    /// and the value, in ascending key order, then 0x00.
+    Map {
+        /// The key.
+        key: MapKey,
+        /// The values' description.
+        value: &'static VmStateDescription,
+        /// The most entries a load accepts.
+        max: usize,
+    },
     /// Unused bytes: zeros on save, skipped on load.
     Unused {
         /// Bytes.
         size: usize,
     },
+}
+
+/// Which of QEMU's list encodings a list field uses: the same bytes, a
+/// different name in descriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    /// `VMSTATE_QTAILQ_V`.
+    QTailQ,
+    /// `VMSTATE_QLIST_V`.
+    QList,
+}
+
+impl ListKind {
+    /// The name descriptions give it.
+    pub const fn info_name(self) -> &'static str {
+        match self {
+            ListKind::QTailQ => "qtailq",
+            ListKind::QList => "qlist",
+        }
+    }
+}
+
+/// The key of a map field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapKey {
+    /// A `u64` written as itself (`VMSTATE_GTREE_DIRECT_KEY_V`).
+    Direct,
+    /// A struct with its own VMState (`VMSTATE_GTREE_V`).
+    Struct(&'static VmStateDescription),
 }
 
 /// What one element of an array of nullable elements is.
@@ -148,6 +197,9 @@ impl VmStateField {
                 elem: Element::Scalar(s),
                 ..
             } => s.size(),
+            FieldKind::List { elem: d, .. } | FieldKind::Map { value: d, .. } => {
+                d.static_size().unwrap_or(0)
+            }
             FieldKind::Unused { size } => size,
         }
     }
@@ -188,7 +240,10 @@ impl VmStateDescription {
             }
             total += match f.kind {
                 FieldKind::Array { elem, len } => elem.size() * len,
-                FieldKind::VarArray { .. } | FieldKind::NullableArray { .. } => return None,
+                FieldKind::VarArray { .. }
+                | FieldKind::NullableArray { .. }
+                | FieldKind::List { .. }
+                | FieldKind::Map { .. } => return None,
                 FieldKind::Struct(d) => d.static_size()?,
                 _ => f.element_size(),
             };

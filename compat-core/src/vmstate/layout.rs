@@ -53,6 +53,10 @@ pub struct FieldLayout {
     /// For a must-match field: its bytes on the wire and the mask a load
     /// compares them under.
     pub must_match: Option<MustMatch>,
+    /// For a list or map (`qtailq`, `qlist`, `gtree`): the layout of its
+    /// last element, whose keys QEMU writes into the field's own object
+    /// (it writes every element's, and JSON readers keep the last).
+    pub inline: Option<Box<Layout>>,
 }
 
 /// The value a must-match field has, as a load compares it.
@@ -74,6 +78,7 @@ impl FieldLayout {
             array_len: None,
             nested: None,
             must_match: None,
+            inline: None,
         }
     }
 
@@ -99,6 +104,42 @@ impl FieldLayout {
     pub fn must_match(mut self, bytes: Vec<u8>, mask: Option<Vec<u8>>) -> Self {
         self.must_match = Some(MustMatch { bytes, mask });
         self
+    }
+
+    /// A list (`info` `qtailq` or `qlist`) of `elements`: each element is
+    /// a presence byte and its fields, and one end byte closes the list.
+    pub fn list(name: &'static str, info: &'static str, elements: Vec<Layout>) -> Self {
+        let size = elements.iter().fold(1usize, |total, e| {
+            total.saturating_add(1).saturating_add(e.written_size())
+        });
+        FieldLayout {
+            size,
+            inline: elements.into_iter().last().map(Box::new),
+            ..FieldLayout::value(name, info, 0)
+        }
+    }
+
+    /// A map (QEMU's `gtree`) of `entries`, each a key — `key_size` bytes,
+    /// or its own layout for a struct key — and a value: a node count,
+    /// then per node a presence byte, the key and the value, then an end
+    /// byte.
+    pub fn map(
+        name: &'static str,
+        entries: Vec<(Option<Layout>, Layout)>,
+        key_size: usize,
+    ) -> Self {
+        let size = entries.iter().fold(4usize + 1, |total, (k, v)| {
+            let key = k.as_ref().map_or(key_size, Layout::written_size);
+            total
+                .saturating_add(1)
+                .saturating_add(key)
+                .saturating_add(v.written_size())
+        });
+        FieldLayout {
+            size,
+            inline: entries.into_iter().last().map(|(_, v)| Box::new(v)),
+            ..FieldLayout::value(name, "gtree", 0)
+        }
     }
 
     /// The layout of an array of nullable elements, slot by slot (`None`
@@ -259,6 +300,7 @@ impl Layout {
                 array_len: count.map(|n| n as usize),
                 nested,
                 must_match: None,
+                inline: None,
             });
         }
         let mut subsections = Vec::new();
@@ -287,6 +329,9 @@ impl FieldLayout {
         m.insert("type".into(), self.info.as_ref().into());
         if let Some(inner) = &self.nested {
             m.insert("struct".into(), inner.to_json());
+        }
+        if let Some(inline) = &self.inline {
+            inline.write_json(&mut m);
         }
         m.insert("size".into(), self.size.into());
         Value::Object(m)

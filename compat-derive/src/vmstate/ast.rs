@@ -78,6 +78,16 @@ pub enum Shape<'a> {
         len: &'a Expr,
     },
     Vec(Option<Scalar>),
+    /// `Vec<T>` or `VecDeque<T>` of structs: a list.
+    StructList {
+        elem: &'a syn::Type,
+    },
+    /// `BTreeMap<K, V>`: a map; `key_scalar` when the key is a scalar.
+    Map {
+        key: &'a syn::Type,
+        key_scalar: Option<Scalar>,
+        value: &'a syn::Type,
+    },
     /// Another type: a nested VMState.
     Path,
     Unsupported,
@@ -111,6 +121,36 @@ impl<'a> Shape<'a> {
                 let ident = last.ident.to_string();
                 if let Some(s) = Scalar::from_ident(&ident) {
                     return Shape::Scalar(s);
+                }
+                if ident == "VecDeque" {
+                    return match generic_arg(ty, "VecDeque").map(Shape::of) {
+                        Some(Shape::Path) => Shape::StructList {
+                            elem: generic_arg(ty, "VecDeque").expect("checked"),
+                        },
+                        _ => Shape::Unsupported,
+                    };
+                }
+                if ident == "BTreeMap" {
+                    return match map_args(ty) {
+                        Some((key, value)) if matches!(Shape::of(value), Shape::Path) => {
+                            let key_scalar = match Shape::of(key) {
+                                Shape::Scalar(s) => Some(s),
+                                Shape::Path => None,
+                                _ => return Shape::Unsupported,
+                            };
+                            Shape::Map {
+                                key,
+                                key_scalar,
+                                value,
+                            }
+                        }
+                        _ => Shape::Unsupported,
+                    };
+                }
+                if let Some(elem) = generic_arg(ty, "Vec") {
+                    if matches!(Shape::of(elem), Shape::Path) {
+                        return Shape::StructList { elem };
+                    }
                 }
                 match (ident.as_str(), &last.arguments) {
                     ("Vec", syn::PathArguments::AngleBracketed(args)) => {
@@ -160,6 +200,22 @@ fn generic_arg<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
     };
     match args.args.first()? {
         syn::GenericArgument::Type(t) if args.args.len() == 1 => Some(t),
+        _ => None,
+    }
+}
+
+/// `K` and `V` of `BTreeMap<K, V>`.
+fn map_args(ty: &syn::Type) -> Option<(&syn::Type, &syn::Type)> {
+    let syn::Type::Path(p) = ty else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
+        return None;
+    };
+    match (args.args.first()?, args.args.get(1)?) {
+        (syn::GenericArgument::Type(k), syn::GenericArgument::Type(v)) if args.args.len() == 2 => {
+            Some((k, v))
+        }
         _ => None,
     }
 }

@@ -31,6 +31,9 @@ const FIELD_KEYS: &[&str] = &[
     "needed",
     "len",
     "max",
+    "qtailq",
+    "qlist",
+    "gtree",
 ];
 
 /// `#[vmstate(...)]` on the struct.
@@ -86,6 +89,9 @@ pub struct FieldAttrs {
     pub needed: Slot<Path>,
     pub len: Slot<Ident>,
     pub max: Slot<LitInt>,
+    pub qtailq: Slot<()>,
+    pub qlist: Slot<()>,
+    pub gtree: Slot<()>,
 }
 
 impl FieldAttrs {
@@ -103,6 +109,9 @@ impl FieldAttrs {
             needed: Slot::new(A, "needed"),
             len: Slot::new(A, "len"),
             max: Slot::new(A, "max"),
+            qtailq: Slot::new(A, "qtailq"),
+            qlist: Slot::new(A, "qlist"),
+            gtree: Slot::new(A, "gtree"),
         };
         let _ = read_keys(cx, attrs, A, FIELD_KEYS, |key, span, meta| {
             match key {
@@ -116,6 +125,9 @@ impl FieldAttrs {
                 "subsection" => a.subsection.set(cx, span, ()),
                 "needed" => a.needed.set(cx, span, value(meta)?),
                 "len" => a.len.set(cx, span, value(meta)?),
+                "qtailq" => a.qtailq.set(cx, span, ()),
+                "qlist" => a.qlist.set(cx, span, ()),
+                "gtree" => a.gtree.set(cx, span, ()),
                 _ => a.max.set(cx, span, value(meta)?),
             }
             Ok(())

@@ -11,7 +11,7 @@ use syn::LitInt;
 use super::ast::{Container, Field, Nullable, Shape};
 use super::attrs::FieldAttrs;
 use super::model::{FieldModel, Kind, Scalar, VmStateModel};
-use crate::attr::{check_name, type_text};
+use crate::attr::type_text;
 use crate::ctxt::Ctxt;
 
 const SUPPORTED: &str =
@@ -29,7 +29,7 @@ pub fn check<'a>(cx: &Ctxt, mut c: Container<'a>) -> VmStateModel<'a> {
     }
     let name = match a.name.get() {
         Some(lit) => {
-            check_name(cx, lit, "VMState name", &[]);
+            check_wire_name(cx, lit, "VMState name");
             lit.value()
         }
         None => {
@@ -100,6 +100,24 @@ pub fn check<'a>(cx: &Ctxt, mut c: Container<'a>) -> VmStateModel<'a> {
     }
 }
 
+/// A name that goes on the wire with a one-byte length (QEMU's idstrs and
+/// VMState names may hold any bytes, spaces included): not empty, at most
+/// 255 bytes.
+fn check_wire_name(cx: &Ctxt, lit: &syn::LitStr, what: &str) {
+    let name = lit.value();
+    if name.is_empty() {
+        cx.error_spanned_by(lit, format!("{what} must not be empty"));
+    } else if name.len() > 255 {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "{what} is {} bytes long; the stream carries at most 255",
+                name.len()
+            ),
+        );
+    }
+}
+
 fn parse_u32(cx: &Ctxt, lit: &LitInt) -> u32 {
     lit.base10_parse::<u32>().unwrap_or_else(|e| {
         cx.error_spanned_by(lit, e);
@@ -125,13 +143,14 @@ fn field<'a>(
     let (member, raw) = (f.member, &f.attrs);
     let wire = match raw.name.get() {
         Some(lit) => {
-            check_name(cx, lit, "field name", &[]);
+            check_wire_name(cx, lit, "field name");
             lit.value()
         }
         None => member.to_string(),
     };
     let since = since(cx, member, raw, version);
-    key_combinations(cx, member, raw);
+    let container = matches!(f.shape, Shape::StructList { .. } | Shape::Map { .. });
+    key_combinations(cx, member, raw, container);
     let kind = kind(cx, f, before, all)?;
     if raw.mask.get().is_some() && !matches!(kind, Kind::Array(Scalar::U8, _)) {
         err_span(
@@ -178,7 +197,7 @@ fn since(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs, version: u32) -> Opti
 }
 
 /// Keys that need another key.
-fn key_combinations(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs) {
+fn key_combinations(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs, container: bool) {
     if raw.mask.get().is_some() && raw.must_match.get().is_none() {
         err_span(
             cx,
@@ -195,7 +214,7 @@ fn key_combinations(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs) {
             "`needed` belongs to a subsection: add `subsection`".into(),
         );
     }
-    if (raw.len.get().is_some()) != (raw.max.get().is_some()) {
+    if !container && (raw.len.get().is_some()) != (raw.max.get().is_some()) {
         let span = raw.len.span().or(raw.max.span());
         err_span(
             cx,
@@ -269,6 +288,7 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
     match &f.shape {
         Shape::Scalar(s) => {
             no_len(cx, raw);
+            container_keys(cx, raw, None);
             Some(Kind::Scalar(*s))
         }
         Shape::Array(s, len) => {
@@ -285,7 +305,77 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
             }
             Some(Kind::Struct)
         }
-        Shape::Vec(elem) => var_array(cx, f, *elem, before, all),
+        Shape::Vec(elem) => {
+            container_keys(cx, raw, None);
+            var_array(cx, f, *elem, before, all)
+        }
+        Shape::StructList { elem } => {
+            container_keys(cx, raw, Some("list"));
+            let said = raw.qtailq.get().is_some() || raw.qlist.get().is_some();
+            let max = container_max(
+                cx,
+                f,
+                if said {
+                    "a list needs `max = N`: the most elements a load accepts"
+                } else {
+                    "a Vec of structs is a list: say which of QEMU's encodings and the most \
+                     elements a load accepts, #[vmstate(qtailq, max = N)] or \
+                     #[vmstate(qlist, max = N)]"
+                },
+            )?;
+            let qlist = raw.qlist.get().is_some();
+            if raw.qtailq.get().is_none() && !qlist {
+                cx.error_spanned_by(
+                    f.ty,
+                    "a Vec of structs is a list: add `qtailq` or `qlist` (QEMU's two \
+                     encodings' names)",
+                );
+                return None;
+            }
+            Some(Kind::List {
+                elem: Box::new((*elem).clone()),
+                qlist,
+                max,
+            })
+        }
+        Shape::Map {
+            key,
+            key_scalar,
+            value,
+        } => {
+            container_keys(cx, raw, Some("map"));
+            let max = container_max(
+                cx,
+                f,
+                if raw.gtree.get().is_some() {
+                    "a map needs `max = N`: the most entries a load accepts"
+                } else {
+                    "a BTreeMap is QEMU's GTree: say so and the most entries a load accepts, \
+                     #[vmstate(gtree, max = N)]"
+                },
+            )?;
+            if raw.gtree.get().is_none() {
+                cx.error_spanned_by(f.ty, "a BTreeMap is QEMU's GTree: add `gtree`");
+                return None;
+            }
+            let direct = match key_scalar {
+                None => false,
+                Some(Scalar::U64) => true,
+                Some(_) => {
+                    cx.error_spanned_by(
+                        *key,
+                        "a map's key is a u64 (QEMU's direct key) or a struct deriving VMState",
+                    );
+                    return None;
+                }
+            };
+            Some(Kind::Map {
+                key: Box::new((*key).clone()),
+                direct,
+                value: Box::new((*value).clone()),
+                max,
+            })
+        }
         Shape::NullableArray { elem, boxed, len } => {
             no_len(cx, raw);
             if let Some(span) = raw.must_match.span() {
@@ -389,6 +479,53 @@ fn var_array(
         len_wire,
         max,
     })
+}
+
+/// `qtailq`, `qlist` and `gtree` say which container a field is: one of
+/// them, and only on a list (`what` = "list") or a map ("map").
+fn container_keys(cx: &Ctxt, raw: &FieldAttrs, what: Option<&str>) {
+    let list_keys = [("qtailq", raw.qtailq.span()), ("qlist", raw.qlist.span())];
+    for (key, span) in list_keys {
+        if let (Some(span), false) = (span, what == Some("list")) {
+            cx.error_at(
+                span,
+                format!("`{key}` belongs on a Vec or VecDeque of structs"),
+            );
+        }
+    }
+    if let (Some(span), false) = (raw.gtree.span(), what == Some("map")) {
+        cx.error_at(span, "`gtree` belongs on a BTreeMap");
+    }
+    if let (Some(_), Some(span)) = (raw.qtailq.span(), raw.qlist.span()) {
+        cx.error_at(span, "`qlist` and `qtailq` exclude each other");
+    }
+    if what.is_some() {
+        for (key, span) in [
+            ("len", raw.len.span()),
+            ("must_match", raw.must_match.span()),
+        ] {
+            if let Some(span) = span {
+                cx.error_at(
+                    span,
+                    format!("`{key}` has no meaning on a {} field", what.unwrap_or("")),
+                );
+            }
+        }
+    }
+}
+
+/// The `max = N` a list or map needs.
+fn container_max(cx: &Ctxt, f: &Field, missing: &str) -> Option<usize> {
+    match f.attrs.max.get() {
+        Some(lit) => Some(lit.base10_parse::<usize>().unwrap_or_else(|e| {
+            cx.error_spanned_by(lit, e);
+            0
+        })),
+        None => {
+            cx.error_spanned_by(f.ty, missing);
+            None
+        }
+    }
 }
 
 fn no_len(cx: &Ctxt, raw: &FieldAttrs) {

@@ -487,6 +487,114 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 },
             }
         }
+        Kind::List { elem, qlist, max } => {
+            let vs = quote_spanned!(elem.span()=> <#elem as __compat::VMState>);
+            let (info, kind) = if *qlist {
+                ("qlist", quote!(#p::ListKind::QList))
+            } else {
+                ("qtailq", quote!(#p::ListKind::QTailQ))
+            };
+            FieldCode {
+                desc: Some(field_desc(
+                    f,
+                    quote!(#p::FieldKind::List { elem: #vs::DESCRIPTION, max: #max, kind: #kind }),
+                )),
+                save: quote! {
+                    for e in self.#member.iter_mut() {
+                        w.put_u8(1);
+                        #vs::save_state(e, w)?;
+                    }
+                    w.put_u8(0);
+                },
+                load: quote! {
+                    {
+                        self.#member.clear();
+                        while #p::list_marker(r)#in_field {
+                            let n = self.#member.len();
+                            // One more than the bound is refused before it is read.
+                            #p::checked_len(n as u64 + 1, #max, r.offset())#in_field;
+                            let mut e: #elem = ::core::default::Default::default();
+                            #vs::load_state(&mut e, r, #vs::DESCRIPTION.version_id)
+                                .map_err(|err| err.in_field(&::std::format!("{}[{}]", #wire, n)))?;
+                            ::core::iter::Extend::extend(&mut self.#member, ::core::iter::once(e));
+                        }
+                    }
+                },
+                layout: quote! {
+                    fields.push(#p::FieldLayout::list(
+                        #wire,
+                        #info,
+                        self.#member.iter().map(|e| #vs::layout(e)).collect(),
+                    ));
+                },
+            }
+        }
+        Kind::Map {
+            key,
+            direct,
+            value,
+            max,
+        } => {
+            let vv = quote_spanned!(value.span()=> <#value as __compat::VMState>);
+            let vk = quote_spanned!(key.span()=> <#key as __compat::VMState>);
+            let (key_desc, save_key, load_key, key_layout) = if *direct {
+                (
+                    quote!(#p::MapKey::Direct),
+                    quote!(w.put_u64(*k);),
+                    quote!(r.get_u64()#in_field),
+                    quote!(::core::option::Option::None),
+                )
+            } else {
+                (
+                    quote!(#p::MapKey::Struct(#vk::DESCRIPTION)),
+                    quote!(#vk::save_state(&mut ::core::clone::Clone::clone(k), w)?;),
+                    quote! {{
+                        let mut k: #key = ::core::default::Default::default();
+                        #vk::load_state(&mut k, r, #vk::DESCRIPTION.version_id)#in_field;
+                        k
+                    }},
+                    quote!(::core::option::Option::Some(#vk::layout(_k))),
+                )
+            };
+            FieldCode {
+                desc: Some(field_desc(
+                    f,
+                    quote!(#p::FieldKind::Map { key: #key_desc, value: #vv::DESCRIPTION, max: #max }),
+                )),
+                save: quote! {
+                    w.put_u32(self.#member.len() as u32);
+                    for (k, v) in self.#member.iter_mut() {
+                        w.put_u8(1);
+                        #save_key
+                        #vv::save_state(v, w)?;
+                    }
+                    w.put_u8(0);
+                },
+                load: quote! {
+                    {
+                        let at = r.offset();
+                        let count = r.get_u32()#in_field;
+                        let n = #p::checked_len(u64::from(count), #max, at)#in_field;
+                        self.#member.clear();
+                        for _ in 0..n {
+                            #p::map_marker(r, true)#in_field;
+                            let k = #load_key;
+                            let mut v: #value = ::core::default::Default::default();
+                            #vv::load_state(&mut v, r, #vv::DESCRIPTION.version_id)#in_field;
+                            self.#member.insert(k, v);
+                        }
+                        #p::map_marker(r, false)#in_field;
+                    }
+                },
+                layout: quote! {
+                    fields.push(#p::FieldLayout::map(
+                        #wire,
+                        self.#member.iter().map(|(_k, v)| (#key_layout, #vv::layout(v))).collect(),
+                        8,
+                    ));
+                },
+            }
+        }
         Kind::Struct => {
             let vs = quote_spanned!(ty.span()=> <#ty as __compat::VMState>);
             FieldCode {

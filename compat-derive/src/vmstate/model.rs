@@ -20,6 +20,20 @@ pub enum Kind {
     },
     /// Another `VMState` type.
     Struct,
+    /// `Vec<T>`/`VecDeque<T>` of structs: QEMU's `QTAILQ` or `QLIST`
+    /// (`qlist` says which name), at most `max` elements on load.
+    List {
+        elem: Box<syn::Type>,
+        qlist: bool,
+        max: usize,
+    },
+    /// `BTreeMap<K, V>`: QEMU's `GTree`; a `u64` key is direct.
+    Map {
+        key: Box<syn::Type>,
+        direct: bool,
+        value: Box<syn::Type>,
+        max: usize,
+    },
     /// `[Option<T>; N]` or `[Option<Box<T>>; N]`: empty slots are the null
     /// marker on the wire.
     NullableArray {
