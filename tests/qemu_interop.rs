@@ -233,6 +233,33 @@ fn analyze_migration_py_reads_a_stream_we_wrote() {
     assert_eq!(ours, theirs);
 }
 
+/// A stream of machine `pc-q35-7.2` with `state` as its one section.
+fn save_section(idstr: &str, state: &mut dyn compat_core::Migratable) -> Vec<u8> {
+    stream::save(
+        &mut [Section {
+            idstr: idstr.into(),
+            instance_id: 0,
+            state,
+        }],
+        &StreamOptions::for_machine("pc-q35-7.2"),
+    )
+    .unwrap()
+}
+
+/// Load `bytes`, a stream of [`save_section`], into `state`.
+fn load_section(bytes: &[u8], idstr: &str, state: &mut dyn compat_core::Migratable) {
+    stream::load(
+        bytes,
+        &mut [Section {
+            idstr: idstr.into(),
+            instance_id: 0,
+            state,
+        }],
+        &StreamOptions::for_machine("pc-q35-7.2"),
+    )
+    .unwrap();
+}
+
 /// What QEMU's `analyze-migration.py -f` prints for `bytes`, as JSON.
 fn analyze_migration_py(shared: &Path, name: &str, bytes: &[u8]) -> serde_json::Value {
     let dir = std::env::temp_dir().join(format!("compat-analyze-{}-{name}", std::process::id()));
@@ -440,15 +467,7 @@ fn analyze_migration_py_reads_arrays_of_nullable_elements() {
         structs: [triv(5), None, None, triv(-2)],
         ints: [None, Some(9), Some(10)],
     };
-    let bytes = stream::save(
-        &mut [Section {
-            idstr: "arps".into(),
-            instance_id: 0,
-            state: &mut state,
-        }],
-        &StreamOptions::for_machine("pc-q35-7.2"),
-    )
-    .unwrap();
+    let bytes = save_section("arps", &mut state);
     let theirs = analyze_migration_py(&shared, "nullable", &bytes);
     let dev = &theirs["arps (0)"];
     assert_eq!(dev["head"], "0x0007");
@@ -474,16 +493,7 @@ fn analyze_migration_py_reads_arrays_of_nullable_elements() {
         ints: [None, Some(0), Some(0)],
         ..Default::default()
     };
-    stream::load(
-        &bytes,
-        &mut [Section {
-            idstr: "arps".into(),
-            instance_id: 0,
-            state: &mut back,
-        }],
-        &StreamOptions::for_machine("pc-q35-7.2"),
-    )
-    .unwrap();
+    load_section(&bytes, "arps", &mut back);
     assert_eq!(back, state);
 }
 
@@ -541,12 +551,7 @@ fn analyze_migration_py_reads_lists_and_maps() {
         direct: [(7, e(6))].into(),
         tail: 0x1234_5678,
     };
-    let mut sections = [Section {
-        idstr: "containers".into(),
-        instance_id: 0,
-        state: &mut state,
-    }];
-    let bytes = stream::save(&mut sections, &StreamOptions::for_machine("pc-q35-7.2")).unwrap();
+    let bytes = save_section("containers", &mut state);
     let theirs = analyze_migration_py(&shared, "containers", &bytes);
     let dev = &theirs["containers (0)"];
     // The containers are opaque to the script (their descriptions hold the
@@ -562,15 +567,87 @@ fn analyze_migration_py_reads_lists_and_maps() {
     assert_eq!(QemuStream::parse(&bytes).unwrap().analyze(), theirs);
     // And they load back, order and keys kept.
     let mut back = Containers::default();
-    stream::load(
-        &bytes,
-        &mut [Section {
-            idstr: "containers".into(),
-            instance_id: 0,
-            state: &mut back,
-        }],
-        &StreamOptions::for_machine("pc-q35-7.2"),
-    )
-    .unwrap();
+    load_section(&bytes, "containers", &mut back);
+    assert_eq!(back, state);
+}
+
+/// Arrays of structs, 2-D arrays, a boxed struct and a temporary view.
+mod shapes {
+    use compat_core::{TmpView, VMState};
+
+    #[derive(Clone, Debug, Default, PartialEq, VMState)]
+    #[vmstate(name = "pair", version = 1)]
+    pub struct Pair {
+        pub x: u8,
+        pub y: u16,
+    }
+
+    #[derive(Clone, Debug, Default, PartialEq, VMState)]
+    #[vmstate(name = "shapes", version = 1)]
+    pub struct Shapes {
+        pub pairs: [Pair; 2],
+        pub grid: [[u16; 2]; 2],
+        pub boxed: Box<Pair>,
+        #[vmstate(skip)]
+        pub hidden: u32,
+        #[vmstate(tmp = View)]
+        pub _tmp: (),
+    }
+
+    #[derive(Clone, Debug, Default, PartialEq, VMState)]
+    #[vmstate(name = "shapes/view", version = 1)]
+    pub struct View {
+        pub doubled: u32,
+    }
+
+    impl TmpView<Shapes> for View {
+        fn from_parent(p: &Shapes) -> Self {
+            View {
+                doubled: p.hidden * 2,
+            }
+        }
+        fn into_parent(self, p: &mut Shapes) {
+            p.hidden = self.doubled / 2;
+        }
+    }
+}
+
+#[test]
+fn analyze_migration_py_reads_struct_arrays_2d_arrays_and_views() {
+    use shapes::{Pair, Shapes};
+    let Some(shared) = shared() else {
+        return skip("running analyze-migration.py on struct arrays and views");
+    };
+    if !python_available() {
+        eprintln!("SKIPPED: analyze-migration.py on struct arrays: python3 is not installed");
+        return;
+    }
+    let mut state = Shapes {
+        pairs: [Pair { x: 1, y: 2 }, Pair { x: 3, y: 4 }],
+        grid: [[5, 6], [7, 8]],
+        boxed: Box::new(Pair { x: 9, y: 10 }),
+        hidden: 21,
+        _tmp: (),
+    };
+    let bytes = save_section("shapes", &mut state);
+    let theirs = analyze_migration_py(&shared, "shapes", &bytes);
+    let dev = &theirs["shapes (0)"];
+    assert_eq!(
+        dev["pairs"],
+        serde_json::json!([{"x": "0x01", "y": "0x0002"}, {"x": "0x03", "y": "0x0004"}])
+    );
+    assert_eq!(
+        dev["grid"],
+        serde_json::json!(["0x0005", "0x0006", "0x0007", "0x0008"])
+    );
+    assert_eq!(
+        dev["boxed"],
+        serde_json::json!({"x": "0x09", "y": "0x000a"})
+    );
+    // The view is opaque to the script: its four bytes, 2 × 21.
+    assert_eq!(dev["tmp"], "00 00 00 2a");
+    assert_eq!(QemuStream::parse(&bytes).unwrap().analyze(), theirs);
+    let mut back = Shapes::default();
+    load_section(&bytes, "shapes", &mut back);
     assert_eq!(back, state);
 }

@@ -358,3 +358,86 @@ fn machines_devices_and_catalogs_cross_threads() {
         .unwrap();
     destination.load(&bytes).unwrap();
 }
+
+/// A DMA engine whose channels are slots that may be empty; 2.0 leaves
+/// its second channel empty unless `second` is on.
+mod dma {
+    use compat_core::{Board, Device, RealizeError, VMState};
+
+    #[derive(Clone, Debug, Default, PartialEq, VMState)]
+    #[vmstate(name = "dma/channel", version = 1)]
+    pub struct Channel {
+        pub addr: u32,
+    }
+
+    #[derive(Clone, Device, VMState)]
+    #[device(name = "dma", vmstate, realize = Dma10::realize)]
+    #[vmstate(name = "dma", version = 1)]
+    pub struct Dma10 {
+        pub channels: [Option<Box<Channel>>; 2],
+    }
+
+    impl Dma10 {
+        fn realize(&mut self, _: &Board<'_>) -> Result<(), RealizeError> {
+            self.channels = [Some(Box::default()), Some(Box::default())];
+            Ok(())
+        }
+    }
+
+    #[derive(Clone, Device, VMState)]
+    #[device(name = "dma", vmstate, realize = Dma20::realize)]
+    #[vmstate(name = "dma", version = 1)]
+    pub struct Dma20 {
+        #[property(name = "second", default = false)]
+        pub second: bool,
+        pub channels: [Option<Box<Channel>>; 2],
+    }
+
+    impl Dma20 {
+        fn realize(&mut self, _: &Board<'_>) -> Result<(), RealizeError> {
+            self.channels = [Some(Box::default()), self.second.then(Box::default)];
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn the_checker_sees_slots_the_sides_disagree_on() {
+    use compat_core::migration::check::{check, Side};
+    let family = || MachineFamily::new("virt", "board").version(v(1, 0), VersionStep::default());
+    let r1 = ReleaseBuilder::new("1.0")
+        .device::<dma::Dma10>()
+        .family(family())
+        .build()
+        .unwrap();
+    let r2 = ReleaseBuilder::new("2.0")
+        .device::<dma::Dma20>()
+        .family(family())
+        .build()
+        .unwrap();
+    let config = MachineConfig {
+        machine: "virt-1.0".into(),
+        devices: vec![parse_device("dma,id=dma0").unwrap()],
+        ..MachineConfig::default()
+    };
+    let p = check(&r1, &config, &r2, &config, Some(Side::Destination));
+    assert!(!p.works);
+    assert_eq!(
+        p.cause.as_deref(),
+        Some(
+            "device 'dma0/dma': the source sends field 'channels' (2 x struct, 4 bytes each), \
+             the destination reads 'channels' (struct) there"
+        )
+    );
+    // The real load agrees, with the precise error.
+    let e = compat_core::migrate(&r1, &config, &r2, &config).unwrap_err();
+    assert!(
+        e.to_string().contains("null marker 0x30 was expected"),
+        "{e}"
+    );
+    // With the channel on at the destination, both sides have it.
+    let mut on = config.clone();
+    on.devices = vec![parse_device("dma,id=dma0,second=on").unwrap()];
+    assert!(check(&r1, &config, &r2, &on, Some(Side::Destination)).works);
+    compat_core::migrate(&r1, &config, &r2, &on).unwrap();
+}

@@ -935,3 +935,66 @@ fn lists_and_maps_are_bounded_and_all_or_nothing() {
     load(&bytes, &mut dst).unwrap();
     assert_eq!(dst, ok);
 }
+
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "pair", version = 1)]
+struct Pair {
+    x: u8,
+    y: u16,
+}
+
+/// Arrays of structs, 2-D arrays and a boxed struct (QEMU's
+/// `VMSTATE_STRUCT_ARRAY`, `VMSTATE_UINT16_2DARRAY`,
+/// `VMSTATE_STRUCT_POINTER`).
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "shapes", version = 1)]
+struct Shapes {
+    pairs: [Pair; 2],
+    grid: [[u16; 3]; 2],
+    bytes: [[u8; 2]; 2],
+    boxed: Box<Pair>,
+}
+
+#[test]
+fn struct_arrays_2d_arrays_and_boxed_structs() {
+    let pair = |x, y| Pair { x, y };
+    let mut src = Shapes {
+        pairs: [pair(1, 0x0203), pair(4, 0x0506)],
+        grid: [[1, 2, 3], [4, 5, 6]],
+        bytes: [[7, 8], [9, 10]],
+        boxed: Box::new(pair(11, 0x0c0d)),
+    };
+    let mut w = compat_core::codec::StreamWriter::new();
+    src.save_state(&mut w).unwrap();
+    #[rustfmt::skip]
+    let want = [
+        1, 2, 3, 4, 5, 6,                    // pairs, one after another
+        0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6,  // grid, row by row
+        7, 8, 9, 10,                         // bytes, row by row
+        11, 12, 13,                          // boxed, inline
+    ];
+    assert_eq!(w.into_bytes(), want);
+    let bytes = save_one(&mut src, "shapes");
+    let mut dst = Shapes::default();
+    load_one(&bytes, &mut dst, "shapes").unwrap();
+    assert_eq!(dst, src);
+    // An error in an element names it.
+    let cut = &bytes[..bytes.len() - 40];
+    let err = load_one(cut, &mut Shapes::default(), "shapes").unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+    let layout = VMState::layout(&src).to_json().to_string();
+    assert!(
+        layout.contains(
+            r#"{"name":"pairs","array_len":2,"type":"struct","struct":{"vmsd_name":"pair""#
+        ),
+        "{layout}"
+    );
+    assert!(
+        layout.contains(r#"{"name":"grid","array_len":6,"type":"uint16","size":2}"#),
+        "{layout}"
+    );
+    assert!(
+        layout.contains(r#"{"name":"boxed","type":"struct","struct":{"vmsd_name":"pair""#),
+        "{layout}"
+    );
+}

@@ -325,7 +325,7 @@ pub use property::{
 pub use release::{Release, ReleaseBuilder};
 pub use resolve::{Explanation, Machine, MachineConfig, Source};
 pub use stream::StreamFormat;
-pub use vmstate::{Migratable, VMState, VmStateDescription};
+pub use vmstate::{Migratable, TmpView, VMState, VmStateDescription};
 
 /// Paths the derives' generated code names. Not a public API: it may change
 /// in any release.
@@ -348,8 +348,8 @@ pub mod __private {
         unknown_subsection,
     };
     pub use crate::vmstate::{
-        Element, FieldKind, FieldLayout, Layout, ListKind, MapKey, Migratable, Scalar, VMState,
-        VmStateDescription, VmStateField, NULL_MARKER,
+        Element, FieldKind, FieldLayout, Layout, ListKind, MapKey, Migratable, Scalar, TmpView,
+        VMState, VmStateDescription, VmStateField, NULL_MARKER,
     };
     pub use std::any::TypeId;
 

@@ -160,8 +160,9 @@ pub fn derive_property_enum(input: TokenStream) -> TokenStream {
 /// * `crate = "path"`: where the runtime is (default `::compat_core`).
 ///
 /// Field keys, in `#[vmstate(...)]` (fields are saved in declaration order,
-/// as QEMU's scalar kinds, `[T; N]` arrays, `[u8; N]` buffers, `Vec`s,
-/// nested `#[derive(VMState)]` structs, and arrays of nullable elements
+/// as QEMU's scalar kinds, `[T; N]` and `[[T; N]; M]` arrays, `[u8; N]`
+/// buffers, `Vec`s, nested `#[derive(VMState)]` structs (also boxed, and in
+/// `[T; N]` arrays), and arrays of nullable elements
 /// `[Option<T>; N]` / `[Option<Box<T>>; N]` of scalars or structs — QEMU's
 /// arrays of pointers, where an empty slot is the byte 0x30 and which slots
 /// are empty is the destination's to say):
@@ -184,6 +185,10 @@ pub fn derive_property_enum(input: TokenStream) -> TokenStream {
 /// * `qtailq` or `qlist`, with `max = N`, on a `Vec` or `VecDeque` of
 ///   structs: a list in QEMU's `QTAILQ`/`QLIST` encoding (0x01 before each
 ///   element, 0x00 at the end), at most `max` elements on load;
+/// * `tmp = View` on a field of type `()`: the fields of a temporary view
+///   (QEMU's `VMSTATE_WITH_TMP`) at that place; `View` derives VMState and
+///   implements `TmpView<Self>`, built from the struct before a save and
+///   written back into it after a load;
 /// * `gtree` with `max = N` on a `BTreeMap<K, V>` whose values derive
 ///   VMState and whose key is a struct deriving VMState or a `u64` (QEMU's
 ///   direct key): a node count, then 0x01, key and value per node in key

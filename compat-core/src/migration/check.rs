@@ -500,6 +500,7 @@ fn nested_vmsd(
         .find(|f| f.name == field)
         .and_then(|f| match f.kind {
             FieldKind::Struct(d)
+            | FieldKind::StructArray { elem: d, .. }
             | FieldKind::NullableArray {
                 elem: crate::vmstate::Element::Struct(d),
                 ..

@@ -61,7 +61,10 @@ fn field(f: &VmStateField) -> Value {
     m.insert("field".into(), f.name.into());
     m.insert("version_id".into(), f.version_id.into());
     m.insert("field_exists".into(), f.has_exists_test.into());
-    if let FieldKind::Array { len, .. } | FieldKind::NullableArray { len, .. } = f.kind {
+    if let FieldKind::Array { len, .. }
+    | FieldKind::NullableArray { len, .. }
+    | FieldKind::StructArray { len, .. } = f.kind
+    {
         m.insert("num".into(), len.into());
     }
     m.insert("size".into(), f.element_size().into());
@@ -71,7 +74,9 @@ fn field(f: &VmStateField) -> Value {
         ..
     }
     | FieldKind::List { elem: d, .. }
-    | FieldKind::Map { value: d, .. } = f.kind
+    | FieldKind::Map { value: d, .. }
+    | FieldKind::StructArray { elem: d, .. }
+    | FieldKind::Tmp(d) = f.kind
     {
         m.insert("Description".into(), description(d));
     }

@@ -88,6 +88,14 @@ pub enum FieldKind {
     },
     /// A nested VMState.
     Struct(&'static VmStateDescription),
+    /// A fixed array of nested VMStates (QEMU's `VMSTATE_STRUCT_ARRAY`):
+    /// the elements one after another.
+    StructArray {
+        /// The elements' description.
+        elem: &'static VmStateDescription,
+        /// Elements.
+        len: usize,
+    },
     /// A fixed array whose slots may be empty (QEMU's
     /// `VMSTATE_ARRAY_OF_POINTER[_TO_STRUCT]`): an empty slot is the byte
     /// 0x30 on the wire, a present one its element; which slots are empty
@@ -118,6 +126,8 @@ pub enum FieldKind {
         /// The most entries a load accepts.
         max: usize,
     },
+    /// A temporary view's fields (QEMU's `VMSTATE_WITH_TMP`).
+    Tmp(&'static VmStateDescription),
     /// Unused bytes: zeros on save, skipped on load.
     Unused {
         /// Bytes.
@@ -197,9 +207,10 @@ impl VmStateField {
                 elem: Element::Scalar(s),
                 ..
             } => s.size(),
-            FieldKind::List { elem: d, .. } | FieldKind::Map { value: d, .. } => {
-                d.static_size().unwrap_or(0)
-            }
+            FieldKind::List { elem: d, .. }
+            | FieldKind::Map { value: d, .. }
+            | FieldKind::StructArray { elem: d, .. }
+            | FieldKind::Tmp(d) => d.static_size().unwrap_or(0),
             FieldKind::Unused { size } => size,
         }
     }
@@ -244,7 +255,8 @@ impl VmStateDescription {
                 | FieldKind::NullableArray { .. }
                 | FieldKind::List { .. }
                 | FieldKind::Map { .. } => return None,
-                FieldKind::Struct(d) => d.static_size()?,
+                FieldKind::Struct(d) | FieldKind::Tmp(d) => d.static_size()?,
+                FieldKind::StructArray { elem, len } => elem.static_size()? * len,
                 _ => f.element_size(),
             };
         }

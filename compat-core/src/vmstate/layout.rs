@@ -119,6 +119,33 @@ impl FieldLayout {
         }
     }
 
+    /// An array of nested structs, one layout per element: described as
+    /// QEMU describes it — the first element with the array's length when
+    /// the elements' description has no subsections, else each element.
+    pub fn struct_array(name: &'static str, elements: Vec<Layout>, compress: bool) -> Vec<Self> {
+        let len = elements.len();
+        if compress && len > 0 {
+            let first = elements.into_iter().next().expect("one element");
+            let mut f = FieldLayout::nested(name, first);
+            f.array_len = Some(len);
+            return vec![f];
+        }
+        elements
+            .into_iter()
+            .map(|e| FieldLayout::nested(name, e))
+            .collect()
+    }
+
+    /// A temporary view (QEMU's `tmp`): its fields, described inside the
+    /// field's own object.
+    pub fn tmp(name: &'static str, view: Layout) -> Self {
+        FieldLayout {
+            size: view.written_size(),
+            inline: Some(Box::new(view)),
+            ..FieldLayout::value(name, "tmp", 0)
+        }
+    }
+
     /// A map (QEMU's `gtree`) of `entries`, each a key — `key_size` bytes,
     /// or its own layout for a struct key — and a value: a node count,
     /// then per node a presence byte, the key and the value, then an end

@@ -42,6 +42,36 @@ pub trait VMState: Clone + Send + 'static {
     fn layout(&self) -> Layout;
 }
 
+/// A boxed state is its state (QEMU's `VMSTATE_STRUCT_POINTER`: the
+/// pointed-to struct inline; a `Box` is never null).
+#[diagnostic::do_not_recommend]
+impl<T: VMState> VMState for Box<T> {
+    const DESCRIPTION: &'static VmStateDescription = T::DESCRIPTION;
+
+    fn save_state(&mut self, w: &mut StreamWriter) -> Result<(), SaveError> {
+        (**self).save_state(w)
+    }
+
+    fn load_state(&mut self, r: &mut StreamReader<'_>, version_id: u32) -> Result<(), LoadError> {
+        (**self).load_state(r, version_id)
+    }
+
+    fn layout(&self) -> Layout {
+        (**self).layout()
+    }
+}
+
+/// A temporary view of a struct's state (QEMU's `VMSTATE_WITH_TMP`): a
+/// type with its own VMState, built from the parent before a save and
+/// written back into it after a load. A field `#[vmstate(tmp = View)] _: ()`
+/// puts the view's fields at that place in the parent's stream.
+pub trait TmpView<Parent>: VMState + Default {
+    /// The view of `parent`, to save (QEMU's `pre_save` of the temporary).
+    fn from_parent(parent: &Parent) -> Self;
+    /// Write the loaded view back into `parent` (QEMU's `post_load`).
+    fn into_parent(self, parent: &mut Parent);
+}
+
 /// A must-match field's value as it goes on the wire, with the mask a
 /// load compares it under.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -71,6 +71,10 @@ pub enum Nullable<'a> {
 pub enum Shape<'a> {
     Scalar(Scalar),
     Array(Scalar, &'a Expr),
+    /// `[T; N]` of structs.
+    StructArray(&'a syn::Type, &'a Expr),
+    /// `[[S; N]; M]` of scalars: rows one after another.
+    Array2D(Scalar, &'a Expr, &'a Expr),
     /// `[Option<T>; N]` or `[Option<Box<T>>; N]`: slots that may be empty.
     NullableArray {
         elem: Nullable<'a>,
@@ -113,6 +117,8 @@ impl<'a> Shape<'a> {
                 }
                 match Shape::of(&a.elem) {
                     Shape::Scalar(s) => Shape::Array(s, &a.len),
+                    Shape::Path => Shape::StructArray(&a.elem, &a.len),
+                    Shape::Array(s, inner) => Shape::Array2D(s, inner, &a.len),
                     _ => Shape::Unsupported,
                 }
             }
@@ -144,6 +150,13 @@ impl<'a> Shape<'a> {
                                 value,
                             }
                         }
+                        _ => Shape::Unsupported,
+                    };
+                }
+                // `Box<T>` of a struct: QEMU's struct pointer, inline.
+                if let Some(inner) = generic_arg(ty, "Box") {
+                    return match Shape::of(inner) {
+                        Shape::Path => Shape::Path,
                         _ => Shape::Unsupported,
                     };
                 }

@@ -34,6 +34,7 @@ const FIELD_KEYS: &[&str] = &[
     "qtailq",
     "qlist",
     "gtree",
+    "tmp",
 ];
 
 /// `#[vmstate(...)]` on the struct.
@@ -92,6 +93,7 @@ pub struct FieldAttrs {
     pub qtailq: Slot<()>,
     pub qlist: Slot<()>,
     pub gtree: Slot<()>,
+    pub tmp: Slot<syn::Type>,
 }
 
 impl FieldAttrs {
@@ -112,6 +114,7 @@ impl FieldAttrs {
             qtailq: Slot::new(A, "qtailq"),
             qlist: Slot::new(A, "qlist"),
             gtree: Slot::new(A, "gtree"),
+            tmp: Slot::new(A, "tmp"),
         };
         let _ = read_keys(cx, attrs, A, FIELD_KEYS, |key, span, meta| {
             match key {
@@ -128,6 +131,7 @@ impl FieldAttrs {
                 "qtailq" => a.qtailq.set(cx, span, ()),
                 "qlist" => a.qlist.set(cx, span, ()),
                 "gtree" => a.gtree.set(cx, span, ()),
+                "tmp" => a.tmp.set(cx, span, value(meta)?),
                 _ => a.max.set(cx, span, value(meta)?),
             }
             Ok(())

@@ -17,8 +17,9 @@ use crate::ctxt::Ctxt;
 const SUPPORTED: &str =
     "VMState fields are bool, u8..u64, i8..i64, fixed arrays of them ([u8; N] is a \
                          byte buffer), Vec of them with `len = field, max = N`, another type \
-                         deriving VMState, or a fixed array of nullable elements \
-                         ([Option<T>; N] or [Option<Box<T>>; N]) of either";
+                         deriving VMState (or a Box of one), a fixed or 2-D array of \
+                         either, a fixed array of nullable elements ([Option<T>; N] or \
+                         [Option<Box<T>>; N]), or a list or map of structs";
 
 pub fn check<'a>(cx: &Ctxt, mut c: Container<'a>) -> VmStateModel<'a> {
     let a = &c.attrs;
@@ -146,11 +147,15 @@ fn field<'a>(
             check_wire_name(cx, lit, "field name");
             lit.value()
         }
+        // QEMU names a temporary view's field "tmp".
+        None if raw.tmp.get().is_some() => "tmp".to_owned(),
         None => member.to_string(),
     };
     let since = since(cx, member, raw, version);
-    let container = matches!(f.shape, Shape::StructList { .. } | Shape::Map { .. });
-    key_combinations(cx, member, raw, container);
+    // `len` and `max` pair up on a variable array only; other shapes say
+    // their own word about them.
+    let var_array = matches!(f.shape, Shape::Vec(_));
+    key_combinations(cx, member, raw, var_array);
     let kind = kind(cx, f, before, all)?;
     if raw.mask.get().is_some() && !matches!(kind, Kind::Array(Scalar::U8, _)) {
         err_span(
@@ -197,7 +202,7 @@ fn since(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs, version: u32) -> Opti
 }
 
 /// Keys that need another key.
-fn key_combinations(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs, container: bool) {
+fn key_combinations(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs, var_array: bool) {
     if raw.mask.get().is_some() && raw.must_match.get().is_none() {
         err_span(
             cx,
@@ -214,7 +219,7 @@ fn key_combinations(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs, container:
             "`needed` belongs to a subsection: add `subsection`".into(),
         );
     }
-    if !container && (raw.len.get().is_some()) != (raw.max.get().is_some()) {
+    if var_array && (raw.len.get().is_some()) != (raw.max.get().is_some()) {
         let span = raw.len.span().or(raw.max.span());
         err_span(
             cx,
@@ -235,6 +240,7 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
         raw.skip.span().map(|s| ("skip", s)),
         raw.unused.span().map(|s| ("unused", s)),
         raw.subsection.span().map(|s| ("subsection", s)),
+        raw.tmp.span().map(|s| ("tmp", s)),
     ];
     let roles: Vec<(&str, Span)> = roles.into_iter().flatten().collect();
     if let [(first, _), (second, span), ..] = roles.as_slice() {
@@ -268,6 +274,17 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
                 0
             },
         )));
+    }
+    if let Some(view) = raw.tmp.get() {
+        plain_only("`tmp`");
+        if !matches!(f.ty, syn::Type::Tuple(t) if t.elems.is_empty()) {
+            cx.error_spanned_by(
+                f.ty,
+                "a `tmp` field only marks where the view's fields go: give it the type `()`",
+            );
+            return None;
+        }
+        return Some(Kind::Tmp(Box::new(view.clone())));
     }
     if raw.subsection.get().is_some() {
         plain_only("subsection");
@@ -304,6 +321,25 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
                 );
             }
             Some(Kind::Struct)
+        }
+        Shape::StructArray(ty, len) => {
+            no_len(cx, raw);
+            container_keys(cx, raw, None);
+            if let Some(span) = raw.must_match.span() {
+                cx.error_at(
+                    span,
+                    "`must_match` compares scalars, arrays and byte buffers, not nested structs",
+                );
+            }
+            Some(Kind::StructArray(Box::new((*ty).clone()), (*len).clone()))
+        }
+        Shape::Array2D(s, inner, outer) => {
+            no_len(cx, raw);
+            container_keys(cx, raw, None);
+            if let Some(span) = raw.must_match.span() {
+                cx.error_at(span, "`must_match` on a 2-D array is not supported");
+            }
+            Some(Kind::Array2D(*s, (*inner).clone(), (*outer).clone()))
         }
         Shape::Vec(elem) => {
             container_keys(cx, raw, None);
@@ -529,7 +565,7 @@ fn container_max(cx: &Ctxt, f: &Field, missing: &str) -> Option<usize> {
 }
 
 fn no_len(cx: &Ctxt, raw: &FieldAttrs) {
-    if let Some(span) = raw.len.span() {
+    if let Some(span) = raw.len.span().or(raw.max.span()) {
         cx.error_at(
             span,
             "`len` and `max` belong on a Vec field (a variable array)",

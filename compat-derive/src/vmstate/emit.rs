@@ -60,6 +60,18 @@ fn scalar_variant(s: Scalar) -> TokenStream {
     quote!(#p::Scalar::#v)
 }
 
+/// The writer and reader methods for a slice of `s` (`put_u16_slice`;
+/// bytes are a buffer).
+fn slice_methods(s: Scalar) -> (TokenStream, TokenStream) {
+    if s == Scalar::U8 {
+        (quote!(put_bytes), quote!(get_into))
+    } else {
+        let put = format_ident!("put_{}_slice", s.method());
+        let get = format_ident!("get_{}_slice", s.method());
+        (quote!(#put), quote!(#get))
+    }
+}
+
 /// The pieces one field contributes.
 struct FieldCode {
     desc: Option<TokenStream>,
@@ -383,13 +395,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
             max,
         } => {
             let sv = scalar_variant(*elem);
-            let (put, get) = if *elem == Scalar::U8 {
-                (quote!(put_bytes), quote!(get_into))
-            } else {
-                let put = format_ident!("put_{}_slice", elem.method());
-                let get = format_ident!("get_{}_slice", elem.method());
-                (quote!(#put), quote!(#get))
-            };
+            let (put, get) = slice_methods(*elem);
             let layout = if *elem == Scalar::U8 {
                 quote! { fields.push(#p::FieldLayout::value(#wire, "buffer", n)); }
             } else {
@@ -595,6 +601,61 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 },
             }
         }
+        Kind::StructArray(elem, len) => {
+            let vs = quote_spanned!(elem.span()=> <#elem as __compat::VMState>);
+            FieldCode {
+                desc: Some(field_desc(
+                    f,
+                    quote!(#p::FieldKind::StructArray { elem: #vs::DESCRIPTION, len: #len }),
+                )),
+                save: quote! {
+                    for e in self.#member.iter_mut() {
+                        #vs::save_state(e, w)?;
+                    }
+                },
+                load: quote! {
+                    for (i, e) in self.#member.iter_mut().enumerate() {
+                        #vs::load_state(e, r, #vs::DESCRIPTION.version_id)
+                            .map_err(|err| err.in_field(&::std::format!("{}[{}]", #wire, i)))?;
+                    }
+                },
+                layout: quote! {
+                    fields.extend(#p::FieldLayout::struct_array(
+                        #wire,
+                        self.#member.iter().map(|e| #vs::layout(e)).collect(),
+                        #vs::DESCRIPTION.subsections.is_empty(),
+                    ));
+                },
+            }
+        }
+        Kind::Array2D(s, inner, outer) => {
+            let (put, get) = slice_methods(*s);
+            let sv = scalar_variant(*s);
+            FieldCode {
+                desc: Some(field_desc(
+                    f,
+                    quote!(#p::FieldKind::Array { elem: #sv, len: (#inner) * (#outer) }),
+                )),
+                save: quote! {
+                    for row in self.#member.iter() {
+                        w.#put(row);
+                    }
+                },
+                load: quote! {
+                    for row in self.#member.iter_mut() {
+                        r.#get(row)#in_field;
+                    }
+                },
+                layout: quote! {
+                    fields.push(#p::FieldLayout::array(
+                        #wire,
+                        (#inner) * (#outer),
+                        #sv.info_name(false),
+                        #sv.size(),
+                    ));
+                },
+            }
+        }
         Kind::Struct => {
             let vs = quote_spanned!(ty.span()=> <#ty as __compat::VMState>);
             FieldCode {
@@ -608,6 +669,29 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 },
                 layout: quote! {
                     fields.push(#p::FieldLayout::nested(#wire, #vs::layout(&self.#member)));
+                },
+            }
+        }
+        Kind::Tmp(view) => {
+            let vs = quote_spanned!(view.span()=> <#view as __compat::VMState>);
+            let tv = quote_spanned!(view.span()=> <#view as __compat::TmpView<Self>>);
+            FieldCode {
+                desc: Some(field_desc(f, quote!(#p::FieldKind::Tmp(#vs::DESCRIPTION)))),
+                save: quote! {
+                    {
+                        let mut view = #tv::from_parent(self);
+                        #vs::save_state(&mut view, w)?;
+                    }
+                },
+                load: quote! {
+                    {
+                        let mut view: #view = ::core::default::Default::default();
+                        #vs::load_state(&mut view, r, #vs::DESCRIPTION.version_id)#in_field;
+                        #tv::into_parent(view, self);
+                    }
+                },
+                layout: quote! {
+                    fields.push(#p::FieldLayout::tmp(#wire, #vs::layout(&#tv::from_parent(self))));
                 },
             }
         }

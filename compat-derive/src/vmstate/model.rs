@@ -20,6 +20,10 @@ pub enum Kind {
     },
     /// Another `VMState` type.
     Struct,
+    /// `[T; N]` of another `VMState` type.
+    StructArray(Box<syn::Type>, Expr),
+    /// `[[S; N]; M]` of scalars: `M` rows of `N`.
+    Array2D(Scalar, Expr, Expr),
     /// `Vec<T>`/`VecDeque<T>` of structs: QEMU's `QTAILQ` or `QLIST`
     /// (`qlist` says which name), at most `max` elements on load.
     List {
@@ -43,6 +47,8 @@ pub enum Kind {
         boxed: bool,
         len: Expr,
     },
+    /// `tmp = View`: the fields of a temporary view of the struct.
+    Tmp(Box<syn::Type>),
     /// `unused = N`: N zero bytes, the field not migrated.
     Unused(usize),
     /// A subsection, sent when `needed` says so.

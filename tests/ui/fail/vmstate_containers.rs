@@ -18,6 +18,8 @@ struct Dev {
     no_bound: Vec<Elem>,
     #[vmstate(gtree, max = 4)]
     small_key: BTreeMap<u32, Elem>,
+    #[vmstate(gtree, max = 4)]
+    text_key: BTreeMap<String, Elem>,
     #[vmstate(max = 4)]
     not_said: BTreeMap<u64, Elem>,
     #[vmstate(gtree)]
