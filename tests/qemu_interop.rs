@@ -449,6 +449,8 @@ mod nullable {
         pub head: u16,
         pub structs: [Option<Box<Triv>>; 4],
         pub ints: [Option<u32>; 3],
+        #[vmstate(alloc)]
+        pub marked: [Option<Box<Triv>>; 2],
     }
 }
 
@@ -466,6 +468,7 @@ fn analyze_migration_py_reads_arrays_of_nullable_elements() {
         head: 7,
         structs: [triv(5), None, None, triv(-2)],
         ints: [None, Some(9), Some(10)],
+        marked: [None, triv(3)],
     };
     let bytes = save_section("arps", &mut state);
     let theirs = analyze_migration_py(&shared, "nullable", &bytes);
@@ -485,6 +488,12 @@ fn analyze_migration_py_reads_arrays_of_nullable_elements() {
     assert_eq!(
         dev["ints"],
         serde_json::json!(["nullptr", "0x00000009", "0x0000000a"])
+    );
+    // Marked slots: a marker byte each (unknown to the 10.0 script, so
+    // shown as bytes), then the element of a present slot.
+    assert_eq!(
+        dev["marked"],
+        serde_json::json!(["30", "31", {"i": "0x00000003"}])
     );
     // Our own reader shows the same, and the state loads back.
     assert_eq!(QemuStream::parse(&bytes).unwrap().analyze(), theirs);

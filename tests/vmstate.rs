@@ -998,3 +998,53 @@ fn struct_arrays_2d_arrays_and_boxed_structs() {
         "{layout}"
     );
 }
+
+/// Slots the stream decides (QEMU's `VMS_ARRAY_OF_POINTER_AUTO_ALLOC`):
+/// every slot marked, present elements allocated on load.
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "alloc", version = 1)]
+struct Allocated {
+    #[vmstate(alloc)]
+    ar: [Option<Box<Slot>>; 3],
+    #[vmstate(alloc)]
+    n: [Option<u16>; 2],
+}
+
+#[test]
+fn marked_slots_are_allocated_as_the_stream_says() {
+    let slot = |v| Some(Box::new(Slot { v }));
+    let mut src = Allocated {
+        ar: [slot(0x0102), None, slot(0x0304)],
+        n: [None, Some(0x0506)],
+    };
+    let mut w = compat_core::codec::StreamWriter::new();
+    src.save_state(&mut w).unwrap();
+    assert_eq!(
+        w.into_bytes(),
+        [0x31, 1, 2, 0x30, 0x31, 3, 4, 0x30, 0x31, 5, 6]
+    );
+    let bytes = save_one(&mut src, "alloc");
+    // A destination with other slots filled: the stream decides.
+    let mut dst = Allocated {
+        ar: [None, slot(9), None],
+        n: [Some(1), None],
+    };
+    load_one(&bytes, &mut dst, "alloc").unwrap();
+    assert_eq!(dst, src);
+    // Any other marker is a precise error, and nothing changes.
+    let mut bad = bytes.clone();
+    let first = 8 + 15 + (1 + 4 + 1 + 5 + 4 + 4);
+    assert_eq!(bad[first], 0x31);
+    bad[first] = 0x32;
+    let before = dst.clone();
+    let err = load_one(&bad, &mut dst, "alloc").unwrap_err();
+    assert_eq!(err.path, ["ar[0]"]);
+    assert_eq!(
+        err.kind,
+        LoadErrorKind::BadMarker {
+            expected: "0x31 (an element follows) or 0x30 (an empty slot)",
+            found: 0x32
+        }
+    );
+    assert_eq!(dst, before);
+}

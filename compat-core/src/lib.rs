@@ -345,11 +345,11 @@ pub mod __private {
     pub use crate::vmstate::derive_support::{
         check_subsection, check_version, checked_len, hook_load, hook_save, list_marker,
         map_marker, must_match, must_match_bytes, next_subsection, null_marker, saved_len,
-        unknown_subsection,
+        slot_marker, unknown_subsection,
     };
     pub use crate::vmstate::{
         Element, FieldKind, FieldLayout, Layout, ListKind, MapKey, Migratable, Scalar, TmpView,
-        VMState, VmStateDescription, VmStateField, NULL_MARKER,
+        VMState, VmStateDescription, VmStateField, NULL_MARKER, VALID_MARKER,
     };
     pub use std::any::TypeId;
 

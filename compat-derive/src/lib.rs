@@ -182,6 +182,12 @@ pub fn derive_property_enum(input: TokenStream) -> TokenStream {
 /// * `len = field, max = N` on a `Vec`: its length is that earlier unsigned
 ///   field; a stream announcing more than `max` is refused before anything
 ///   is allocated;
+/// * `alloc` on an array of nullable elements: every slot is marked, 0x31
+///   before an element and 0x30 for an empty slot, and the stream decides
+///   which slots a load fills, allocating present elements (QEMU's
+///   `VMS_ARRAY_OF_POINTER_AUTO_ALLOC`); without it an empty slot is 0x30
+///   and a present one just its element, and the destination's empty slots
+///   decide;
 /// * `qtailq` or `qlist`, with `max = N`, on a `Vec` or `VecDeque` of
 ///   structs: a list in QEMU's `QTAILQ`/`QLIST` encoding (0x01 before each
 ///   element, 0x00 at the end), at most `max` elements on load;

@@ -191,3 +191,20 @@ pub fn map_marker(r: &mut StreamReader<'_>, node: bool) -> Result<(), LoadError>
         )),
     }
 }
+
+/// The marker of a slot whose presence the stream decides: `true` before
+/// an element (0x31), `false` for an empty slot (0x30).
+pub fn slot_marker(r: &mut StreamReader<'_>) -> Result<bool, LoadError> {
+    let at = r.offset();
+    match r.get_u8()? {
+        super::VALID_MARKER => Ok(true),
+        super::NULL_MARKER => Ok(false),
+        found => Err(LoadError::new(
+            LoadErrorKind::BadMarker {
+                expected: "0x31 (an element follows) or 0x30 (an empty slot)",
+                found,
+            },
+            at,
+        )),
+    }
+}

@@ -105,6 +105,10 @@ pub enum FieldKind {
         elem: Element,
         /// Slots.
         len: usize,
+        /// Every slot starts with a marker — 0x31 before an element, 0x30
+        /// for an empty slot — and the stream decides which slots a load
+        /// fills (QEMU's `VMS_ARRAY_OF_POINTER_AUTO_ALLOC`).
+        alloc: bool,
     },
     /// A list of structs (QEMU's `QTAILQ` and `QLIST`): each element
     /// preceded by a presence byte 0x01, the list ended by 0x00.

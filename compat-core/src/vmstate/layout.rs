@@ -106,6 +106,21 @@ impl FieldLayout {
         self
     }
 
+    /// The layout of an array whose every slot is marked, slot by slot: a
+    /// `ptr-marker` byte, then the element of a present slot (as QEMU
+    /// describes `VMS_ARRAY_OF_POINTER_AUTO_ALLOC`).
+    pub fn marked_slots(
+        name: &'static str,
+        slots: impl IntoIterator<Item = Option<FieldLayout>>,
+    ) -> Vec<FieldLayout> {
+        let mut out = Vec::new();
+        for slot in slots {
+            out.push(FieldLayout::value(name, "ptr-marker", 1));
+            out.extend(slot);
+        }
+        out
+    }
+
     /// A list (`info` `qtailq` or `qlist`) of `elements`: each element is
     /// a presence byte and its fields, and one end byte closes the list.
     pub fn list(name: &'static str, info: &'static str, elements: Vec<Layout>) -> Self {

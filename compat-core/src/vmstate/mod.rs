@@ -12,6 +12,10 @@ pub use desc::{Element, FieldKind, ListKind, MapKey, Scalar, VmStateDescription,
 /// The byte an empty slot of an array of nullable elements is on the wire
 /// (QEMU's `VMS_NULLPTR_MARKER`, `'0'`).
 pub const NULL_MARKER: u8 = 0x30;
+
+/// The byte before a present element of an array of nullable elements
+/// whose slots are all marked (QEMU's `VMS_MARKER_PTR_VALID`, `'1'`).
+pub const VALID_MARKER: u8 = 0x31;
 pub use layout::{FieldLayout, Layout, MustMatch};
 
 use std::any::Any;

@@ -35,6 +35,7 @@ const FIELD_KEYS: &[&str] = &[
     "qlist",
     "gtree",
     "tmp",
+    "alloc",
 ];
 
 /// `#[vmstate(...)]` on the struct.
@@ -94,6 +95,7 @@ pub struct FieldAttrs {
     pub qlist: Slot<()>,
     pub gtree: Slot<()>,
     pub tmp: Slot<syn::Type>,
+    pub alloc: Slot<()>,
 }
 
 impl FieldAttrs {
@@ -115,6 +117,7 @@ impl FieldAttrs {
             qlist: Slot::new(A, "qlist"),
             gtree: Slot::new(A, "gtree"),
             tmp: Slot::new(A, "tmp"),
+            alloc: Slot::new(A, "alloc"),
         };
         let _ = read_keys(cx, attrs, A, FIELD_KEYS, |key, span, meta| {
             match key {
@@ -132,6 +135,7 @@ impl FieldAttrs {
                 "qlist" => a.qlist.set(cx, span, ()),
                 "gtree" => a.gtree.set(cx, span, ()),
                 "tmp" => a.tmp.set(cx, span, value(meta)?),
+                "alloc" => a.alloc.set(cx, span, ()),
                 _ => a.max.set(cx, span, value(meta)?),
             }
             Ok(())

@@ -236,6 +236,15 @@ fn key_combinations(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs, var_array:
 /// subsection) or what its type says.
 fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
     let (member, raw) = (f.member, &f.attrs);
+    if let (Some(span), false) = (
+        raw.alloc.span(),
+        matches!(f.shape, Shape::NullableArray { .. }),
+    ) {
+        cx.error_at(
+            span,
+            "`alloc` belongs on an array of nullable elements ([Option<T>; N])",
+        );
+    }
     let roles = [
         raw.skip.span().map(|s| ("skip", s)),
         raw.unused.span().map(|s| ("unused", s)),
@@ -430,6 +439,7 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
                 scalar,
                 boxed: *boxed,
                 len: (*len).clone(),
+                alloc: raw.alloc.get().is_some(),
             })
         }
         Shape::Unsupported => {

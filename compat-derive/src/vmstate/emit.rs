@@ -432,13 +432,17 @@ fn field_code(f: &FieldModel) -> FieldCode {
             scalar,
             boxed,
             len,
+            alloc,
         } => {
             let (slot_ref, slot_mut) = if *boxed {
                 (quote!(slot.as_deref()), quote!(slot.as_deref_mut()))
             } else {
                 (quote!(slot.as_ref()), quote!(slot.as_mut()))
             };
-            let (save_elem, load_elem, layout_elem, elem_kind) = match (elem_struct, scalar) {
+            let (save_elem, load_elem, layout_elem, elem_kind, elem_ty) = match (
+                elem_struct,
+                scalar,
+            ) {
                 (Some(ety), _) => {
                     let vs = quote_spanned!(ety.span()=> <#ety as __compat::VMState>);
                     (
@@ -446,6 +450,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                         quote!(#vs::load_state(v, r, #vs::DESCRIPTION.version_id)),
                         quote!(|v| #p::FieldLayout::nested(#wire, #vs::layout(v))),
                         quote!(#p::Element::Struct(#vs::DESCRIPTION)),
+                        quote!(#ety),
                     )
                 }
                 (None, s) => {
@@ -453,44 +458,95 @@ fn field_code(f: &FieldModel) -> FieldCode {
                     let put = format_ident!("put_{}", s.method());
                     let get = format_ident!("get_{}", s.method());
                     let sv = scalar_variant(s);
+                    let ty = format_ident!("{}", s.method());
                     (
                         quote!(w.#put(*v);),
                         quote!(r.#get().map(|x| *v = x)),
                         quote!(|_| #p::FieldLayout::value(#wire, #sv.info_name(false), #sv.size())),
                         quote!(#p::Element::Scalar(#sv)),
+                        quote!(#ty),
                     )
                 }
+            };
+            let wrap = if *boxed {
+                quote!(::std::boxed::Box::new)
+            } else {
+                TokenStream::new()
+            };
+            let (save, load, layout) = if *alloc {
+                (
+                    quote! {
+                        for slot in self.#member.iter_mut() {
+                            match #slot_mut {
+                                ::core::option::Option::None => w.put_u8(#p::NULL_MARKER),
+                                ::core::option::Option::Some(v) => {
+                                    w.put_u8(#p::VALID_MARKER);
+                                    #save_elem
+                                }
+                            }
+                        }
+                    },
+                    quote! {
+                        for (i, slot) in self.#member.iter_mut().enumerate() {
+                            let at = |e: #p::LoadError| {
+                                e.in_field(&::std::format!("{}[{}]", #wire, i))
+                            };
+                            *slot = if #p::slot_marker(r).map_err(at)? {
+                                let mut e: #elem_ty = ::core::default::Default::default();
+                                {
+                                    let v = &mut e;
+                                    #load_elem.map_err(at)?;
+                                }
+                                ::core::option::Option::Some(#wrap(e))
+                            } else {
+                                ::core::option::Option::None
+                            };
+                        }
+                    },
+                    quote! {
+                        fields.extend(#p::FieldLayout::marked_slots(
+                            #wire,
+                            self.#member.iter().map(|slot| #slot_ref.map(#layout_elem)),
+                        ));
+                    },
+                )
+            } else {
+                (
+                    quote! {
+                        for slot in self.#member.iter_mut() {
+                            match #slot_mut {
+                                ::core::option::Option::None => w.put_u8(#p::NULL_MARKER),
+                                ::core::option::Option::Some(v) => { #save_elem }
+                            }
+                        }
+                    },
+                    quote! {
+                        for (i, slot) in self.#member.iter_mut().enumerate() {
+                            let at = |e: #p::LoadError| {
+                                e.in_field(&::std::format!("{}[{}]", #wire, i))
+                            };
+                            match #slot_mut {
+                                ::core::option::Option::None => #p::null_marker(r).map_err(at)?,
+                                ::core::option::Option::Some(v) => #load_elem.map_err(at)?,
+                            }
+                        }
+                    },
+                    quote! {
+                        fields.extend(#p::FieldLayout::nullable_runs(
+                            #wire,
+                            self.#member.iter().map(|slot| #slot_ref.map(#layout_elem)),
+                        ));
+                    },
+                )
             };
             FieldCode {
                 desc: Some(field_desc(
                     f,
-                    quote!(#p::FieldKind::NullableArray { elem: #elem_kind, len: #len }),
+                    quote!(#p::FieldKind::NullableArray { elem: #elem_kind, len: #len, alloc: #alloc }),
                 )),
-                save: quote! {
-                    for slot in self.#member.iter_mut() {
-                        match #slot_mut {
-                            ::core::option::Option::None => w.put_u8(#p::NULL_MARKER),
-                            ::core::option::Option::Some(v) => { #save_elem }
-                        }
-                    }
-                },
-                load: quote! {
-                    for (i, slot) in self.#member.iter_mut().enumerate() {
-                        let at = |e: #p::LoadError| {
-                            e.in_field(&::std::format!("{}[{}]", #wire, i))
-                        };
-                        match #slot_mut {
-                            ::core::option::Option::None => #p::null_marker(r).map_err(at)?,
-                            ::core::option::Option::Some(v) => #load_elem.map_err(at)?,
-                        }
-                    }
-                },
-                layout: quote! {
-                    fields.extend(#p::FieldLayout::nullable_runs(
-                        #wire,
-                        self.#member.iter().map(|slot| #slot_ref.map(#layout_elem)),
-                    ));
-                },
+                save,
+                load,
+                layout,
             }
         }
         Kind::List { elem, qlist, max } => {

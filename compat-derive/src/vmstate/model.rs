@@ -46,6 +46,8 @@ pub enum Kind {
         scalar: Option<Scalar>,
         boxed: bool,
         len: Expr,
+        /// Every slot marked; the stream decides which are filled.
+        alloc: bool,
     },
     /// `tmp = View`: the fields of a temporary view of the struct.
     Tmp(Box<syn::Type>),
