@@ -441,3 +441,56 @@ fn the_checker_sees_slots_the_sides_disagree_on() {
     assert!(check(&r1, &config, &r2, &on, Some(Side::Destination)).works);
     compat_core::migrate(&r1, &config, &r2, &on).unwrap();
 }
+
+/// A device whose queue holds what the guest queued: the count is state,
+/// not layout.
+mod queue {
+    use compat_core::{Board, Device, RealizeError, VMState};
+
+    #[derive(Clone, Debug, Default, PartialEq, VMState)]
+    #[vmstate(name = "queue/req", version = 1)]
+    pub struct Req {
+        pub id: u32,
+    }
+
+    #[derive(Clone, Device, VMState)]
+    #[device(name = "queue", vmstate, realize = Queue::realize)]
+    #[vmstate(name = "queue", version = 1)]
+    pub struct Queue {
+        #[property(name = "pending", default = 0)]
+        pub pending: u32,
+        #[vmstate(qtailq, max = 16)]
+        pub reqs: Vec<Req>,
+    }
+
+    impl Queue {
+        fn realize(&mut self, _: &Board<'_>) -> Result<(), RealizeError> {
+            self.reqs = (0..self.pending).map(|id| Req { id }).collect();
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn the_checker_takes_a_list_of_any_length() {
+    use compat_core::migration::check::{check, Side};
+    let release = || {
+        ReleaseBuilder::new("1.0")
+            .device::<queue::Queue>()
+            .family(MachineFamily::new("virt", "board").version(v(1, 0), VersionStep::default()))
+            .build()
+            .unwrap()
+    };
+    let (src, dst) = (release(), release());
+    let with = |spec: &str| MachineConfig {
+        machine: "virt-1.0".into(),
+        devices: vec![parse_device(spec).unwrap()],
+        ..MachineConfig::default()
+    };
+    // Three requests queued on the source, none on the destination: the
+    // destination reads them all.
+    let (three, none) = (with("queue,id=q0,pending=3"), with("queue,id=q0"));
+    let p = check(&src, &three, &dst, &none, Some(Side::Destination));
+    assert!(p.works, "{p}");
+    compat_core::migrate(&src, &three, &dst, &none).unwrap();
+}

@@ -1048,3 +1048,54 @@ fn marked_slots_are_allocated_as_the_stream_says() {
     );
     assert_eq!(dst, before);
 }
+
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "opt", version = 1)]
+struct WithOptional {
+    a: u8,
+    #[vmstate(exists = WithOptional::b_exists)]
+    b: u8,
+}
+
+impl WithOptional {
+    fn b_exists(&self, _version: u32) -> bool {
+        self.a > 0
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "compress", version = 1)]
+struct Compress {
+    plain: [Pair; 3],
+    optional: [WithOptional; 2],
+    one: [Pair; 1],
+}
+
+#[test]
+fn arrays_are_described_as_qemu_compresses_them() {
+    let o = |a| WithOptional { a, b: 7 };
+    let src = Compress {
+        optional: [o(0), o(1)],
+        ..Default::default()
+    };
+    let layout = VMState::layout(&src);
+    let described: Vec<(&str, Option<usize>)> = layout
+        .fields
+        .iter()
+        .map(|f| (f.name.as_ref(), f.array_len))
+        .collect();
+    // Plain structs by their first element and a count; structs with an
+    // `exists` test element by element (their sizes differ); a single
+    // element without a count, as QEMU writes them.
+    assert_eq!(
+        described,
+        [
+            ("plain", Some(3)),
+            ("optional", None),
+            ("optional", None),
+            ("one", None)
+        ]
+    );
+    assert_eq!(layout.fields[1].size, 1);
+    assert_eq!(layout.fields[2].size, 2);
+}

@@ -201,6 +201,9 @@ pub fn derive_property_enum(input: TokenStream) -> TokenStream {
 ///   order, then 0x00; a count above `max` is refused before any node;
 /// * `name = "..."`: the field's name in descriptions (default: the Rust
 ///   name).
+///
+/// List elements, map keys and values, and the elements of `alloc` arrays
+/// implement `Default`: a load builds each from its default, then reads it.
 #[proc_macro_derive(VMState, attributes(vmstate))]
 pub fn derive_vmstate(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

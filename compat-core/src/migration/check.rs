@@ -439,8 +439,32 @@ fn layout_mismatch(
     dst_vmsd: &'static VmStateDescription,
 ) -> Option<String> {
     let at = |name: &str| field_path(path, name);
-    for i in 0..src.fields.len().max(dst.fields.len()) {
-        match (src.fields.get(i), dst.fields.get(i)) {
+    // Fields whose element count the stream decides (lists, maps, marked
+    // slots) load whatever count the source sends: their entries are not
+    // compared by count.
+    let counted_by_stream = |name: &str| {
+        dst_vmsd.fields.iter().any(|f| {
+            f.name == name
+                && matches!(
+                    f.kind,
+                    FieldKind::List { .. }
+                        | FieldKind::Map { .. }
+                        | FieldKind::NullableArray { alloc: true, .. }
+                )
+        })
+    };
+    let src_fields: Vec<_> = src
+        .fields
+        .iter()
+        .filter(|f| !counted_by_stream(&f.name))
+        .collect();
+    let dst_fields: Vec<_> = dst
+        .fields
+        .iter()
+        .filter(|f| !counted_by_stream(&f.name))
+        .collect();
+    for i in 0..src_fields.len().max(dst_fields.len()) {
+        match (src_fields.get(i).copied(), dst_fields.get(i).copied()) {
             (Some(a), Some(b)) => {
                 if !a.same_shape(b) {
                     return Some(format!(

@@ -242,6 +242,29 @@ pub struct VmStateDescription {
 }
 
 impl VmStateDescription {
+    /// Whether an array of this struct may be described by its first
+    /// element and a count (QEMU's `vmsd_can_compress`): no subsections, no
+    /// field with an `exists` test, and nested structs likewise.
+    pub const fn can_compress(&self) -> bool {
+        if !self.subsections.is_empty() {
+            return false;
+        }
+        let mut i = 0;
+        while i < self.fields.len() {
+            let f = &self.fields[i];
+            if f.has_exists_test {
+                return false;
+            }
+            if let FieldKind::Struct(d) | FieldKind::StructArray { elem: d, .. } = f.kind {
+                if !d.can_compress() {
+                    return false;
+                }
+            }
+            i += 1;
+        }
+        true
+    }
+
     /// The size of the fields when it does not depend on the value (no
     /// variable arrays, no `exists` tests, no subsections).
     pub fn static_size(&self) -> Option<usize> {

@@ -107,8 +107,9 @@ impl FieldLayout {
     }
 
     /// The layout of an array whose every slot is marked, slot by slot: a
-    /// `ptr-marker` byte, then the element of a present slot (as QEMU
-    /// describes `VMS_ARRAY_OF_POINTER_AUTO_ALLOC`).
+    /// `ptr-marker` byte, then the element of a present slot (as the QEMU
+    /// that has `VMS_ARRAY_OF_POINTER_AUTO_ALLOC` describes it; QEMU 10.0's
+    /// `analyze-migration.py` shows the markers as bytes).
     pub fn marked_slots(
         name: &'static str,
         slots: impl IntoIterator<Item = Option<FieldLayout>>,
@@ -139,7 +140,7 @@ impl FieldLayout {
     /// the elements' description has no subsections, else each element.
     pub fn struct_array(name: &'static str, elements: Vec<Layout>, compress: bool) -> Vec<Self> {
         let len = elements.len();
-        if compress && len > 0 {
+        if compress && len > 1 {
             let first = elements.into_iter().next().expect("one element");
             let mut f = FieldLayout::nested(name, first);
             f.array_len = Some(len);
@@ -185,12 +186,18 @@ impl FieldLayout {
     }
 
     /// The layout of an array of nullable elements, slot by slot (`None`
-    /// for an empty one), as QEMU describes it: each run of present
-    /// elements as its first element with the run's `array_len`, each run
-    /// of empty slots as `nullptr` bytes.
+    /// for an empty one), as QEMU 10.0 describes it: each run of present
+    /// elements as its first element with the run's `array_len` (each
+    /// element on its own when `compress` is false, as QEMU does for
+    /// structs it cannot compress), each run of empty slots as `nullptr`
+    /// bytes. QEMU itself gives a leading run of present elements the whole
+    /// array's length (its run detection starts as if after a present
+    /// element), which makes its own `analyze-migration.py` misread the
+    /// slots after it; this writes the runs as they are.
     pub fn nullable_runs(
         name: &'static str,
         slots: impl IntoIterator<Item = Option<FieldLayout>>,
+        compress: bool,
     ) -> Vec<FieldLayout> {
         let mut out: Vec<FieldLayout> = Vec::new();
         let mut run: Option<(FieldLayout, usize)> = None;
@@ -201,9 +208,10 @@ impl FieldLayout {
             }
         };
         for slot in slots {
+            let null = slot.is_none();
             let element = slot.unwrap_or_else(|| FieldLayout::value(name, "nullptr", 1));
             match &mut run {
-                Some((first, n)) if first.info == element.info => *n += 1,
+                Some((first, n)) if first.info == element.info && (compress || null) => *n += 1,
                 _ => {
                     flush(&mut run, &mut out);
                     run = Some((element, 1));

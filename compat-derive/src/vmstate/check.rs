@@ -17,9 +17,10 @@ use crate::ctxt::Ctxt;
 const SUPPORTED: &str =
     "VMState fields are bool, u8..u64, i8..i64, fixed arrays of them ([u8; N] is a \
                          byte buffer), Vec of them with `len = field, max = N`, another type \
-                         deriving VMState (or a Box of one), a fixed or 2-D array of \
-                         either, a fixed array of nullable elements ([Option<T>; N] or \
-                         [Option<Box<T>>; N]), or a list or map of structs";
+                         deriving VMState (or a Box of one), a fixed array of those \
+                         structs, a 2-D array of scalars, a fixed array of nullable \
+                         elements ([Option<T>; N] or [Option<Box<T>>; N]), or a list or \
+                         map of structs";
 
 pub fn check<'a>(cx: &Ctxt, mut c: Container<'a>) -> VmStateModel<'a> {
     let a = &c.attrs;
@@ -72,7 +73,8 @@ pub fn check<'a>(cx: &Ctxt, mut c: Container<'a>) -> VmStateModel<'a> {
         };
         let on_wire = !matches!(
             model.kind,
-            Kind::Skip | Kind::Unused(_) | Kind::Subsection(_)
+            // QEMU names every temporary view "tmp".
+            Kind::Skip | Kind::Unused(_) | Kind::Subsection(_) | Kind::Tmp(_)
         );
         if on_wire {
             if let Some(other) = wires.insert(model.wire.clone(), f.member.to_string()) {
@@ -238,7 +240,7 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
     let (member, raw) = (f.member, &f.attrs);
     if let (Some(span), false) = (
         raw.alloc.span(),
-        matches!(f.shape, Shape::NullableArray { .. }),
+        matches!(f.shape, Shape::NullableArray { .. } | Shape::Unsupported),
     ) {
         cx.error_at(
             span,
@@ -259,12 +261,24 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
         );
         return None;
     }
+    // Keys of a field's own bytes, meaningless on a field that has none of
+    // its own; a temporary view may still say whether it `exists` (QEMU's
+    // `VMSTATE_WITH_TMP_TEST`).
     let plain_only = |what: &str| {
+        let exists = if what == "`tmp`" {
+            None
+        } else {
+            raw.exists.span()
+        };
         for (key, span) in [
             ("since", raw.since.span()),
-            ("exists", raw.exists.span()),
+            ("exists", exists),
             ("must_match", raw.must_match.span()),
             ("len", raw.len.span()),
+            ("max", raw.max.span()),
+            ("qtailq", raw.qtailq.span()),
+            ("qlist", raw.qlist.span()),
+            ("gtree", raw.gtree.span()),
         ] {
             if let Some(span) = span {
                 cx.error_at(span, format!("`{key}` has no meaning on a {what} field"));
@@ -319,10 +333,12 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
         }
         Shape::Array(s, len) => {
             no_len(cx, raw);
+            container_keys(cx, raw, None);
             Some(Kind::Array(*s, (*len).clone()))
         }
         Shape::Path => {
             no_len(cx, raw);
+            container_keys(cx, raw, None);
             if let Some(span) = raw.must_match.span() {
                 cx.error_at(
                     span,
@@ -355,6 +371,14 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
             var_array(cx, f, *elem, before, all)
         }
         Shape::StructList { elem } => {
+            if let Some(span) = raw.len.span() {
+                cx.error_at(
+                    span,
+                    "a Vec of structs is a list, not a variable array: `len` takes a Vec of \
+                     scalars; say #[vmstate(qtailq, max = N)] or #[vmstate(qlist, max = N)]",
+                );
+                return None;
+            }
             container_keys(cx, raw, Some("list"));
             let said = raw.qtailq.get().is_some() || raw.qlist.get().is_some();
             let max = container_max(
@@ -423,6 +447,7 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
         }
         Shape::NullableArray { elem, boxed, len } => {
             no_len(cx, raw);
+            container_keys(cx, raw, None);
             if let Some(span) = raw.must_match.span() {
                 cx.error_at(
                     span,
@@ -578,7 +603,8 @@ fn no_len(cx: &Ctxt, raw: &FieldAttrs) {
     if let Some(span) = raw.len.span().or(raw.max.span()) {
         cx.error_at(
             span,
-            "`len` and `max` belong on a Vec field (a variable array)",
+            "`len` and `max` belong on a variable array (a Vec of scalars); `max` also \
+             on a list or map",
         );
     }
 }

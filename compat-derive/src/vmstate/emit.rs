@@ -473,6 +473,15 @@ fn field_code(f: &FieldModel) -> FieldCode {
             } else {
                 TokenStream::new()
             };
+            // QEMU describes an array by its first element only when it can
+            // compress it (`vmsd_can_compress`).
+            let no_exists = f.exists.is_none();
+            let compress = match elem_struct {
+                Some(ety) => {
+                    quote!(#no_exists && <#ety as __compat::VMState>::DESCRIPTION.can_compress())
+                }
+                None => quote!(#no_exists),
+            };
             let (save, load, layout) = if *alloc {
                 (
                     quote! {
@@ -535,6 +544,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                         fields.extend(#p::FieldLayout::nullable_runs(
                             #wire,
                             self.#member.iter().map(|slot| #slot_ref.map(#layout_elem)),
+                            #compress,
                         ));
                     },
                 )
@@ -659,6 +669,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
         }
         Kind::StructArray(elem, len) => {
             let vs = quote_spanned!(elem.span()=> <#elem as __compat::VMState>);
+            let no_exists = f.exists.is_none();
             FieldCode {
                 desc: Some(field_desc(
                     f,
@@ -679,7 +690,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                     fields.extend(#p::FieldLayout::struct_array(
                         #wire,
                         self.#member.iter().map(|e| #vs::layout(e)).collect(),
-                        #vs::DESCRIPTION.subsections.is_empty(),
+                        #no_exists && #vs::DESCRIPTION.can_compress(),
                     ));
                 },
             }
@@ -735,6 +746,8 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 desc: Some(field_desc(f, quote!(#p::FieldKind::Tmp(#vs::DESCRIPTION)))),
                 save: quote! {
                     {
+                        // The field only marks the place.
+                        let _ = &self.#member;
                         let mut view = #tv::from_parent(self);
                         #vs::save_state(&mut view, w)?;
                     }
@@ -763,7 +776,11 @@ fn field_code(f: &FieldModel) -> FieldCode {
                         must_match: false,
                     }
                 }),
-                save: quote! { w.put_zeros(#n); },
+                save: quote! {
+                    // The field only marks the place.
+                    let _ = &self.#member;
+                    w.put_zeros(#n);
+                },
                 load: quote! { r.skip(#n).map_err(|e| e.in_field("unused"))?; },
                 layout: quote! { fields.push(#p::FieldLayout::value("unused", "unused_buffer", #n)); },
             }
