@@ -560,3 +560,27 @@ fn exit_status_says_yes_no_or_cannot_answer() {
     );
     std::fs::remove_file(&file).ok();
 }
+
+#[test]
+fn lock_writes_what_the_release_promises() {
+    let file = temp("8.0.lock.json");
+    let f = file.to_str().unwrap();
+    let (ok, out, err) = compat(&["lock", "--release", "8.0", "-o", f]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("wrote the lock of release 8.0 (16 machine types, 7 device types, "),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lock = compat_core::migration::lock::Lock::from_json(&text).unwrap();
+    let live =
+        compat_core::migration::lock::Lock::of(&compat_examples::releases::release("8.0").unwrap());
+    assert_eq!(lock, live);
+    std::fs::remove_file(&file).ok();
+    let (ok, _, err) = compat(&["lock", "--release", "8.0", "-o", "/nonexistent/dir/x.json"]);
+    assert!(!ok);
+    assert!(
+        err.starts_with("compat: /nonexistent/dir/x.json: "),
+        "{err}"
+    );
+}

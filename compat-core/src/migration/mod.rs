@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod dump;
+pub mod lock;
 
 use crate::codec::{LoadError, SaveError};
 use crate::release::{Release, UnknownRelease};

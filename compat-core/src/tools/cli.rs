@@ -164,6 +164,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write what a release promises — its machine types, every device
+    /// type's resolved properties and VMState — to a lock file, to verify
+    /// later releases against.
+    Lock {
+        /// The release (the newest when not given).
+        #[arg(long)]
+        release: Option<String>,
+        /// The lock file to write.
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Read a migration stream (QEMU's or ours) and print its sections.
     Analyze {
         /// The stream file.
@@ -369,6 +383,7 @@ fn examples(catalog: &Catalog) -> Vec<(&'static str, String)> {
             format!("dump-vmstate --release {new} -M {machine} vmstate.json"),
         ),
         ("analyze", "analyze --json dev0.mig".to_owned()),
+        ("lock", format!("lock --release {new} -o {new}.lock.json")),
         ("types", format!("types --release {new}")),
         ("device-help", format!("device-help {device}")),
     ]
@@ -574,6 +589,35 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
             }))
         }
         Command::Analyze { file, json } => Ok(Outcome::ok(analyze(&file, json)?)),
+        Command::Lock {
+            release: rel,
+            output,
+            json,
+        } => {
+            let r = release(catalog, rel.as_deref())?;
+            let lock = crate::migration::lock::Lock::of(r);
+            let text = lock.to_json();
+            std::fs::write(&output, &text).map_err(|e| format!("{}: {e}", output.display()))?;
+            Ok(Outcome::ok(if json {
+                pretty(&json!({
+                    "file": output.display().to_string(),
+                    "release": r.name(),
+                    "machine_types": lock.machine_types.len(),
+                    "device_types": lock.device_types.len(),
+                    "bytes": text.len(),
+                }))
+            } else {
+                format!(
+                    "wrote the lock of release {} ({} machine types, {} device types, {} bytes) \
+                     to {}\n",
+                    r.name(),
+                    lock.machine_types.len(),
+                    lock.device_types.len(),
+                    text.len(),
+                    output.display()
+                )
+            }))
+        }
         Command::Types { release: r, json } => {
             let r = release(catalog, r.as_deref())?;
             Ok(Outcome::ok(types(r.registry(), json)))

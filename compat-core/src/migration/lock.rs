@@ -1,0 +1,538 @@
+//! Locks: what one release promised, recorded so that the next release can
+//! be checked against it once the old code is gone (a VMM ships one release
+//! per binary). A lock holds, for every machine type the release knows,
+//! every device type's resolved property values with the compat set that
+//! set each, the must-match values a fresh device has, the stream format;
+//! and, per device type, its properties and its full VMState description.
+//!
+//! Locks are JSON through serde, in a stable order, with a schema version,
+//! small enough to commit beside the code.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::device::DeviceTypeInfo;
+use crate::property::cmdline::parse_device;
+use crate::release::Release;
+use crate::resolve::{MachineConfig, Source};
+use crate::stream::StreamFormat;
+use crate::vmstate::{Element, FieldKind, MapKey, VmStateDescription, VmStateField};
+
+/// The schema this code writes and reads.
+pub const SCHEMA: u32 = 1;
+
+/// What one release promised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Lock {
+    /// The lock schema's version ([`SCHEMA`]).
+    pub schema: u32,
+    /// The release's name.
+    pub release: String,
+    /// Its machine types, by family then version.
+    pub machine_types: Vec<MachineLock>,
+    /// Its device types, by name.
+    pub device_types: Vec<DeviceTypeLock>,
+}
+
+/// One machine type as the release resolves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct MachineLock {
+    /// Its canonical name.
+    pub name: String,
+    /// Its family.
+    pub family: String,
+    /// Its version, if versioned.
+    pub version: Option<String>,
+    /// Its alias, if any.
+    pub alias: Option<String>,
+    /// Whether it is the default.
+    pub default: bool,
+    /// Why it is deprecated, if it is.
+    pub deprecated: Option<String>,
+    /// The compat sets its own step applies.
+    pub own_compat_sets: Vec<String>,
+    /// Every compat global, in application order.
+    pub compat: Vec<GlobalLock>,
+    /// Its class flags.
+    pub flags: BTreeMap<String, bool>,
+    /// `migration` or `device-state`.
+    pub stream: String,
+    /// The `-device` strings of its on-board devices.
+    pub onboard: Vec<String>,
+    /// Every instantiable device type, created on this machine type with
+    /// no options of its own.
+    pub devices: Vec<DeviceLock>,
+}
+
+/// One compat global of a machine type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct GlobalLock {
+    /// The compat set.
+    pub set: String,
+    /// `{driver, property, value}`.
+    pub driver: String,
+    /// The property.
+    pub property: String,
+    /// The value, as text.
+    pub value: String,
+}
+
+/// One device type created on a machine type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DeviceLock {
+    /// The device type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Why it does not start with no options, if it does not (its other
+    /// entries are then empty).
+    pub error: Option<String>,
+    /// Every property's value, inherited ones first.
+    pub properties: Vec<PropertyLock>,
+    /// The must-match values of a fresh device, as they go on the wire.
+    pub must_match: Vec<MustMatchLock>,
+}
+
+/// One property's resolved value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PropertyLock {
+    /// The property.
+    pub name: String,
+    /// Its value, as text.
+    pub value: String,
+    /// The compat set that set it, or `None` for the class default.
+    pub set_by: Option<String>,
+}
+
+/// One must-match value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct MustMatchLock {
+    /// The field path.
+    pub path: String,
+    /// Its bytes, in hex, runs of one byte as `HH*N` ([`hex`]).
+    pub bytes: String,
+    /// The compared bits, likewise, when not all are.
+    pub mask: Option<String>,
+}
+
+/// One device type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DeviceTypeLock {
+    /// Its name.
+    pub name: String,
+    /// Its parent type.
+    pub parent: Option<String>,
+    /// Whether it is abstract.
+    #[serde(rename = "abstract")]
+    pub is_abstract: bool,
+    /// Its own properties (not inherited ones): name, kind, declared default.
+    pub properties: Vec<PropertyDefLock>,
+    /// Its VMState, if its instances migrate.
+    pub vmstate: Option<VmStateLock>,
+}
+
+/// One property declaration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PropertyDefLock {
+    /// The property.
+    pub name: String,
+    /// Its kind (`uint16`, `bool (bit 0 of a u32)`, `OnOffAuto`).
+    pub kind: String,
+    /// Its class default, as text.
+    pub default: String,
+}
+
+/// A VMState description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct VmStateLock {
+    /// Its name.
+    pub name: String,
+    /// The version saved.
+    pub version: u32,
+    /// The oldest version loaded.
+    pub minimum_version: u32,
+    /// Its fields, in wire order.
+    pub fields: Vec<FieldLock>,
+    /// Its subsections, each sent when its `needed` test says so.
+    pub subsections: Vec<VmStateLock>,
+}
+
+/// One field of a VMState description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FieldLock {
+    /// Its name.
+    pub name: String,
+    /// What it is: `scalar`, `array`, `buffer`, `var-array`, `struct`,
+    /// `struct-array`, `nullable-array`, `list`, `map`, `tmp`, `unused`.
+    pub kind: String,
+    /// The wire type of a scalar or element (`uint32`), if it has one.
+    pub wire: Option<String>,
+    /// Bytes of one element (of a struct whose size does not vary).
+    pub size: usize,
+    /// The element count of a fixed array.
+    pub count: Option<usize>,
+    /// The most elements a load accepts, for variable arrays, lists, maps.
+    pub max: Option<usize>,
+    /// The field holding a variable array's length.
+    pub len_field: Option<String>,
+    /// The version that added it.
+    pub since: u32,
+    /// Whether an `exists` test decides whether it is sent.
+    pub exists: bool,
+    /// Whether a load compares it with the destination's own value.
+    pub must_match: bool,
+    /// The description of a nested struct, element, value or view.
+    pub nested: Option<Box<VmStateLock>>,
+    /// The description of a map's struct key.
+    pub key: Option<Box<VmStateLock>>,
+}
+
+/// A lock that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LockError {
+    /// Not JSON of the lock's layout.
+    #[error("not a lock: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Written by a schema this code does not read.
+    #[error("lock schema {found} is not the schema {SCHEMA} this code reads")]
+    Schema {
+        /// The schema the file says.
+        found: u32,
+    },
+}
+
+impl Lock {
+    /// What `release` promises.
+    pub fn of(release: &Release) -> Lock {
+        Lock {
+            schema: SCHEMA,
+            release: release.name().to_owned(),
+            machine_types: release
+                .machines()
+                .iter()
+                .map(|m| MachineLock {
+                    name: m.name.clone(),
+                    family: m.family.clone(),
+                    version: m.version.map(|v| v.to_string()),
+                    alias: m.alias.clone(),
+                    default: m.is_default,
+                    deprecated: m.deprecation.clone(),
+                    own_compat_sets: m.own_compat_sets.iter().map(|s| (*s).to_owned()).collect(),
+                    compat: m
+                        .compat_props
+                        .iter()
+                        .map(|e| GlobalLock {
+                            set: e.set.to_owned(),
+                            driver: e.global.driver.to_owned(),
+                            property: e.global.property.to_owned(),
+                            value: e.global.value.to_owned(),
+                        })
+                        .collect(),
+                    flags: m.flags.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+                    stream: stream_name(m.stream_format).to_owned(),
+                    onboard: m.onboard.iter().map(|s| (*s).to_owned()).collect(),
+                    devices: release
+                        .registry()
+                        .types()
+                        .filter(|t| !t.is_abstract && t.instantiate.is_some())
+                        .map(|t| device(release, &m.name, t))
+                        .collect(),
+                })
+                .collect(),
+            device_types: release
+                .registry()
+                .types()
+                .filter(|t| t.parent.is_some())
+                .map(device_type)
+                .collect(),
+        }
+    }
+
+    /// The lock as diff-friendly JSON: two-space indentation, one key a
+    /// line, a newline at the end.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a lock serializes");
+        text.push('\n');
+        text
+    }
+
+    /// Read a lock written by [`to_json`](Self::to_json).
+    pub fn from_json(text: &str) -> Result<Lock, LockError> {
+        // The schema first, so that a lock of another schema says so
+        // rather than failing on a field it does not know.
+        #[derive(Deserialize)]
+        struct Schema {
+            schema: u32,
+        }
+        let Schema { schema } = serde_json::from_str(text)?;
+        if schema != SCHEMA {
+            return Err(LockError::Schema { found: schema });
+        }
+        Ok(serde_json::from_str(text)?)
+    }
+
+    /// The machine type called `name` (canonical or alias).
+    pub fn machine(&self, name: &str) -> Option<&MachineLock> {
+        self.machine_types
+            .iter()
+            .find(|m| m.name == name || m.alias.as_deref() == Some(name))
+    }
+}
+
+fn stream_name(format: StreamFormat) -> &'static str {
+    match format {
+        StreamFormat::DeviceState => "device-state",
+        _ => "migration",
+    }
+}
+
+/// Device type `ty` created on machine type `machine` with no options.
+fn device(release: &Release, machine: &str, ty: &'static DeviceTypeInfo) -> DeviceLock {
+    let mut lock = DeviceLock {
+        type_name: ty.name.to_owned(),
+        error: None,
+        properties: Vec::new(),
+        must_match: Vec::new(),
+    };
+    let config = MachineConfig {
+        machine: machine.to_owned(),
+        devices: parse_device(&format!("{},id=lock0", ty.name))
+            .into_iter()
+            .collect(),
+        ..MachineConfig::default()
+    };
+    let mut m = match release.instantiate_config(&config) {
+        Ok(m) => m,
+        Err(e) => {
+            lock.error = Some(e.to_string());
+            return lock;
+        }
+    };
+    let sources = &m.sources;
+    let Some(d) = m.devices.iter_mut().find(|d| d.label == "lock0") else {
+        lock.error = Some("the device was not created".into());
+        return lock;
+    };
+    for (_, def) in ty.all_properties() {
+        // The last compat global that set it, if no later source did.
+        let set_by = d
+            .settings
+            .iter()
+            .rev()
+            .find(|s| s.property == def.name)
+            .and_then(|s| match &sources[s.source] {
+                Source::Compat { set, .. } => Some((*set).to_owned()),
+                _ => None,
+            });
+        lock.properties.push(PropertyLock {
+            name: def.name.to_owned(),
+            value: d
+                .object
+                .get(def.name)
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            set_by,
+        });
+    }
+    if let Some(state) = d.object.migratable() {
+        lock.must_match = state
+            .state_layout()
+            .must_match_values()
+            .into_iter()
+            .map(|v| MustMatchLock {
+                path: v.path,
+                bytes: hex(&v.bytes),
+                mask: v.mask.as_deref().map(hex),
+            })
+            .collect();
+    }
+    lock
+}
+
+/// Bytes as hex, a run of four or more equal bytes as `HH*N`, tokens
+/// separated by spaces: a 4 KiB config space of mostly zeros stays a line.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut tokens: Vec<String> = Vec::new();
+    let mut literal = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let run = bytes[i..].iter().take_while(|&&x| x == b).count();
+        if run >= 4 {
+            if !literal.is_empty() {
+                tokens.push(std::mem::take(&mut literal));
+            }
+            tokens.push(format!("{b:02x}*{run}"));
+            i += run;
+        } else {
+            let _ = write!(literal, "{b:02x}");
+            i += 1;
+        }
+    }
+    if !literal.is_empty() {
+        tokens.push(literal);
+    }
+    tokens.join(" ")
+}
+
+/// The bytes [`hex`] wrote, or `None` if the text is not of its form.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    for token in text.split(' ').filter(|t| !t.is_empty()) {
+        if let Some((byte, count)) = token.split_once('*') {
+            let byte = u8::from_str_radix(byte, 16).ok()?;
+            let count: usize = count.parse().ok()?;
+            // A lock is input too: no run may make a buffer beyond 16 MiB.
+            if out.len().checked_add(count)? > 1 << 24 {
+                return None;
+            }
+            out.resize(out.len() + count, byte);
+        } else {
+            if token.len() % 2 != 0 {
+                return None;
+            }
+            for pair in token.as_bytes().chunks(2) {
+                let pair = std::str::from_utf8(pair).ok()?;
+                out.push(u8::from_str_radix(pair, 16).ok()?);
+            }
+        }
+    }
+    Some(out)
+}
+
+fn device_type(t: &'static DeviceTypeInfo) -> DeviceTypeLock {
+    DeviceTypeLock {
+        name: t.name.to_owned(),
+        parent: t.parent.map(|p| p.name.to_owned()),
+        is_abstract: t.is_abstract,
+        properties: t
+            .properties
+            .iter()
+            .map(|p| PropertyDefLock {
+                name: p.name.to_owned(),
+                kind: p.kind.to_string(),
+                default: p.default_value().to_string(),
+            })
+            .collect(),
+        vmstate: t.vmstate.map(vmstate),
+    }
+}
+
+/// A VMState description as a lock records it.
+pub fn vmstate(d: &VmStateDescription) -> VmStateLock {
+    VmStateLock {
+        name: d.name.to_owned(),
+        version: d.version_id,
+        minimum_version: d.minimum_version_id,
+        fields: d.fields.iter().map(field).collect(),
+        subsections: d.subsections.iter().map(|s| vmstate(s)).collect(),
+    }
+}
+
+fn field(f: &VmStateField) -> FieldLock {
+    let mut lock = FieldLock {
+        name: f.name.to_owned(),
+        kind: String::new(),
+        wire: None,
+        size: f.element_size(),
+        count: None,
+        max: None,
+        len_field: None,
+        since: f.version_id,
+        exists: f.has_exists_test,
+        must_match: f.must_match,
+        nested: None,
+        key: None,
+    };
+    let nested = |d: &VmStateDescription| Some(Box::new(vmstate(d)));
+    let kind = match f.kind {
+        FieldKind::Scalar(s) => {
+            lock.wire = Some(s.info_name(f.must_match).to_owned());
+            "scalar"
+        }
+        FieldKind::Array { elem, len } => {
+            lock.wire = Some(elem.info_name(f.must_match).to_owned());
+            lock.count = Some(len);
+            "array"
+        }
+        FieldKind::Buffer { len } => {
+            lock.count = Some(len);
+            "buffer"
+        }
+        FieldKind::VarArray {
+            elem,
+            len_field,
+            max,
+        } => {
+            lock.wire = Some(elem.info_name(false).to_owned());
+            lock.len_field = Some(len_field.to_owned());
+            lock.max = Some(max);
+            "var-array"
+        }
+        FieldKind::Struct(d) => {
+            lock.nested = nested(d);
+            "struct"
+        }
+        FieldKind::StructArray { elem, len } => {
+            lock.nested = nested(elem);
+            lock.count = Some(len);
+            "struct-array"
+        }
+        FieldKind::NullableArray { elem, len, alloc } => {
+            match elem {
+                Element::Scalar(s) => lock.wire = Some(s.info_name(false).to_owned()),
+                Element::Struct(d) => lock.nested = nested(d),
+            }
+            lock.count = Some(len);
+            if alloc {
+                "marked-array"
+            } else {
+                "nullable-array"
+            }
+        }
+        FieldKind::List { elem, max, kind } => {
+            lock.nested = nested(elem);
+            lock.max = Some(max);
+            lock.wire = Some(kind.info_name().to_owned());
+            "list"
+        }
+        FieldKind::Map { key, value, max } => {
+            lock.nested = nested(value);
+            lock.max = Some(max);
+            match key {
+                MapKey::Direct => lock.wire = Some("uint64".into()),
+                MapKey::Struct(d) => lock.key = nested(d),
+            }
+            "map"
+        }
+        FieldKind::Tmp(d) => {
+            lock.nested = nested(d);
+            "tmp"
+        }
+        FieldKind::Unused { .. } => "unused",
+    };
+    lock.kind = kind.to_owned();
+    lock
+}
