@@ -584,3 +584,60 @@ fn lock_writes_what_the_release_promises() {
         "{err}"
     );
 }
+
+#[test]
+fn verify_against_a_lock_exits_1_on_a_finding() {
+    let lock = temp("7.2.lock.json");
+    let l = lock.to_str().unwrap();
+    let (ok, _, err) = compat(&["lock", "--release", "7.2", "-o", l]);
+    assert!(ok, "{err}");
+    let status = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_compat"))
+            .args(args)
+            .output()
+            .expect("run compat")
+    };
+    // 8.0 forgot the entry: exit 1, the fix on standard output.
+    let out = status(&["verify", "--release", "8.0", "--against", l]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("8.0 against release 7.2 ("), "{text}");
+    assert!(
+        text.contains(
+            "    fix: add {pci-device, x-pcie-err-unc-mask, off} to hw_compat_7_2 in release 8.0\n"
+        ),
+        "{text}"
+    );
+    // 8.0.1 has it: exit 0.
+    let out = status(&["verify", "--release", "8.0.1", "--against", l]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .ends_with(": no finding\n"));
+    // JSON.
+    let out = status(&["verify", "--json", "--release", "8.0", "--against", l]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"], 1);
+    assert_eq!(json["reports"][0]["locked_release"], "7.2");
+    assert_eq!(
+        json["reports"][0]["findings"][0]["item"],
+        "x-pcie-err-unc-mask"
+    );
+    // A lock that is not one: no answer, exit 2.
+    let bad = temp("bad.lock.json");
+    std::fs::write(&bad, "{\"schema\": 7}").unwrap();
+    let out = status(&[
+        "verify",
+        "--release",
+        "8.0",
+        "--against",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("lock schema 7 is not the schema 1 this code reads"));
+    std::fs::remove_file(&lock).ok();
+    std::fs::remove_file(&bad).ok();
+}

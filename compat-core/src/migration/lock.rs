@@ -100,6 +100,64 @@ pub struct DeviceLock {
     pub properties: Vec<PropertyLock>,
     /// The must-match values of a fresh device, as they go on the wire.
     pub must_match: Vec<MustMatchLock>,
+    /// What a fresh device sends: the fields its `exists` tests keep and
+    /// the subsections it needs, with their sizes.
+    pub sends: Option<SentLock>,
+}
+
+/// What a value of a VMState sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SentLock {
+    /// The VMState name.
+    pub name: String,
+    /// The version written.
+    pub version: u32,
+    /// The fields sent: `name type size[ x count]`, nested structs inline.
+    pub fields: Vec<SentField>,
+    /// The subsections sent.
+    pub subsections: Vec<SentLock>,
+}
+
+/// One field as it is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SentField {
+    /// The field's name.
+    pub name: String,
+    /// QEMU's type name.
+    #[serde(rename = "type")]
+    pub info: String,
+    /// Bytes of one element.
+    pub size: usize,
+    /// Elements, for an array.
+    pub count: Option<usize>,
+    /// A nested struct's fields.
+    pub nested: Option<Box<SentLock>>,
+}
+
+impl SentLock {
+    /// What `layout` sends.
+    pub fn of(layout: &crate::vmstate::Layout) -> SentLock {
+        SentLock {
+            name: layout.name.to_string(),
+            version: layout.version,
+            fields: layout
+                .fields
+                .iter()
+                .map(|f| SentField {
+                    name: f.name.to_string(),
+                    info: f.info.to_string(),
+                    size: f.size,
+                    count: f.array_len,
+                    nested: f.nested.as_deref().map(|n| Box::new(SentLock::of(n))),
+                })
+                .collect(),
+            subsections: layout.subsections.iter().map(SentLock::of).collect(),
+        }
+    }
 }
 
 /// One property's resolved value.
@@ -315,6 +373,7 @@ fn device(release: &Release, machine: &str, ty: &'static DeviceTypeInfo) -> Devi
         error: None,
         properties: Vec::new(),
         must_match: Vec::new(),
+        sends: None,
     };
     let config = MachineConfig {
         machine: machine.to_owned(),
@@ -357,8 +416,9 @@ fn device(release: &Release, machine: &str, ty: &'static DeviceTypeInfo) -> Devi
         });
     }
     if let Some(state) = d.object.migratable() {
-        lock.must_match = state
-            .state_layout()
+        let layout = state.state_layout();
+        lock.sends = Some(SentLock::of(&layout));
+        lock.must_match = layout
             .must_match_values()
             .into_iter()
             .map(|v| MustMatchLock {

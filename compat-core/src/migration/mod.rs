@@ -6,6 +6,7 @@
 pub mod check;
 pub mod dump;
 pub mod lock;
+pub mod verify;
 
 use crate::codec::{LoadError, SaveError};
 use crate::release::{Release, UnknownRelease};

@@ -178,6 +178,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Verify a release against the locks of releases already shipped: every
+    /// way a guest would fail to move between them, with the fix; exit 1 on
+    /// any finding.
+    Verify {
+        /// The release to verify (the newest when not given).
+        #[arg(long)]
+        release: Option<String>,
+        /// Lock files of earlier releases (`compat lock`).
+        #[arg(long = "against", required = true, num_args = 1..)]
+        against: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Read a migration stream (QEMU's or ours) and print its sections.
     Analyze {
         /// The stream file.
@@ -384,6 +398,10 @@ fn examples(catalog: &Catalog) -> Vec<(&'static str, String)> {
         ),
         ("analyze", "analyze --json dev0.mig".to_owned()),
         ("lock", format!("lock --release {new} -o {new}.lock.json")),
+        (
+            "verify",
+            format!("verify --release {new} --against {old}.lock.json"),
+        ),
         ("types", format!("types --release {new}")),
         ("device-help", format!("device-help {device}")),
     ]
@@ -589,6 +607,11 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
             }))
         }
         Command::Analyze { file, json } => Ok(Outcome::ok(analyze(&file, json)?)),
+        Command::Verify {
+            release: rel,
+            against,
+            json,
+        } => verify(catalog, rel.as_deref(), &against, json),
         Command::Lock {
             release: rel,
             output,
@@ -805,6 +828,72 @@ fn matrix(catalog: &Catalog, json: bool, machine: Option<&str>) -> Result<Outcom
     } else {
         render(&tables, &scenarios)
     }))
+}
+
+/// `release` against each lock: a report per lock, findings with fixes.
+fn verify(
+    catalog: &Catalog,
+    rel: Option<&str>,
+    against: &[PathBuf],
+    json: bool,
+) -> Result<Outcome, Failure> {
+    use crate::migration::lock::Lock;
+    use crate::migration::verify::verify;
+    let r = release(catalog, rel)?;
+    let mut text = String::new();
+    let mut reports = Vec::new();
+    let mut total = 0;
+    for file in against {
+        let content =
+            std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let lock = Lock::from_json(&content).map_err(|e| format!("{}: {e}", file.display()))?;
+        let findings = verify(r, &lock);
+        total += findings.len();
+        text.push_str(&format!(
+            "{} against release {} ({}): {}\n",
+            r.name(),
+            lock.release,
+            file.display(),
+            match findings.len() {
+                0 => "no finding".to_owned(),
+                1 => "1 finding".to_owned(),
+                n => format!("{n} findings"),
+            }
+        ));
+        for f in &findings {
+            for line in f.to_string().lines() {
+                text.push_str(&format!("  {line}\n"));
+            }
+        }
+        let items: Vec<Value> = findings
+            .iter()
+            .map(|f| {
+                json!({
+                    "kind": format!("{:?}", f.kind),
+                    "device": f.device,
+                    "item": f.item,
+                    "machines": f.machines,
+                    "direction": f.direction.to_string(),
+                    "message": f.message,
+                    "fixes": f.fixes,
+                })
+            })
+            .collect();
+        reports.push(json!({
+            "lock": file.display().to_string(),
+            "locked_release": lock.release,
+            "findings": items,
+        }));
+    }
+    Ok(Outcome {
+        text: if json {
+            pretty(&json!({"release": r.name(), "findings": total, "reports": reports}))
+        } else {
+            text
+        },
+        warnings: Vec::new(),
+        success: total == 0,
+    })
 }
 
 /// The sections of a stream file, or its `analyze-migration.py` JSON.

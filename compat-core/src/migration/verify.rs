@@ -1,0 +1,639 @@
+//! Verify a release against the locks of releases already shipped: every
+//! way a guest started on an old release would fail to move to this one
+//! (old → new) or back (new → old), each with the fix — the compat-set
+//! entry to add, in the set the old release's newest machine type of that
+//! family applies here; the version or subsection to declare; and, for
+//! releases already shipped, the `-global` that lets a destination accept.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::lock::{FieldLock, Lock, MachineLock, VmStateLock};
+use crate::release::Release;
+
+/// Which way a migration breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Direction {
+    /// From the locked release to this one.
+    OldToNew,
+    /// From this release back to the locked one.
+    NewToOld,
+    /// Both ways.
+    Both,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::OldToNew => "old -> new",
+            Direction::NewToOld => "new -> old",
+            Direction::Both => "both ways",
+        })
+    }
+}
+
+/// What kind of break a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum FindingKind {
+    /// A machine type (or alias) the locked release had is gone.
+    MachineRemoved,
+    /// A machine type name means other class flags than it did.
+    MachineChanged,
+    /// A device type the locked release had is gone.
+    DeviceRemoved,
+    /// A property's value on an old machine type changed, with no compat
+    /// entry restoring it.
+    PropertyChanged,
+    /// A must-match value of a fresh device changed.
+    MustMatchChanged,
+    /// The VMState's versions no longer overlap what the other side writes.
+    VersionChanged,
+    /// A field was added, removed or changed shape at a version the locked
+    /// release writes.
+    LayoutChanged,
+    /// A subsection was added: when it is needed, the locked release cannot
+    /// load the stream.
+    SubsectionAdded,
+}
+
+/// One way a migration between the locked release and this one breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Finding {
+    /// What kind of break.
+    pub kind: FindingKind,
+    /// The device type, if the break is in one.
+    pub device: Option<String>,
+    /// The property or field, if the break is in one.
+    pub item: Option<String>,
+    /// The machine types affected.
+    pub machines: Vec<String>,
+    /// Which way it breaks.
+    pub direction: Direction,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub fixes: Vec<String>,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.direction)?;
+        if !self.machines.is_empty() {
+            write!(f, " on {}", self.machines.join(", "))?;
+        }
+        for fix in &self.fixes {
+            write!(f, "\n  fix: {fix}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every way `current` breaks migration with the release `earlier` locked.
+pub fn verify(current: &Release, earlier: &Lock) -> Vec<Finding> {
+    let now = super::lock::Lock::of(current);
+    let mut out = Vec::new();
+    machines(current, &now, earlier, &mut out);
+    device_types(&now, earlier, &mut out);
+    properties(current, &now, earlier, &mut out);
+    out
+}
+
+/// Machine types and aliases: still there, and meaning what they meant.
+fn machines(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
+    for old in &earlier.machine_types {
+        for name in std::iter::once(&old.name).chain(old.alias.as_ref()) {
+            let Some(new) = now.machine(name) else {
+                out.push(Finding {
+                    kind: FindingKind::MachineRemoved,
+                    device: None,
+                    item: None,
+                    machines: vec![name.clone()],
+                    direction: Direction::OldToNew,
+                    message: format!(
+                        "machine type '{name}' of release {} is gone from release {}",
+                        earlier.release,
+                        current.name()
+                    ),
+                    fixes: vec![format!(
+                        "keep machine type '{name}' in release {}: guests started with it \
+                         cannot move here",
+                        current.name()
+                    )],
+                });
+                continue;
+            };
+            // Flags the locked release did not know are new, set to keep old
+            // behaviour (what devices then send is compared on its own).
+            let known: std::collections::BTreeSet<&String> = earlier
+                .machine_types
+                .iter()
+                .flat_map(|m| m.flags.keys())
+                .collect();
+            let flag = |m: &MachineLock, k: &str| m.flags.get(k).copied().unwrap_or(false);
+            let same_flags = |m: &MachineLock| known.iter().all(|k| flag(m, k) == flag(old, k));
+            if same_flags(new) && new.stream == old.stream {
+                continue;
+            }
+            // Which machine type of this release has what the name had.
+            let same: Vec<&str> = now
+                .machine_types
+                .iter()
+                .filter(|m| same_flags(m) && m.stream == old.stream)
+                .filter(|m| m.family == old.family || m.family == new.family)
+                .map(|m| m.name.as_str())
+                .collect();
+            let mut fixes = Vec::new();
+            if !same.is_empty() {
+                fixes.push(format!(
+                    "guests started on release {} with -M {name} use -M {} on release {}",
+                    earlier.release,
+                    same.join(" or "),
+                    current.name()
+                ));
+            }
+            out.push(Finding {
+                kind: FindingKind::MachineChanged,
+                device: None,
+                item: None,
+                machines: vec![name.clone()],
+                direction: Direction::Both,
+                message: format!(
+                    "machine type '{name}' changed meaning: in release {} it was {} with flags \
+                     {}, in release {} it is {} with flags {}",
+                    earlier.release,
+                    old.name,
+                    flags(old),
+                    current.name(),
+                    new.name,
+                    flags(new)
+                ),
+                fixes,
+            });
+        }
+    }
+}
+
+fn flags(m: &MachineLock) -> String {
+    let set: Vec<String> = m
+        .flags
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .chain(std::iter::once(format!("stream={}", m.stream)))
+        .collect();
+    set.join(", ")
+}
+
+/// Device types: still there, with VMState both sides can load.
+fn device_types(now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
+    for old in &earlier.device_types {
+        let Some(new) = now.device_types.iter().find(|t| t.name == old.name) else {
+            out.push(Finding {
+                kind: FindingKind::DeviceRemoved,
+                device: Some(old.name.clone()),
+                item: None,
+                machines: Vec::new(),
+                direction: Direction::OldToNew,
+                message: format!(
+                    "device type '{}' of release {} is gone from release {}",
+                    old.name, earlier.release, now.release
+                ),
+                fixes: vec![format!(
+                    "keep device type '{}' (a rename needs the old name kept as well)",
+                    old.name
+                )],
+            });
+            continue;
+        };
+        if let (Some(o), Some(n)) = (&old.vmstate, &new.vmstate) {
+            vmstate(&old.name, o, n, earlier, now, out);
+        }
+    }
+}
+
+/// What the two sides write and read of one VMState.
+fn vmstate(
+    device: &str,
+    old: &VmStateLock,
+    new: &VmStateLock,
+    earlier: &Lock,
+    now: &Lock,
+    out: &mut Vec<Finding>,
+) {
+    let finding =
+        |kind, item: Option<String>, direction, message: String, fixes: Vec<String>| Finding {
+            kind,
+            device: Some(device.to_owned()),
+            item,
+            machines: Vec::new(),
+            direction,
+            message,
+            fixes,
+        };
+    if new.minimum_version > old.version {
+        out.push(finding(
+            FindingKind::VersionChanged,
+            None,
+            Direction::OldToNew,
+            format!(
+                "{device}: VMState '{}' loads versions {} to {} in release {}, but release {} \
+                 writes version {}",
+                new.name,
+                new.minimum_version,
+                new.version,
+                now.release,
+                earlier.release,
+                old.version
+            ),
+            vec![format!(
+                "keep minimum_version at {} or below, reading what release {} writes",
+                old.version, earlier.release
+            )],
+        ));
+    }
+    if new.version > old.version {
+        out.push(finding(
+            FindingKind::VersionChanged,
+            None,
+            Direction::NewToOld,
+            format!(
+                "{device}: VMState '{}' writes version {} in release {}; release {} loads at most \
+                 version {}",
+                new.name, new.version, now.release, earlier.release, old.version
+            ),
+            vec![
+                "send the new fields in a subsection whose `needed` is false on old machine types, \
+                 instead of raising the version"
+                    .to_owned(),
+            ],
+        ));
+    }
+    // What the new release reads of a stream at the old version: its fields
+    // added at that version or before (or decided by an `exists` test).
+    // Fields an `exists` test decides depend on the value: what fresh
+    // devices send on each machine type covers them.
+    let reads: Vec<&FieldLock> = new
+        .fields
+        .iter()
+        .filter(|f| !f.exists && f.since <= old.version)
+        .collect();
+    let writes: Vec<&FieldLock> = old.fields.iter().filter(|f| !f.exists).collect();
+    for i in 0..writes.len().max(reads.len()) {
+        let message = match (writes.get(i).copied(), reads.get(i).copied()) {
+            (Some(a), Some(b)) if same_field(a, b) => continue,
+            (Some(a), Some(b)) => format!(
+                "{device}: field '{}' ({}) of release {} is read as '{}' ({}) in release {}",
+                a.name,
+                shape(a),
+                earlier.release,
+                b.name,
+                shape(b),
+                now.release
+            ),
+            (Some(a), None) => format!(
+                "{device}: field '{}' ({}) of release {} is gone in release {}",
+                a.name,
+                shape(a),
+                earlier.release,
+                now.release
+            ),
+            (None, Some(b)) => format!(
+                "{device}: field '{}' ({}) is new in release {} at version {}, which release {} \
+                 writes without it",
+                b.name,
+                shape(b),
+                now.release,
+                b.since,
+                earlier.release
+            ),
+            (None, None) => continue,
+        };
+        let item = reads.get(i).or(writes.get(i)).map(|f| f.name.clone());
+        out.push(finding(
+            FindingKind::LayoutChanged,
+            item,
+            Direction::Both,
+            message,
+            vec![format!(
+                "declare a new field with `since = {}` (and raise `version`), or send it in a \
+                 subsection; keep every field release {} writes, at its size",
+                old.version + 1,
+                earlier.release
+            )],
+        ));
+        break;
+    }
+    for sub in &new.subsections {
+        match old.subsections.iter().find(|s| s.name == sub.name) {
+            Some(o) => vmstate(device, o, sub, earlier, now, out),
+            None => out.push(finding(
+                FindingKind::SubsectionAdded,
+                Some(sub.name.clone()),
+                Direction::NewToOld,
+                format!(
+                    "{device}: subsection '{}' is new in release {}: release {} refuses a stream \
+                     that carries it, so migrating back breaks whenever it is needed",
+                    sub.name, now.release, earlier.release
+                ),
+                vec![format!(
+                    "make '{}' needed only when a property is on, and turn that property off \
+                     for the machine types of release {} in their compat set",
+                    sub.name, earlier.release
+                )],
+            )),
+        }
+    }
+}
+
+fn same_field(a: &FieldLock, b: &FieldLock) -> bool {
+    (&a.name, &a.kind, &a.wire, a.size, a.count) == (&b.name, &b.kind, &b.wire, b.size, b.count)
+}
+
+fn shape(f: &FieldLock) -> String {
+    let wire = f.wire.as_deref().unwrap_or(&f.kind);
+    match f.count {
+        Some(n) => format!("{n} x {wire}, {} bytes each", f.size),
+        None => format!("{wire}, {} bytes", f.size),
+    }
+}
+
+/// Property values and what a fresh device sends and compares, for every
+/// device type on every machine type both releases know.
+fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
+    // (device, property, old value, new value) → machine types: a value
+    // that changed.
+    let mut changed: BTreeMap<(String, String, String, String), Vec<String>> = BTreeMap::new();
+    // (device, property, default) → machine types: a property the locked
+    // release did not have, at its default, where the device's state
+    // differs.
+    let mut added: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
+    // (device, what differs) → machine types: a state difference no
+    // property explains.
+    let mut unexplained: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for old in &earlier.machine_types {
+        let Some(new) = now.machine_types.iter().find(|m| m.name == old.name) else {
+            continue;
+        };
+        for od in &old.devices {
+            let Some(nd) = new.devices.iter().find(|d| d.type_name == od.type_name) else {
+                continue;
+            };
+            let mut explained = false;
+            for op in &od.properties {
+                let Some(np) = nd.properties.iter().find(|p| p.name == op.name) else {
+                    continue;
+                };
+                if np.value != op.value {
+                    explained = true;
+                    changed
+                        .entry((
+                            od.type_name.clone(),
+                            op.name.clone(),
+                            op.value.clone(),
+                            np.value.clone(),
+                        ))
+                        .or_default()
+                        .push(old.name.clone());
+                }
+            }
+            let Some(difference) = state_difference(od, nd) else {
+                continue;
+            };
+            if explained {
+                continue;
+            }
+            // New properties at their class default are the suspects.
+            let suspects: Vec<_> = nd
+                .properties
+                .iter()
+                .filter(|p| p.set_by.is_none())
+                .filter(|p| !od.properties.iter().any(|o| o.name == p.name))
+                .collect();
+            if suspects.is_empty() {
+                unexplained
+                    .entry((od.type_name.clone(), difference))
+                    .or_default()
+                    .push(old.name.clone());
+            }
+            for p in suspects {
+                added
+                    .entry((od.type_name.clone(), p.name.clone(), p.value.clone()))
+                    .or_default()
+                    .push(old.name.clone());
+            }
+        }
+    }
+    for ((device, property, old_value, new_value), machines) in changed {
+        out.push(property_finding(
+            current,
+            now,
+            earlier,
+            PropertyBreak {
+                device: &device,
+                property: &property,
+                restore: &old_value,
+                new_value: &new_value,
+                message: format!(
+                    "{device}.{property} is {old_value} in release {} and {new_value} in release \
+                     {} on the same machine types, with no compat entry restoring it",
+                    earlier.release,
+                    current.name()
+                ),
+            },
+            machines,
+        ));
+    }
+    for ((device, property, default), machines) in added {
+        // The behaviour before a boolean existed is its opposite; for other
+        // kinds the value is the author's to choose.
+        let restore = match default.as_str() {
+            "on" => "off".to_owned(),
+            "off" => "on".to_owned(),
+            _ => "<the value that behaves as before>".to_owned(),
+        };
+        out.push(property_finding(
+            current,
+            now,
+            earlier,
+            PropertyBreak {
+                device: &device,
+                property: &property,
+                restore: &restore,
+                new_value: &default,
+                message: format!(
+                    "{device}: property {property}, new in release {} with default {default}, \
+                     changes what a fresh device sends or compares on machine types of release \
+                     {}, and no compat entry restores the old behaviour",
+                    current.name(),
+                    earlier.release
+                ),
+            },
+            machines,
+        ));
+    }
+    for ((device, difference), machines) in unexplained {
+        out.push(Finding {
+            kind: FindingKind::MustMatchChanged,
+            device: Some(device.clone()),
+            item: None,
+            machines,
+            direction: Direction::Both,
+            message: format!(
+                "{device}: {difference} between release {} and release {}, and no property \
+                 explains it",
+                earlier.release,
+                current.name()
+            ),
+            fixes: vec![
+                "derive the state from a property and keep the old value for old machine types \
+                 in their compat set"
+                    .to_owned(),
+            ],
+        });
+    }
+}
+
+/// How a fresh device's state differs between the two releases, in words:
+/// what it sends, then what it compares.
+fn state_difference(
+    old: &super::lock::DeviceLock,
+    new: &super::lock::DeviceLock,
+) -> Option<String> {
+    if old.sends != new.sends {
+        return Some("what a fresh device sends differs".to_owned());
+    }
+    for om in &old.must_match {
+        let Some(nm) = new.must_match.iter().find(|m| m.path == om.path) else {
+            continue;
+        };
+        if nm.bytes != om.bytes || nm.mask != om.mask {
+            return Some(format!(
+                "must-match field '{}' of a fresh device differs",
+                om.path
+            ));
+        }
+    }
+    None
+}
+
+/// A property whose value breaks migration on some machine types.
+struct PropertyBreak<'a> {
+    device: &'a str,
+    property: &'a str,
+    /// The value that behaves as the locked release did.
+    restore: &'a str,
+    new_value: &'a str,
+    message: String,
+}
+
+fn property_finding(
+    current: &Release,
+    now: &Lock,
+    earlier: &Lock,
+    b: PropertyBreak<'_>,
+    machines: Vec<String>,
+) -> Finding {
+    // The entry names the type that declares the property, as QEMU's do.
+    let owner = current
+        .registry()
+        .get(b.device)
+        .and_then(|t| t.find_property(b.property))
+        .map_or(b.device, |(owner, _)| owner.name);
+    let (property, restore) = (b.property, b.restore);
+    let mut fixes: Vec<String> = Vec::new();
+    for set in sets_for(&machines, earlier, now) {
+        let fix = format!(
+            "add {{{owner}, {property}, {restore}}} to {set} in release {}",
+            current.name()
+        );
+        if !fixes.contains(&fix) {
+            fixes.push(fix);
+        }
+    }
+    fixes.push(format!(
+        "for releases already shipped: start the destination with -global \
+         {owner}.{property}={restore} (from release {}), or -global {owner}.{property}={} \
+         (back from release {}) where the property exists",
+        earlier.release,
+        b.new_value,
+        current.name()
+    ));
+    Finding {
+        kind: FindingKind::PropertyChanged,
+        device: Some(b.device.to_owned()),
+        item: Some(property.to_owned()),
+        machines,
+        direction: Direction::Both,
+        message: b.message,
+        fixes,
+    }
+}
+
+/// The compat sets an entry restoring the locked release's behaviour on
+/// `machines` goes into: for each family, the sets this release's step of
+/// the locked release's newest machine type of that family applies (QEMU's
+/// `hw_compat_X_Y` for release X.Y). A machine type defined on another
+/// family's options (`xenfv-4.2`) whose own step has none gets the sets of
+/// those steps that its chain applies; failing all, a new set in the step.
+fn sets_for(machines: &[String], earlier: &Lock, now: &Lock) -> Vec<String> {
+    let newest_of = |family: &str| {
+        earlier
+            .machine_types
+            .iter()
+            .filter(|m| m.family == family && m.version.is_some())
+            .max_by(|a, b| version_key(a).cmp(&version_key(b)))
+    };
+    let own_sets = |name: &str| {
+        now.machine(name)
+            .map(|m| m.own_compat_sets.clone())
+            .unwrap_or_default()
+    };
+    // The sets of every family's newest locked machine type.
+    let release_sets: Vec<String> = earlier
+        .machine_types
+        .iter()
+        .filter_map(|m| newest_of(&m.family))
+        .flat_map(|m| own_sets(&m.name))
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for name in machines {
+        let Some(old) = earlier.machine(name) else {
+            continue;
+        };
+        let newest = newest_of(&old.family).map_or(old.name.as_str(), |m| m.name.as_str());
+        let mut sets = own_sets(newest);
+        if sets.is_empty() {
+            let chain: Vec<&str> = now
+                .machine(name)
+                .map(|m| m.compat.iter().map(|g| g.set.as_str()).collect())
+                .unwrap_or_default();
+            sets = release_sets
+                .iter()
+                .filter(|s| chain.contains(&s.as_str()))
+                .cloned()
+                .collect();
+        }
+        if sets.is_empty() {
+            sets.push(format!(
+                "a new compat set in the step of machine type {newest}"
+            ));
+        }
+        if let Some(first) = sets.into_iter().next() {
+            if !out.contains(&first) {
+                out.push(first);
+            }
+        }
+    }
+    out
+}
+
+fn version_key(m: &MachineLock) -> Vec<u32> {
+    m.version
+        .as_deref()
+        .unwrap_or("")
+        .split('.')
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
