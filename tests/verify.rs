@@ -117,3 +117,48 @@ fn a_release_verifies_clean_against_its_own_lock_and_quickly() {
     // notes, measured with the release build.
     let _ = start.elapsed();
 }
+
+#[test]
+fn the_cargo_test_helper_reports_writes_and_refreshes() {
+    use compat_core::migration::verify::check_locks;
+    let dir = std::env::temp_dir().join(format!("compat-locks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("7.2.lock.json"), lock("7.2").to_json()).unwrap();
+    let r80 = releases::release("8.0").unwrap();
+    // 8.0's own lock is missing: written for review, and reported; the
+    // finding against 7.2 is reported with its fix.
+    let report = check_locks(&r80, &dir, false).unwrap_err();
+    assert!(
+        report.starts_with("release 8.0 against the lock of release 7.2 ("),
+        "{report}"
+    );
+    assert!(
+        report.contains("  fix: add {pci-device, x-pcie-err-unc-mask, off} to hw_compat_7_2"),
+        "{report}"
+    );
+    assert!(
+        report.contains("8.0.lock.json: the lock of release 8.0 was missing"),
+        "{report}"
+    );
+    assert!(dir.join("8.0.lock.json").exists());
+    // 8.0.1 against the same locks: 8.0's lock is another release's, 7.2's
+    // finds nothing; 8.0.1's own lock is written on purpose.
+    std::fs::remove_file(dir.join("8.0.lock.json")).unwrap();
+    let r801 = releases::release("8.0.1").unwrap();
+    check_locks(&r801, &dir, true).unwrap();
+    check_locks(&r801, &dir, false).unwrap();
+    // A release that no longer keeps its own lock is told so.
+    let lock801 = dir.join("8.0.1.lock.json");
+    let edited = std::fs::read_to_string(&lock801).unwrap().replacen(
+        "\"hw_compat_7_2\"",
+        "\"hw_compat_7_1\"",
+        1,
+    );
+    std::fs::write(&lock801, edited).unwrap();
+    let report = check_locks(&r801, &dir, false).unwrap_err();
+    assert!(
+        report.contains("is no longer what release 8.0.1 promises"),
+        "{report}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
