@@ -334,7 +334,7 @@ pub mod __private {
     pub use crate::codec::{LoadError, SaveError, StreamReader, StreamWriter};
     pub use crate::compat::derive_support::{check_compat_property, check_compat_value};
     pub use crate::compat::{CompatSet, GlobalProperty};
-    pub use crate::device::derive_support::chain_declares;
+    pub use crate::device::derive_support::{chain_declares, check_gate};
     pub use crate::device::{
         Board, Device, DeviceTypeInfo, RealizeError, SetPropertyError, DEVICE,
     };
@@ -348,8 +348,8 @@ pub mod __private {
         slot_marker, unknown_subsection,
     };
     pub use crate::vmstate::{
-        Element, FieldKind, FieldLayout, Layout, ListKind, MapKey, Migratable, Scalar, TmpView,
-        VMState, VmStateDescription, VmStateField, NULL_MARKER, VALID_MARKER,
+        Element, FieldKind, FieldLayout, Layout, ListKind, MapKey, Migratable, Needed, Scalar,
+        TmpView, VMState, VmStateDescription, VmStateField, NULL_MARKER, VALID_MARKER,
     };
     pub use std::any::TypeId;
 

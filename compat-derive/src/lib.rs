@@ -178,7 +178,10 @@ pub fn derive_property_enum(input: TokenStream) -> TokenStream {
 /// * `unused = N`: N zero bytes on save, skipped on load (the field is `()`);
 /// * `subsection` with `needed = path` (`fn(&Self) -> bool`): the field's type
 ///   is a subsection's VMState, sent after the fields when `needed` is true;
-///   its name must start with the parent's and a `/`;
+///   its name must start with the parent's and a `/`; with `gate = "prop"`,
+///   a bool property of the device type, it is sent only while that property
+///   is on, so that a compat set turning the property off for old machine
+///   types provably keeps it off their streams;
 /// * `len = field, max = N` on a `Vec`: its length is that earlier unsigned
 ///   field; a stream announcing more than `max` is refused before anything
 ///   is allocated;

@@ -34,3 +34,40 @@ pub const fn closest_in_chain(ty: &'static DeviceTypeInfo, name: &str) -> Option
         None => None,
     }
 }
+
+/// Const-evaluable check that `gate`, the property that gates a subsection
+/// of `ty`'s state, is a bool property along `ty`'s chain: any other name
+/// would leave the subsection never sent, silently.
+pub const fn check_gate(ty: &'static DeviceTypeInfo, gate: &str) {
+    if ty.erroneous {
+        return;
+    }
+    let mut msg = crate::text::ConstMsg::<512>::new();
+    match find_in_chain(ty, gate) {
+        Some(def) => match def.kind {
+            crate::property::PropertyKind::Bool | crate::property::PropertyKind::Bit { .. } => {
+                return
+            }
+            _ => {
+                msg.push("the gate of a subsection must be a bool property; '");
+                msg.push(gate);
+                msg.push("' of device type '");
+                msg.push(ty.name);
+                msg.push("' is not");
+            }
+        },
+        None => {
+            msg.push("device type '");
+            msg.push(ty.name);
+            msg.push("' has no property '");
+            msg.push(gate);
+            msg.push("' to gate a subsection");
+            if let Some(close) = closest_in_chain(ty, gate) {
+                msg.push(" (did you mean '");
+                msg.push(close);
+                msg.push("'?)");
+            }
+        }
+    }
+    panic!("{}", msg.as_str());
+}

@@ -105,6 +105,8 @@ struct DeviceView {
     minimum: u32,
     vmsd: &'static VmStateDescription,
     layout: Layout,
+    /// For each gated subsection: whether its gate property is on.
+    gates: Vec<(&'static str, bool)>,
 }
 
 fn devices(machine: &mut Machine<'_>) -> Vec<DeviceView> {
@@ -113,6 +115,24 @@ fn devices(machine: &mut Machine<'_>) -> Vec<DeviceView> {
         .iter_mut()
         .filter_map(|d| {
             let label = d.label.clone();
+            let gate_on = |gate: &str| {
+                matches!(
+                    d.object.get(gate),
+                    Ok(crate::property::PropertyValue::Bool(true))
+                )
+            };
+            let gates: Vec<(&'static str, bool)> = d
+                .object
+                .type_info()
+                .vmstate
+                .map(|v| {
+                    v.subsections
+                        .iter()
+                        .zip(v.needs)
+                        .filter_map(|(s, n)| n.gate.map(|g| (s.name, gate_on(g))))
+                        .collect()
+                })
+                .unwrap_or_default();
             d.object.migratable().map(|m| {
                 let vmsd = m.vmstate_description();
                 DeviceView {
@@ -122,6 +142,7 @@ fn devices(machine: &mut Machine<'_>) -> Vec<DeviceView> {
                     minimum: vmsd.minimum_version_id,
                     vmsd,
                     layout: m.state_layout(),
+                    gates,
                 }
             })
         })
@@ -389,6 +410,9 @@ fn device_mismatch(s: &DeviceView, d: &DeviceView) -> Option<String> {
             .find(|x| x.name == f.name)
             .is_none_or(|x| x.has_exists_test || x.version_id <= s.version)
     });
+    if let Some(cause) = missing_subsection(s, d) {
+        return Some(format!("{section}: {cause}"));
+    }
     if let Some(cause) = layout_mismatch("", &s.layout, &reads, d.vmsd) {
         return Some(format!("{section}: {cause}"));
     }
@@ -431,6 +455,38 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// A subsection the source sends — now or whenever its `needed` test
+/// holds — that the destination does not know: a gated one breaks while its
+/// gate is on, any other whenever its test is true.
+fn missing_subsection(s: &DeviceView, d: &DeviceView) -> Option<String> {
+    for (sub, needed) in s.vmsd.subsections.iter().zip(s.vmsd.needs) {
+        if d.vmsd.subsection(sub.name).is_some() {
+            continue;
+        }
+        let gate_on = s
+            .gates
+            .iter()
+            .find(|(n, _)| *n == sub.name)
+            .map(|(_, on)| *on);
+        let gate = match (needed.gate, gate_on) {
+            (Some(_), Some(false)) => continue,
+            (Some(gate), _) => format!(" ({gate} is on)"),
+            (None, _) => String::new(),
+        };
+        let now = if s.layout.subsections.iter().any(|l| l.name == sub.name) {
+            ", as it is now"
+        } else {
+            ""
+        };
+        return Some(format!(
+            "breaks whenever {} is true{now}: the source then sends subsection '{}'{gate}, \
+             which the destination does not know",
+            needed.function, sub.name
+        ));
+    }
+    None
+}
+
 /// Compare what the source writes with what the destination reads.
 fn layout_mismatch(
     path: &str,
@@ -466,6 +522,25 @@ fn layout_mismatch(
     for i in 0..src_fields.len().max(dst_fields.len()) {
         match (src_fields.get(i).copied(), dst_fields.get(i).copied()) {
             (Some(a), Some(b)) => {
+                // A variable array: the destination reads as many elements
+                // as the source sends, up to its declared maximum.
+                let var_max = dst_vmsd.fields.iter().find_map(|f| match f.kind {
+                    FieldKind::VarArray { max, .. } if f.name == b.name => Some(max),
+                    _ => None,
+                });
+                if let Some(max) = var_max {
+                    let sent = a.array_len.unwrap_or(a.size);
+                    if a.name == b.name && a.info == b.info && sent <= max {
+                        continue;
+                    }
+                    if a.name == b.name && sent > max {
+                        return Some(format!(
+                            "the source sends {sent} elements of field '{}'; the destination \
+                             accepts at most {max}",
+                            at(&a.name)
+                        ));
+                    }
+                }
                 if !a.same_shape(b) {
                     return Some(format!(
                         "the source sends field '{}' ({}), the destination reads '{}' ({}) there",

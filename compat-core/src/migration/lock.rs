@@ -232,6 +232,10 @@ pub struct VmStateLock {
     pub fields: Vec<FieldLock>,
     /// Its subsections, each sent when its `needed` test says so.
     pub subsections: Vec<VmStateLock>,
+    /// For a subsection: its `needed` function, as written.
+    pub needed: Option<String>,
+    /// For a subsection: the bool property without which it is never sent.
+    pub gate: Option<String>,
 }
 
 /// One field of a VMState description.
@@ -507,7 +511,21 @@ pub fn vmstate(d: &VmStateDescription) -> VmStateLock {
         version: d.version_id,
         minimum_version: d.minimum_version_id,
         fields: d.fields.iter().map(field).collect(),
-        subsections: d.subsections.iter().map(|s| vmstate(s)).collect(),
+        subsections: d
+            .subsections
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut sub = vmstate(s);
+                if let Some(n) = d.needs.get(i) {
+                    sub.needed = Some(n.function.to_owned());
+                    sub.gate = n.gate.map(str::to_owned);
+                }
+                sub
+            })
+            .collect(),
+        needed: None,
+        gate: None,
     }
 }
 

@@ -326,25 +326,85 @@ fn vmstate(
         break;
     }
     for sub in &new.subsections {
-        match old.subsections.iter().find(|s| s.name == sub.name) {
-            Some(o) => vmstate(device, o, sub, earlier, now, out),
+        if let Some(o) = old.subsections.iter().find(|s| s.name == sub.name) {
+            vmstate(device, o, sub, earlier, now, out);
+            continue;
+        }
+        let needed = sub.needed.as_deref().unwrap_or("its `needed` test");
+        match &sub.gate {
+            // Gated: it breaks exactly where the gate is on on a machine type
+            // of the locked release.
+            Some(gate) => {
+                let machines = gate_on(now, earlier, device, gate);
+                if machines.is_empty() {
+                    continue;
+                }
+                let owner = device;
+                let mut fixes: Vec<String> = sets_for(&machines, earlier, now)
+                    .into_iter()
+                    .map(|set| {
+                        format!(
+                            "add {{{owner}, {gate}, off}} to {set} in release {}",
+                            now.release
+                        )
+                    })
+                    .collect();
+                fixes.push(format!(
+                    "for releases already shipped: start the source with -global {owner}.{gate}=off"
+                ));
+                out.push(Finding {
+                    kind: FindingKind::SubsectionAdded,
+                    device: Some(device.to_owned()),
+                    item: Some(sub.name.clone()),
+                    machines,
+                    direction: Direction::NewToOld,
+                    message: format!(
+                        "{device}: subsection '{}', new in release {}, is sent whenever {needed} \
+                         is true while {gate} is on, and {gate} is on for machine types of \
+                         release {}, which refuses the subsection",
+                        sub.name, now.release, earlier.release
+                    ),
+                    fixes,
+                });
+            }
+            // An arbitrary condition: it breaks whenever it holds.
             None => out.push(finding(
                 FindingKind::SubsectionAdded,
                 Some(sub.name.clone()),
                 Direction::NewToOld,
                 format!(
-                    "{device}: subsection '{}' is new in release {}: release {} refuses a stream \
-                     that carries it, so migrating back breaks whenever it is needed",
+                    "{device}: subsection '{}' is new in release {}: migrating back to release {} \
+                     breaks whenever {needed} is true",
                     sub.name, now.release, earlier.release
                 ),
                 vec![format!(
-                    "make '{}' needed only when a property is on, and turn that property off \
-                     for the machine types of release {} in their compat set",
+                    "gate '{}' with a bool property (#[vmstate(subsection, needed = ..., gate = \
+                     \"...\")]) and turn it off for the machine types of release {} in their \
+                     compat set",
                     sub.name, earlier.release
                 )],
             )),
         }
     }
+}
+
+/// The machine types of the locked release on which `device`'s property
+/// `gate` is on in the current release.
+fn gate_on(now: &Lock, earlier: &Lock, device: &str, gate: &str) -> Vec<String> {
+    earlier
+        .machine_types
+        .iter()
+        .filter_map(|old| now.machine_types.iter().find(|m| m.name == old.name))
+        .filter(|m| {
+            m.devices.iter().any(|d| {
+                d.type_name == device
+                    && d.properties
+                        .iter()
+                        .any(|p| p.name == gate && p.value == "on")
+            })
+        })
+        .map(|m| m.name.clone())
+        .collect()
 }
 
 fn same_field(a: &FieldLock, b: &FieldLock) -> bool {

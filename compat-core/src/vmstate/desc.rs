@@ -168,6 +168,17 @@ pub enum MapKey {
     Struct(&'static VmStateDescription),
 }
 
+/// When a subsection is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needed {
+    /// The `needed` function, as written (`Uart::timeout_pending`).
+    pub function: &'static str,
+    /// A bool property without which the subsection is never sent (`gate =
+    /// "..."`): on a machine type where it is off, an older release that
+    /// lacks the subsection loads every state.
+    pub gate: Option<&'static str>,
+}
+
 /// What one element of an array of nullable elements is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Element {
@@ -234,6 +245,8 @@ pub struct VmStateDescription {
     /// The subsections, each sent after the fields when its `needed` test
     /// is true.
     pub subsections: &'static [&'static VmStateDescription],
+    /// When each subsection is needed, in the order of `subsections`.
+    pub needs: &'static [Needed],
     /// The derive found mistakes in the declaration and reported them:
     /// this is a stand-in, and compile-time checks against it stay silent,
     /// so one mistake gives one error.
@@ -293,6 +306,12 @@ impl VmStateDescription {
     /// The subsection called `name`.
     pub fn subsection(&self, name: &str) -> Option<&'static VmStateDescription> {
         self.subsections.iter().copied().find(|s| s.name == name)
+    }
+
+    /// When the subsection called `name` is needed.
+    pub fn needed(&self, name: &str) -> Option<Needed> {
+        let i = self.subsections.iter().position(|s| s.name == name)?;
+        self.needs.get(i).copied()
     }
 }
 

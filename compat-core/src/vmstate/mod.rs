@@ -7,7 +7,9 @@ pub mod layout;
 
 pub(crate) mod derive_support;
 
-pub use desc::{Element, FieldKind, ListKind, MapKey, Scalar, VmStateDescription, VmStateField};
+pub use desc::{
+    Element, FieldKind, ListKind, MapKey, Needed, Scalar, VmStateDescription, VmStateField,
+};
 
 /// The byte an empty slot of an array of nullable elements is on the wire
 /// (QEMU's `VMS_NULLPTR_MARKER`, `'0'`).

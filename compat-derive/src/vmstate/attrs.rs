@@ -36,6 +36,7 @@ const FIELD_KEYS: &[&str] = &[
     "gtree",
     "tmp",
     "alloc",
+    "gate",
 ];
 
 /// `#[vmstate(...)]` on the struct.
@@ -96,6 +97,7 @@ pub struct FieldAttrs {
     pub gtree: Slot<()>,
     pub tmp: Slot<syn::Type>,
     pub alloc: Slot<()>,
+    pub gate: Slot<syn::LitStr>,
 }
 
 impl FieldAttrs {
@@ -118,6 +120,7 @@ impl FieldAttrs {
             gtree: Slot::new(A, "gtree"),
             tmp: Slot::new(A, "tmp"),
             alloc: Slot::new(A, "alloc"),
+            gate: Slot::new(A, "gate"),
         };
         let _ = read_keys(cx, attrs, A, FIELD_KEYS, |key, span, meta| {
             match key {
@@ -136,6 +139,7 @@ impl FieldAttrs {
                 "gtree" => a.gtree.set(cx, span, ()),
                 "tmp" => a.tmp.set(cx, span, value(meta)?),
                 "alloc" => a.alloc.set(cx, span, ()),
+                "gate" => a.gate.set(cx, span, value(meta)?),
                 _ => a.max.set(cx, span, value(meta)?),
             }
             Ok(())

@@ -74,7 +74,7 @@ pub fn check<'a>(cx: &Ctxt, mut c: Container<'a>) -> VmStateModel<'a> {
         let on_wire = !matches!(
             model.kind,
             // QEMU names every temporary view "tmp".
-            Kind::Skip | Kind::Unused(_) | Kind::Subsection(_) | Kind::Tmp(_)
+            Kind::Skip | Kind::Unused(_) | Kind::Subsection(..) | Kind::Tmp(_)
         );
         if on_wire {
             if let Some(other) = wires.insert(model.wire.clone(), f.member.to_string()) {
@@ -213,6 +213,9 @@ fn key_combinations(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs, var_array:
             "`mask` selects the bits `must_match` compares; add `must_match`".into(),
         );
     }
+    if let (Some(span), None) = (raw.gate.span(), raw.subsection.get()) {
+        cx.error_at(span, "`gate` belongs to a subsection: add `subsection`");
+    }
     if raw.needed.get().is_some() && raw.subsection.get().is_none() {
         err_span(
             cx,
@@ -312,7 +315,7 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
     if raw.subsection.get().is_some() {
         plain_only("subsection");
         return match raw.needed.get() {
-            Some(path) => Some(Kind::Subsection(path.clone())),
+            Some(path) => Some(Kind::Subsection(path.clone(), raw.gate.get().cloned())),
             None => {
                 err_span(
                     cx,

@@ -26,6 +26,7 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
                     minimum_version_id: 0,
                     fields: &[],
                     subsections: &[],
+                    needs: &[],
                     erroneous: true,
                 };
             fn save_state(
@@ -97,12 +98,50 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
     let mut sub_loads = Vec::new();
     let mut sub_layouts = Vec::new();
     let mut sub_checks = Vec::new();
+    let mut sub_needs = Vec::new();
 
     for f in &m.fields {
-        if let Kind::Subsection(needed) = &f.kind {
+        if let Kind::Subsection(needed_fn, gate) = &f.kind {
             let (member, ty, wire) = (f.member, f.ty, &f.wire);
             let vs = quote_spanned!(ty.span()=> <#ty as __compat::VMState>);
             let index = sub_descs.len();
+            let function = needed_fn
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect::<Vec<_>>()
+                .join("::");
+            // With a gate, the subsection is sent only while the property
+            // is on, whatever `needed` says: what makes it provable.
+            let gated_ty = syn::Ident::new(
+                &ident.to_string(),
+                gate.as_ref().map_or(ident.span(), |g| g.span()),
+            );
+            let (needed, gate_desc) = match gate {
+                // Every use of `Device` is spanned on the gate, so that a
+                // type that is not a device gets one error, there.
+                Some(g) => (
+                    quote_spanned! {g.span()=>
+                        (|s: &#gated_ty| {
+                            ::core::matches!(
+                                <#gated_ty as __compat::Device>::property_value(s, #g),
+                                ::core::option::Option::Some(__compat::PropertyValue::Bool(true))
+                            ) && #needed_fn(s)
+                        })
+                    },
+                    quote!(::core::option::Option::Some(#g)),
+                ),
+                None => (quote!(#needed_fn), quote!(::core::option::Option::None)),
+            };
+            sub_needs.push(quote!(#p::Needed { function: #function, gate: #gate_desc }));
+            if let Some(g) = gate {
+                sub_checks.push(quote_spanned!(g.span()=>
+                    const _: () = __compat::check_gate(
+                        <#gated_ty as __compat::Device>::TYPE,
+                        #g,
+                    );
+                ));
+            }
             sub_checks.push(quote_spanned!(ty.span()=>
                 const _: () = __compat::check_subsection(
                     <#ident as __compat::VMState>::DESCRIPTION,
@@ -180,6 +219,7 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
                         minimum_version_id: #minimum,
                         fields: &[#(#descs),*],
                         subsections: &[#(#sub_descs),*],
+                        needs: &[#(#sub_needs),*],
                         erroneous: false,
                     };
 
@@ -785,7 +825,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 layout: quote! { fields.push(#p::FieldLayout::value("unused", "unused_buffer", #n)); },
             }
         }
-        Kind::Skip | Kind::Subsection(_) => FieldCode {
+        Kind::Skip | Kind::Subsection(..) => FieldCode {
             desc: None,
             save: TokenStream::new(),
             load: TokenStream::new(),

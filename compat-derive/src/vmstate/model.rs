@@ -53,8 +53,9 @@ pub enum Kind {
     Tmp(Box<syn::Type>),
     /// `unused = N`: N zero bytes, the field not migrated.
     Unused(usize),
-    /// A subsection, sent when `needed` says so.
-    Subsection(Path),
+    /// A subsection, sent when `needed` says so — and, with a gate, only
+    /// while that bool property is on.
+    Subsection(Path, Option<syn::LitStr>),
     /// Not migrated.
     Skip,
 }

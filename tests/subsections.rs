@@ -1,0 +1,314 @@
+//! What a stream carries only sometimes: subsections sent while a `needed`
+//! test holds, and variable arrays whose length a property sets. The
+//! release check (verify) and the static checker must both see these, and
+//! agree with a real save and load.
+
+use compat_core::migration::check::{check, Side};
+use compat_core::migration::lock::Lock;
+use compat_core::migration::migrate;
+use compat_core::migration::verify::{verify, FindingKind};
+use compat_core::{
+    compat_set, parse_device, Board, Device, MachineConfig, MachineFamily, RealizeError, Release,
+    ReleaseBuilder, VMState, Version, VersionStep,
+};
+
+/// Release 1.0's serial port.
+#[derive(Clone, Device, VMState)]
+#[device(name = "sb-uart", vmstate)]
+#[vmstate(name = "sb-uart", version = 1)]
+struct Uart10 {
+    lsr: u8,
+}
+
+/// The receive timeout 2.0 migrates.
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "sb-uart/timeout", version = 1)]
+struct Timeout {
+    pending: u32,
+}
+
+/// Release 2.0's serial port: the timeout travels in a subsection, sent
+/// only while `x-migrate-timeout` is on.
+#[derive(Clone, Device, VMState)]
+#[device(name = "sb-uart", vmstate)]
+#[vmstate(name = "sb-uart", version = 1)]
+struct Uart20 {
+    #[property(name = "x-migrate-timeout", default = true)]
+    migrate_timeout: bool,
+    lsr: u8,
+    #[vmstate(subsection, needed = Uart20::timeout_pending, gate = "x-migrate-timeout")]
+    timeout: Timeout,
+}
+
+impl Uart20 {
+    fn timeout_pending(&self) -> bool {
+        self.timeout.pending != 0
+    }
+}
+
+/// The same port with the subsection not gated: only its `needed` test
+/// decides.
+#[derive(Clone, Device, VMState)]
+#[device(name = "sb-uart", vmstate)]
+#[vmstate(name = "sb-uart", version = 1)]
+struct Uart20Ungated {
+    lsr: u8,
+    #[vmstate(subsection, needed = Uart20Ungated::timeout_pending)]
+    timeout: Timeout,
+}
+
+impl Uart20Ungated {
+    fn timeout_pending(&self) -> bool {
+        self.timeout.pending != 0
+    }
+}
+
+compat_set! {
+    /// 2.0's change undone for `sb-1.0`.
+    SB_COMPAT_1_0 = "sb_compat_1_0" [
+        { Uart20, "x-migrate-timeout", "off" },
+    ];
+}
+
+fn release_1_0() -> ReleaseBuilder {
+    ReleaseBuilder::new("1.0")
+        .device::<Uart10>()
+        .device::<Queues10>()
+        .family(
+            MachineFamily::new("sb", "a small board")
+                .default_machine()
+                .onboard("sb-uart,id=serial0")
+                .version(Version::new(1, 0), VersionStep::default()),
+        )
+}
+
+fn release_2_0(step: VersionStep) -> ReleaseBuilder {
+    release_1_0()
+        .named("2.0")
+        .replace_device::<Uart20>()
+        .replace_device::<Queues20>()
+        .edit_family("sb", |f| {
+            f.version(Version::new(1, 0), step)
+                .version(Version::new(2, 0), VersionStep::default())
+        })
+}
+
+fn on(machine: &str) -> MachineConfig {
+    MachineConfig {
+        machine: machine.to_owned(),
+        ..MachineConfig::default()
+    }
+}
+
+fn lock_of(release: &Release) -> Lock {
+    Lock::from_json(&Lock::of(release).to_json()).unwrap()
+}
+
+/// Start `src` on `src_config`, let the guest arm the serial port's receive
+/// timeout, save, and load into `dst` on `dst_config`.
+fn migrate_with_timeout<T: Device>(
+    src: &Release,
+    src_config: &MachineConfig,
+    dst: &Release,
+    dst_config: &MachineConfig,
+    arm: impl Fn(&mut T),
+) -> Result<(), String> {
+    let mut source = src.instantiate_config(src_config).unwrap();
+    let uart = source
+        .devices
+        .iter_mut()
+        .find(|d| d.label == "serial0")
+        .unwrap();
+    arm(uart.object.downcast_mut::<T>().unwrap());
+    let bytes = source.save().unwrap();
+    let mut destination = dst.instantiate_config(dst_config).unwrap();
+    destination
+        .load(&bytes)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn arm(u: &mut Uart20) {
+    u.timeout.pending = 3;
+}
+
+#[test]
+fn a_gated_subsection_whose_gate_the_old_machine_type_forgets() {
+    let old = release_1_0().build().unwrap();
+    let broken = release_2_0(VersionStep::default()).build().unwrap();
+    let fixed = release_2_0(VersionStep::compat([SB_COMPAT_1_0]))
+        .build()
+        .unwrap();
+
+    // Reality: with no timeout armed, even the broken release migrates
+    // back; once the guest arms one, 2.0 on sb-1.0 sends the subsection,
+    // which 1.0 refuses. The fixed release never sends it there.
+    migrate(&broken, &on("sb-1.0"), &old, &on("sb-1.0")).unwrap();
+    let err = migrate_with_timeout(&broken, &on("sb-1.0"), &old, &on("sb-1.0"), arm).unwrap_err();
+    assert!(err.contains("sb-uart/timeout"), "{err}");
+    migrate_with_timeout(&fixed, &on("sb-1.0"), &old, &on("sb-1.0"), arm).unwrap();
+
+    // The checker, which sees only fresh devices (no timeout armed), still
+    // says it breaks, and names the condition and the gate.
+    let p = check(
+        &broken,
+        &on("sb-1.0"),
+        &old,
+        &on("sb-1.0"),
+        Some(Side::Source),
+    );
+    assert!(!p.works, "{p}");
+    assert!(
+        p.fixes.iter().any(|f| f
+            == "add {sb-uart, x-migrate-timeout, off} to a new compat set in the step of \
+                machine type sb-1.0 in release 2.0"),
+        "{p}"
+    );
+    let cause = p.cause.unwrap();
+    assert!(
+        cause.contains("breaks whenever Uart20::timeout_pending is true")
+            && cause.contains("'sb-uart/timeout'")
+            && cause.contains("x-migrate-timeout is on"),
+        "{cause}"
+    );
+    let p = check(
+        &fixed,
+        &on("sb-1.0"),
+        &old,
+        &on("sb-1.0"),
+        Some(Side::Source),
+    );
+    assert!(p.works, "{p}");
+
+    // Verify against 1.0's lock finds it, on exactly sb-1.0, with the fix.
+    let findings = verify(&broken, &lock_of(&old));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(f.kind, FindingKind::SubsectionAdded);
+    assert_eq!(f.item.as_deref(), Some("sb-uart/timeout"));
+    assert_eq!(f.machines, ["sb-1.0"]);
+    assert_eq!(
+        f.fixes[0],
+        "add {sb-uart, x-migrate-timeout, off} to a new compat set in the step of machine type \
+         sb-1.0 in release 2.0"
+    );
+    assert!(
+        f.fixes[1].contains("-global sb-uart.x-migrate-timeout=off"),
+        "{f}"
+    );
+    assert!(verify(&fixed, &lock_of(&old)).is_empty());
+
+    // The option the fix names works on a release already shipped.
+    let mut global = on("sb-1.0");
+    global
+        .globals
+        .push(compat_core::parse_global("sb-uart.x-migrate-timeout=off").unwrap());
+    migrate_with_timeout(&broken, &global, &old, &on("sb-1.0"), arm).unwrap();
+    assert!(check(&broken, &global, &old, &on("sb-1.0"), None).works);
+}
+
+#[test]
+fn an_ungated_subsection_breaks_whenever_it_is_needed() {
+    let old = release_1_0().build().unwrap();
+    let new = release_1_0()
+        .named("2.0")
+        .replace_device::<Uart20Ungated>()
+        .build()
+        .unwrap();
+
+    migrate(&new, &on("sb-1.0"), &old, &on("sb-1.0")).unwrap();
+    let err = migrate_with_timeout(
+        &new,
+        &on("sb-1.0"),
+        &old,
+        &on("sb-1.0"),
+        |u: &mut Uart20Ungated| u.timeout.pending = 3,
+    )
+    .unwrap_err();
+    assert!(err.contains("sb-uart/timeout"), "{err}");
+
+    let p = check(&new, &on("sb-1.0"), &old, &on("sb-1.0"), Some(Side::Source));
+    assert!(!p.works, "{p}");
+    assert!(
+        p.cause
+            .as_deref()
+            .unwrap()
+            .contains("breaks whenever Uart20Ungated::timeout_pending is true"),
+        "{p}"
+    );
+
+    let findings = verify(&new, &lock_of(&old));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].kind, FindingKind::SubsectionAdded);
+    assert!(
+        findings[0]
+            .message
+            .contains("breaks whenever Uart20Ungated::timeout_pending is true"),
+        "{}",
+        findings[0]
+    );
+    assert!(findings[0].fixes[0].contains("gate = "), "{}", findings[0]);
+}
+
+/// A device with `num-queues` queues, each migrating its index; the
+/// VMState accepts at most `$max` (4 in release 1.0, 16 in 2.0).
+macro_rules! queues {
+    ($name:ident, $max:literal) => {
+        #[derive(Clone, Device, VMState)]
+        #[device(name = "sb-queues", vmstate, realize = $name::realize)]
+        #[vmstate(name = "sb-queues", version = 1)]
+        struct $name {
+            #[property(name = "num-queues", default = 1)]
+            num_queues: u16,
+            nq: u16,
+            #[vmstate(len = nq, max = $max)]
+            index: Vec<u16>,
+        }
+
+        impl $name {
+            fn realize(&mut self, _: &Board<'_>) -> Result<(), RealizeError> {
+                self.nq = self.num_queues;
+                self.index = (0..self.num_queues).collect();
+                Ok(())
+            }
+        }
+    };
+}
+
+queues!(Queues10, 4);
+queues!(Queues20, 16);
+
+fn with_queues(machine: &str, n: u16) -> MachineConfig {
+    MachineConfig {
+        devices: vec![parse_device(&format!("sb-queues,id=q0,num-queues={n}")).unwrap()],
+        ..on(machine)
+    }
+}
+
+#[test]
+fn more_queues_than_the_destination_accepts() {
+    let old = release_1_0().build().unwrap();
+    let new = release_2_0(VersionStep::compat([SB_COMPAT_1_0]))
+        .build()
+        .unwrap();
+
+    // Within 1.0's maximum both ways: works, and the checker says so.
+    let (src, dst) = (with_queues("sb-1.0", 4), with_queues("sb-1.0", 4));
+    migrate(&new, &src, &old, &dst).unwrap();
+    assert!(check(&new, &src, &old, &dst, None).works);
+    migrate(&old, &dst, &new, &src).unwrap();
+    assert!(check(&old, &dst, &new, &src, None).works);
+
+    // 8 queues on 2.0 cannot go back to 1.0, which takes at most 4.
+    let (src, dst) = (with_queues("sb-1.0", 8), with_queues("sb-1.0", 8));
+    let err = migrate(&new, &src, &old, &dst).unwrap_err();
+    assert!(err.load_error().is_some(), "{err}");
+    let p = check(&new, &src, &old, &dst, None);
+    assert!(!p.works, "{p}");
+    assert!(
+        p.cause.as_deref().unwrap().contains(
+            "the source sends 8 elements of field 'index'; the destination accepts at most 4"
+        ),
+        "{p}"
+    );
+}
