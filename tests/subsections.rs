@@ -312,3 +312,33 @@ fn more_queues_than_the_destination_accepts() {
         "{p}"
     );
 }
+
+#[test]
+fn a_configuration_that_cannot_load_its_own_stream() {
+    use compat_core::migration::verify::{own_streams, Direction};
+    let old = release_1_0().build().unwrap();
+    // Reality: 1.0 accepts num-queues=5 and cannot load what it saves.
+    let five = with_queues("sb-1.0", 5);
+    let err = migrate(&old, &five, &old, &five).unwrap_err();
+    assert!(err.to_string().contains("5"), "{err}");
+    assert!(!check(&old, &five, &old, &five, None).works);
+
+    let findings = own_streams(&old);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(f.kind, FindingKind::OwnStreamUnloadable);
+    assert_eq!(f.device.as_deref(), Some("sb-queues"));
+    assert_eq!(f.item.as_deref(), Some("num-queues"));
+    assert_eq!(f.direction, Direction::Within);
+    assert_eq!(f.machines, ["sb-1.0"]);
+    assert_eq!(
+        f.fixes[0],
+        "refuse num-queues above 4 when realizing sb-queues (as QEMU's virtio-blk refuses \
+         num-queues above its queue maximum)"
+    );
+    assert!(
+        f.message
+            .contains("accepts num-queues=5 but cannot load the stream it then saves"),
+        "{f}"
+    );
+}

@@ -162,3 +162,34 @@ fn the_cargo_test_helper_reports_writes_and_refreshes() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn virtio_blk_refuses_more_queues_than_its_stream_carries() {
+    use compat_core::migration::migrate;
+    use compat_core::migration::verify::own_streams;
+    use compat_core::{parse_device, MachineConfig};
+    // Every example release loads every stream it can save.
+    for r in releases::all() {
+        let findings = own_streams(&r);
+        assert!(findings.is_empty(), "{}: {}", r.name(), report(&findings));
+    }
+    // Because virtio-blk refuses num-queues above the queue maximum...
+    let r = releases::release("8.2").unwrap();
+    let config = |n: &str, smp: u16| MachineConfig {
+        machine: "pc-q35-8.2".into(),
+        smp,
+        devices: vec![parse_device(&format!("virtio-blk-device,id=blk0{n}")).unwrap()],
+        ..MachineConfig::default()
+    };
+    let err = r
+        .instantiate_config(&config(",num-queues=1025", 1))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("num-queues property must be <= 1024"),
+        "{err}"
+    );
+    // ...and one queue per vCPU stops at that maximum.
+    let many = config("", 2000);
+    migrate(&r, &many, &r, &many).unwrap();
+}

@@ -611,15 +611,21 @@ fn verify_against_a_lock_exits_1_on_a_finding() {
     // 8.0.1 has it: exit 0.
     let out = status(&["verify", "--release", "8.0.1", "--against", l]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8(out.stdout)
-        .unwrap()
-        .ends_with(": no finding\n"));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("8.0.1 against release 7.2 ("), "{text}");
+    // The release against itself comes last: it loads what it saves.
+    assert!(
+        text.ends_with("\n8.0.1 against itself: no finding\n"),
+        "{text}"
+    );
     // JSON.
     let out = status(&["verify", "--json", "--release", "8.0", "--against", l]);
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["findings"], 1);
     assert_eq!(json["reports"][0]["locked_release"], "7.2");
+    assert_eq!(json["reports"][1]["lock"], serde_json::Value::Null);
+    assert_eq!(json["reports"][1]["findings"], serde_json::json!([]));
     assert_eq!(
         json["reports"][0]["findings"][0]["item"],
         "x-pcie-err-unc-mask"

@@ -21,6 +21,8 @@ pub enum Direction {
     NewToOld,
     /// Both ways.
     Both,
+    /// Within the release itself: it cannot load what it saves.
+    Within,
 }
 
 impl fmt::Display for Direction {
@@ -29,6 +31,7 @@ impl fmt::Display for Direction {
             Direction::OldToNew => "old -> new",
             Direction::NewToOld => "new -> old",
             Direction::Both => "both ways",
+            Direction::Within => "within the release",
         })
     }
 }
@@ -56,6 +59,9 @@ pub enum FindingKind {
     /// A subsection was added: when it is needed, the locked release cannot
     /// load the stream.
     SubsectionAdded,
+    /// A configuration the release accepts saves a stream the release itself
+    /// cannot load: a variable array longer than its declared maximum.
+    OwnStreamUnloadable,
 }
 
 /// One way a migration between the locked release and this one breaks.
@@ -98,6 +104,124 @@ pub fn verify(current: &Release, earlier: &Lock) -> Vec<Finding> {
     machines(current, &now, earlier, &mut out);
     device_types(&now, earlier, &mut out);
     properties(current, &now, earlier, &mut out);
+    out
+}
+
+/// Configurations `current` accepts whose stream it cannot load itself. For
+/// every device type with a variable array bounded by `max`, the device is
+/// added to the newest machine type of each family with, in turn, each of
+/// its integer properties at `max + 1`, and with `-smp max+1`; a
+/// configuration the release refuses is fine (refusing is the fix), one it
+/// starts is checked against itself. Probing at `max + 1` keeps what a probe
+/// allocates as small as the bound the author declared.
+pub fn own_streams(current: &Release) -> Vec<Finding> {
+    use crate::property::PropertyKind;
+    use crate::resolve::MachineConfig;
+    use crate::vmstate::FieldKind;
+
+    let mut newest: BTreeMap<&str, &crate::machine::MachineType> = BTreeMap::new();
+    for m in current.machines() {
+        let slot = newest.entry(m.family.as_str()).or_insert(m);
+        if m.version > slot.version {
+            *slot = m;
+        }
+    }
+    let mut out = Vec::new();
+    for ty in current.registry().types() {
+        let Some(vmsd) = ty.vmstate else { continue };
+        if ty.is_abstract || ty.instantiate.is_none() {
+            continue;
+        }
+        for field in vmsd.fields {
+            let FieldKind::VarArray { max, .. } = field.kind else {
+                continue;
+            };
+            let probe = max as u64 + 1;
+            let fits = |kind: &PropertyKind| match kind {
+                PropertyKind::U8 => probe <= u8::MAX.into(),
+                PropertyKind::U16 => probe <= u16::MAX.into(),
+                PropertyKind::U32 | PropertyKind::I32 => probe <= i32::MAX as u64,
+                PropertyKind::U64 | PropertyKind::I64 => true,
+                _ => false,
+            };
+            // What to set, and the configuration with only the probe device.
+            let mut settings: Vec<(String, String, u16)> = ty
+                .ancestors()
+                .flat_map(|t| t.properties.iter())
+                .filter(|p| fits(&p.kind))
+                .map(|p| (p.name.to_owned(), format!(",{}={probe}", p.name), 1))
+                .collect();
+            if let Ok(smp) = u16::try_from(probe) {
+                settings.push(("-smp".to_owned(), String::new(), smp));
+            }
+            for (what, option, smp) in settings {
+                let mut machines = Vec::new();
+                let mut cause = None;
+                for m in newest.values() {
+                    let Ok(device) = crate::property::cmdline::parse_device(&format!(
+                        "{},id=probe{option}",
+                        ty.name
+                    )) else {
+                        continue;
+                    };
+                    let config = MachineConfig {
+                        machine: m.name.clone(),
+                        smp,
+                        devices: vec![device],
+                        ..MachineConfig::default()
+                    };
+                    if current.instantiate_config(&config).is_err() {
+                        continue;
+                    }
+                    let p = super::check::check(current, &config, current, &config, None);
+                    if !p.works && p.device.as_deref() == Some("probe") {
+                        machines.push(m.name.clone());
+                        cause.get_or_insert(p.cause.unwrap_or_default());
+                    }
+                }
+                let Some(cause) = cause else { continue };
+                let setting = if what == "-smp" {
+                    format!("-smp {probe}")
+                } else {
+                    format!("{what}={probe}")
+                };
+                let refuse = if what == "-smp" {
+                    format!(
+                        "make {} realize at most {max} elements of '{}' whatever the vCPU count \
+                         (cap a per-vCPU default at {max})",
+                        ty.name, field.name
+                    )
+                } else {
+                    format!(
+                        "refuse {what} above {max} when realizing {} (as QEMU's virtio-blk refuses \
+                         num-queues above its queue maximum)",
+                        ty.name
+                    )
+                };
+                out.push(Finding {
+                    kind: FindingKind::OwnStreamUnloadable,
+                    device: Some(ty.name.to_owned()),
+                    item: Some(what),
+                    machines,
+                    direction: Direction::Within,
+                    message: format!(
+                        "{}: release {} accepts {setting} but cannot load the stream it then \
+                         saves: {cause}",
+                        ty.name,
+                        current.name()
+                    ),
+                    fixes: vec![
+                        refuse,
+                        format!(
+                            "or raise the max of field '{}' in this release and every release \
+                             that must load its streams",
+                            field.name
+                        ),
+                    ],
+                });
+            }
+        }
+    }
     out
 }
 
@@ -707,6 +831,8 @@ pub const LOCK_ENV: &str = "COMPAT_LOCK";
 /// lock in `dir` (files named `*.lock.json`) of an earlier release, and
 /// keep `dir/<release>.lock.json` as what this release promises.
 ///
+/// The release is also checked against itself ([`own_streams`]).
+///
 /// Panics with a readable report when a finding is made; when this
 /// release's own lock is missing or no longer what the release promises
 /// (written then, for review, and the test fails), unless `COMPAT_LOCK=
@@ -743,6 +869,19 @@ pub fn check_locks(
         let findings = verify(release, &lock);
         if !findings.is_empty() {
             let _ = writeln_report(&mut report, release, &lock, path, &findings);
+        }
+    }
+    let unloadable = own_streams(release);
+    if !unloadable.is_empty() {
+        report.push_str(&format!(
+            "release {} cannot load every stream it saves: {} finding(s)\n",
+            release.name(),
+            unloadable.len()
+        ));
+        for f in &unloadable {
+            for line in f.to_string().lines() {
+                report.push_str(&format!("  {line}\n"));
+            }
         }
     }
     let current = std::fs::read_to_string(&own).ok();

@@ -838,22 +838,30 @@ fn verify(
     json: bool,
 ) -> Result<Outcome, Failure> {
     use crate::migration::lock::Lock;
-    use crate::migration::verify::verify;
+    use crate::migration::verify::{own_streams, verify};
     let r = release(catalog, rel)?;
     let mut text = String::new();
     let mut reports = Vec::new();
     let mut total = 0;
+    let mut checks = Vec::new();
     for file in against {
         let content =
             std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
         let lock = Lock::from_json(&content).map_err(|e| format!("{}: {e}", file.display()))?;
-        let findings = verify(r, &lock);
+        checks.push((
+            Some(file.display().to_string()),
+            format!("against release {} ({})", lock.release, file.display()),
+            Some(lock.release.clone()),
+            verify(r, &lock),
+        ));
+    }
+    // The release against itself: every stream it saves, it loads.
+    checks.push((None, "against itself".to_owned(), None, own_streams(r)));
+    for (file, against, locked_release, findings) in checks {
         total += findings.len();
         text.push_str(&format!(
-            "{} against release {} ({}): {}\n",
+            "{} {against}: {}\n",
             r.name(),
-            lock.release,
-            file.display(),
             match findings.len() {
                 0 => "no finding".to_owned(),
                 1 => "1 finding".to_owned(),
@@ -880,8 +888,8 @@ fn verify(
             })
             .collect();
         reports.push(json!({
-            "lock": file.display().to_string(),
-            "locked_release": lock.release,
+            "lock": file,
+            "locked_release": locked_release,
             "findings": items,
         }));
     }

@@ -8,6 +8,10 @@ use compat_core::{Device, VMState};
 /// `VIRTIO_BLK_AUTO_NUM_QUEUES`, the default since 5.2).
 pub const VIRTIO_BLK_AUTO_NUM_QUEUES: u16 = u16::MAX;
 
+/// The most queues a virtio device has (QEMU's `VIRTIO_QUEUE_MAX`): the
+/// bound of the per-queue state in the stream.
+pub const VIRTIO_QUEUE_MAX: u16 = 1024;
+
 /// The abstract parent of every virtio device: the feature bits common to
 /// all transports.
 #[derive(Debug, Clone, Device)]
@@ -58,10 +62,10 @@ macro_rules! virtio_blk {
 
         impl $name {
             /// The number of queues the device realizes with `vcpus` vCPUs:
-            /// `auto` means one per vCPU.
+            /// `auto` means one per vCPU, up to the queue maximum.
             pub fn realized_num_queues(&self, vcpus: u16) -> u16 {
                 if self.num_queues == VIRTIO_BLK_AUTO_NUM_QUEUES {
-                    vcpus.max(1)
+                    vcpus.clamp(1, VIRTIO_QUEUE_MAX)
                 } else {
                     self.num_queues
                 }
@@ -71,6 +75,13 @@ macro_rules! virtio_blk {
             pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
                 if self.num_queues == 0 {
                     return Err("num-queues property must be larger than 0".into());
+                }
+                // More queues than the stream carries would save a stream
+                // no release can load.
+                if self.num_queues != VIRTIO_BLK_AUTO_NUM_QUEUES
+                    && self.num_queues > VIRTIO_QUEUE_MAX
+                {
+                    return Err(format!("num-queues property must be <= {VIRTIO_QUEUE_MAX}"));
                 }
                 self.queues = self.realized_num_queues(board.smp);
                 // Some guest activity, so the per-queue state is not all zeros.
