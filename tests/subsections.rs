@@ -342,3 +342,38 @@ fn a_configuration_that_cannot_load_its_own_stream() {
         "{f}"
     );
 }
+
+#[test]
+fn the_matrix_sends_run_time_subsections_and_the_checker_agrees() {
+    use compat_core::tools::Catalog;
+    for (step, breaks) in [
+        (VersionStep::default(), true),
+        (VersionStep::compat([SB_COMPAT_1_0]), false),
+    ] {
+        let catalog = Catalog::new(
+            "sb",
+            vec![
+                release_1_0().build().unwrap(),
+                release_2_0(step).build().unwrap(),
+            ],
+        );
+        let table = catalog.machine_matrix("sb-1.0");
+        assert_eq!(table.cells.len(), 4);
+        for c in &table.cells {
+            // Only 2.0 -> 1.0 of the broken release fails, and only
+            // because of the subsection a busy guest sends.
+            let expect_ok = !(breaks && c.src == "2.0" && c.dst == "1.0");
+            match &c.outcome {
+                Ok(()) => assert!(expect_ok, "{} -> {}", c.src, c.dst),
+                Err(e) => {
+                    assert!(!expect_ok, "{} -> {}: {e}", c.src, c.dst);
+                    assert!(e.to_string().contains("sb-uart/timeout"), "{e}");
+                }
+            }
+            let src = catalog.release(&c.src).unwrap();
+            let dst = catalog.release(&c.dst).unwrap();
+            let p = catalog.predict(src, &table.config, dst, &table.config);
+            assert_eq!(p.works, c.outcome.is_ok(), "{} -> {}: {p}", c.src, c.dst);
+        }
+    }
+}

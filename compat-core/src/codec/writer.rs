@@ -5,6 +5,7 @@
 #[derive(Debug, Default, Clone)]
 pub struct StreamWriter {
     buf: Vec<u8>,
+    every_subsection: bool,
 }
 
 macro_rules! put_be {
@@ -21,6 +22,21 @@ impl StreamWriter {
     /// An empty writer.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A writer that sends every subsection a property gate allows, as if
+    /// every `needed` test held: the stream of the busiest guest, to test
+    /// that a destination takes whatever run-time state can send.
+    pub fn sending_every_subsection() -> Self {
+        StreamWriter {
+            every_subsection: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether this writer sends every subsection its gate allows.
+    pub fn every_subsection(&self) -> bool {
+        self.every_subsection
     }
 
     /// The number of bytes written so far.

@@ -48,6 +48,17 @@ impl Machine<'_> {
         stream::save(&mut self.sections(), &opts)
     }
 
+    /// Save as a guest in its busiest state would: every subsection a
+    /// property gate allows, as if every `needed` test held
+    /// ([`StreamOptions::every_subsection`]).
+    pub fn save_every_subsection(&mut self) -> Result<Vec<u8>, SaveError> {
+        let opts = StreamOptions {
+            every_subsection: true,
+            ..self.stream_options()
+        };
+        stream::save(&mut self.sections(), &opts)
+    }
+
     /// Load a stream into the devices, transactionally: on any error no
     /// device has changed.
     pub fn load(&mut self, bytes: &[u8]) -> Result<LoadReport, LoadError> {
@@ -104,6 +115,30 @@ pub fn migrate(
 ) -> Result<(), MigrationError> {
     migrate_chain(&[(src, src_config.clone()), (dst, dst_config.clone())])
         .map_err(|(_, error)| error)
+}
+
+/// [`migrate`] from a source whose guest is in its busiest state: it sends
+/// every subsection a property gate allows
+/// ([`Machine::save_every_subsection`]). Where [`migrate`] works and this
+/// fails, the migration breaks only once run-time state needs a subsection.
+pub fn migrate_every_subsection(
+    src: &Release,
+    src_config: &MachineConfig,
+    dst: &Release,
+    dst_config: &MachineConfig,
+) -> Result<(), MigrationError> {
+    let mut machine = src
+        .instantiate_config(src_config)
+        .map_err(|e| MigrationError::Source(Box::new(e)))?;
+    let bytes = machine
+        .save_every_subsection()
+        .map_err(MigrationError::Save)?;
+    let mut next = dst
+        .instantiate_config(dst_config)
+        .map_err(|e| MigrationError::Destination(Box::new(e)))?;
+    next.load(&bytes)
+        .map(|_| ())
+        .map_err(|e| MigrationError::Load(Box::new(e)))
 }
 
 /// Migrate through several hops: each destination loads the stream, then

@@ -36,6 +36,10 @@ pub struct StreamOptions {
     pub footers: bool,
     /// The vmdesc trailer (off under QEMU's `suppress-vmdesc`).
     pub vmdesc: bool,
+    /// Send every subsection a property gate allows, as if every `needed`
+    /// test held (off by default): the stream a guest in its busiest state
+    /// sends, to test a destination against run-time state.
+    pub every_subsection: bool,
 }
 
 impl Default for StreamOptions {
@@ -44,6 +48,7 @@ impl Default for StreamOptions {
             machine: None,
             footers: true,
             vmdesc: true,
+            every_subsection: false,
         }
     }
 }
@@ -65,6 +70,7 @@ impl StreamOptions {
                 machine: None,
                 footers: false,
                 vmdesc: false,
+                every_subsection: false,
             },
         }
     }
@@ -99,7 +105,11 @@ fn configuration_desc(machine: &str) -> Value {
 
 /// Write a stream of `sections`, in order, with section ids from 0.
 pub fn save(sections: &mut [Section<'_>], opts: &StreamOptions) -> Result<Vec<u8>, SaveError> {
-    let mut w = StreamWriter::new();
+    let mut w = if opts.every_subsection {
+        StreamWriter::sending_every_subsection()
+    } else {
+        StreamWriter::new()
+    };
     w.put_u32(QEMU_VM_FILE_MAGIC);
     w.put_u32(QEMU_VM_FILE_VERSION);
     if let Some(machine) = &opts.machine {

@@ -1,6 +1,8 @@
 //! The migration matrix: for every machine type and every pair of releases
 //! that know it, a real save on the source and a real load on the
-//! destination through the stream; and the catalog's scenarios, hop by hop.
+//! destination through the stream — from a freshly started guest, then from
+//! one whose run-time state sends every subsection its gates allow — and
+//! the catalog's scenarios, hop by hop.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -8,7 +10,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::catalog::{Catalog, Scenario};
-use crate::migration::{migrate, migrate_chain, MigrationError};
+use crate::migration::{migrate, migrate_chain, migrate_every_subsection, MigrationError};
 use crate::release::Release;
 use crate::resolve::MachineConfig;
 
@@ -19,7 +21,8 @@ pub struct Cell {
     pub src: String,
     /// The destination release.
     pub dst: String,
-    /// `Ok`, or the real error.
+    /// `Ok`, or the real error: of a freshly started guest, or, where that
+    /// works, of one sending every subsection its gates allow.
     pub outcome: Result<(), MigrationError>,
 }
 
@@ -110,7 +113,8 @@ impl Catalog {
                 cells.push(Cell {
                     src: src.name().to_owned(),
                     dst: dst.name().to_owned(),
-                    outcome: migrate(src, &config, dst, &config),
+                    outcome: migrate(src, &config, dst, &config)
+                        .and_then(|()| migrate_every_subsection(src, &config, dst, &config)),
                 });
             }
         }

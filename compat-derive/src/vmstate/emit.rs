@@ -117,21 +117,19 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
                 &ident.to_string(),
                 gate.as_ref().map_or(ident.span(), |g| g.span()),
             );
-            let (needed, gate_desc) = match gate {
+            let (gate_on, gate_desc) = match gate {
                 // Every use of `Device` is spanned on the gate, so that a
                 // type that is not a device gets one error, there.
                 Some(g) => (
                     quote_spanned! {g.span()=>
-                        (|s: &#gated_ty| {
-                            ::core::matches!(
-                                <#gated_ty as __compat::Device>::property_value(s, #g),
-                                ::core::option::Option::Some(__compat::PropertyValue::Bool(true))
-                            ) && #needed_fn(s)
-                        })
+                        ::core::matches!(
+                            <#gated_ty as __compat::Device>::property_value(self, #g),
+                            ::core::option::Option::Some(__compat::PropertyValue::Bool(true))
+                        )
                     },
                     quote!(::core::option::Option::Some(#g)),
                 ),
-                None => (quote!(#needed_fn), quote!(::core::option::Option::None)),
+                None => (quote!(true), quote!(::core::option::Option::None)),
             };
             sub_needs.push(quote!(#p::Needed { function: #function, gate: #gate_desc }));
             if let Some(g) = gate {
@@ -150,7 +148,7 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
             ));
             sub_descs.push(quote!(#vs::DESCRIPTION));
             sub_saves.push(quote! {
-                if #needed(self) {
+                if #gate_on && (w.every_subsection() || #needed_fn(self)) {
                     w.put_subsection_header(#vs::DESCRIPTION.name, #vs::DESCRIPTION.version_id);
                     #vs::save_state(&mut self.#member, w)?;
                 }
@@ -163,7 +161,7 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
                 }
             });
             sub_layouts.push(quote! {
-                if #needed(self) {
+                if #gate_on && #needed_fn(self) {
                     layout.subsections.push(#vs::layout(&self.#member));
                 }
             });
