@@ -164,6 +164,12 @@ fn a_gated_subsection_whose_gate_the_old_machine_type_forgets() {
                 machine type sb-1.0 in release 2.0"),
         "{p}"
     );
+    assert!(
+        p.fixes.iter().any(|f| f
+            == "for releases already shipped: start the source with -global \
+                sb-uart.x-migrate-timeout=off"),
+        "{p}"
+    );
     let cause = p.cause.unwrap();
     assert!(
         cause.contains("breaks whenever Uart20::timeout_pending is true")

@@ -307,6 +307,15 @@ impl Prediction {
                     ));
                 }
             }
+            // A newer source can behave as the older destination does.
+            if let (Some(Side::Source), Some(old), Some(_), None) =
+                (newer, &older_behaviour, &d.source, &d.destination)
+            {
+                self.fixes.push(format!(
+                    "for releases already shipped: start the source with -global {}.{}={old}",
+                    d.owner, d.property
+                ));
+            }
             if let (Some(value), Some(_)) = (&source_behaviour, &d.destination) {
                 self.fixes.push(format!(
                     "start the destination with -global {}.{}={value} (and keep that option \
