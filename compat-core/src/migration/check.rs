@@ -422,6 +422,9 @@ fn device_mismatch(s: &DeviceView, d: &DeviceView) -> Option<String> {
     if let Some(cause) = missing_subsection(s, d) {
         return Some(format!("{section}: {cause}"));
     }
+    if let Some(cause) = bound_mismatch("", s.vmsd, d.vmsd) {
+        return Some(format!("{section}: {cause}"));
+    }
     if let Some(cause) = layout_mismatch("", &s.layout, &reads, d.vmsd) {
         return Some(format!("{section}: {cause}"));
     }
@@ -492,6 +495,50 @@ fn missing_subsection(s: &DeviceView, d: &DeviceView) -> Option<String> {
              which the destination does not know",
             needed.function, sub.name
         ));
+    }
+    None
+}
+
+/// A list or map — whose length the guest decides at run time — that the
+/// source accepts longer than the destination does: it breaks once it is
+/// that long, whatever a fresh device holds. (A variable array's length
+/// comes from the configuration, as virtio's queue count does: the length
+/// the source sends is compared with the destination's bound instead.)
+/// Nested structs and subsections both sides have are compared too.
+fn bound_mismatch(
+    path: &str,
+    src: &'static VmStateDescription,
+    dst: &'static VmStateDescription,
+) -> Option<String> {
+    let bound = |k: &FieldKind| match *k {
+        FieldKind::List { max, .. } | FieldKind::Map { max, .. } => Some(max),
+        _ => None,
+    };
+    for s in src.fields {
+        let Some(d) = dst.fields.iter().find(|d| d.name == s.name) else {
+            continue;
+        };
+        if let (Some(a), Some(b)) = (bound(&s.kind), bound(&d.kind)) {
+            if a > b {
+                return Some(format!(
+                    "breaks whenever field '{}' holds more than {b} elements: the source \
+                     accepts up to {a}, the destination at most {b}",
+                    field_path(path, s.name)
+                ));
+            }
+        }
+        if let (FieldKind::Struct(a), FieldKind::Struct(b)) = (s.kind, d.kind) {
+            if let Some(cause) = bound_mismatch(&field_path(path, s.name), a, b) {
+                return Some(cause);
+            }
+        }
+    }
+    for a in src.subsections {
+        if let Some(b) = dst.subsection(a.name) {
+            if let Some(cause) = bound_mismatch(path, a, b) {
+                return Some(cause);
+            }
+        }
     }
     None
 }

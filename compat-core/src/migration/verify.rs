@@ -59,6 +59,9 @@ pub enum FindingKind {
     /// A subsection was added: when it is needed, the locked release cannot
     /// load the stream.
     SubsectionAdded,
+    /// A list's, map's or variable array's maximum differs: a stream longer
+    /// than the receiving side accepts fails.
+    BoundChanged,
     /// A configuration the release accepts saves a stream the release itself
     /// cannot load: a variable array longer than its declared maximum.
     OwnStreamUnloadable,
@@ -457,6 +460,45 @@ fn vmstate(
             )],
         ));
         break;
+    }
+    // Bounds: a side that sends longer than the other accepts breaks once
+    // the guest (a list, a map) or the configuration (a variable array)
+    // makes it that long.
+    for n in &new.fields {
+        let Some(o) = old
+            .fields
+            .iter()
+            .find(|o| o.name == n.name && o.kind == n.kind)
+        else {
+            continue;
+        };
+        let (Some(old_max), Some(new_max)) = (o.max, n.max) else {
+            continue;
+        };
+        if old_max == new_max {
+            continue;
+        }
+        let (direction, longer, shorter, bound) = if new_max > old_max {
+            (Direction::NewToOld, &now.release, &earlier.release, old_max)
+        } else {
+            (Direction::OldToNew, &earlier.release, &now.release, new_max)
+        };
+        out.push(finding(
+            FindingKind::BoundChanged,
+            Some(n.name.clone()),
+            direction,
+            format!(
+                "{device}: {} '{}' accepts {} elements in release {} and {} in release {}: \
+                 migrating from release {longer} to release {shorter} breaks whenever it holds \
+                 more than {bound}",
+                n.kind, n.name, old_max, earlier.release, new_max, now.release
+            ),
+            vec![format!(
+                "keep max = {} for '{}' (a larger bound needs a new field or subsection that \
+                 older releases do not receive)",
+                old_max, n.name
+            )],
+        ));
     }
     for sub in &new.subsections {
         if let Some(o) = old.subsections.iter().find(|s| s.name == sub.name) {
