@@ -535,6 +535,36 @@ fn exit_status_says_yes_no_or_cannot_answer() {
     assert_eq!(check("8.0"), Some(1), "a direction does not migrate");
     assert_eq!(check("8.O"), Some(2), "no such release: no answer");
     assert_eq!(status(&["check", "--from", "7.2"]), Some(2), "usage");
+    // The same answer as JSON, with the same exit code.
+    let out = Command::new(env!("CARGO_BIN_EXE_compat"))
+        .args([
+            "check",
+            "--json",
+            "--from",
+            "8.0",
+            "--to",
+            "7.2",
+            "-M",
+            "pc-q35-7.2",
+            "-device",
+            "pcie-root-port,id=rp1",
+        ])
+        .output()
+        .expect("run compat");
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["works"], false);
+    let back = &json["directions"][0];
+    assert_eq!((&back["src"], &back["dst"]), (&"8.0".into(), &"7.2".into()));
+    assert_eq!(back["device"], "rp1");
+    assert_eq!(
+        back["fixes"][0],
+        "add {pci-device, x-pcie-err-unc-mask, off} to hw_compat_7_2 in release 8.0"
+    );
+    assert_eq!(
+        back["property_differences"][0]["property"],
+        "x-pcie-err-unc-mask"
+    );
 
     let file = temp("status.mig");
     let f = file.to_str().unwrap();
