@@ -673,7 +673,7 @@ fn verify_against_a_lock_exits_1_on_a_finding() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr)
         .unwrap()
-        .contains("lock schema 7 is not the schema 1 this code reads"));
+        .contains("lock schema 7 is not the schema 2 this code reads"));
     std::fs::remove_file(&lock).ok();
     std::fs::remove_file(&bad).ok();
 }

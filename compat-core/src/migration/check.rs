@@ -128,8 +128,10 @@ fn devices(machine: &mut Machine<'_>) -> Vec<DeviceView> {
                 .map(|v| {
                     v.subsections
                         .iter()
-                        .zip(v.needs)
-                        .filter_map(|(s, n)| n.gate.map(|g| (s.name, gate_on(g))))
+                        .filter_map(|s| {
+                            let gate = v.needed(s.name)?.gate?;
+                            Some((s.name, gate_on(gate)))
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -274,19 +276,35 @@ impl Prediction {
                 "off" => Some("on".to_owned()),
                 _ => None,
             };
+            // Guessing the older behaviour by negation is sound only where
+            // the newer side still has the class default: a value a compat
+            // set or an option already chose is the older behaviour.
+            let at_default = |machine: &Machine<'_>, value: &Option<String>| {
+                let Some(value) = value else { return false };
+                machine
+                    .devices
+                    .iter()
+                    .find(|x| x.label == d.device)
+                    .and_then(|x| crate::device::find_in_chain(x.object.type_info(), d.property))
+                    .is_some_and(|def| def.default_value().to_string() == *value)
+            };
+            let negate_source = at_default(source, &d.source);
+            let negate_destination = at_default(destination, &d.destination);
+            let negate_source = |v: &str| negate_source.then(|| negate(v)).flatten();
+            let negate_destination = |v: &str| negate_destination.then(|| negate(v)).flatten();
             let source_behaviour = d
                 .source
                 .clone()
-                .or_else(|| d.destination.as_deref().and_then(negate));
+                .or_else(|| d.destination.as_deref().and_then(negate_destination));
             let older_behaviour = match newer {
                 Some(Side::Destination) => d
                     .source
                     .clone()
-                    .or_else(|| d.destination.as_deref().and_then(negate)),
+                    .or_else(|| d.destination.as_deref().and_then(negate_destination)),
                 Some(Side::Source) => d
                     .destination
                     .clone()
-                    .or_else(|| d.source.as_deref().and_then(negate)),
+                    .or_else(|| d.source.as_deref().and_then(negate_source)),
                 None => None,
             };
             let (newer_value, newer_release) = match newer {
@@ -468,13 +486,27 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A subsection the source sends — now or whenever its `needed` test
-/// holds — that the destination does not know: a gated one breaks while its
-/// gate is on, any other whenever its test is true.
+/// holds — that the destination cannot load: one it does not know, or (when
+/// a fresh device does not send it, so its layout says nothing) one whose
+/// version or fields it reads otherwise. A gated one breaks while its gate
+/// is on, any other whenever its test is true.
 fn missing_subsection(s: &DeviceView, d: &DeviceView) -> Option<String> {
-    for (sub, needed) in s.vmsd.subsections.iter().zip(s.vmsd.needs) {
-        if d.vmsd.subsection(sub.name).is_some() {
-            continue;
-        }
+    for sub in s.vmsd.subsections {
+        // A hand-written description may list no `needed` for it: ungated.
+        let needed = s.vmsd.needed(sub.name).unwrap_or(crate::vmstate::Needed {
+            function: "its `needed` test",
+            gate: None,
+        });
+        let sent_now = s.layout.subsections.iter().any(|l| l.name == sub.name);
+        let problem = match d.vmsd.subsection(sub.name) {
+            None => "which the destination does not know".to_owned(),
+            // What a fresh device sends, the layout comparison covers.
+            Some(_) if sent_now => continue,
+            Some(theirs) => match description_mismatch(sub, theirs) {
+                Some(why) => format!("which the destination reads otherwise: {why}"),
+                None => continue,
+            },
+        };
         let gate_on = s
             .gates
             .iter()
@@ -485,18 +517,84 @@ fn missing_subsection(s: &DeviceView, d: &DeviceView) -> Option<String> {
             (Some(gate), _) => format!(" ({gate} is on)"),
             (None, _) => String::new(),
         };
-        let now = if s.layout.subsections.iter().any(|l| l.name == sub.name) {
-            ", as it is now"
-        } else {
-            ""
-        };
+        let now = if sent_now { ", as it is now" } else { "" };
         return Some(format!(
             "breaks whenever {} is true{now}: the source then sends subsection '{}'{gate}, \
-             which the destination does not know",
+             {problem}",
             needed.function, sub.name
         ));
     }
     None
+}
+
+/// Whether a destination reading with description `dst` loads what the
+/// source writes with `src`, from the descriptions alone: the version, then
+/// the fields in order by name, kind and element size.
+fn description_mismatch(
+    src: &'static VmStateDescription,
+    dst: &'static VmStateDescription,
+) -> Option<String> {
+    if src.version_id > dst.version_id {
+        return Some(format!(
+            "incoming version_id {} is too new for local version_id {}",
+            src.version_id, dst.version_id
+        ));
+    }
+    if src.version_id < dst.minimum_version_id {
+        return Some(format!(
+            "incoming version_id {} is too old for local minimum version_id {}",
+            src.version_id, dst.minimum_version_id
+        ));
+    }
+    fields_mismatch(src, dst)
+}
+
+/// The fields part of [`description_mismatch`]; a nested struct has no
+/// version of its own on the wire, so only its fields are compared.
+fn fields_mismatch(
+    src: &'static VmStateDescription,
+    dst: &'static VmStateDescription,
+) -> Option<String> {
+    let sent = |d: &'static VmStateDescription| {
+        d.fields
+            .iter()
+            .filter(move |f| f.has_exists_test || f.version_id <= src.version_id)
+    };
+    let (mut a, mut b) = (sent(src), sent(dst));
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return None,
+            (Some(x), Some(y))
+                if x.name == y.name
+                    && std::mem::discriminant(&x.kind) == std::mem::discriminant(&y.kind)
+                    && x.element_size() == y.element_size() =>
+            {
+                if let (FieldKind::Struct(p), FieldKind::Struct(q)) = (x.kind, y.kind) {
+                    if let Some(why) = fields_mismatch(p, q) {
+                        return Some(why);
+                    }
+                }
+            }
+            (Some(x), Some(y)) => {
+                return Some(format!(
+                    "the source sends field '{}', the destination reads '{}' there",
+                    x.name, y.name
+                ))
+            }
+            (Some(x), None) => {
+                return Some(format!(
+                    "the source sends field '{}', which the destination does not read",
+                    x.name
+                ))
+            }
+            (None, Some(y)) => {
+                return Some(format!(
+                    "the destination reads field '{}', which the source does not send",
+                    y.name
+                ))
+            }
+        }
+    }
 }
 
 /// A list or map — whose length the guest decides at run time — that the

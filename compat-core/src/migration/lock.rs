@@ -20,8 +20,9 @@ use crate::resolve::{MachineConfig, Source};
 use crate::stream::StreamFormat;
 use crate::vmstate::{Element, FieldKind, MapKey, VmStateDescription, VmStateField};
 
-/// The schema this code writes and reads.
-pub const SCHEMA: u32 = 1;
+/// The schema this code writes and reads (2 added subsections' `needed`
+/// function and `gate` property).
+pub const SCHEMA: u32 = 2;
 
 /// What one release promised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -111,7 +111,8 @@ pub fn verify(current: &Release, earlier: &Lock) -> Vec<Finding> {
 }
 
 /// Configurations `current` accepts whose stream it cannot load itself. For
-/// every device type with a variable array bounded by `max`, the device is
+/// every device type with a variable array bounded by `max` among its
+/// top-level fields (nested structs and subsections are not probed), the device is
 /// added to the newest machine type of each family with, in turn, each of
 /// its integer properties at `max + 1`, and with `-smp max+1`; a
 /// configuration the release refuses is fine (refusing is the fix), one it
@@ -564,19 +565,21 @@ fn vmstate(
 }
 
 /// The machine types of the locked release on which `device`'s property
-/// `gate` is on in the current release.
+/// `gate` is on in the current release — or not known to be off (a device
+/// that does not start alone has no resolved values in the lock).
 fn gate_on(now: &Lock, earlier: &Lock, device: &str, gate: &str) -> Vec<String> {
     earlier
         .machine_types
         .iter()
         .filter_map(|old| now.machine_types.iter().find(|m| m.name == old.name))
         .filter(|m| {
-            m.devices.iter().any(|d| {
+            let off = m.devices.iter().any(|d| {
                 d.type_name == device
                     && d.properties
                         .iter()
-                        .any(|p| p.name == gate && p.value == "on")
-            })
+                        .any(|p| p.name == gate && p.value == "off")
+            });
+            !off
         })
         .map(|m| m.name.clone())
         .collect()
