@@ -250,6 +250,12 @@ fn an_ungated_subsection_breaks_whenever_it_is_needed() {
             .contains("breaks whenever Uart20Ungated::timeout_pending is true"),
         "{p}"
     );
+    // The fix is the gate, not a property or the host.
+    assert_eq!(p.fixes.len(), 1, "{p}");
+    assert!(
+        p.fixes[0].starts_with("gate subsection 'sb-uart/timeout' with a bool property"),
+        "{p}"
+    );
 
     let findings = verify(&new, &lock_of(&old));
     assert_eq!(findings.len(), 1, "{findings:?}");
@@ -474,6 +480,13 @@ fn a_list_the_destination_takes_shorter_breaks_once_the_guest_fills_it() {
              to 8, the destination at most 2"
         ),
         "{p}"
+    );
+    assert_eq!(
+        p.fixes,
+        [
+            "keep max = 2 for 'events' in the newer release (or migrate only while it holds at \
+          most 2)"
+        ]
     );
     // 1.0 to 2.0 takes whatever 1.0 can send.
     assert!(check(&old, &lg, &new, &lg, None).works);

@@ -206,15 +206,11 @@ pub fn check(
                 Some(s.label.clone()),
             );
         };
-        if let Some(cause) = device_mismatch(s, d) {
-            return p.fail(cause, Some(s.label.clone())).with_fixes(
-                src,
-                dst,
-                src_config,
-                &source,
-                &destination,
-                newer,
-            );
+        let mut fixes = Vec::new();
+        if let Some(cause) = device_mismatch(s, d, &mut fixes) {
+            let mut p = p.fail(cause, Some(s.label.clone()));
+            p.fixes = fixes;
+            return p.with_fixes(src, dst, src_config, &source, &destination, newer);
         }
     }
     if let Some(d) = dst_devices
@@ -413,7 +409,10 @@ fn stream_mismatch(src: &StreamOptions, dst: &StreamOptions) -> Option<String> {
     }
 }
 
-fn device_mismatch(s: &DeviceView, d: &DeviceView) -> Option<String> {
+/// Why `d` cannot load what `s` sends, if it cannot; `fixes` receives the
+/// fixes only the cause itself suggests (property differences add theirs
+/// later).
+fn device_mismatch(s: &DeviceView, d: &DeviceView, fixes: &mut Vec<String>) -> Option<String> {
     let section = format!("device '{}'", s.idstr);
     if s.version > d.version {
         return Some(format!(
@@ -437,10 +436,12 @@ fn device_mismatch(s: &DeviceView, d: &DeviceView) -> Option<String> {
             .find(|x| x.name == f.name)
             .is_none_or(|x| x.has_exists_test || x.version_id <= s.version)
     });
-    if let Some(cause) = missing_subsection(s, d) {
+    if let Some((cause, fix)) = missing_subsection(s, d) {
+        fixes.extend(fix);
         return Some(format!("{section}: {cause}"));
     }
-    if let Some(cause) = bound_mismatch("", s.vmsd, d.vmsd) {
+    if let Some((cause, fix)) = bound_mismatch("", s.vmsd, d.vmsd) {
+        fixes.push(fix);
         return Some(format!("{section}: {cause}"));
     }
     if let Some(cause) = layout_mismatch("", &s.layout, &reads, d.vmsd) {
@@ -490,7 +491,7 @@ fn hex(bytes: &[u8]) -> String {
 /// a fresh device does not send it, so its layout says nothing) one whose
 /// version or fields it reads otherwise. A gated one breaks while its gate
 /// is on, any other whenever its test is true.
-fn missing_subsection(s: &DeviceView, d: &DeviceView) -> Option<String> {
+fn missing_subsection(s: &DeviceView, d: &DeviceView) -> Option<(String, Option<String>)> {
     for sub in s.vmsd.subsections {
         // A hand-written description may list no `needed` for it: ungated.
         let needed = s.vmsd.needed(sub.name).unwrap_or(crate::vmstate::Needed {
@@ -498,6 +499,7 @@ fn missing_subsection(s: &DeviceView, d: &DeviceView) -> Option<String> {
             gate: None,
         });
         let sent_now = s.layout.subsections.iter().any(|l| l.name == sub.name);
+        let known = d.vmsd.subsection(sub.name).is_some();
         let problem = match d.vmsd.subsection(sub.name) {
             None => "which the destination does not know".to_owned(),
             // What a fresh device sends, the layout comparison covers.
@@ -518,10 +520,29 @@ fn missing_subsection(s: &DeviceView, d: &DeviceView) -> Option<String> {
             (None, _) => String::new(),
         };
         let now = if sent_now { ", as it is now" } else { "" };
-        return Some(format!(
-            "breaks whenever {} is true{now}: the source then sends subsection '{}'{gate}, \
-             {problem}",
-            needed.function, sub.name
+        // A gate's fix is the property difference's; without one, the
+        // subsection needs one, or the destination must read it.
+        let fix = match (needed.gate, known) {
+            (Some(_), _) => None,
+            (None, false) => Some(format!(
+                "gate subsection '{}' with a bool property (#[vmstate(subsection, needed = ..., \
+                 gate = \"...\")]) that the compat set of the older release's machine types \
+                 turns off",
+                sub.name
+            )),
+            (None, true) => Some(format!(
+                "keep subsection '{}' readable by both releases: its version within what the \
+                 destination loads, its fields unchanged (new state goes in a new subsection)",
+                sub.name
+            )),
+        };
+        return Some((
+            format!(
+                "breaks whenever {} is true{now}: the source then sends subsection '{}'{gate}, \
+                 {problem}",
+                needed.function, sub.name
+            ),
+            fix,
         ));
     }
     None
@@ -607,7 +628,7 @@ fn bound_mismatch(
     path: &str,
     src: &'static VmStateDescription,
     dst: &'static VmStateDescription,
-) -> Option<String> {
+) -> Option<(String, String)> {
     let bound = |k: &FieldKind| match *k {
         FieldKind::List { max, .. } | FieldKind::Map { max, .. } => Some(max),
         _ => None,
@@ -618,10 +639,16 @@ fn bound_mismatch(
         };
         if let (Some(a), Some(b)) = (bound(&s.kind), bound(&d.kind)) {
             if a > b {
-                return Some(format!(
-                    "breaks whenever field '{}' holds more than {b} elements: the source \
-                     accepts up to {a}, the destination at most {b}",
-                    field_path(path, s.name)
+                let field = field_path(path, s.name);
+                return Some((
+                    format!(
+                        "breaks whenever field '{field}' holds more than {b} elements: the \
+                         source accepts up to {a}, the destination at most {b}"
+                    ),
+                    format!(
+                        "keep max = {b} for '{field}' in the newer release (or migrate only \
+                         while it holds at most {b})"
+                    ),
                 ));
             }
         }
