@@ -561,3 +561,50 @@ fn a_subsection_both_know_but_read_otherwise_breaks_when_sent() {
     // 2.0 -> 3.0: 3.0 reads version 2 only, so that breaks too.
     assert!(!check(&two, &m, &three, &m, None).works);
 }
+
+/// A later port that keeps the property but no longer migrates the
+/// timeout.
+#[derive(Clone, Device, VMState)]
+#[device(name = "sb-uart", vmstate)]
+#[vmstate(name = "sb-uart", version = 1)]
+struct UartNoTimeout {
+    #[property(name = "x-migrate-timeout", default = true)]
+    migrate_timeout: bool,
+    lsr: u8,
+}
+
+#[test]
+fn a_subsection_removed_breaks_the_way_in() {
+    let two = release_2_0(VersionStep::compat([SB_COMPAT_1_0]))
+        .build()
+        .unwrap();
+    // 3.0 drops the timeout state.
+    let three = release_2_0(VersionStep::compat([SB_COMPAT_1_0]))
+        .named("3.0")
+        .replace_device::<UartNoTimeout>()
+        .build()
+        .unwrap();
+    let m = on("sb-2.0");
+    let err = migrate_with_timeout(&two, &m, &three, &m, arm).unwrap_err();
+    assert!(err.contains("sb-uart/timeout"), "{err}");
+    assert!(!check(&two, &m, &three, &m, None).works);
+
+    let findings: Vec<_> = verify(&three, &lock_of(&two))
+        .into_iter()
+        .filter(|f| f.kind == FindingKind::SubsectionRemoved)
+        .collect();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(f.item.as_deref(), Some("sb-uart/timeout"));
+    assert_eq!(
+        f.direction,
+        compat_core::migration::verify::Direction::OldToNew
+    );
+    // On sb-1.0 release 2.0 keeps the gate off: it never sends it there.
+    assert_eq!(f.machines, ["sb-2.0"]);
+    assert_eq!(
+        f.fixes[0],
+        "keep subsection 'sb-uart/timeout' loadable in release 3.0 (a destination reads what \
+         older releases send, even state it no longer uses)"
+    );
+}

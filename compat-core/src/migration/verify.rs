@@ -59,6 +59,9 @@ pub enum FindingKind {
     /// A subsection was added: when it is needed, the locked release cannot
     /// load the stream.
     SubsectionAdded,
+    /// A subsection was removed: when an old release sends it, this one
+    /// cannot load the stream.
+    SubsectionRemoved,
     /// A list's, map's or variable array's maximum differs: a stream longer
     /// than the receiving side accepts fails.
     BoundChanged,
@@ -500,6 +503,38 @@ fn vmstate(
                 old_max, n.name
             )],
         ));
+    }
+    for gone in old
+        .subsections
+        .iter()
+        .filter(|o| !new.subsections.iter().any(|n| n.name == o.name))
+    {
+        let needed = gone.needed.as_deref().unwrap_or("its `needed` test");
+        // Where the locked release kept its gate off, it never sent it.
+        let machines = match &gone.gate {
+            Some(gate) => gate_on(earlier, earlier, device, gate),
+            None => Vec::new(),
+        };
+        if gone.gate.is_some() && machines.is_empty() {
+            continue;
+        }
+        out.push(Finding {
+            kind: FindingKind::SubsectionRemoved,
+            device: Some(device.to_owned()),
+            item: Some(gone.name.clone()),
+            machines,
+            direction: Direction::OldToNew,
+            message: format!(
+                "{device}: subsection '{}' of release {} is gone in release {}: migrating from \
+                 release {} breaks whenever {needed} is true there",
+                gone.name, earlier.release, now.release, earlier.release
+            ),
+            fixes: vec![format!(
+                "keep subsection '{}' loadable in release {} (a destination reads what older \
+                 releases send, even state it no longer uses)",
+                gone.name, now.release
+            )],
+        });
     }
     for sub in &new.subsections {
         if let Some(o) = old.subsections.iter().find(|s| s.name == sub.name) {
