@@ -608,3 +608,17 @@ fn a_subsection_removed_breaks_the_way_in() {
          older releases send, even state it no longer uses)"
     );
 }
+
+#[test]
+fn a_busy_guest_stream_sends_the_subsection_and_no_trailer() {
+    let two = release_2_0(VersionStep::default()).build().unwrap();
+    let mut machine = two.instantiate_config(&on("sb-2.0")).unwrap();
+    let fresh = machine.save().unwrap();
+    let busy = machine.save_every_subsection().unwrap();
+    let has = |b: &[u8], s: &str| b.windows(s.len()).any(|w| w == s.as_bytes());
+    // The fresh guest sends no timeout; the busy one does, and ends at the
+    // EOF marker (0x00) instead of a vmdesc trailer that would contradict it.
+    assert!(!has(&fresh, "sb-uart/timeout") && has(&busy, "sb-uart/timeout"));
+    assert!(has(&fresh, "\"devices\"") && !has(&busy, "\"devices\""));
+    assert_eq!(busy.last(), Some(&0x00));
+}

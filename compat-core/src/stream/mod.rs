@@ -38,7 +38,8 @@ pub struct StreamOptions {
     pub vmdesc: bool,
     /// Send every subsection a property gate allows, as if every `needed`
     /// test held (off by default): the stream a guest in its busiest state
-    /// sends, to test a destination against run-time state.
+    /// sends, to test a destination against run-time state. Such a stream
+    /// has no vmdesc trailer.
     pub every_subsection: bool,
 }
 
@@ -117,6 +118,10 @@ pub fn save(sections: &mut [Section<'_>], opts: &StreamOptions) -> Result<Vec<u8
         w.put_u32(machine.len() as u32);
         w.put_bytes(machine.as_bytes());
     }
+    // The trailer describes what a value's own `needed` tests send; a
+    // stream that sends every subsection would contradict it, so it has
+    // none (as under QEMU's `suppress-vmdesc`).
+    let vmdesc = opts.vmdesc && !opts.every_subsection;
     let mut devices = Vec::with_capacity(sections.len());
     for (id, s) in sections.iter_mut().enumerate() {
         let id = id as u32;
@@ -131,7 +136,7 @@ pub fn save(sections: &mut [Section<'_>], opts: &StreamOptions) -> Result<Vec<u8
             w.put_u8(QEMU_VM_SECTION_FOOTER);
             w.put_u32(id);
         }
-        if opts.vmdesc {
+        if vmdesc {
             let mut device = Map::new();
             device.insert("name".into(), s.idstr.clone().into());
             device.insert("instance_id".into(), s.instance_id.into());
@@ -140,7 +145,7 @@ pub fn save(sections: &mut [Section<'_>], opts: &StreamOptions) -> Result<Vec<u8
         }
     }
     w.put_u8(QEMU_VM_EOF);
-    if opts.vmdesc {
+    if vmdesc {
         let mut top = Map::new();
         if let Some(machine) = &opts.machine {
             top.insert("configuration".into(), configuration_desc(machine));
