@@ -100,6 +100,21 @@ fn on(machine: &str) -> MachineConfig {
     }
 }
 
+/// A release with one device type `T`, on board `onboard` of family
+/// `family`'s one machine type, `<family>-1.0`.
+fn board_release<T: Device>(name: &str, family: &'static str, onboard: &'static str) -> Release {
+    ReleaseBuilder::new(name)
+        .device::<T>()
+        .family(
+            MachineFamily::new(family, "a board with one device")
+                .default_machine()
+                .onboard(onboard)
+                .version(Version::new(1, 0), VersionStep::default()),
+        )
+        .build()
+        .unwrap()
+}
+
 fn lock_of(release: &Release) -> Lock {
     Lock::from_json(&Lock::of(release).to_json()).unwrap()
 }
@@ -433,23 +448,8 @@ event_log!(Log20, 8);
 
 #[test]
 fn a_list_the_destination_takes_shorter_breaks_once_the_guest_fills_it() {
-    let log_release = |name: &str, new: bool| {
-        let b = ReleaseBuilder::new(name);
-        let b = if new {
-            b.device::<Log20>()
-        } else {
-            b.device::<Log10>()
-        };
-        b.family(
-            MachineFamily::new("lg", "a board with an event log")
-                .default_machine()
-                .onboard("sb-log,id=log0")
-                .version(Version::new(1, 0), VersionStep::default()),
-        )
-        .build()
-        .unwrap()
-    };
-    let (old, new) = (log_release("1.0", false), log_release("2.0", true));
+    let old = board_release::<Log10>("1.0", "lg", "sb-log,id=log0");
+    let new = board_release::<Log20>("2.0", "lg", "sb-log,id=log0");
     let lg = on("lg-1.0");
     let fill = |n: u16| move |l: &mut Log20| l.events = (0..n).map(|code| Event { code }).collect();
     let migrate_with = |n: u16| {
@@ -621,4 +621,79 @@ fn a_busy_guest_stream_sends_the_subsection_and_no_trailer() {
     assert!(!has(&fresh, "sb-uart/timeout") && has(&busy, "sb-uart/timeout"));
     assert!(has(&fresh, "\"devices\"") && !has(&busy, "\"devices\""));
     assert_eq!(busy.last(), Some(&0x00));
+}
+
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "sb-dma/ring", version = 1)]
+struct Ring10 {
+    head: u16,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "sb-dma/ring/stall", version = 1)]
+struct Stall {
+    since: u32,
+}
+
+/// 2.0's ring also migrates a stall, in a subsection of its own.
+#[derive(Clone, Debug, Default, PartialEq, VMState)]
+#[vmstate(name = "sb-dma/ring", version = 1)]
+struct Ring20 {
+    head: u16,
+    #[vmstate(subsection, needed = Ring20::stalled)]
+    stall: Stall,
+}
+
+impl Ring20 {
+    fn stalled(&self) -> bool {
+        self.stall.since != 0
+    }
+}
+
+macro_rules! dma {
+    ($name:ident, $ring:ty) => {
+        #[derive(Clone, Device, VMState)]
+        #[device(name = "sb-dma", vmstate)]
+        #[vmstate(name = "sb-dma", version = 1)]
+        struct $name {
+            ring: $ring,
+        }
+    };
+}
+
+dma!(Dma10, Ring10);
+dma!(Dma20, Ring20);
+
+#[test]
+fn a_subsection_of_a_nested_struct_breaks_when_sent() {
+    let old = board_release::<Dma10>("1.0", "dm", "sb-dma,id=dma0");
+    let new = board_release::<Dma20>("2.0", "dm", "sb-dma,id=dma0");
+    let m = on("dm-1.0");
+    // Fresh: it migrates; a stalled ring does not.
+    migrate(&new, &m, &old, &m).unwrap();
+    let mut source = new.instantiate_config(&m).unwrap();
+    let dma = source
+        .devices
+        .iter_mut()
+        .find(|d| d.label == "dma0")
+        .unwrap();
+    dma.object.downcast_mut::<Dma20>().unwrap().ring.stall.since = 9;
+    let bytes = source.save().unwrap();
+    let err = old
+        .instantiate_config(&m)
+        .unwrap()
+        .load(&bytes)
+        .unwrap_err();
+    assert!(err.to_string().contains("sb-dma/ring/stall"), "{err}");
+    // The checker sees it from a fresh device.
+    let p = check(&new, &m, &old, &m, None);
+    assert!(!p.works, "{p}");
+    assert!(
+        p.cause.as_deref().unwrap().contains(
+            "breaks whenever Ring20::stalled is true: the source then sends subsection \
+             'sb-dma/ring/stall' in 'sb-dma/ring', which the destination does not know"
+        ),
+        "{p}"
+    );
+    assert!(check(&old, &m, &new, &m, None).works);
 }

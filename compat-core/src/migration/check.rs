@@ -13,7 +13,7 @@ use crate::release::Release;
 use crate::resolve::{Machine, MachineConfig};
 use crate::stream::{StreamFormat, StreamOptions};
 use crate::vmstate::{
-    field_path, first_difference, FieldKind, Layout, MustMatchValue, VmStateDescription,
+    field_path, first_difference, Element, FieldKind, Layout, MustMatchValue, VmStateDescription,
 };
 
 /// Which side of a migration.
@@ -440,6 +440,10 @@ fn device_mismatch(s: &DeviceView, d: &DeviceView, fixes: &mut Vec<String>) -> O
         fixes.extend(fix);
         return Some(format!("{section}: {cause}"));
     }
+    if let Some((cause, fix)) = nested_subsections("", s.vmsd, d.vmsd) {
+        fixes.push(fix);
+        return Some(format!("{section}: {cause}"));
+    }
     if let Some((cause, fix)) = bound_mismatch("", s.vmsd, d.vmsd) {
         fixes.push(fix);
         return Some(format!("{section}: {cause}"));
@@ -544,6 +548,96 @@ fn missing_subsection(s: &DeviceView, d: &DeviceView) -> Option<(String, Option<
             ),
             fix,
         ));
+    }
+    None
+}
+
+/// The description nested in a field: a struct, the elements of an array,
+/// list or map, a view.
+fn nested_description(kind: &FieldKind) -> Option<&'static VmStateDescription> {
+    match *kind {
+        FieldKind::Struct(d)
+        | FieldKind::StructArray { elem: d, .. }
+        | FieldKind::NullableArray {
+            elem: Element::Struct(d),
+            ..
+        }
+        | FieldKind::List { elem: d, .. }
+        | FieldKind::Map { value: d, .. }
+        | FieldKind::Tmp(d) => Some(d),
+        _ => None,
+    }
+}
+
+/// Subsections below the device's own — of nested structs, elements, and
+/// of subsections both sides have — that the source may send and the
+/// destination cannot load. Only a device's own subsections can be gated,
+/// so each of these breaks whenever its `needed` test is true.
+fn nested_subsections(
+    path: &str,
+    src: &'static VmStateDescription,
+    dst: &'static VmStateDescription,
+) -> Option<(String, String)> {
+    let unloadable = |path: &str,
+                      a: &'static VmStateDescription,
+                      b: &'static VmStateDescription|
+     -> Option<(String, String)> {
+        for sub in a.subsections {
+            let needed = a
+                .needed(sub.name)
+                .map_or("its `needed` test", |n| n.function);
+            let problem = match b.subsection(sub.name) {
+                None => "which the destination does not know".to_owned(),
+                Some(theirs) => match description_mismatch(sub, theirs) {
+                    Some(why) => format!("which the destination reads otherwise: {why}"),
+                    None => match nested_subsections(&field_path(path, sub.name), sub, theirs) {
+                        Some(found) => return Some(found),
+                        None => continue,
+                    },
+                },
+            };
+            return Some((
+                format!(
+                    "breaks whenever {needed} is true: the source then sends subsection '{}' \
+                     in '{}', {problem}",
+                    sub.name, a.name
+                ),
+                format!(
+                    "keep subsection '{}' loadable by both releases, or send the new state \
+                     from a subsection of the device gated by a bool property",
+                    sub.name
+                ),
+            ));
+        }
+        None
+    };
+    for f in src.fields {
+        let Some(theirs) = dst.fields.iter().find(|g| g.name == f.name) else {
+            continue;
+        };
+        if let (Some(a), Some(b)) = (
+            nested_description(&f.kind),
+            nested_description(&theirs.kind),
+        ) {
+            let here = field_path(path, f.name);
+            if let Some(found) = unloadable(&here, a, b).or_else(|| nested_subsections(&here, a, b))
+            {
+                return Some(found);
+            }
+        }
+    }
+    // The device's own subsections are `missing_subsection`'s; below them,
+    // theirs.
+    if path.is_empty() {
+        for sub in src.subsections {
+            if let Some(theirs) = dst.subsection(sub.name) {
+                if let Some(found) = unloadable(sub.name, sub, theirs)
+                    .or_else(|| nested_subsections(sub.name, sub, theirs))
+                {
+                    return Some(found);
+                }
+            }
+        }
     }
     None
 }
