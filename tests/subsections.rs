@@ -697,3 +697,39 @@ fn a_subsection_of_a_nested_struct_breaks_when_sent() {
     );
     assert!(check(&old, &m, &new, &m, None).works);
 }
+
+/// A port whose line status grew to 16 bits (a break no property explains).
+#[derive(Clone, Device, VMState)]
+#[device(name = "sb-uart", vmstate)]
+#[vmstate(name = "sb-uart", version = 1)]
+struct UartWide {
+    #[property(name = "x-migrate-timeout", default = true)]
+    migrate_timeout: bool,
+    lsr: u16,
+}
+
+#[test]
+fn no_fix_undoes_what_a_compat_set_chose() {
+    let old = release_1_0().build().unwrap();
+    // x-migrate-timeout is off on sb-1.0 through sb_compat_1_0: already the
+    // old behaviour. The break is elsewhere (lsr's size).
+    let wide = release_2_0(VersionStep::compat([SB_COMPAT_1_0]))
+        .replace_device::<UartWide>()
+        .build()
+        .unwrap();
+    let m = on("sb-1.0");
+    let p = check(&wide, &m, &old, &m, Some(Side::Source));
+    assert!(!p.works, "{p}");
+    assert!(p.cause.as_deref().unwrap().contains("'lsr'"), "{p}");
+    assert!(
+        p.property_differences
+            .iter()
+            .any(|d| d.property == "x-migrate-timeout"),
+        "{p}"
+    );
+    // Turning it back on would only add the subsection 1.0 refuses.
+    assert!(
+        !p.fixes.iter().any(|f| f.contains("x-migrate-timeout")),
+        "{p}"
+    );
+}
