@@ -4,9 +4,8 @@
 
 use serde_json::Value;
 
-use super::document::bad_vmdesc;
 use crate::codec::QEMU_VM_SUBSECTION;
-use crate::codec::{LoadError, StreamReader, StreamWriter};
+use crate::codec::{LoadError, LoadErrorKind, StreamReader, StreamWriter};
 use crate::vmstate::Layout;
 
 /// A struct decoded through its vmdesc.
@@ -120,4 +119,9 @@ pub(super) fn encode_struct(w: &mut StreamWriter, d: &Decoded) {
         w.put_subsection_header(&s.name, s.version_id);
         encode_struct(w, &s.body);
     }
+}
+
+/// A vmdesc trailer that does not describe the stream, at offset `at`.
+pub(super) fn bad_vmdesc(why: impl Into<String>, at: usize) -> LoadError {
+    LoadError::new(LoadErrorKind::BadVmdesc(why.into()), at)
 }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::decode::{decode_described, encode_struct, Decoded, FieldValue};
+use super::decode::{bad_vmdesc, decode_described, encode_struct, Decoded, FieldValue};
 use super::ram::{read_ram, write_ram, RamEntry};
 
 use crate::codec::*;
@@ -84,10 +84,6 @@ pub enum Body {
     Ram(Vec<RamEntry>),
     /// A device's fields, decoded through the vmdesc.
     Device(Decoded),
-}
-
-pub(super) fn bad_vmdesc(why: impl Into<String>, at: usize) -> LoadError {
-    LoadError::new(LoadErrorKind::BadVmdesc(why.into()), at)
 }
 
 /// Find the vmdesc trailer: a 0x06 marker and a be32 length followed by
