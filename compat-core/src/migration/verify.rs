@@ -519,21 +519,22 @@ fn vmstate(
             continue;
         }
         out.push(Finding {
-            kind: FindingKind::SubsectionRemoved,
-            device: Some(device.to_owned()),
-            item: Some(gone.name.clone()),
             machines,
-            direction: Direction::OldToNew,
-            message: format!(
-                "{device}: subsection '{}' of release {} is gone in release {}: migrating from \
-                 release {} breaks whenever {needed} is true there",
-                gone.name, earlier.release, now.release, earlier.release
-            ),
-            fixes: vec![format!(
-                "keep subsection '{}' loadable in release {} (a destination reads what older \
-                 releases send, even state it no longer uses)",
-                gone.name, now.release
-            )],
+            ..finding(
+                FindingKind::SubsectionRemoved,
+                Some(gone.name.clone()),
+                Direction::OldToNew,
+                format!(
+                    "{device}: subsection '{}' of release {} is gone in release {}: migrating \
+                     from release {} breaks whenever {needed} is true there",
+                    gone.name, earlier.release, now.release, earlier.release
+                ),
+                vec![format!(
+                    "keep subsection '{}' loadable in release {} (a destination reads what older \
+                     releases send, even state it no longer uses)",
+                    gone.name, now.release
+                )],
+            )
         });
     }
     for sub in &new.subsections {
@@ -564,18 +565,19 @@ fn vmstate(
                     "for releases already shipped: start the source with -global {owner}.{gate}=off"
                 ));
                 out.push(Finding {
-                    kind: FindingKind::SubsectionAdded,
-                    device: Some(device.to_owned()),
-                    item: Some(sub.name.clone()),
                     machines,
-                    direction: Direction::NewToOld,
-                    message: format!(
-                        "{device}: subsection '{}', new in release {}, is sent whenever {needed} \
-                         is true while {gate} is on, and {gate} is on for machine types of \
-                         release {}, which refuses the subsection",
-                        sub.name, now.release, earlier.release
-                    ),
-                    fixes,
+                    ..finding(
+                        FindingKind::SubsectionAdded,
+                        Some(sub.name.clone()),
+                        Direction::NewToOld,
+                        format!(
+                            "{device}: subsection '{}', new in release {}, is sent whenever \
+                             {needed} is true while {gate} is on, and {gate} is on for machine \
+                             types of release {}, which refuses the subsection",
+                            sub.name, now.release, earlier.release
+                        ),
+                        fixes,
+                    )
                 });
             }
             // An arbitrary condition: it breaks whenever it holds.
