@@ -112,7 +112,8 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
                 .collect::<Vec<_>>()
                 .join("::");
             // With a gate, the subsection is sent only while the property
-            // is on, whatever `needed` says: what makes it provable.
+            // is on, whatever `needed` says: what makes it provable. The
+            // property is looked up by name, so only once `needed` holds.
             let gated_ty = syn::Ident::new(
                 &ident.to_string(),
                 gate.as_ref().map_or(ident.span(), |g| g.span()),
@@ -148,7 +149,7 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
             ));
             sub_descs.push(quote!(#vs::DESCRIPTION));
             sub_saves.push(quote! {
-                if #gate_on && (w.every_subsection() || #needed_fn(self)) {
+                if (w.every_subsection() || #needed_fn(self)) && #gate_on {
                     w.put_subsection_header(#vs::DESCRIPTION.name, #vs::DESCRIPTION.version_id);
                     #vs::save_state(&mut self.#member, w)?;
                 }
@@ -161,7 +162,7 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
                 }
             });
             sub_layouts.push(quote! {
-                if #gate_on && #needed_fn(self) {
+                if #needed_fn(self) && #gate_on {
                     layout.subsections.push(#vs::layout(&self.#member));
                 }
             });
