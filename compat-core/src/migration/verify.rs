@@ -144,12 +144,10 @@ pub fn own_streams(current: &Release) -> Vec<Finding> {
                 continue;
             };
             let probe = max as u64 + 1;
-            let fits = |kind: &PropertyKind| match kind {
-                PropertyKind::U8 => probe <= u8::MAX.into(),
-                PropertyKind::U16 => probe <= u16::MAX.into(),
-                PropertyKind::U32 | PropertyKind::I32 => probe <= i32::MAX as u64,
-                PropertyKind::U64 | PropertyKind::I64 => true,
-                _ => false,
+            // An integer property whose range holds the probe.
+            let fits = |kind: &PropertyKind| {
+                kind.int_kind()
+                    .is_some_and(|k| i128::from(probe) <= k.range().1)
             };
             // What to set, and the configuration with only the probe device.
             let mut settings: Vec<(String, String, u16)> = ty
