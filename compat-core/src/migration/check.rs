@@ -267,11 +267,7 @@ impl Prediction {
             // The behaviour the source has: its value, or — where its type
             // has no such property — the opposite of a boolean the newer
             // release introduced.
-            let negate = |v: &str| match v {
-                "on" => Some("off".to_owned()),
-                "off" => Some("on".to_owned()),
-                _ => None,
-            };
+            let negate = |v: &str| super::opposite_switch(v).map(str::to_owned);
             // Guessing the older behaviour by negation is sound only where
             // the newer side still has the class default: a value a compat
             // set or an option already chose is the older behaviour.

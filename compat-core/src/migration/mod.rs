@@ -13,6 +13,16 @@ use crate::release::{Release, UnknownRelease};
 use crate::resolve::{Machine, MachineConfig, ResolveError};
 use crate::stream::{self, LoadReport, Section, StreamOptions};
 
+/// The other value of a boolean property as text (`on` ↔ `off`): the
+/// behaviour before a boolean that changed it existed.
+fn opposite_switch(value: &str) -> Option<&'static str> {
+    match value {
+        "on" => Some("off"),
+        "off" => Some("on"),
+        _ => None,
+    }
+}
+
 /// The idstr of a device's section: `<label>/<vmsd name>` (QEMU's
 /// `<device path>/<vmsd name>`).
 pub fn section_idstr(label: &str, vmsd: &str) -> String {

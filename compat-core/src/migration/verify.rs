@@ -721,11 +721,8 @@ fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Findi
     for ((device, property, default), machines) in added {
         // The behaviour before a boolean existed is its opposite; for other
         // kinds the value is the author's to choose.
-        let restore = match default.as_str() {
-            "on" => "off".to_owned(),
-            "off" => "on".to_owned(),
-            _ => "<the value that behaves as before>".to_owned(),
-        };
+        let restore =
+            super::opposite_switch(&default).unwrap_or("<the value that behaves as before>");
         out.push(property_finding(
             current,
             now,
@@ -733,7 +730,7 @@ fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Findi
             PropertyBreak {
                 device: &device,
                 property: &property,
-                restore: &restore,
+                restore,
                 new_value: &default,
                 message: format!(
                     "{device}: property {property}, new in release {} with default {default}, \
