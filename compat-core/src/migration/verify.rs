@@ -976,11 +976,7 @@ pub fn check_locks(
             release.name(),
             unloadable.len()
         ));
-        for f in &unloadable {
-            for line in f.to_string().lines() {
-                report.push_str(&format!("  {line}\n"));
-            }
-        }
+        report.push_str(&indented(&unloadable));
     }
     let current = std::fs::read_to_string(&own).ok();
     let text = live.to_json();
@@ -1024,10 +1020,20 @@ fn writeln_report(
         path.display(),
         findings.len()
     )?;
-    for f in findings {
-        for line in f.to_string().lines() {
-            writeln!(out, "  {line}")?;
-        }
-    }
+    out.push_str(&indented(findings));
     Ok(())
+}
+
+/// Findings as a report's body: each finding's lines indented by two
+/// spaces.
+pub fn indented(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .flat_map(|f| {
+            f.to_string()
+                .lines()
+                .map(|line| format!("  {line}\n"))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

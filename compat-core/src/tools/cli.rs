@@ -868,11 +868,7 @@ fn verify(
                 n => format!("{n} findings"),
             }
         ));
-        for f in &findings {
-            for line in f.to_string().lines() {
-                text.push_str(&format!("  {line}\n"));
-            }
-        }
+        text.push_str(&crate::migration::verify::indented(&findings));
         let items: Vec<Value> = findings
             .iter()
             .map(|f| {
