@@ -122,6 +122,14 @@ fn a_bad_lock_is_one_precise_error() {
     assert!(err.to_string().contains("unknown field `relase`"), "{err}");
     assert!(Lock::from_json("[]").is_err());
     assert!(Lock::from_json("").is_err());
+    // Names are printed in findings: a lock whose texts would drive a
+    // terminal is refused, the text shown escaped.
+    let evil = text.replacen("\"release\": \"3.1\"", "\"release\": \"3.1\\u001b[2J\"", 1);
+    assert_ne!(evil, text);
+    assert_eq!(
+        Lock::from_json(&evil).unwrap_err().to_string(),
+        "not a lock: a text holds control characters: 3.1\\u{1b}[2J"
+    );
 }
 
 #[test]

@@ -199,3 +199,124 @@ fn struct_sizes_a_trailer_claims_do_not_overflow() {
     let err = QemuStream::parse(&bytes).unwrap_err();
     assert!(err.to_string().contains("truncated"), "{err}");
 }
+
+/// A stream with a RAM section whose one page is `page`, then `trailer`.
+fn ram_stream(page: &[u8; 4096], trailer: Option<&str>) -> Vec<u8> {
+    let mut b = b"QEVM\0\0\0\x03".to_vec();
+    b.extend([
+        0x01, 0, 0, 0, 0, 3, b'r', b'a', b'm', 0, 0, 0, 0, 0, 0, 0, 4,
+    ]);
+    // MEM_SIZE: one block of 4096 bytes.
+    b.extend((0x1000u64 | 0x04).to_be_bytes());
+    b.extend([6, b'p', b'c', b'.', b'r', b'a', b'm']);
+    b.extend(4096u64.to_be_bytes());
+    // End of this part.
+    b.extend(0x10u64.to_be_bytes());
+    // The page, in an END part.
+    b.extend([0x03, 0, 0, 0, 0]);
+    b.extend(0x08u64.to_be_bytes());
+    b.extend([6, b'p', b'c', b'.', b'r', b'a', b'm']);
+    b.extend(page);
+    b.extend(0x10u64.to_be_bytes());
+    b.push(0x00);
+    if let Some(json) = trailer {
+        b.push(0x06);
+        b.extend((json.len() as u32).to_be_bytes());
+        b.extend(json.as_bytes());
+    }
+    b
+}
+
+#[test]
+fn guest_ram_that_looks_like_a_trailer_is_ram() {
+    // The page holds what a trailer looks like: EOF, 0x06, a length and
+    // JSON of that length.
+    let fake = br#"{"devices": []}"#;
+    let mut page = [0u8; 4096];
+    page[100] = 0x00;
+    page[101] = 0x06;
+    page[102..106].copy_from_slice(&(fake.len() as u32).to_be_bytes());
+    page[106..106 + fake.len()].copy_from_slice(fake);
+    for trailer in [Some(r#"{"page_size": 4096, "devices": []}"#), None] {
+        let bytes = ram_stream(&page, trailer);
+        let doc = QemuStream::parse(&bytes).unwrap();
+        assert_eq!(doc.vmdesc.is_some(), trailer.is_some());
+        assert_eq!(doc.to_bytes(), bytes);
+    }
+}
+
+#[test]
+fn a_malformed_trailer_is_blamed_on_the_trailer() {
+    let good = good_stream();
+    let doc = QemuStream::parse(&good).unwrap();
+    let json_at = good.len() - doc.vmdesc.unwrap().raw.len();
+    let mut bad = good.clone();
+    bad[json_at + 1] = b'!';
+    let err = QemuStream::parse(&bad).unwrap_err();
+    assert!(
+        matches!(err.kind, compat_core::codec::LoadErrorKind::BadVmdesc(_)),
+        "{err}"
+    );
+    assert_eq!(err.offset, json_at);
+    assert!(
+        err.to_string().starts_with(&format!(
+            "bad vmdesc trailer: the trailer at offset 0x{:x} is not JSON",
+            json_at - 5
+        )),
+        "{err}"
+    );
+    // A trailer of JSON that is not QEMU's shape, too.
+    let json = r#"{"page_size": 4096}"#;
+    let mut other = good[..json_at - 5].to_vec();
+    other.push(0x06);
+    other.extend((json.len() as u32).to_be_bytes());
+    other.extend(json.as_bytes());
+    let err = QemuStream::parse(&other).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "bad vmdesc trailer: the trailer has no \"devices\" list (at offset 0x{:x})",
+            json_at - 5
+        )
+    );
+}
+
+#[test]
+fn a_second_configuration_section_is_refused() {
+    let good = good_stream();
+    // Header, then the configuration section: type, length, name.
+    let name_len = u32::from_be_bytes(good[9..13].try_into().unwrap()) as usize;
+    let config = good[8..13 + name_len].to_vec();
+    let mut twice = good[..13 + name_len].to_vec();
+    twice.extend(config.iter().map(|&b| b));
+    twice.extend(&good[13 + name_len..]);
+    let err = load_all_or_nothing(&twice).unwrap_err();
+    assert_eq!(
+        err,
+        format!(
+            "a second configuration section (machine type 'pc-q35-5.1'): a stream describes \
+             one machine (at offset 0x{:x})",
+            13 + name_len
+        )
+    );
+    let err = QemuStream::parse(&twice).unwrap_err();
+    assert_eq!(err.offset, 13 + name_len);
+}
+
+#[test]
+fn names_from_a_stream_are_escaped_in_errors() {
+    // A section named to print a fake line and clear the terminal.
+    let mut b = b"QEVM\0\0\0\x03".to_vec();
+    b.extend([0x07, 0, 0, 0, 10]);
+    b.extend(b"pc-q35-5.1");
+    let name = b"x'\n\x1b[2Jok: loaded";
+    b.extend([0x04, 0, 0, 0, 0, name.len() as u8]);
+    b.extend(name);
+    b.extend([0, 0, 0, 0, 0, 0, 0, 1]);
+    let err = load_all_or_nothing(&b).unwrap_err();
+    assert!(!err.chars().any(char::is_control), "{err:?}");
+    assert!(
+        err.starts_with(r"Unknown savevm section or instance 'x\'\n\u{1b}[2Jok: loaded' 0."),
+        "{err}"
+    );
+}

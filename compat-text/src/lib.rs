@@ -8,13 +8,17 @@
 //! * [`number`]: booleans, integers and sizes as QEMU's option parsers read
 //!   them, and the integer kinds of properties with their ranges;
 //! * [`suggest`]: "did you mean …?" for misspelt names;
-//! * [`msg`]: a fixed-capacity message buffer for compile-time errors.
+//! * [`msg`]: a fixed-capacity message buffer for compile-time errors;
+//! * [`limits`]: bounds the derives check and loads obey;
+//! * [`escape`]: outside text made safe to print.
 //!
 //! Device authors do not depend on this crate: `compat-core` re-exports
 //! what they need.
 
 #![warn(missing_docs)]
 
+pub mod escape;
+pub mod limits;
 pub mod msg;
 pub mod number;
 pub mod suggest;

@@ -369,6 +369,27 @@ fn analyze_refuses_bad_streams_precisely() {
         err,
         "compat: /nonexistent/file.mig: No such file or directory (os error 2)\n"
     );
+    // An endless file is refused at its header, not read until memory
+    // runs out; a stream over the size limit is refused by size.
+    let (ok, _, err) = compat(&["analyze", "/dev/zero"]);
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "compat: /dev/zero: Not a migration stream, magic: 0 != 5145564d (at offset 0x0)\n"
+    );
+    let (ok, _, err) = compat(&["analyze", path.to_str().unwrap(), "--max-bytes", "100"]);
+    assert!(!ok);
+    assert!(
+        err.ends_with(": larger than the limit of 100 bytes\n"),
+        "{err}"
+    );
+    // A path with control characters is printed escaped.
+    let (ok, _, err) = compat(&["analyze", "/nonexistent/a\u{1b}[2J\nb"]);
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "compat: /nonexistent/a\\u{1b}[2J\\nb: No such file or directory (os error 2)\n"
+    );
     std::fs::remove_file(&path).ok();
 }
 

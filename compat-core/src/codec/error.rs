@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::text::escape::escaped as esc;
+
 /// The section an error happened in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SectionRef {
@@ -96,6 +98,12 @@ pub enum LoadErrorKind {
         /// The declared maximum.
         max: usize,
     },
+    /// More elements than the load's budget allows (see
+    /// `StreamReader::charge`).
+    TooManyElements {
+        /// Elements asked for when the budget ran out.
+        wanted: usize,
+    },
     /// Not `QEVM`.
     BadMagic(u32),
     /// Not stream version 3.
@@ -106,6 +114,12 @@ pub enum LoadErrorKind {
         received: String,
         /// Ours.
         local: String,
+    },
+    /// A configuration section after the first: a stream describes one
+    /// machine.
+    SecondConfiguration {
+        /// The machine type the second one names.
+        machine: String,
     },
     /// The destination requires a configuration section.
     ConfigurationMissing {
@@ -184,21 +198,28 @@ impl fmt::Display for LoadErrorKind {
                 f,
                 "{vmsd}: incoming version_id {incoming} is too old for local minimum version_id {minimum}"
             ),
-            UnknownSubsection { name, parent } => {
-                write!(f, "VM subsection '{name}' in '{parent}' does not exist")
-            }
+            UnknownSubsection { name, parent } => write!(
+                f,
+                "VM subsection '{}' in '{}' does not exist",
+                esc(name),
+                esc(parent)
+            ),
             UnknownSection { idstr, instance_id } => write!(
                 f,
-                "Unknown savevm section or instance '{idstr}' {instance_id}. Make sure that your \
-                 current VM setup matches your saved VM setup, including any hotplugged devices"
+                "Unknown savevm section or instance '{}' {instance_id}. Make sure that your \
+                 current VM setup matches your saved VM setup, including any hotplugged devices",
+                esc(idstr)
             ),
             MissingSection { idstr, instance_id } => write!(
                 f,
-                "no section for device '{idstr}' instance {instance_id}: the source did not send its state"
+                "no section for device '{}' instance {instance_id}: the source did not send its state",
+                esc(idstr)
             ),
-            DuplicateSection { idstr, instance_id } => {
-                write!(f, "section '{idstr}' instance {instance_id} appears twice")
-            }
+            DuplicateSection { idstr, instance_id } => write!(
+                f,
+                "section '{}' instance {instance_id} appears twice",
+                esc(idstr)
+            ),
             MustMatch { incoming, ours } => write!(
                 f,
                 "must match the destination's value: incoming {incoming}, destination {ours}"
@@ -223,6 +244,11 @@ impl fmt::Display for LoadErrorKind {
             LengthTooLarge { len, max } => {
                 write!(f, "length {len} exceeds the declared maximum {max}")
             }
+            TooManyElements { wanted } => write!(
+                f,
+                "{wanted} more elements exceed what is left of this load's element budget \
+                 (by default one element per byte of the stream, plus 65536)"
+            ),
             BadMagic(m) => write!(f, "Not a migration stream, magic: {m:x} != 5145564d"),
             BadVersion(2) => write!(f, "SaveVM v2 format is obsolete and no longer supported"),
             BadVersion(v) => write!(
@@ -231,12 +257,19 @@ impl fmt::Display for LoadErrorKind {
             ),
             MachineMismatch { received, local } => write!(
                 f,
-                "Machine type received is '{received}' and local is '{local}'"
+                "Machine type received is '{}' and local is '{}'",
+                esc(received),
+                esc(local)
+            ),
+            SecondConfiguration { machine } => write!(
+                f,
+                "a second configuration section (machine type '{}'): a stream describes one machine",
+                esc(machine)
             ),
             ConfigurationMissing { found } => {
                 write!(f, "Configuration section missing, {found:x} != 7")
             }
-            MissingFooter { idstr } => write!(f, "Missing section footer for {idstr}"),
+            MissingFooter { idstr } => write!(f, "Missing section footer for {}", esc(idstr)),
             MismatchedFooter { read, expected } => write!(
                 f,
                 "Mismatched section id in footer - read 0x{read:x} expected 0x{expected:x}"
@@ -299,11 +332,13 @@ impl fmt::Display for LoadError {
             write!(
                 f,
                 "error while loading state for instance 0x{:x} of device '{}' (stream version {}): ",
-                s.instance_id, s.idstr, s.version_id
+                s.instance_id,
+                esc(&s.idstr),
+                s.version_id
             )?;
         }
         if !self.path.is_empty() {
-            write!(f, "field '{}': ", self.path.join("."))?;
+            write!(f, "field '{}': ", esc(&self.path.join(".")))?;
         }
         write!(f, "{} (at offset 0x{:x})", self.kind, self.offset)
     }

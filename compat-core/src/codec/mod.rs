@@ -1,15 +1,16 @@
 //! The byte codec under VMState and the stream: a bounded, offset-tracking
-//! big-endian reader, a writer, the errors a load or save reports, and
-//! JSON in the layout QEMU writes it.
+//! big-endian reader, a writer, the errors a load or save reports, JSON in
+//! the layout QEMU writes it, and bounded reading of files from outside.
 
 mod error;
+pub mod input;
 mod json;
 mod reader;
 mod writer;
 
 pub use error::{LoadError, LoadErrorKind, SaveError, SectionRef};
 pub use json::to_qemu_json;
-pub use reader::StreamReader;
+pub use reader::{default_budget, StreamReader};
 pub use writer::StreamWriter;
 
 /// `QEVM`.

@@ -5,10 +5,22 @@ use super::error::{LoadError, LoadErrorKind};
 
 /// A cursor over stream bytes. Every read is checked against what is
 /// left; nothing read from the stream decides an allocation by itself.
+///
+/// The reader also carries a budget of elements — array, list and map
+/// entries — that loads and decoders draw on ([`StreamReader::charge`]):
+/// an element of no bytes on the wire still costs memory, so the bytes
+/// left alone cannot bound them.
 #[derive(Debug, Clone)]
 pub struct StreamReader<'a> {
     data: &'a [u8],
     pos: usize,
+    budget: usize,
+}
+
+/// The element budget of a reader over `len` bytes, unless told otherwise:
+/// one element a byte, plus 65,536 for elements of no bytes.
+pub fn default_budget(len: usize) -> usize {
+    len.saturating_add(1 << 16)
 }
 
 macro_rules! get_be {
@@ -25,7 +37,30 @@ macro_rules! get_be {
 impl<'a> StreamReader<'a> {
     /// A reader at the start of `data`.
     pub fn new(data: &'a [u8]) -> Self {
-        StreamReader { data, pos: 0 }
+        Self::with_budget(data, default_budget(data.len()))
+    }
+
+    /// A reader at the start of `data` that decodes at most `budget`
+    /// elements.
+    pub fn with_budget(data: &'a [u8], budget: usize) -> Self {
+        StreamReader {
+            data,
+            pos: 0,
+            budget,
+        }
+    }
+
+    /// Draw `n` elements from the budget, before they are allocated; an
+    /// error when the budget has fewer left.
+    #[inline]
+    pub fn charge(&mut self, n: usize) -> Result<(), LoadError> {
+        match self.budget.checked_sub(n) {
+            Some(left) => {
+                self.budget = left;
+                Ok(())
+            }
+            None => Err(self.error(LoadErrorKind::TooManyElements { wanted: n })),
+        }
     }
 
     /// The current byte offset.

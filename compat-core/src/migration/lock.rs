@@ -284,6 +284,32 @@ pub enum LockError {
         /// The schema the file says.
         found: u32,
     },
+    /// A text with control characters: no name has them, and findings
+    /// print the names a lock holds.
+    #[error("not a lock: a text holds control characters: {}", crate::text::escape::escaped(.text))]
+    ControlCharacters {
+        /// The text.
+        text: String,
+    },
+}
+
+/// The first string in `value` (keys included) that holds a control
+/// character.
+fn text_with_controls(value: &serde_json::Value) -> Option<&str> {
+    use serde_json::Value;
+    let has = |s: &str| s.chars().any(char::is_control);
+    match value {
+        Value::String(s) => has(s).then_some(s.as_str()),
+        Value::Array(items) => items.iter().find_map(text_with_controls),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if has(k) {
+                Some(k.as_str())
+            } else {
+                text_with_controls(v)
+            }
+        }),
+        _ => None,
+    }
 }
 
 impl Lock {
@@ -353,6 +379,13 @@ impl Lock {
         if schema != SCHEMA {
             return Err(LockError::Schema { found: schema });
         }
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        if let Some(text) = text_with_controls(&value) {
+            return Err(LockError::ControlCharacters {
+                text: text.to_owned(),
+            });
+        }
+        // Read again as a lock, for errors that say line and column.
         Ok(serde_json::from_str(text)?)
     }
 

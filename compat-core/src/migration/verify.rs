@@ -962,7 +962,8 @@ pub fn check_locks(
         .collect();
     entries.sort();
     for path in entries.iter().filter(|p| **p != own) {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = crate::codec::input::read_text(path, crate::codec::input::JSON_FILE_LIMIT)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         let lock = Lock::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let findings = verify(release, &lock);
         if !findings.is_empty() {

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::text::escape::escaped as esc;
+
 /// One `key=value` of an option string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionValue {
@@ -34,15 +36,23 @@ pub struct DeviceOption {
 /// with commas in values doubled, so it parses to the same option.
 impl fmt::Display for DeviceOption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let escape = |s: &str| s.replace(',', ",,");
-        f.write_str(&escape(&self.driver))?;
+        // A driver holding `=` would read as a key: it needs its key.
+        if self.driver.contains('=') {
+            f.write_str("driver=")?;
+        }
+        f.write_str(&doubled_commas(&self.driver))?;
         for (key, value) in [("id", &self.id), ("bus", &self.bus)] {
             if let Some(v) = value {
-                write!(f, ",{key}={}", escape(v))?;
+                write!(f, ",{key}={}", doubled_commas(v))?;
             }
         }
         for p in &self.properties {
-            write!(f, ",{}={}", p.key, escape(&p.value))?;
+            write!(
+                f,
+                ",{}={}",
+                doubled_commas(&p.key),
+                doubled_commas(&p.value)
+            )?;
         }
         Ok(())
     }
@@ -60,10 +70,36 @@ pub struct GlobalOption {
     pub value: String,
 }
 
+/// `DRIVER.PROPERTY=VALUE`, or the keyed form with commas doubled when
+/// the driver or property holds a character the short form splits at, so
+/// that it parses to the same global.
 impl fmt::Display for GlobalOption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}={}", self.driver, self.property, self.value)
+        if self.driver.contains(['.', '=']) || self.property.contains('=') {
+            write!(
+                f,
+                "driver={},property={},value={}",
+                doubled_commas(&self.driver),
+                doubled_commas(&self.property),
+                doubled_commas(&self.value)
+            )
+        } else {
+            write!(f, "{}.{}={}", self.driver, self.property, self.value)
+        }
     }
+}
+
+/// `text` as one parameter of an option string: each comma doubled.
+fn doubled_commas(text: &str) -> String {
+    text.replace(',', ",,")
+}
+
+/// Whether `id` is an identifier as QEMU's `id_wellformed` has it: a
+/// letter, then letters, digits, `-`, `.` and `_`.
+pub fn is_identifier(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
 }
 
 /// A malformed option string: which option, where, what was expected and
@@ -100,7 +136,7 @@ impl CmdlineError {
         if self.offset == 0 && self.found == self.input {
             String::new()
         } else {
-            format!(" (at offset {} of '{}')", self.offset, self.input)
+            format!(" (at offset {} of '{}')", self.offset, esc(&self.input))
         }
     }
 }
@@ -168,14 +204,14 @@ pub fn parse_device(input: &str) -> Result<DeviceOption, CmdlineError> {
             let message = if param.text.is_empty() {
                 "expected DRIVER or KEY=VALUE, got an empty parameter".to_owned()
             } else {
-                format!("expected KEY=VALUE, got '{}'", param.text)
+                format!("expected KEY=VALUE, got '{}'", esc(&param.text))
             };
             return Err(err(param.offset, message, &param.text));
         };
         if key.is_empty() {
             return Err(err(
                 param.offset,
-                format!("expected KEY=VALUE, got '{}' (empty key)", param.text),
+                format!("expected KEY=VALUE, got '{}' (empty key)", esc(&param.text)),
                 &param.text,
             ));
         }
@@ -188,8 +224,15 @@ pub fn parse_device(input: &str) -> Result<DeviceOption, CmdlineError> {
         if seen {
             return Err(err(
                 param.offset,
-                format!("Parameter '{key}' is set more than once"),
+                format!("Parameter '{}' is set more than once", esc(key)),
                 key,
+            ));
+        }
+        if key == "id" && !is_identifier(value) {
+            return Err(err(
+                param.offset,
+                "Parameter 'id' expects an identifier".to_owned(),
+                &param.text,
             ));
         }
         let value = value.to_owned();
@@ -209,7 +252,7 @@ pub fn parse_device(input: &str) -> Result<DeviceOption, CmdlineError> {
         _ => {
             return Err(err(
                 0,
-                format!("Parameter 'driver' is missing, got '{input}'"),
+                format!("Parameter 'driver' is missing, got '{}'", esc(input)),
                 input,
             ))
         }
@@ -252,7 +295,7 @@ pub fn parse_global(input: &str) -> Result<GlobalOption, CmdlineError> {
         "-global",
         input,
         offset,
-        format!("expected DRIVER.PROPERTY=VALUE, got '{input}'"),
+        format!("expected DRIVER.PROPERTY=VALUE, got '{}'", esc(input)),
         input,
     ))
 }
@@ -284,7 +327,7 @@ fn parse_global_keyed(input: &str) -> Result<GlobalOption, CmdlineError> {
         let Some((key, value)) = param.text.split_once('=') else {
             return Err(err(
                 param.offset,
-                format!("expected KEY=VALUE, got '{}'", param.text),
+                format!("expected KEY=VALUE, got '{}'", esc(&param.text)),
                 &param.text,
             ));
         };
@@ -296,7 +339,8 @@ fn parse_global_keyed(input: &str) -> Result<GlobalOption, CmdlineError> {
                 return Err(err(
                     param.offset,
                     format!(
-                        "Invalid parameter '{key}'{}",
+                        "Invalid parameter '{}'{}",
+                        esc(key),
                         crate::text::suggest::did_you_mean(key, ["driver", "property", "value"])
                     ),
                     key,
@@ -306,7 +350,7 @@ fn parse_global_keyed(input: &str) -> Result<GlobalOption, CmdlineError> {
         if fields[slot].is_some() {
             return Err(err(
                 param.offset,
-                format!("Parameter '{key}' is set more than once"),
+                format!("Parameter '{}' is set more than once", esc(key)),
                 key,
             ));
         }
@@ -324,7 +368,10 @@ fn parse_global_keyed(input: &str) -> Result<GlobalOption, CmdlineError> {
         }
         _ => Err(err(
             0,
-            format!("options 'driver', 'property', and 'value' are required, got '{input}'"),
+            format!(
+                "options 'driver', 'property', and 'value' are required, got '{}'",
+                esc(input)
+            ),
             input,
         )),
     }
@@ -376,6 +423,45 @@ mod tests {
         }
         let d = parse_device("driver=e1000e,mac=1,id=n0").unwrap();
         assert_eq!(d.to_string(), "e1000e,id=n0,mac=1");
+        // A comma in a key is doubled back too: one key `a,b`, not a
+        // parameter `a` and a key `b`.
+        let d = parse_device("e1000e,a,,b=1").unwrap();
+        assert_eq!(props(&d), [("a,b", "1", 7)]);
+        assert_eq!(d.to_string(), "e1000e,a,,b=1");
+        assert_eq!(parse_device(&d.to_string()).unwrap(), d);
+        let d = parse_device("driver=a=b,x=1").unwrap();
+        assert_eq!(d.to_string(), "driver=a=b,x=1");
+        for text in ["a.b.c=1", "driver=x=y,property=p,value=1,,2"] {
+            let g = parse_global(text).unwrap();
+            assert_eq!(parse_global(&g.to_string()).unwrap(), g, "{text}");
+        }
+    }
+
+    #[test]
+    fn ids_are_identifiers_as_in_qemu() {
+        for good in ["a", "blk0", "n-1.x_y", "Z9"] {
+            assert_eq!(
+                parse_device(&format!("e1000e,id={good}"))
+                    .unwrap()
+                    .id
+                    .unwrap(),
+                good
+            );
+        }
+        for bad in ["1abc", "a b", "_x", "", "e1000e[0]", "a/b", "\u{e9}t\u{e9}"] {
+            let text = format!("e1000e,id={bad}");
+            let e = parse_device(&text).unwrap_err();
+            assert_eq!(e.message, "Parameter 'id' expects an identifier", "{bad}");
+            assert_eq!(e.offset, 7);
+        }
+    }
+
+    #[test]
+    fn outside_text_is_escaped_in_errors() {
+        let e = parse_device("e1000e,\u{1b}[2Jfake\nline").unwrap_err();
+        let text = e.to_string();
+        assert!(!text.contains('\u{1b}') && !text.contains('\n'), "{text}");
+        assert!(text.contains("\\u{1b}[2Jfake\\nline"), "{text}");
     }
 
     #[test]

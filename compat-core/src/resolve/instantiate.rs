@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use super::{ConfigError, DeviceInstance, Machine, MachineConfig, ResolveError, Setting, Source};
 use crate::device::Board;
-use crate::property::cmdline::{parse_device, CmdlineError, DeviceOption, GlobalOption};
+use crate::property::cmdline::{
+    is_identifier, parse_device, CmdlineError, DeviceOption, GlobalOption,
+};
 use crate::property::PropertyValue;
 use crate::release::Release;
 
@@ -191,6 +193,11 @@ impl Release {
                 })?;
 
             if let Some(id) = &opt.id {
+                // An option built in code rather than parsed is held to
+                // the parser's rule.
+                if !is_identifier(id) {
+                    return Err(ResolveError::InvalidId { spec: spec.clone() });
+                }
                 if !ids.insert(id.clone()) {
                     return Err(ResolveError::DuplicateId {
                         spec: spec.clone(),

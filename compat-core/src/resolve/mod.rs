@@ -183,6 +183,14 @@ pub enum ResolveError {
         /// The id.
         id: String,
     },
+    /// An id that is not an identifier (a letter, then letters, digits,
+    /// `-`, `.`, `_`), as QEMU requires: other ids could collide with the
+    /// names given to devices without one.
+    #[error("-device {spec}: Parameter 'id' expects an identifier")]
+    InvalidId {
+        /// The `-device` string.
+        spec: String,
+    },
     /// `-cpu` was given, and the release has no CPU device type.
     #[error("-cpu {spec}: release {release} has no CPU device type")]
     NoCpuType {

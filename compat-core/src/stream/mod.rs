@@ -11,6 +11,8 @@
 
 pub mod qemu;
 
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use crate::codec::*;
@@ -41,6 +43,10 @@ pub struct StreamOptions {
     /// sends, to test a destination against run-time state. Such a stream
     /// has no vmdesc trailer.
     pub every_subsection: bool,
+    /// On load, the most elements (of arrays, lists and maps) the stream
+    /// may make a load decode; `None` for one per byte of the stream plus
+    /// 65,536 ([`default_budget`]).
+    pub element_budget: Option<usize>,
 }
 
 impl Default for StreamOptions {
@@ -50,6 +56,7 @@ impl Default for StreamOptions {
             footers: true,
             vmdesc: true,
             every_subsection: false,
+            element_budget: None,
         }
     }
 }
@@ -71,7 +78,7 @@ impl StreamOptions {
                 machine: None,
                 footers: false,
                 vmdesc: false,
-                every_subsection: false,
+                ..StreamOptions::default()
             },
         }
     }
@@ -181,7 +188,10 @@ pub fn load(
     sections: &mut [Section<'_>],
     opts: &StreamOptions,
 ) -> Result<LoadReport, LoadError> {
-    let mut r = StreamReader::new(bytes);
+    let budget = opts
+        .element_budget
+        .unwrap_or_else(|| default_budget(bytes.len()));
+    let mut r = StreamReader::with_budget(bytes, budget);
     read_header(&mut r)?;
     let mut received_machine = None;
     if let Some(local) = &opts.machine {
@@ -200,6 +210,13 @@ pub fn load(
         received_machine = Some(received);
     }
 
+    // Sections are found by their (idstr, instance) through one index built
+    // here, so a stream of many sections loads in linear time.
+    let index: HashMap<(&str, u32), usize> = sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.idstr.as_str(), s.instance_id), i))
+        .collect();
     let mut loaded: Vec<Option<Box<dyn Migratable>>> = (0..sections.len()).map(|_| None).collect();
     loop {
         let at = r.offset();
@@ -213,7 +230,14 @@ pub fn load(
         match next_record(&mut r)? {
             Record::Eof => break,
             Record::Configuration => {
-                received_machine = Some(read_configuration(&mut r)?);
+                let machine = read_configuration(&mut r)?;
+                if received_machine.is_some() {
+                    return Err(LoadError::new(
+                        LoadErrorKind::SecondConfiguration { machine },
+                        at,
+                    ));
+                }
+                received_machine = Some(machine);
             }
             Record::Section {
                 section_id,
@@ -221,10 +245,7 @@ pub fn load(
                 ..
             } => {
                 let instance_id = sref.instance_id;
-                let Some(index) = sections
-                    .iter()
-                    .position(|s| s.idstr == sref.idstr && s.instance_id == instance_id)
-                else {
+                let Some(&index) = index.get(&(sref.idstr.as_str(), instance_id)) else {
                     return Err(LoadError::new(
                         LoadErrorKind::UnknownSection {
                             idstr: sref.idstr,

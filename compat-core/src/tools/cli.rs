@@ -28,12 +28,14 @@ use serde_json::{json, Value};
 
 use super::catalog::Catalog;
 use super::matrix::{render, to_json};
+use crate::codec::input::{read_stream_file, read_text, JSON_FILE_LIMIT, STREAM_FILE_LIMIT};
 use crate::device::{DeviceTypeInfo, TypeRegistry};
 use crate::migration::check::Prediction;
 use crate::property::cmdline::{parse_device, parse_global};
 use crate::release::Release;
 use crate::resolve::{Explanation, Machine, MachineConfig};
 use crate::stream::qemu::{analyze_text, Body, QemuStream};
+use crate::text::escape::escaped;
 use crate::text::suggest::did_you_mean;
 
 #[derive(Parser)]
@@ -149,6 +151,9 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Refuse a file larger than this many bytes.
+        #[arg(long, default_value_t = STREAM_FILE_LIMIT)]
+        max_bytes: u64,
     },
     /// Write a release's VMState descriptions as QEMU's `-dump-vmstate`.
     DumpVmstate {
@@ -199,6 +204,9 @@ enum Command {
         /// Print what QEMU's `analyze-migration.py -f FILE` prints.
         #[arg(long)]
         json: bool,
+        /// Refuse a file larger than this many bytes.
+        #[arg(long, default_value_t = STREAM_FILE_LIMIT)]
+        max_bytes: u64,
     },
     /// List a release's device types with their parents.
     Types {
@@ -525,7 +533,7 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
         } => {
             let mut m = machine.start(catalog)?;
             let bytes = m.save().map_err(|e| e.to_string())?;
-            std::fs::write(&output, &bytes).map_err(|e| format!("{}: {e}", output.display()))?;
+            std::fs::write(&output, &bytes).map_err(|e| format!("{}: {e}", shown(&output)))?;
             let sections = m
                 .devices
                 .iter()
@@ -544,7 +552,7 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
                     "saved {sections} device sections of {} ({} bytes) to {}\n",
                     m.machine_type.name,
                     bytes.len(),
-                    output.display()
+                    shown(&output)
                 )
             };
             Ok(Outcome {
@@ -556,12 +564,14 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
             machine,
             file,
             json,
+            max_bytes,
         } => {
             let mut m = machine.start(catalog)?;
-            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let bytes =
+                read_stream_file(&file, max_bytes).map_err(|e| format!("{}: {e}", shown(&file)))?;
             let report = m
                 .load(&bytes)
-                .map_err(|e| Failure::Refused(format!("{}: {e}", file.display())))?;
+                .map_err(|e| Failure::Refused(format!("{}: {e}", shown(&file))))?;
             let text = if json {
                 pretty(&json!({
                     "file": file.display().to_string(),
@@ -591,7 +601,7 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
             let r = release(catalog, rel.as_deref())?;
             let text =
                 crate::migration::dump::dump_vmstate(r, &machine).map_err(|e| e.to_string())?;
-            std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
+            std::fs::write(&file, text).map_err(|e| format!("{}: {e}", shown(&file)))?;
             Ok(Outcome::ok(if json {
                 pretty(&json!({
                     "file": file.display().to_string(),
@@ -602,11 +612,15 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
                 format!(
                     "wrote the VMState descriptions of release {}, {machine}, to {}\n",
                     r.name(),
-                    file.display()
+                    shown(&file)
                 )
             }))
         }
-        Command::Analyze { file, json } => Ok(Outcome::ok(analyze(&file, json)?)),
+        Command::Analyze {
+            file,
+            json,
+            max_bytes,
+        } => Ok(Outcome::ok(analyze(&file, json, max_bytes)?)),
         Command::Verify {
             release: rel,
             against,
@@ -620,7 +634,7 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
             let r = release(catalog, rel.as_deref())?;
             let lock = crate::migration::lock::Lock::of(r);
             let text = lock.to_json();
-            std::fs::write(&output, &text).map_err(|e| format!("{}: {e}", output.display()))?;
+            std::fs::write(&output, &text).map_err(|e| format!("{}: {e}", shown(&output)))?;
             Ok(Outcome::ok(if json {
                 pretty(&json!({
                     "file": output.display().to_string(),
@@ -637,7 +651,7 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
                     lock.machine_types.len(),
                     lock.device_types.len(),
                     text.len(),
-                    output.display()
+                    shown(&output)
                 )
             }))
         }
@@ -846,11 +860,11 @@ fn verify(
     let mut checks = Vec::new();
     for file in against {
         let content =
-            std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let lock = Lock::from_json(&content).map_err(|e| format!("{}: {e}", file.display()))?;
+            read_text(file, JSON_FILE_LIMIT).map_err(|e| format!("{}: {e}", shown(file)))?;
+        let lock = Lock::from_json(&content).map_err(|e| format!("{}: {e}", shown(file)))?;
         checks.push((
             Some(file.display().to_string()),
-            format!("against release {} ({})", lock.release, file.display()),
+            format!("against release {} ({})", lock.release, shown(file)),
             Some(lock.release.clone()),
             verify(r, &lock),
         ));
@@ -901,17 +915,19 @@ fn verify(
 }
 
 /// The sections of a stream file, or its `analyze-migration.py` JSON.
-fn analyze(file: &Path, json: bool) -> Result<String, String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let stream = QemuStream::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+fn analyze(file: &Path, json: bool, max_bytes: u64) -> Result<String, String> {
+    let bytes = read_stream_file(file, max_bytes).map_err(|e| format!("{}: {e}", shown(file)))?;
+    let stream = QemuStream::parse(&bytes).map_err(|e| format!("{}: {e}", shown(file)))?;
     if json {
         return Ok(analyze_text(&stream.analyze()));
     }
     let mut out = format!(
         "{}: QEMU migration stream, version 3, {} bytes\nmachine type: {}\n",
-        file.display(),
+        shown(file),
         bytes.len(),
-        stream.machine().unwrap_or("(no configuration section)")
+        stream
+            .machine()
+            .map_or("(no configuration section)".to_owned(), |m| escaped(m).to_string())
     );
     out.push_str(&format!(
         "{:>7}  {:<40} {:>8} {:>7}  contents\n",
@@ -931,7 +947,9 @@ fn analyze(file: &Path, json: bool) -> Result<String, String> {
         };
         out.push_str(&format!(
             "{id:>7}  {:<40} {:>8} {:>7}  {contents}\n",
-            h.idstr, h.instance_id, h.version_id
+            escaped(&h.idstr).to_string(),
+            h.instance_id,
+            h.version_id
         ));
     }
     match &stream.vmdesc {
@@ -980,4 +998,10 @@ fn device_json(ty: &'static DeviceTypeInfo) -> Value {
         })
         .collect();
     json!({"type": ty.name, "parent": ty.parent.map(|p| p.name), "properties": properties})
+}
+
+/// A path from the command line as it may be printed: control characters
+/// and quotes escaped.
+fn shown(path: &Path) -> String {
+    escaped(&path.display().to_string()).to_string()
 }

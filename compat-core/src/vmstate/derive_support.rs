@@ -113,6 +113,28 @@ pub fn checked_len(len: u64, max: usize, at: usize) -> Result<usize, LoadError> 
     }
 }
 
+/// The element count of a variable array about to be read: its length
+/// field, refused above the declared maximum, when the stream does not
+/// hold that many elements of `elem_size` bytes, or beyond the reader's
+/// element budget — all before anything is allocated.
+pub fn checked_array_len(
+    r: &mut StreamReader<'_>,
+    len: u64,
+    max: usize,
+    elem_size: usize,
+) -> Result<usize, LoadError> {
+    let n = checked_len(len, max, r.offset())?;
+    let wanted = n.saturating_mul(elem_size);
+    if wanted > r.remaining() {
+        return Err(r.error(LoadErrorKind::Truncated {
+            wanted,
+            available: r.remaining(),
+        }));
+    }
+    r.charge(n)?;
+    Ok(n)
+}
+
 /// Run a `pre_save` hook's result into a save error.
 pub fn hook_save<E: std::fmt::Display>(vmsd: &str, result: Result<(), E>) -> Result<(), SaveError> {
     result.map_err(|e| SaveError {

@@ -19,7 +19,7 @@ pub const MAX_DEPTH: usize = 64;
 /// The most elements one described array may have in a layout read from a
 /// stream: a trailer is input too, and an `array_len` from it must not make
 /// a reader loop for ever.
-pub const MAX_ARRAY_LEN: u64 = 1 << 24;
+pub const MAX_ARRAY_LEN: u64 = compat_text::limits::MAX_ELEMENTS as u64;
 
 /// A struct as it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,7 +330,8 @@ impl Layout {
             let count = f["array_len"].as_u64();
             if count.is_some_and(|n| n > MAX_ARRAY_LEN) {
                 return Err(format!(
-                    "field '{name}' has array_len {}",
+                    "field '{}' has array_len {}",
+                    crate::text::escape::escaped(name),
                     count.unwrap_or_default()
                 ));
             }
@@ -338,9 +339,9 @@ impl Layout {
                 let inner = Self::from_json_at(&f["struct"], depth + 1)?;
                 (inner.written_size(), Some(Box::new(inner)))
             } else {
-                let size = f["size"]
-                    .as_u64()
-                    .ok_or_else(|| format!("field '{name}' has no size"))?;
+                let size = f["size"].as_u64().ok_or_else(|| {
+                    format!("field '{}' has no size", crate::text::escape::escaped(name))
+                })?;
                 (usize::try_from(size).unwrap_or(usize::MAX), None)
             };
             fields.push(FieldLayout {

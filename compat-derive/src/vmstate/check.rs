@@ -504,10 +504,7 @@ fn var_array(
         }
         return None;
     };
-    let max = max.base10_parse::<usize>().unwrap_or_else(|e| {
-        cx.error_spanned_by(max, e);
-        0
-    });
+    let max = declared_max(cx, max);
     let Some(len_field) = before.iter().find(|x| x.member == len) else {
         let later = all.iter().any(|x| x.member == len);
         let msg = if later {
@@ -591,13 +588,33 @@ fn container_keys(cx: &Ctxt, raw: &FieldAttrs, what: Option<&str>) {
 /// The `max = N` a list or map needs.
 fn container_max(cx: &Ctxt, f: &Field, missing: &str) -> Option<usize> {
     match f.attrs.max.get() {
-        Some(lit) => Some(lit.base10_parse::<usize>().unwrap_or_else(|e| {
-            cx.error_spanned_by(lit, e);
-            0
-        })),
+        Some(lit) => Some(declared_max(cx, lit)),
         None => {
             cx.error_spanned_by(f.ty, missing);
             None
+        }
+    }
+}
+
+/// A `max = N`: a number no larger than the ceiling every load obeys, since
+/// a stream may announce `N` elements and the load allocates for them.
+fn declared_max(cx: &Ctxt, lit: &LitInt) -> usize {
+    let ceiling = compat_text::limits::MAX_ELEMENTS;
+    match lit.base10_parse::<u128>() {
+        Ok(n) if n <= ceiling as u128 => n as usize,
+        Ok(n) => {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`max = {n}` is above {ceiling}, the most elements a load may take from \
+                     one length a stream announces"
+                ),
+            );
+            0
+        }
+        Err(e) => {
+            cx.error_spanned_by(lit, e);
+            0
         }
     }
 }

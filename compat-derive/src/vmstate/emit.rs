@@ -454,7 +454,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 },
                 load: quote! {
                     {
-                        let n = #p::checked_len(self.#len_member as u64, #max, r.offset())#in_field;
+                        let n = #p::checked_array_len(r, self.#len_member as u64, #max, #sv.size())#in_field;
                         self.#member.clear();
                         self.#member.resize(n, ::core::default::Default::default());
                         r.#get(&mut self.#member)#in_field;
@@ -624,6 +624,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                             let n = self.#member.len();
                             // One more than the bound is refused before it is read.
                             #p::checked_len(n as u64 + 1, #max, r.offset())#in_field;
+                            r.charge(1)#in_field;
                             let mut e: #elem = ::core::default::Default::default();
                             #vs::load_state(&mut e, r, #vs::DESCRIPTION.version_id)
                                 .map_err(|err| err.in_field(&::std::format!("{}[{}]", #wire, n)))?;
@@ -686,6 +687,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                         let at = r.offset();
                         let count = r.get_u32()#in_field;
                         let n = #p::checked_len(u64::from(count), #max, at)#in_field;
+                        r.charge(n)#in_field;
                         self.#member.clear();
                         for _ in 0..n {
                             #p::map_marker(r, true)#in_field;

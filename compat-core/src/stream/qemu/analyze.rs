@@ -1,5 +1,7 @@
 //! What QEMU's `scripts/analyze-migration.py -f FILE` prints for a stream.
 
+use std::io;
+
 use serde_json::{Map, Value};
 
 use super::decode::{Decoded, FieldValue};
@@ -47,12 +49,52 @@ impl QemuStream {
 /// indentation, a newline at the end.
 pub fn analyze_text(value: &Value) -> String {
     let mut out = Vec::new();
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let fmt = AsciiPretty(serde_json::ser::PrettyFormatter::with_indent(b"    "));
     let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
     serde::Serialize::serialize(value, &mut ser).expect("a JSON value serializes");
     let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
     text.push('\n');
     text
+}
+
+/// Pretty JSON with every character outside ASCII written as a `\uXXXX`
+/// escape, as Python's `json.dumps` writes it by default: the same text
+/// as QEMU's script, and no byte from a stream that a terminal would act
+/// on (serde_json escapes the ASCII controls itself).
+struct AsciiPretty<'a>(serde_json::ser::PrettyFormatter<'a>);
+
+macro_rules! delegate {
+    ($($name:ident $(($arg:ident: $ty:ty))?),*) => {$(
+        fn $name<W: ?Sized + io::Write>(&mut self, w: &mut W $(, $arg: $ty)?) -> io::Result<()> {
+            self.0.$name(w $(, $arg)?)
+        }
+    )*};
+}
+
+impl serde_json::ser::Formatter for AsciiPretty<'_> {
+    delegate!(
+        begin_array, end_array, begin_object, end_object, begin_object_value,
+        end_array_value, end_object_value,
+        begin_array_value(first: bool), begin_object_key(first: bool)
+    );
+
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some(i) = rest.find(|c: char| !c.is_ascii()) {
+            w.write_all(rest[..i].as_bytes())?;
+            let c = rest[i..].chars().next().expect("a character at i");
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(w, "\\u{unit:04x}")?;
+            }
+            rest = &rest[i + c.len_utf8()..];
+        }
+        w.write_all(rest.as_bytes())
+    }
 }
 
 /// How `analyze-migration.py` shows a leaf of vmdesc type `info`.
@@ -132,6 +174,15 @@ fn analyze_struct(d: &Decoded) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn text_outside_ascii_is_escaped_as_python_does() {
+        let v = serde_json::json!({"n\u{e9}": ["\u{1b}[2J\u{9b}\u{1F600}"]});
+        assert_eq!(
+            super::analyze_text(&v),
+            "{\n    \"n\\u00e9\": [\n        \"\\u001b[2J\\u009b\\ud83d\\ude00\"\n    ]\n}\n"
+        );
+    }
+
     use super::*;
 
     #[test]

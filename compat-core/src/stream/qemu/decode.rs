@@ -2,6 +2,7 @@
 //! into a [`Layout`]: the wire carries no field names or lengths, the
 //! description does.
 
+use crate::text::escape::escaped;
 use serde_json::Value;
 
 use crate::codec::QEMU_VM_SUBSECTION;
@@ -63,7 +64,10 @@ fn decode_struct(r: &mut StreamReader<'_>, layout: &Layout) -> Result<Decoded, L
     let mut fields = Vec::new();
     for f in &layout.fields {
         let name = f.name.as_ref();
-        for _ in 0..f.array_len.unwrap_or(1) {
+        let count = f.array_len.unwrap_or(1);
+        // Elements of no bytes cost memory too: the budget bounds them.
+        r.charge(count).map_err(|e| e.in_field(name))?;
+        for _ in 0..count {
             let value = match &f.nested {
                 Some(inner) => {
                     FieldValue::Struct(decode_struct(r, inner).map_err(|e| e.in_field(name))?)
@@ -84,13 +88,20 @@ fn decode_struct(r: &mut StreamReader<'_>, layout: &Layout) -> Result<Decoded, L
         let at = r.offset();
         let expected = s.name.as_ref();
         if r.peek_u8() != Some(QEMU_VM_SUBSECTION) {
-            return Err(bad_vmdesc(format!("subsection '{expected}' not found"), at));
+            return Err(bad_vmdesc(
+                format!("subsection '{}' not found", escaped(expected)),
+                at,
+            ));
         }
         r.get_u8()?;
         let name = r.get_name()?.to_owned();
         if name != expected {
             return Err(bad_vmdesc(
-                format!("subsection '{name}' where the vmdesc says '{expected}'"),
+                format!(
+                    "subsection '{}' where the vmdesc says '{}'",
+                    escaped(&name),
+                    escaped(expected)
+                ),
                 at,
             ));
         }

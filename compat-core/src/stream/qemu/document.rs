@@ -1,6 +1,9 @@
 //! The document model of a whole stream: its records in order, the vmdesc
 //! trailer, reading it and writing it back byte for byte.
 
+use std::collections::{HashMap, HashSet};
+
+use crate::text::escape::escaped;
 use serde_json::Value;
 
 use super::decode::{bad_vmdesc, decode_described, encode_struct, Decoded, FieldValue};
@@ -86,45 +89,97 @@ pub enum Body {
     Device(Decoded),
 }
 
-/// Find the vmdesc trailer: a 0x06 marker and a be32 length followed by
-/// that much JSON, normally running to the end of the stream. Returns the
-/// JSON's start and length.
-fn find_trailer(bytes: &[u8]) -> Option<(usize, usize)> {
-    let tail_start = bytes.len().saturating_sub(64 << 20);
-    (tail_start.max(5)..bytes.len()).find_map(|p| {
-        if bytes[p] != b'{' || bytes[p - 5] != QEMU_VM_VMDESCRIPTION {
-            return None;
-        }
-        let len = u32::from_be_bytes(bytes[p - 4..p].try_into().expect("4 bytes")) as usize;
-        let json = bytes.get(p..p.checked_add(len)?)?;
-        serde_json::from_slice::<Value>(json).ok().map(|_| (p, len))
+/// Where the vmdesc trailer starts (its 0x06 marker), found as QEMU
+/// writes it: after the EOF marker that ends the sections, a 0x06 marker
+/// and a be32 length that runs exactly to the end of the stream. The
+/// sections before it are then read up to that marker, and must end there.
+/// Bytes inside the stream (a RAM page) that merely look like a trailer do
+/// not run to the end, so they are not taken for one.
+fn trailer_start(bytes: &[u8]) -> Option<usize> {
+    // The JSON of a real trailer holds no 0x06 byte (JSON escapes control
+    // characters), so the last candidate is the one.
+    (1..bytes.len().saturating_sub(4)).rev().find(|&t| {
+        bytes[t] == QEMU_VM_VMDESCRIPTION
+            && bytes[t - 1] == QEMU_VM_EOF
+            && u32::from_be_bytes(bytes[t + 1..t + 5].try_into().expect("4 bytes")) as usize
+                == bytes.len() - t - 5
     })
 }
 
+/// For a stream without a trailer that runs to its end: the end of a
+/// trailer followed by more bytes, if there is one — after an EOF marker, a
+/// 0x06 marker and a be32 length of JSON that parses.
+fn trailer_followed_by_bytes(bytes: &[u8]) -> Option<usize> {
+    // Only the last candidate in the last 64 MiB is parsed, so that a
+    // crafted stream cannot make this search quadratic.
+    let from = bytes.len().saturating_sub(64 << 20).max(6);
+    let p = (from..bytes.len()).rev().find(|&p| {
+        bytes[p] == b'{'
+            && bytes[p - 5] == QEMU_VM_VMDESCRIPTION
+            && bytes[p - 6] == QEMU_VM_EOF
+            && (u32::from_be_bytes(bytes[p - 4..p].try_into().expect("4 bytes")) as usize)
+                < bytes.len() - p
+    })?;
+    let len = u32::from_be_bytes(bytes[p - 4..p].try_into().expect("4 bytes")) as usize;
+    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes[p..p + len])
+        .ok()
+        .map(|_| p + len)
+}
+
 impl QemuStream {
-    /// Read a whole stream.
+    /// Read a whole stream, decoding at most as many elements as it has
+    /// bytes, plus 65,536.
     pub fn parse(bytes: &[u8]) -> Result<QemuStream, LoadError> {
-        let vmdesc = match find_trailer(bytes) {
-            Some((p, len)) => {
-                if p + len < bytes.len() {
-                    return Err(LoadError::new(
+        Self::parse_with_budget(bytes, default_budget(bytes.len()))
+    }
+
+    /// Read a whole stream, decoding at most `budget` elements (array
+    /// elements and structs, including those of no bytes on the wire).
+    pub fn parse_with_budget(bytes: &[u8], budget: usize) -> Result<QemuStream, LoadError> {
+        let Some(t) = trailer_start(bytes) else {
+            // No trailer: the stream must read whole without one. If it
+            // does not, and a trailer followed by more bytes is why, say so.
+            return Self::parse_sections(bytes, None, budget).map_err(|e| {
+                match trailer_followed_by_bytes(bytes) {
+                    Some(end) => LoadError::new(
                         LoadErrorKind::TrailingGarbage {
-                            len: bytes.len() - p - len,
+                            len: bytes.len() - end,
                         },
-                        p + len,
-                    ));
+                        end,
+                    ),
+                    None => e,
                 }
-                let raw = bytes[p..].to_vec();
-                let json: Value =
-                    serde_json::from_slice(&raw).map_err(|e| bad_vmdesc(e.to_string(), p))?;
-                Some((p - 5, Vmdesc { raw, json }))
+            });
+        };
+        let raw = &bytes[t + 5..];
+        match serde_json::from_slice::<Value>(raw) {
+            Ok(json) => {
+                let vmdesc = Vmdesc {
+                    raw: raw.to_vec(),
+                    json,
+                };
+                Self::parse_sections(&bytes[..t], Some(vmdesc), budget)
             }
-            None => None,
-        };
-        let (end, desc) = match &vmdesc {
-            Some((at, d)) => (*at, Some(&d.json)),
-            None => (bytes.len(), None),
-        };
+            // What ends like a trailer but is not JSON is a malformed
+            // trailer, unless the stream reads whole without one.
+            Err(e) => Self::parse_sections(bytes, None, budget).map_err(|_| {
+                bad_vmdesc(
+                    format!("the trailer at offset 0x{t:x} is not JSON: {e}"),
+                    t + 5,
+                )
+            }),
+        }
+    }
+
+    /// The records of `bytes`, a stream up to its trailer, decoded through
+    /// `vmdesc`.
+    fn parse_sections(
+        bytes: &[u8],
+        vmdesc: Option<Vmdesc>,
+        budget: usize,
+    ) -> Result<QemuStream, LoadError> {
+        let end = bytes.len();
+        let desc = vmdesc.as_ref().map(|d| &d.json);
         let page_size = desc.and_then(|d| d["page_size"].as_u64()).unwrap_or(4096);
         if !page_size.is_power_of_two() || page_size > 1 << 30 {
             return Err(bad_vmdesc(
@@ -133,15 +188,43 @@ impl QemuStream {
             ));
         }
 
-        let mut r = StreamReader::new(&bytes[..end]);
+        // Each section's description is found through one index of the
+        // trailer's devices, so many sections parse in linear time.
+        // A trailer not of QEMU's shape is blamed on the trailer (at `end`,
+        // where it starts), not on the section that needed it.
+        let mut described: HashMap<(&str, u64), &Value> = HashMap::new();
+        if let Some(desc) = desc {
+            let devices = desc["devices"]
+                .as_array()
+                .ok_or_else(|| bad_vmdesc("the trailer has no \"devices\" list", end))?;
+            for (i, d) in devices.iter().enumerate() {
+                let (Some(name), Some(instance)) = (d["name"].as_str(), d["instance_id"].as_u64())
+                else {
+                    return Err(bad_vmdesc(
+                        format!("device {i} of the trailer has no name or instance_id"),
+                        end,
+                    ));
+                };
+                described.entry((name, instance)).or_insert(d);
+            }
+        }
+        let mut r = StreamReader::with_budget(bytes, budget);
         read_header(&mut r)?;
         let mut records = Vec::new();
-        let mut ram_ids: Vec<u32> = Vec::new();
+        let mut ram_ids: HashSet<u32> = HashSet::new();
+        let mut configured = false;
         loop {
             let at = r.offset();
             match next_record(&mut r)? {
                 stream::Record::Eof => break,
                 stream::Record::Configuration => {
+                    if configured {
+                        let machine = read_configuration(&mut r).unwrap_or_default();
+                        return Err(LoadError::new(
+                            LoadErrorKind::SecondConfiguration { machine },
+                            at,
+                        ));
+                    }
                     let decoded = match desc.map(|d| &d["configuration"]) {
                         Some(c) if c.is_object() => Some(decode_described(&mut r, c)?),
                         _ => None,
@@ -158,6 +241,7 @@ impl QemuStream {
                             .ok_or_else(|| bad_vmdesc("configuration has no name field", at))?,
                         None => read_configuration(&mut r)?,
                     };
+                    configured = true;
                     records.push(Record::Configuration(Configuration { machine, decoded }));
                 }
                 stream::Record::Section {
@@ -173,27 +257,21 @@ impl QemuStream {
                                 sref.version_id
                             ))));
                         }
-                        ram_ids.push(section_id);
+                        ram_ids.insert(section_id);
                         Body::Ram(read_ram(&mut r, page_size)?)
                     } else {
-                        let device = desc
-                            .and_then(|d| d["devices"].as_array())
-                            .and_then(|ds| {
-                                ds.iter().find(|d| {
-                                    d["name"] == sref.idstr.as_str()
-                                        && d["instance_id"] == sref.instance_id
-                                })
-                            })
-                            .ok_or_else(|| {
-                                LoadError::new(
-                                    LoadErrorKind::Unsupported(format!(
-                                        "no description of section '{}' instance {} in the \
-                                         vmdesc trailer, so its fields cannot be decoded",
-                                        sref.idstr, sref.instance_id
-                                    )),
-                                    at,
-                                )
-                            })?;
+                        let key = (sref.idstr.as_str(), u64::from(sref.instance_id));
+                        let device = *described.get(&key).ok_or_else(|| {
+                            LoadError::new(
+                                LoadErrorKind::Unsupported(format!(
+                                    "no description of section '{}' instance {} in the \
+                                     vmdesc trailer, so its fields cannot be decoded",
+                                    escaped(&sref.idstr),
+                                    sref.instance_id
+                                )),
+                                at,
+                            )
+                        })?;
                         Body::Device(
                             decode_described(&mut r, device).map_err(|e| e.in_section(&sref))?,
                         )
@@ -241,10 +319,7 @@ impl QemuStream {
         if r.remaining() > 0 {
             return Err(r.error(LoadErrorKind::TrailingGarbage { len: r.remaining() }));
         }
-        Ok(QemuStream {
-            records,
-            vmdesc: vmdesc.map(|(_, d)| d),
-        })
+        Ok(QemuStream { records, vmdesc })
     }
 
     /// Write the stream back: the same bytes it was read from.
