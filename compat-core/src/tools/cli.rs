@@ -927,7 +927,8 @@ fn analyze(file: &Path, json: bool, max_bytes: u64) -> Result<String, String> {
         bytes.len(),
         stream
             .machine()
-            .map_or("(no configuration section)".to_owned(), |m| escaped(m).to_string())
+            .map_or("(no configuration section)".to_owned(), |m| escaped(m)
+                .to_string())
     );
     out.push_str(&format!(
         "{:>7}  {:<40} {:>8} {:>7}  contents\n",

@@ -85,7 +85,7 @@ impl serde_json::ser::Formatter for AsciiPretty<'_> {
     ) -> io::Result<()> {
         let mut rest = fragment;
         while let Some(i) = rest.find(|c: char| !c.is_ascii()) {
-            w.write_all(rest[..i].as_bytes())?;
+            w.write_all(&rest.as_bytes()[..i])?;
             let c = rest[i..].chars().next().expect("a character at i");
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
