@@ -288,7 +288,7 @@ fn a_second_configuration_section_is_refused() {
     let name_len = u32::from_be_bytes(good[9..13].try_into().unwrap()) as usize;
     let config = good[8..13 + name_len].to_vec();
     let mut twice = good[..13 + name_len].to_vec();
-    twice.extend(config.iter().map(|&b| b));
+    twice.extend(&config);
     twice.extend(&good[13 + name_len..]);
     let err = load_all_or_nothing(&twice).unwrap_err();
     assert_eq!(
