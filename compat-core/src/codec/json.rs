@@ -1,8 +1,8 @@
 //! JSON as QEMU's `JSONWriter` writes the vmdesc trailer: compact, with a
 //! space after `:` and `,`.
 
+use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
-use serde_json::Value;
 use std::io;
 
 struct QemuFormatter;
@@ -39,11 +39,19 @@ impl Formatter for QemuFormatter {
 }
 
 /// `value` in QEMU's compact vmdesc style.
-pub fn to_qemu_json(value: &Value) -> String {
+pub fn to_qemu_json<T: Serialize + ?Sized>(value: &T) -> String {
     let mut out = Vec::new();
-    let mut ser = Serializer::with_formatter(&mut out, QemuFormatter);
-    serde::Serialize::serialize(value, &mut ser).expect("a JSON value serializes");
+    write_qemu_json(&mut out, value);
     String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Append `value` to `out` in QEMU's compact vmdesc style, serialized
+/// straight to text.
+pub fn write_qemu_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let mut ser = Serializer::with_formatter(out, QemuFormatter);
+    value
+        .serialize(&mut ser)
+        .expect("what a stream describes serializes to JSON");
 }
 
 #[cfg(test)]

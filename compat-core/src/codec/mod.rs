@@ -9,7 +9,7 @@ mod reader;
 mod writer;
 
 pub use error::{LoadError, LoadErrorKind, SaveError, SectionRef};
-pub use json::to_qemu_json;
+pub use json::{to_qemu_json, write_qemu_json};
 pub use reader::{default_budget, StreamReader};
 pub use writer::StreamWriter;
 

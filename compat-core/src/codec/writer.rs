@@ -95,6 +95,17 @@ impl StreamWriter {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Write a be32 length, then what `write` appends to the buffer: the
+    /// length is of those bytes, filled in after, so the body is written in
+    /// place, not built apart and copied.
+    pub fn put_sized(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        let at = self.buf.len();
+        self.buf.extend_from_slice(&[0; 4]);
+        write(&mut self.buf);
+        let len = (self.buf.len() - at - 4) as u32;
+        self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    }
+
     /// Write the header of a subsection: marker, name, version.
     pub fn put_subsection_header(&mut self, name: &str, version_id: u32) {
         self.put_u8(super::QEMU_VM_SUBSECTION);

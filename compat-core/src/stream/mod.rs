@@ -13,10 +13,10 @@ pub mod qemu;
 
 use std::collections::HashMap;
 
-use serde_json::{json, Map, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::codec::*;
-use crate::vmstate::Migratable;
+use crate::vmstate::{FieldLayout, Layout, Migratable};
 
 /// One device's section: its idstr, instance id and state.
 pub struct Section<'a> {
@@ -99,16 +99,60 @@ pub enum StreamFormat {
     DeviceState,
 }
 
-/// The configuration section's description, as QEMU 10 puts it in vmdesc.
-fn configuration_desc(machine: &str) -> Value {
-    json!({
-        "vmsd_name": "configuration",
-        "version": 1,
-        "fields": [
-            {"name": "len", "type": "uint32", "size": 4},
-            {"name": "name", "type": "buffer", "size": machine.len()},
-        ],
-    })
+/// The vmdesc trailer of a stream of `sections`, serialized as QEMU
+/// writes it: the configuration section's description (as QEMU 10 has it),
+/// the page size, and each device's name, instance and layout.
+struct Trailer<'s, 'a> {
+    machine: Option<&'s str>,
+    sections: &'s [Section<'a>],
+}
+
+/// The configuration section's description.
+struct ConfigurationDesc<'s>(&'s str);
+
+/// The devices of a trailer, each layout taken as it is written.
+struct DeviceDescs<'s, 'a>(&'s [Section<'a>]);
+
+/// One device of a trailer.
+struct DeviceDesc<'s, 'a>(&'s Section<'a>);
+
+impl Serialize for Trailer<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(None)?;
+        if let Some(machine) = self.machine {
+            m.serialize_entry("configuration", &ConfigurationDesc(machine))?;
+        }
+        m.serialize_entry("page_size", &4096)?;
+        m.serialize_entry("devices", &DeviceDescs(self.sections))?;
+        m.end()
+    }
+}
+
+impl Serialize for ConfigurationDesc<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut layout = Layout::new("configuration", 1);
+        layout.fields = vec![
+            FieldLayout::value("len", "uint32", 4),
+            FieldLayout::value("name", "buffer", self.0.len()),
+        ];
+        layout.serialize(serializer)
+    }
+}
+
+impl Serialize for DeviceDescs<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(DeviceDesc))
+    }
+}
+
+impl Serialize for DeviceDesc<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("name", &self.0.idstr)?;
+        m.serialize_entry("instance_id", &self.0.instance_id)?;
+        self.0.state.state_layout().serialize_entries(&mut m)?;
+        m.end()
+    }
 }
 
 /// Write a stream of `sections`, in order, with section ids from 0.
@@ -125,11 +169,6 @@ pub fn save(sections: &mut [Section<'_>], opts: &StreamOptions) -> Result<Vec<u8
         w.put_u32(machine.len() as u32);
         w.put_bytes(machine.as_bytes());
     }
-    // The trailer describes what a value's own `needed` tests send; a
-    // stream that sends every subsection would contradict it, so it has
-    // none (as under QEMU's `suppress-vmdesc`).
-    let vmdesc = opts.vmdesc && !opts.every_subsection;
-    let mut devices = Vec::with_capacity(sections.len());
     for (id, s) in sections.iter_mut().enumerate() {
         let id = id as u32;
         let desc = s.state.vmstate_description();
@@ -143,26 +182,18 @@ pub fn save(sections: &mut [Section<'_>], opts: &StreamOptions) -> Result<Vec<u8
             w.put_u8(QEMU_VM_SECTION_FOOTER);
             w.put_u32(id);
         }
-        if vmdesc {
-            let mut device = Map::new();
-            device.insert("name".into(), s.idstr.clone().into());
-            device.insert("instance_id".into(), s.instance_id.into());
-            s.state.state_layout().write_json(&mut device);
-            devices.push(Value::Object(device));
-        }
     }
     w.put_u8(QEMU_VM_EOF);
-    if vmdesc {
-        let mut top = Map::new();
-        if let Some(machine) = &opts.machine {
-            top.insert("configuration".into(), configuration_desc(machine));
-        }
-        top.insert("page_size".into(), 4096.into());
-        top.insert("devices".into(), Value::Array(devices));
-        let text = to_qemu_json(&Value::Object(top));
+    // The trailer describes what a value's own `needed` tests send; a
+    // stream that sends every subsection would contradict it, so it has
+    // none (as under QEMU's `suppress-vmdesc`).
+    if opts.vmdesc && !opts.every_subsection {
+        let trailer = Trailer {
+            machine: opts.machine.as_deref(),
+            sections,
+        };
         w.put_u8(QEMU_VM_VMDESCRIPTION);
-        w.put_u32(text.len() as u32);
-        w.put_bytes(text.as_bytes());
+        w.put_sized(|buf| write_qemu_json(buf, &trailer));
     }
     Ok(w.into_bytes())
 }

@@ -9,7 +9,8 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
 
 use super::{field_path, MustMatchValue};
 
@@ -291,23 +292,22 @@ impl Layout {
 
     /// The vmdesc JSON of the layout, in QEMU's key order:
     /// `{"vmsd_name", "version", "fields": [{"name", ["array_len"], "type",
-    /// ["struct"], "size"}], ["subsections"]}`.
+    /// ["struct"], "size"}], ["subsections"]}`. The layout also serializes
+    /// straight to text (it is `Serialize`), without this value.
     pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        self.write_json(&mut m);
-        Value::Object(m)
+        serde_json::to_value(self).expect("a layout serializes")
     }
 
-    /// Add the layout's keys to `m` (after keys the caller put first).
-    pub fn write_json(&self, m: &mut Map<String, Value>) {
-        m.insert("vmsd_name".into(), self.name.as_ref().into());
-        m.insert("version".into(), self.version.into());
-        let fields = self.fields.iter().map(FieldLayout::to_json).collect();
-        m.insert("fields".into(), Value::Array(fields));
+    /// Serialize the layout's keys into a map the caller has started (after
+    /// keys the caller put first, as a device's name in a trailer).
+    pub fn serialize_entries<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        m.serialize_entry("vmsd_name", self.name.as_ref())?;
+        m.serialize_entry("version", &self.version)?;
+        m.serialize_entry("fields", &self.fields)?;
         if !self.subsections.is_empty() {
-            let subs = self.subsections.iter().map(Layout::to_json).collect();
-            m.insert("subsections".into(), Value::Array(subs));
+            m.serialize_entry("subsections", &self.subsections)?;
         }
+        Ok(())
     }
 
     /// Read a layout from vmdesc JSON (a stream's trailer), refusing what
@@ -370,21 +370,29 @@ impl Layout {
     }
 }
 
-impl FieldLayout {
-    fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), self.name.as_ref().into());
+impl Serialize for Layout {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(None)?;
+        self.serialize_entries(&mut m)?;
+        m.end()
+    }
+}
+
+impl Serialize for FieldLayout {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("name", self.name.as_ref())?;
         if let Some(n) = self.array_len {
-            m.insert("array_len".into(), n.into());
+            m.serialize_entry("array_len", &n)?;
         }
-        m.insert("type".into(), self.info.as_ref().into());
+        m.serialize_entry("type", self.info.as_ref())?;
         if let Some(inner) = &self.nested {
-            m.insert("struct".into(), inner.to_json());
+            m.serialize_entry("struct", inner)?;
         }
         if let Some(inline) = &self.inline {
-            inline.write_json(&mut m);
+            inline.serialize_entries(&mut m)?;
         }
-        m.insert("size".into(), self.size.into());
-        Value::Object(m)
+        m.serialize_entry("size", &self.size)?;
+        m.end()
     }
 }
