@@ -97,6 +97,17 @@ impl<'a> StreamReader<'a> {
         Ok(bytes)
     }
 
+    /// The next `N` bytes as an array, or `None` (consuming nothing) when
+    /// fewer are left: one bounds check for a run of fixed-size fields,
+    /// whose caller reads them field by field on `None` to say which one
+    /// the stream ends in.
+    #[inline]
+    pub fn take_array<const N: usize>(&mut self) -> Option<&'a [u8; N]> {
+        let bytes: &'a [u8; N] = self.data.get(self.pos..)?.first_chunk()?;
+        self.pos += N;
+        Some(bytes)
+    }
+
     /// Fill `out` from the stream, with one copy.
     #[inline]
     pub fn get_into(&mut self, out: &mut [u8]) -> Result<(), LoadError> {

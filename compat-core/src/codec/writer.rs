@@ -34,6 +34,15 @@ impl StreamWriter {
         }
     }
 
+    /// A writer appending to `buf`, sending every subsection when
+    /// `every_subsection` (see [`StreamWriter::sending_every_subsection`]).
+    pub fn with_buffer(buf: Vec<u8>, every_subsection: bool) -> Self {
+        StreamWriter {
+            buf,
+            every_subsection,
+        }
+    }
+
     /// Whether this writer sends every subsection its gate allows.
     pub fn every_subsection(&self) -> bool {
         self.every_subsection

@@ -58,6 +58,13 @@ impl Machine<'_> {
         stream::save(&mut self.sections(), &opts)
     }
 
+    /// Save every migrating device into `out`, replacing what it held and
+    /// reusing its memory ([`stream::save_into`]).
+    pub fn save_into(&mut self, out: &mut Vec<u8>) -> Result<(), SaveError> {
+        let opts = self.stream_options();
+        stream::save_into(&mut self.sections(), &opts, out)
+    }
+
     /// Save as a guest in its busiest state would: every subsection a
     /// property gate allows, as if every `needed` test held
     /// ([`StreamOptions::every_subsection`]).

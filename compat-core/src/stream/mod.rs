@@ -13,7 +13,7 @@ pub mod qemu;
 
 use std::collections::HashMap;
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use std::any::TypeId;
 
 use crate::codec::*;
 use crate::vmstate::{FieldLayout, Layout, Migratable};
@@ -99,69 +99,91 @@ pub enum StreamFormat {
     DeviceState,
 }
 
-/// The vmdesc trailer of a stream of `sections`, serialized as QEMU
-/// writes it: the configuration section's description (as QEMU 10 has it),
-/// the page size, and each device's name, instance and layout.
-struct Trailer<'s, 'a> {
-    machine: Option<&'s str>,
-    sections: &'s [Section<'a>],
+/// The configuration section's description, as QEMU 10 puts it in vmdesc.
+fn configuration_layout(machine: &str) -> Layout {
+    let mut layout = Layout::new("configuration", 1);
+    layout.fields = vec![
+        FieldLayout::value("len", "uint32", 4),
+        FieldLayout::value("name", "buffer", machine.len()),
+    ];
+    layout
 }
 
-/// The configuration section's description.
-struct ConfigurationDesc<'s>(&'s str);
-
-/// The devices of a trailer, each layout taken as it is written.
-struct DeviceDescs<'s, 'a>(&'s [Section<'a>]);
-
-/// One device of a trailer.
-struct DeviceDesc<'s, 'a>(&'s Section<'a>);
-
-impl Serialize for Trailer<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut m = serializer.serialize_map(None)?;
-        if let Some(machine) = self.machine {
-            m.serialize_entry("configuration", &ConfigurationDesc(machine))?;
+/// Append the vmdesc trailer's JSON for `sections` to `out`, as QEMU writes
+/// it: the configuration section's description, the page size, and each
+/// device's name, instance and layout. A type whose layout is fixed
+/// ([`Migratable::fixed_layout`]) is described once; each device of it
+/// copies that text.
+fn write_trailer(out: &mut Vec<u8>, machine: Option<&str>, sections: &[Section<'_>]) {
+    out.push(b'{');
+    if let Some(machine) = machine {
+        out.extend_from_slice(b"\"configuration\": ");
+        write_qemu_json(out, &configuration_layout(machine));
+        out.extend_from_slice(b", ");
+    }
+    out.extend_from_slice(b"\"page_size\": 4096, \"devices\": [");
+    // Machines have few device types: a short list, most recent first.
+    let mut described: Vec<(TypeId, Vec<u8>)> = Vec::new();
+    for (i, s) in sections.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b", ");
         }
-        m.serialize_entry("page_size", &4096)?;
-        m.serialize_entry("devices", &DeviceDescs(self.sections))?;
-        m.end()
+        out.extend_from_slice(b"{\"name\": ");
+        write_qemu_json(out, s.idstr.as_str());
+        out.extend_from_slice(b", \"instance_id\": ");
+        write_qemu_json(out, &s.instance_id);
+        out.extend_from_slice(b", ");
+        // The layout's own object, its opening brace dropped: its keys
+        // continue the device's.
+        if s.state.fixed_layout() {
+            let ty = s.state.as_any().type_id();
+            let k = match described.iter().position(|(t, _)| *t == ty) {
+                Some(k) => k,
+                None => {
+                    let mut text = Vec::new();
+                    write_qemu_json(&mut text, &s.state.state_layout());
+                    described.push((ty, text));
+                    described.len() - 1
+                }
+            };
+            out.extend_from_slice(&described[k].1[1..]);
+        } else {
+            let at = out.len();
+            write_qemu_json(out, &s.state.state_layout());
+            out.remove(at);
+        }
     }
-}
-
-impl Serialize for ConfigurationDesc<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut layout = Layout::new("configuration", 1);
-        layout.fields = vec![
-            FieldLayout::value("len", "uint32", 4),
-            FieldLayout::value("name", "buffer", self.0.len()),
-        ];
-        layout.serialize(serializer)
-    }
-}
-
-impl Serialize for DeviceDescs<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(DeviceDesc))
-    }
-}
-
-impl Serialize for DeviceDesc<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut m = serializer.serialize_map(None)?;
-        m.serialize_entry("name", &self.0.idstr)?;
-        m.serialize_entry("instance_id", &self.0.instance_id)?;
-        self.0.state.state_layout().serialize_entries(&mut m)?;
-        m.end()
-    }
+    out.extend_from_slice(b"]}");
 }
 
 /// Write a stream of `sections`, in order, with section ids from 0.
 pub fn save(sections: &mut [Section<'_>], opts: &StreamOptions) -> Result<Vec<u8>, SaveError> {
-    let mut w = if opts.every_subsection {
-        StreamWriter::sending_every_subsection()
-    } else {
-        StreamWriter::new()
-    };
+    let mut out = Vec::new();
+    save_into(sections, opts, &mut out)?;
+    Ok(out)
+}
+
+/// Write a stream of `sections` into `out`, replacing what it held: a
+/// buffer kept from the last save is reused, its memory already there
+/// (for a large machine, growing a new buffer is most of the time).
+pub fn save_into(
+    sections: &mut [Section<'_>],
+    opts: &StreamOptions,
+    out: &mut Vec<u8>,
+) -> Result<(), SaveError> {
+    let mut buf = std::mem::take(out);
+    buf.clear();
+    let mut w = StreamWriter::with_buffer(buf, opts.every_subsection);
+    let result = write_stream(&mut w, sections, opts);
+    *out = w.into_bytes();
+    result
+}
+
+fn write_stream(
+    w: &mut StreamWriter,
+    sections: &mut [Section<'_>],
+    opts: &StreamOptions,
+) -> Result<(), SaveError> {
     w.put_u32(QEMU_VM_FILE_MAGIC);
     w.put_u32(QEMU_VM_FILE_VERSION);
     if let Some(machine) = &opts.machine {
@@ -177,7 +199,7 @@ pub fn save(sections: &mut [Section<'_>], opts: &StreamOptions) -> Result<Vec<u8
         w.put_name(&s.idstr);
         w.put_u32(s.instance_id);
         w.put_u32(desc.version_id);
-        s.state.save(&mut w)?;
+        s.state.save(w)?;
         if opts.footers {
             w.put_u8(QEMU_VM_SECTION_FOOTER);
             w.put_u32(id);
@@ -188,14 +210,10 @@ pub fn save(sections: &mut [Section<'_>], opts: &StreamOptions) -> Result<Vec<u8
     // stream that sends every subsection would contradict it, so it has
     // none (as under QEMU's `suppress-vmdesc`).
     if opts.vmdesc && !opts.every_subsection {
-        let trailer = Trailer {
-            machine: opts.machine.as_deref(),
-            sections,
-        };
         w.put_u8(QEMU_VM_VMDESCRIPTION);
-        w.put_sized(|buf| write_qemu_json(buf, &trailer));
+        w.put_sized(|buf| write_trailer(buf, opts.machine.as_deref(), sections));
     }
-    Ok(w.into_bytes())
+    Ok(())
 }
 
 /// What a successful load saw.
@@ -241,14 +259,34 @@ pub fn load(
         received_machine = Some(received);
     }
 
-    // Sections are found by their (idstr, instance) through one index built
-    // here, so a stream of many sections loads in linear time.
-    let index: HashMap<(&str, u32), usize> = sections
-        .iter()
-        .enumerate()
-        .map(|(i, s)| ((s.idstr.as_str(), s.instance_id), i))
-        .collect();
-    let mut loaded: Vec<Option<Box<dyn Migratable>>> = (0..sections.len()).map(|_| None).collect();
+    // Each device loads in place, after a copy of it is kept; if anything
+    // after fails, every device loaded so far gets its copy back.
+    let mut backups: Vec<Option<Box<dyn Migratable>>> = (0..sections.len()).map(|_| None).collect();
+    let result = load_sections(&mut r, sections, &mut backups, opts, received_machine);
+    if result.is_err() {
+        for (section, backup) in sections.iter_mut().zip(backups) {
+            if let Some(backup) = backup {
+                section.state.commit(backup);
+            }
+        }
+    }
+    result
+}
+
+/// The section loop of [`load`]: each section into its device, in place,
+/// its state before kept in `backups`.
+fn load_sections(
+    r: &mut StreamReader<'_>,
+    sections: &mut [Section<'_>],
+    backups: &mut [Option<Box<dyn Migratable>>],
+    opts: &StreamOptions,
+    mut received_machine: Option<String>,
+) -> Result<LoadReport, LoadError> {
+    // Sections normally arrive in the destination's order: each is looked
+    // for where the last one was found, then after it; an index is built
+    // only for a stream that comes in another order.
+    let mut next = 0;
+    let mut index: Option<HashMap<(String, u32), usize>> = None;
     loop {
         let at = r.offset();
         // Records a device load cannot take are refused on their type
@@ -258,10 +296,10 @@ pub fn load(
         {
             return Err(not_for_devices(kind, at));
         }
-        match next_record(&mut r)? {
+        match next_record(r)? {
             Record::Eof => break,
             Record::Configuration => {
-                let machine = read_configuration(&mut r)?;
+                let machine = read_configuration(r)?;
                 if received_machine.is_some() {
                     return Err(LoadError::new(
                         LoadErrorKind::SecondConfiguration { machine },
@@ -272,37 +310,51 @@ pub fn load(
             }
             Record::Section {
                 section_id,
-                header: Some(sref),
+                header: Some(h),
                 ..
             } => {
-                let instance_id = sref.instance_id;
-                let Some(&index) = index.get(&(sref.idstr.as_str(), instance_id)) else {
+                let is = |s: &Section<'_>| s.idstr == h.idstr && s.instance_id == h.instance_id;
+                let found = match sections.get(next) {
+                    Some(s) if is(s) => Some(next),
+                    _ => index
+                        .get_or_insert_with(|| {
+                            sections
+                                .iter()
+                                .enumerate()
+                                .map(|(i, s)| ((s.idstr.clone(), s.instance_id), i))
+                                .collect()
+                        })
+                        .get(&(h.idstr.to_owned(), h.instance_id))
+                        .copied(),
+                };
+                let Some(i) = found else {
                     return Err(LoadError::new(
                         LoadErrorKind::UnknownSection {
-                            idstr: sref.idstr,
-                            instance_id,
+                            idstr: h.idstr.to_owned(),
+                            instance_id: h.instance_id,
                         },
                         at,
                     ));
                 };
-                if loaded[index].is_some() {
+                if backups[i].is_some() {
                     return Err(LoadError::new(
                         LoadErrorKind::DuplicateSection {
-                            idstr: sref.idstr,
-                            instance_id,
+                            idstr: h.idstr.to_owned(),
+                            instance_id: h.instance_id,
                         },
                         at,
                     ));
                 }
-                let copy = sections[index]
-                    .state
-                    .load_copy(&mut r, sref.version_id)
-                    .map_err(|e| e.in_section(&sref))?;
+                let state = &mut sections[i].state;
+                backups[i] = Some(
+                    state
+                        .load_in_place(r, h.version_id)
+                        .map_err(|e| e.in_section(&h.to_ref()))?,
+                );
                 if opts.footers {
-                    read_footer(&mut r, section_id, &sref.idstr)
-                        .map_err(|e| e.in_section(&sref))?;
+                    read_footer(r, section_id, h.idstr).map_err(|e| e.in_section(&h.to_ref()))?;
                 }
-                loaded[index] = Some(copy);
+                next = i + 1;
             }
             Record::Section {
                 kind, header: None, ..
@@ -311,21 +363,17 @@ pub fn load(
             Record::Command { .. } => {}
         }
     }
-    let vmdesc = read_trailer(&mut r)?.is_some();
+    let vmdesc = read_trailer(r)?.is_some();
 
-    if let Some(missing) = loaded.iter().position(Option::is_none) {
+    if let Some(missing) = backups.iter().position(Option::is_none) {
         return Err(r.error(LoadErrorKind::MissingSection {
             idstr: sections[missing].idstr.clone(),
             instance_id: sections[missing].instance_id,
         }));
     }
-    let count = loaded.len();
-    for (section, copy) in sections.iter_mut().zip(loaded) {
-        section.state.commit(copy.expect("every section loaded"));
-    }
     Ok(LoadReport {
         machine: received_machine,
-        sections: count,
+        sections: sections.len(),
         vmdesc,
     })
 }
@@ -360,12 +408,31 @@ pub(crate) enum Record<'a> {
     Section {
         kind: u8,
         section_id: u32,
-        header: Option<SectionRef>,
+        header: Option<Header<'a>>,
     },
     /// A section footer.
     Footer { section_id: u32 },
     /// A command and its data.
     Command { command: u16, data: &'a [u8] },
+}
+
+/// The header of a FULL or START record, borrowed from the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header<'a> {
+    pub idstr: &'a str,
+    pub instance_id: u32,
+    pub version_id: u32,
+}
+
+impl Header<'_> {
+    /// The header, owned, as errors and documents keep it.
+    pub fn to_ref(self) -> SectionRef {
+        SectionRef {
+            idstr: self.idstr.to_owned(),
+            instance_id: self.instance_id,
+            version_id: self.version_id,
+        }
+    }
 }
 
 /// The next record's kind and header: the one section loop under both the
@@ -378,8 +445,8 @@ pub(crate) fn next_record<'a>(r: &mut StreamReader<'a>) -> Result<Record<'a>, Lo
         kind @ (QEMU_VM_SECTION_FULL | QEMU_VM_SECTION_START) => Record::Section {
             kind,
             section_id: r.get_u32()?,
-            header: Some(SectionRef {
-                idstr: r.get_name()?.to_owned(),
+            header: Some(Header {
+                idstr: r.get_name()?,
                 instance_id: r.get_u32()?,
                 version_id: r.get_u32()?,
             }),

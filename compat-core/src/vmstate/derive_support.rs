@@ -9,7 +9,22 @@ pub use super::desc::check_subsection;
 
 /// Refuse an incoming version outside `[minimum_version_id, version_id]`,
 /// with QEMU's wording.
+#[inline]
 pub fn check_version(
+    desc: &VmStateDescription,
+    r: &StreamReader<'_>,
+    version_id: u32,
+) -> Result<(), LoadError> {
+    if (desc.minimum_version_id..=desc.version_id).contains(&version_id) {
+        return Ok(());
+    }
+    version_error(desc, r, version_id)
+}
+
+/// The error of a version outside the range: out of line, as it is rare.
+#[cold]
+#[inline(never)]
+fn version_error(
     desc: &VmStateDescription,
     r: &StreamReader<'_>,
     version_id: u32,
@@ -34,10 +49,15 @@ pub fn check_version(
 /// The header of the next subsection of `parent`, consumed, or `None` when
 /// the next bytes are not one (QEMU stops at a name that does not start
 /// with the parent's, leaving it to the caller).
+#[inline]
 pub fn next_subsection<'a>(
     r: &mut StreamReader<'a>,
     parent: &str,
 ) -> Result<Option<(&'a str, u32, usize)>, LoadError> {
+    // Most structs end without one: one byte says so.
+    if r.peek_u8() != Some(crate::codec::QEMU_VM_SUBSECTION) {
+        return Ok(None);
+    }
     match r.peek_subsection_name() {
         Some(name) if name.len() > parent.len() && name.starts_with(parent) => {}
         _ => return Ok(None),

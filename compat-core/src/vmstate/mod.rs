@@ -37,6 +37,12 @@ pub trait VMState: Clone + Send + 'static {
     /// The static description (for dumps and the checker).
     const DESCRIPTION: &'static VmStateDescription;
 
+    /// Whether every value of the type has the same layout (no existence
+    /// tests, variable arrays, lists, maps, nullable slots or subsections):
+    /// then its description in a stream's trailer is written once and
+    /// copied for each device of the type.
+    const FIXED_LAYOUT: bool = false;
+
     /// Write the fields, then the needed subsections.
     fn save_state(&mut self, w: &mut StreamWriter) -> Result<(), SaveError>;
 
@@ -53,6 +59,7 @@ pub trait VMState: Clone + Send + 'static {
 #[diagnostic::do_not_recommend]
 impl<T: VMState> VMState for Box<T> {
     const DESCRIPTION: &'static VmStateDescription = T::DESCRIPTION;
+    const FIXED_LAYOUT: bool = T::FIXED_LAYOUT;
 
     fn save_state(&mut self, w: &mut StreamWriter) -> Result<(), SaveError> {
         (**self).save_state(w)
@@ -112,10 +119,21 @@ pub trait Migratable: Any + Send {
         r: &mut StreamReader<'_>,
         version_id: u32,
     ) -> Result<Box<dyn Migratable>, LoadError>;
-    /// Replace the state with a loaded copy of the same type.
+    /// Load the stream's section into the state itself, returning a copy
+    /// of the state from before; on an error the state is as it was.
+    fn load_in_place(
+        &mut self,
+        r: &mut StreamReader<'_>,
+        version_id: u32,
+    ) -> Result<Box<dyn Migratable>, LoadError>;
+    /// Replace the state with a loaded copy of the same type (or with the
+    /// copy `load_in_place` returned, to undo it).
     fn commit(&mut self, loaded: Box<dyn Migratable>);
     /// The state's layout as it saves ([`VMState::layout`]).
     fn state_layout(&self) -> Layout;
+    /// Whether every value of the state's type has one layout
+    /// ([`VMState::FIXED_LAYOUT`]).
+    fn fixed_layout(&self) -> bool;
     /// As `Any`, to downcast.
     fn as_any(&self) -> &dyn Any;
     /// As `Box<dyn Any>`.
@@ -141,6 +159,21 @@ impl<T: VMState> Migratable for T {
         Ok(Box::new(copy))
     }
 
+    fn load_in_place(
+        &mut self,
+        r: &mut StreamReader<'_>,
+        version_id: u32,
+    ) -> Result<Box<dyn Migratable>, LoadError> {
+        let before = Box::new(self.clone());
+        match self.load_state(r, version_id) {
+            Ok(()) => Ok(before),
+            Err(e) => {
+                *self = *before;
+                Err(e)
+            }
+        }
+    }
+
     fn commit(&mut self, loaded: Box<dyn Migratable>) {
         match loaded.into_any().downcast::<T>() {
             Ok(state) => *self = *state,
@@ -150,6 +183,10 @@ impl<T: VMState> Migratable for T {
 
     fn state_layout(&self) -> Layout {
         VMState::layout(self)
+    }
+
+    fn fixed_layout(&self) -> bool {
+        T::FIXED_LAYOUT
     }
 
     fn as_any(&self) -> &dyn Any {

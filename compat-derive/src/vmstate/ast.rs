@@ -40,6 +40,16 @@ impl Scalar {
         })
     }
 
+    /// Bytes on the wire.
+    pub fn size(self) -> usize {
+        match self {
+            Scalar::Bool | Scalar::U8 | Scalar::I8 => 1,
+            Scalar::U16 | Scalar::I16 => 2,
+            Scalar::U32 | Scalar::I32 => 4,
+            Scalar::U64 | Scalar::I64 => 8,
+        }
+    }
+
     /// The suffix of the reader/writer methods (`put_u16`, `get_u16_slice`).
     pub fn method(self) -> &'static str {
         match self {

@@ -100,7 +100,18 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
     let mut sub_checks = Vec::new();
     let mut sub_needs = Vec::new();
 
+    // Runs of plain scalars are saved and loaded as one fixed-size block:
+    // one bounds check for the run instead of one per field.
+    let mut run: Vec<&FieldModel> = Vec::new();
     for f in &m.fields {
+        if is_plain_scalar(f) {
+            let code = field_code(f);
+            descs.extend(code.desc);
+            layouts.push(code.layout);
+            run.push(f);
+            continue;
+        }
+        flush_run(&mut run, &mut saves, &mut loads);
         if let Kind::Subsection(needed_fn, gate) = &f.kind {
             let (member, ty, wire) = (f.member, f.ty, &f.wire);
             let vs = quote_spanned!(ty.span()=> <#ty as __compat::VMState>);
@@ -174,7 +185,9 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
         loads.push(gate_load(f, code.load));
         layouts.push(gate_save(f, code.layout, version));
     }
+    flush_run(&mut run, &mut saves, &mut loads);
 
+    let fixed: Vec<TokenStream> = m.fields.iter().map(fixed_layout).collect();
     let pre_save = m.pre_save.as_ref().map(|hook| {
         quote! {
             #p::hook_save(#name, #hook(self))?;
@@ -222,6 +235,8 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
                         erroneous: false,
                     };
 
+                const FIXED_LAYOUT: bool = true #(&& #fixed)*;
+
                 #[allow(unused_variables)]
                 fn save_state(
                     &mut self,
@@ -260,6 +275,113 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
             #(#sub_checks)*
         };
     }
+}
+
+/// Whether field `f` is described the same for every value: an
+/// expression, as a nested type answers for itself.
+fn fixed_layout(f: &FieldModel) -> TokenStream {
+    if f.exists.is_some() {
+        return quote!(false);
+    }
+    let of = |ty: &syn::Type| quote_spanned!(ty.span()=> <#ty as __compat::VMState>::FIXED_LAYOUT);
+    match &f.kind {
+        Kind::Scalar(_) | Kind::Array(..) | Kind::Array2D(..) | Kind::Unused(_) | Kind::Skip => {
+            quote!(true)
+        }
+        Kind::Struct => of(f.ty),
+        Kind::StructArray(elem, _) => of(elem),
+        Kind::Tmp(view) => of(view),
+        Kind::VarArray { .. }
+        | Kind::List { .. }
+        | Kind::Map { .. }
+        | Kind::NullableArray { .. }
+        | Kind::Subsection(..) => quote!(false),
+    }
+}
+
+/// A scalar sent always, as it is: no version or existence test, not
+/// compared on load.
+fn is_plain_scalar(f: &FieldModel) -> bool {
+    matches!(f.kind, Kind::Scalar(_))
+        && f.exists.is_none()
+        && f.since.unwrap_or(0) == 0
+        && !f.must_match
+}
+
+/// Emit the save and load of a run of plain scalars: a run of one as the
+/// field's own code; a longer run as one block of bytes, written at once
+/// and read with one bounds check — or, when the stream holds fewer bytes
+/// than the block, field by field, so that the error names the field the
+/// stream ends in.
+fn flush_run(
+    run: &mut Vec<&FieldModel>,
+    saves: &mut Vec<TokenStream>,
+    loads: &mut Vec<TokenStream>,
+) {
+    let fields = std::mem::take(run);
+    if fields.len() < 2 {
+        for f in fields {
+            let code = field_code(f);
+            saves.push(code.save);
+            loads.push(code.load);
+        }
+        return;
+    }
+    let mut offset = 0usize;
+    let mut puts = Vec::new();
+    let mut gets = Vec::new();
+    for f in &fields {
+        let Kind::Scalar(s) = f.kind else {
+            unreachable!("a run holds scalars")
+        };
+        let member = f.member;
+        let size = s.size();
+        let at: Vec<Literal> = (offset..offset + size)
+            .map(Literal::usize_unsuffixed)
+            .collect();
+        let first = &at[0];
+        let range = quote!(#first..#first + #size);
+        let (put, get) = match s {
+            Scalar::Bool => (
+                quote!(block[#first] = u8::from(self.#member);),
+                quote!(self.#member = block[#first] != 0;),
+            ),
+            Scalar::U8 => (
+                quote!(block[#first] = self.#member;),
+                quote!(self.#member = block[#first];),
+            ),
+            Scalar::I8 => (
+                quote!(block[#first] = self.#member as u8;),
+                quote!(self.#member = block[#first] as i8;),
+            ),
+            _ => {
+                let ty = format_ident!("{}", s.method());
+                (
+                    quote!(block[#range].copy_from_slice(&self.#member.to_be_bytes());),
+                    quote!(self.#member = #ty::from_be_bytes([#(block[#at]),*]);),
+                )
+            }
+        };
+        puts.push(put);
+        gets.push(get);
+        offset += size;
+    }
+    let n = Literal::usize_unsuffixed(offset);
+    let one_by_one: Vec<TokenStream> = fields.iter().map(|f| field_code(f).load).collect();
+    saves.push(quote! {
+        {
+            let mut block = [0u8; #n];
+            #(#puts)*
+            w.put_bytes(&block);
+        }
+    });
+    loads.push(quote! {
+        if let ::core::option::Option::Some(block) = r.take_array::<#n>() {
+            #(#gets)*
+        } else {
+            #(#one_by_one)*
+        }
+    });
 }
 
 /// Wrap a field's save (or describe) code in its existence test, run with

@@ -247,8 +247,9 @@ impl QemuStream {
                 stream::Record::Section {
                     kind,
                     section_id,
-                    header: Some(sref),
+                    header: Some(h),
                 } => {
+                    let sref = h.to_ref();
                     let offset = r.offset();
                     let body = if sref.idstr == "ram" && sref.instance_id == 0 {
                         if sref.version_id != 4 {
