@@ -1099,3 +1099,52 @@ fn arrays_are_described_as_qemu_compresses_them() {
     assert_eq!(layout.fields[1].size, 1);
     assert_eq!(layout.fields[2].size, 2);
 }
+
+#[test]
+fn a_fixed_layout_is_described_once_and_copied_for_each_device() {
+    assert!(Inner::FIXED_LAYOUT && DevV3::FIXED_LAYOUT);
+    assert!(
+        !Kinds::FIXED_LAYOUT,
+        "a variable array's layout follows its length"
+    );
+    let (mut a, mut b, mut k) = (
+        DevV3 { a: 1, b: 2, c: 3 },
+        DevV3 { a: 4, b: 5, c: 6 },
+        sample(),
+    );
+    let bytes = stream::save(
+        &mut [
+            Section {
+                idstr: "d0".into(),
+                instance_id: 0,
+                state: &mut a,
+            },
+            Section {
+                idstr: "k".into(),
+                instance_id: 7,
+                state: &mut k,
+            },
+            Section {
+                idstr: "d1".into(),
+                instance_id: 1,
+                state: &mut b,
+            },
+        ],
+        &StreamOptions::for_machine("pc-q35-7.2"),
+    )
+    .unwrap();
+    let doc = compat_core::stream::qemu::QemuStream::parse(&bytes).unwrap();
+    let devices = doc.vmdesc.unwrap().json["devices"].clone();
+    let layouts = [
+        ("d0", 0, VMState::layout(&a)),
+        ("k", 7, VMState::layout(&k)),
+        ("d1", 1, VMState::layout(&b)),
+    ];
+    for (i, (name, instance, layout)) in layouts.into_iter().enumerate() {
+        let mut want = serde_json::json!({"name": name, "instance_id": instance});
+        for (key, value) in layout.to_json().as_object().unwrap() {
+            want[key] = value.clone();
+        }
+        assert_eq!(devices[i], want, "device {i}");
+    }
+}

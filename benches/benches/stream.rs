@@ -7,6 +7,7 @@
 //! | `compat-save-state/N` | every device's state into one new buffer |
 //! | `compat-load-state/N` | those bytes back into the devices, in place |
 //! | `compat-save-stream/N` | the whole stream: header, machine, sections, end markers, JSON description |
+//! | `compat-save-stream-reused/N` | the same into a buffer kept from the last iteration |
 //! | `compat-load-stream/N` | that stream back, every section checked before any device changes |
 //! | `bincode-encode/N` | the vector of devices into a new buffer (fixed-size integers) |
 //! | `bincode-encode-reused/N` | the same into a buffer kept from the last iteration |
@@ -47,6 +48,11 @@ where
     group.bench_function(BenchmarkId::new("compat-save-stream", n), |b| {
         let mut sections = sections(&mut devices);
         b.iter(|| save_stream(black_box(&mut sections)).expect("saves"))
+    });
+    group.bench_function(BenchmarkId::new("compat-save-stream-reused", n), |b| {
+        let mut sections = sections(&mut devices);
+        let mut out = Vec::new();
+        b.iter(|| save_stream_into(black_box(&mut sections), &mut out).expect("saves"))
     });
     group.bench_function(BenchmarkId::new("compat-load-stream", n), |b| {
         let mut dst = make(n);

@@ -270,9 +270,12 @@ pub fn stream_options() -> StreamOptions {
 }
 
 /// The state of every device, one after another, as compat writes it
-/// (no stream framing).
+/// (no stream framing), into a buffer sized first from the layout — as
+/// bincode's `encode_to_vec` sizes its own.
 pub fn save_states<T: VMState>(devices: &mut [T]) -> Result<Vec<u8>, SaveError> {
     let mut w = StreamWriter::new();
+    let each = devices.first().map_or(0, |d| d.layout().written_size());
+    w.reserve(each * devices.len());
     for d in devices {
         d.save_state(&mut w)?;
     }
@@ -295,6 +298,11 @@ pub fn load_states<T: VMState>(devices: &mut [T], bytes: &[u8]) -> Result<(), Lo
 /// The whole migration stream of `sections` ([`stream_options`]).
 pub fn save_stream(sections: &mut [Section<'_>]) -> Result<Vec<u8>, SaveError> {
     stream::save(sections, &stream_options())
+}
+
+/// Save the whole stream into `out`, reusing its memory.
+pub fn save_stream_into(sections: &mut [Section<'_>], out: &mut Vec<u8>) -> Result<(), SaveError> {
+    stream::save_into(sections, &stream_options(), out)
 }
 
 /// Load a whole stream into `sections`; nothing changes unless all of it

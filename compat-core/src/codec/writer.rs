@@ -43,6 +43,11 @@ impl StreamWriter {
         }
     }
 
+    /// Make room for at least `additional` more bytes.
+    pub fn reserve(&mut self, additional: usize) {
+        self.buf.reserve(additional);
+    }
+
     /// Whether this writer sends every subsection its gate allows.
     pub fn every_subsection(&self) -> bool {
         self.every_subsection

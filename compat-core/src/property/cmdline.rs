@@ -40,7 +40,7 @@ impl fmt::Display for DeviceOption {
         if self.driver.contains('=') {
             f.write_str("driver=")?;
         }
-        f.write_str(&doubled_commas(&self.driver))?;
+        write!(f, "{}", doubled_commas(&self.driver))?;
         for (key, value) in [("id", &self.id), ("bus", &self.bus)] {
             if let Some(v) = value {
                 write!(f, ",{key}={}", doubled_commas(v))?;
@@ -90,8 +90,23 @@ impl fmt::Display for GlobalOption {
 }
 
 /// `text` as one parameter of an option string: each comma doubled.
-fn doubled_commas(text: &str) -> String {
-    text.replace(',', ",,")
+fn doubled_commas(text: &str) -> DoubledCommas<'_> {
+    DoubledCommas(text)
+}
+
+/// See [`doubled_commas`]: written piece by piece, nothing allocated.
+struct DoubledCommas<'a>(&'a str);
+
+impl fmt::Display for DoubledCommas<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut pieces = self.0.split(',');
+        f.write_str(pieces.next().unwrap_or(""))?;
+        for piece in pieces {
+            f.write_str(",,")?;
+            f.write_str(piece)?;
+        }
+        Ok(())
+    }
 }
 
 /// Whether `id` is an identifier as QEMU's `id_wellformed` has it: a

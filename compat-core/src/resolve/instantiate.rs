@@ -1,6 +1,7 @@
 //! Building a machine: every device created, every global and option
 //! applied in QEMU's order with its source kept, then realized.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::{ConfigError, DeviceInstance, Machine, MachineConfig, ResolveError, Setting, Source};
@@ -136,12 +137,25 @@ impl Release {
                     })
             })
             .collect::<Result<_, _>>()?;
-        let user = devices.iter().map(|d| (d.clone(), d.to_string()));
-        let mut counts: HashMap<String, usize> = HashMap::new();
+        let onboard = onboard
+            .into_iter()
+            .map(|(opt, spec)| (Cow::Owned(opt), spec));
+        let user = devices.iter().map(|d| (Cow::Borrowed(d), d.to_string()));
+        let mut counts: HashMap<&'static str, usize> = HashMap::new();
+        // The globals that apply to a type (its own and its ancestors', in
+        // registration order), found once per type.
+        let mut matching_of: HashMap<&'static str, Vec<usize>> = HashMap::new();
         let mut ids: HashSet<String> = HashSet::new();
         let mut instances = Vec::with_capacity(onboard.len() + devices.len());
         let onboard_count = onboard.len();
-        for (n, (opt, spec)) in onboard.into_iter().chain(user).enumerate() {
+        for (n, (opt, spec)) in onboard.chain(user).enumerate() {
+            // The device's own options are the last source of its
+            // settings; its text is kept once, there.
+            sources.push(Source::Device { spec });
+            let source = sources.len() - 1;
+            let Source::Device { spec } = &sources[source] else {
+                unreachable!("just pushed")
+            };
             let fail = |error: ConfigError| ResolveError::Device {
                 spec: spec.clone(),
                 error: Box::new(error),
@@ -150,15 +164,17 @@ impl Release {
             let mut object = registry.create(ty.name).map_err(|e| fail(e.into()))?;
             let mut settings = Vec::new();
 
-            // Globals of every ancestor, in registration order.
-            let mut matching: Vec<usize> = ty
-                .ancestors()
-                .filter_map(|t| by_driver.get(t.name))
-                .flatten()
-                .copied()
-                .collect();
-            matching.sort_unstable();
-            for i in matching {
+            let matching = matching_of.entry(ty.name).or_insert_with(|| {
+                let mut matching: Vec<usize> = ty
+                    .ancestors()
+                    .filter_map(|t| by_driver.get(t.name))
+                    .flatten()
+                    .copied()
+                    .collect();
+                matching.sort_unstable();
+                matching
+            });
+            for &i in matching.iter() {
                 let p = &mut prepared[i];
                 object
                     .set(p.property, &p.value)
@@ -172,8 +188,6 @@ impl Release {
             }
 
             // The instance's own options, last.
-            sources.push(Source::Device { spec: spec.clone() });
-            let source = sources.len() - 1;
             for o in &opt.properties {
                 let (_, def) = ty.property(&o.key).map_err(|e| fail(e.into()))?;
                 let value = def.parse(ty.name, &o.value).map_err(|e| fail(e.into()))?;
@@ -208,7 +222,7 @@ impl Release {
             let label = match &opt.id {
                 Some(id) => id.clone(),
                 None => {
-                    let count = counts.entry(ty.name.to_owned()).or_insert(0);
+                    let count = counts.entry(ty.name).or_insert(0);
                     *count += 1;
                     format!("{}[{}]", ty.name, *count - 1)
                 }

@@ -109,12 +109,45 @@ fn configuration_layout(machine: &str) -> Layout {
     layout
 }
 
+/// What a save knows of each type whose layout is fixed
+/// ([`Migratable::fixed_layout`]): the bytes a value writes and its
+/// description's text, each found once. Machines have few device types: a
+/// short list, most recent first.
+#[derive(Default)]
+struct FixedLayouts(Vec<(TypeId, usize, Vec<u8>)>);
+
+impl FixedLayouts {
+    /// The entry of `state`'s type, if its layout is fixed.
+    fn of(&mut self, state: &dyn Migratable) -> Option<(usize, &[u8])> {
+        if !state.fixed_layout() {
+            return None;
+        }
+        let ty = state.as_any().type_id();
+        let k = match self.0.iter().position(|(t, ..)| *t == ty) {
+            Some(k) => k,
+            None => {
+                let layout = state.state_layout();
+                let mut text = Vec::new();
+                write_qemu_json(&mut text, &layout);
+                self.0.push((ty, layout.written_size(), text));
+                self.0.len() - 1
+            }
+        };
+        let (_, size, text) = &self.0[k];
+        Some((*size, text))
+    }
+}
+
 /// Append the vmdesc trailer's JSON for `sections` to `out`, as QEMU writes
 /// it: the configuration section's description, the page size, and each
-/// device's name, instance and layout. A type whose layout is fixed
-/// ([`Migratable::fixed_layout`]) is described once; each device of it
-/// copies that text.
-fn write_trailer(out: &mut Vec<u8>, machine: Option<&str>, sections: &[Section<'_>]) {
+/// device's name, instance and layout; a fixed layout's text is copied
+/// from `fixed`.
+fn write_trailer(
+    out: &mut Vec<u8>,
+    machine: Option<&str>,
+    sections: &[Section<'_>],
+    fixed: &mut FixedLayouts,
+) {
     out.push(b'{');
     if let Some(machine) = machine {
         out.extend_from_slice(b"\"configuration\": ");
@@ -122,8 +155,6 @@ fn write_trailer(out: &mut Vec<u8>, machine: Option<&str>, sections: &[Section<'
         out.extend_from_slice(b", ");
     }
     out.extend_from_slice(b"\"page_size\": 4096, \"devices\": [");
-    // Machines have few device types: a short list, most recent first.
-    let mut described: Vec<(TypeId, Vec<u8>)> = Vec::new();
     for (i, s) in sections.iter().enumerate() {
         if i > 0 {
             out.extend_from_slice(b", ");
@@ -135,22 +166,13 @@ fn write_trailer(out: &mut Vec<u8>, machine: Option<&str>, sections: &[Section<'
         out.extend_from_slice(b", ");
         // The layout's own object, its opening brace dropped: its keys
         // continue the device's.
-        if s.state.fixed_layout() {
-            let ty = s.state.as_any().type_id();
-            let k = match described.iter().position(|(t, _)| *t == ty) {
-                Some(k) => k,
-                None => {
-                    let mut text = Vec::new();
-                    write_qemu_json(&mut text, &s.state.state_layout());
-                    described.push((ty, text));
-                    described.len() - 1
-                }
-            };
-            out.extend_from_slice(&described[k].1[1..]);
-        } else {
-            let at = out.len();
-            write_qemu_json(out, &s.state.state_layout());
-            out.remove(at);
+        match fixed.of(&*s.state) {
+            Some((_, text)) => out.extend_from_slice(&text[1..]),
+            None => {
+                let at = out.len();
+                write_qemu_json(out, &s.state.state_layout());
+                out.remove(at);
+            }
         }
     }
     out.extend_from_slice(b"]}");
@@ -184,6 +206,16 @@ fn write_stream(
     sections: &mut [Section<'_>],
     opts: &StreamOptions,
 ) -> Result<(), SaveError> {
+    // The stream's size, as far as fixed layouts tell it, is reserved
+    // first: a large machine's buffer then does not grow by doubling.
+    let vmdesc = opts.vmdesc && !opts.every_subsection;
+    let mut fixed = FixedLayouts::default();
+    let estimate = sections.iter().fold(64, |total: usize, s| {
+        let (size, text) = fixed.of(&*s.state).unwrap_or((0, &[]));
+        let described = if vmdesc { text.len() + 48 } else { 0 };
+        total + 32 + s.idstr.len() * (1 + usize::from(vmdesc)) + size + described
+    });
+    w.reserve(estimate);
     w.put_u32(QEMU_VM_FILE_MAGIC);
     w.put_u32(QEMU_VM_FILE_VERSION);
     if let Some(machine) = &opts.machine {
@@ -209,9 +241,9 @@ fn write_stream(
     // The trailer describes what a value's own `needed` tests send; a
     // stream that sends every subsection would contradict it, so it has
     // none (as under QEMU's `suppress-vmdesc`).
-    if opts.vmdesc && !opts.every_subsection {
+    if vmdesc {
         w.put_u8(QEMU_VM_VMDESCRIPTION);
-        w.put_sized(|buf| write_trailer(buf, opts.machine.as_deref(), sections));
+        w.put_sized(|buf| write_trailer(buf, opts.machine.as_deref(), sections, &mut fixed));
     }
     Ok(())
 }
