@@ -1102,11 +1102,11 @@ fn arrays_are_described_as_qemu_compresses_them() {
 
 #[test]
 fn a_fixed_layout_is_described_once_and_copied_for_each_device() {
-    assert!(Inner::FIXED_LAYOUT && DevV3::FIXED_LAYOUT);
-    assert!(
-        !Kinds::FIXED_LAYOUT,
-        "a variable array's layout follows its length"
-    );
+    const {
+        assert!(Inner::FIXED_LAYOUT && DevV3::FIXED_LAYOUT);
+        // A variable array's layout follows its length.
+        assert!(!Kinds::FIXED_LAYOUT);
+    }
     let (mut a, mut b, mut k) = (
         DevV3 { a: 1, b: 2, c: 3 },
         DevV3 { a: 4, b: 5, c: 6 },
