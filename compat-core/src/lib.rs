@@ -325,7 +325,7 @@ pub use property::{
 pub use release::{Release, ReleaseBuilder};
 pub use resolve::{Explanation, Machine, MachineConfig, Source};
 pub use stream::StreamFormat;
-pub use vmstate::{Migratable, TmpView, VMState, VmStateDescription};
+pub use vmstate::{Backups, Migratable, TmpView, VMState, VmStateDescription};
 
 /// Paths the derives' generated code names. Not a public API: it may change
 /// in any release.

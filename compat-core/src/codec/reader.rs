@@ -147,10 +147,16 @@ impl<'a> StreamReader<'a> {
 
     /// Read a string with a one-byte length (idstrs, subsection names).
     pub fn get_name(&mut self) -> Result<&'a str, LoadError> {
-        let len = self.get_u8()? as usize;
-        let at = self.pos;
-        let bytes = self.get_bytes(len)?;
+        let at = self.pos + 1;
+        let bytes = self.get_name_bytes()?;
         std::str::from_utf8(bytes).map_err(|_| LoadError::new(LoadErrorKind::InvalidName, at))
+    }
+
+    /// The bytes of a string with a one-byte length, not checked as text.
+    #[inline]
+    pub fn get_name_bytes(&mut self) -> Result<&'a [u8], LoadError> {
+        let len = self.get_u8()? as usize;
+        self.get_bytes(len)
     }
 
     /// The name of the subsection starting here, if one does: marker byte,

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::any::TypeId;
 
 use crate::codec::*;
-use crate::vmstate::{FieldLayout, Layout, Migratable};
+use crate::vmstate::{Backups, FieldLayout, Layout, Migratable};
 
 /// One device's section: its idstr, instance id and state.
 pub struct Section<'a> {
@@ -293,12 +293,13 @@ pub fn load(
 
     // Each device loads in place, after a copy of it is kept; if anything
     // after fails, every device loaded so far gets its copy back.
-    let mut backups: Vec<Option<Box<dyn Migratable>>> = (0..sections.len()).map(|_| None).collect();
-    let result = load_sections(&mut r, sections, &mut backups, opts, received_machine);
+    let mut kept: Vec<Option<usize>> = vec![None; sections.len()];
+    let mut backups = Backups::default();
+    let result = load_sections(&mut r, sections, &mut kept, &mut backups, opts, received_machine);
     if result.is_err() {
-        for (section, backup) in sections.iter_mut().zip(backups) {
-            if let Some(backup) = backup {
-                section.state.commit(backup);
+        for (section, index) in sections.iter_mut().zip(kept) {
+            if let Some(index) = index {
+                section.state.restore(&mut backups, index);
             }
         }
     }
@@ -306,11 +307,12 @@ pub fn load(
 }
 
 /// The section loop of [`load`]: each section into its device, in place,
-/// its state before kept in `backups`.
+/// its state before kept in `backups` (where: `kept`).
 fn load_sections(
     r: &mut StreamReader<'_>,
     sections: &mut [Section<'_>],
-    backups: &mut [Option<Box<dyn Migratable>>],
+    kept: &mut [Option<usize>],
+    backups: &mut Backups,
     opts: &StreamOptions,
     mut received_machine: Option<String>,
 ) -> Result<LoadReport, LoadError> {
@@ -345,7 +347,11 @@ fn load_sections(
                 header: Some(h),
                 ..
             } => {
-                let is = |s: &Section<'_>| s.idstr == h.idstr && s.instance_id == h.instance_id;
+                // Bytes are compared: a name equal to a destination's is
+                // text; only one matching none is checked as such.
+                let is = |s: &Section<'_>| {
+                    s.idstr.as_bytes() == h.idstr && s.instance_id == h.instance_id
+                };
                 let found = match sections.get(next) {
                     Some(s) if is(s) => Some(next),
                     _ => index
@@ -356,35 +362,46 @@ fn load_sections(
                                 .map(|(i, s)| ((s.idstr.clone(), s.instance_id), i))
                                 .collect()
                         })
-                        .get(&(h.idstr.to_owned(), h.instance_id))
+                        .get(&(h.text()?.to_owned(), h.instance_id))
                         .copied(),
                 };
                 let Some(i) = found else {
                     return Err(LoadError::new(
                         LoadErrorKind::UnknownSection {
-                            idstr: h.idstr.to_owned(),
+                            idstr: h.text()?.to_owned(),
                             instance_id: h.instance_id,
                         },
                         at,
                     ));
                 };
-                if backups[i].is_some() {
+                let section = SectionRef {
+                    idstr: String::new(),
+                    instance_id: h.instance_id,
+                    version_id: h.version_id,
+                };
+                let in_section = |e: LoadError, idstr: &str| {
+                    e.in_section(&SectionRef {
+                        idstr: idstr.to_owned(),
+                        ..section
+                    })
+                };
+                if kept[i].is_some() {
                     return Err(LoadError::new(
                         LoadErrorKind::DuplicateSection {
-                            idstr: h.idstr.to_owned(),
+                            idstr: sections[i].idstr.clone(),
                             instance_id: h.instance_id,
                         },
                         at,
                     ));
                 }
-                let state = &mut sections[i].state;
-                backups[i] = Some(
+                let Section { idstr, state, .. } = &mut sections[i];
+                kept[i] = Some(
                     state
-                        .load_in_place(r, h.version_id)
-                        .map_err(|e| e.in_section(&h.to_ref()))?,
+                        .load_in_place(r, h.version_id, backups)
+                        .map_err(|e| in_section(e, idstr))?,
                 );
                 if opts.footers {
-                    read_footer(r, section_id, h.idstr).map_err(|e| e.in_section(&h.to_ref()))?;
+                    read_footer(r, section_id, idstr).map_err(|e| in_section(e, idstr))?;
                 }
                 next = i + 1;
             }
@@ -397,7 +414,7 @@ fn load_sections(
     }
     let vmdesc = read_trailer(r)?.is_some();
 
-    if let Some(missing) = backups.iter().position(Option::is_none) {
+    if let Some(missing) = kept.iter().position(Option::is_none) {
         return Err(r.error(LoadErrorKind::MissingSection {
             idstr: sections[missing].idstr.clone(),
             instance_id: sections[missing].instance_id,
@@ -448,22 +465,31 @@ pub(crate) enum Record<'a> {
     Command { command: u16, data: &'a [u8] },
 }
 
-/// The header of a FULL or START record, borrowed from the stream.
+/// The header of a FULL or START record, borrowed from the stream; the
+/// idstr as bytes, checked as text only when it is needed as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Header<'a> {
-    pub idstr: &'a str,
+    pub idstr: &'a [u8],
+    /// Where the idstr starts, for the error if it is not text.
+    pub idstr_at: usize,
     pub instance_id: u32,
     pub version_id: u32,
 }
 
-impl Header<'_> {
+impl<'a> Header<'a> {
+    /// The idstr as text.
+    pub fn text(&self) -> Result<&'a str, LoadError> {
+        std::str::from_utf8(self.idstr)
+            .map_err(|_| LoadError::new(LoadErrorKind::InvalidName, self.idstr_at))
+    }
+
     /// The header, owned, as errors and documents keep it.
-    pub fn to_ref(self) -> SectionRef {
-        SectionRef {
-            idstr: self.idstr.to_owned(),
+    pub fn to_ref(self) -> Result<SectionRef, LoadError> {
+        Ok(SectionRef {
+            idstr: self.text()?.to_owned(),
             instance_id: self.instance_id,
             version_id: self.version_id,
-        }
+        })
     }
 }
 
@@ -478,7 +504,8 @@ pub(crate) fn next_record<'a>(r: &mut StreamReader<'a>) -> Result<Record<'a>, Lo
             kind,
             section_id: r.get_u32()?,
             header: Some(Header {
-                idstr: r.get_name()?,
+                idstr_at: r.offset() + 1,
+                idstr: r.get_name_bytes()?,
                 instance_id: r.get_u32()?,
                 version_id: r.get_u32()?,
             }),

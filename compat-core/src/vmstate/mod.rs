@@ -20,7 +20,7 @@ pub const NULL_MARKER: u8 = 0x30;
 pub const VALID_MARKER: u8 = 0x31;
 pub use layout::{FieldLayout, Layout, MustMatch};
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 
 use crate::codec::{LoadError, SaveError, StreamReader, StreamWriter};
 
@@ -119,15 +119,18 @@ pub trait Migratable: Any + Send {
         r: &mut StreamReader<'_>,
         version_id: u32,
     ) -> Result<Box<dyn Migratable>, LoadError>;
-    /// Load the stream's section into the state itself, returning a copy
-    /// of the state from before; on an error the state is as it was.
+    /// Load the stream's section into the state itself, keeping a copy of
+    /// the state from before in `backups`; returns where, for
+    /// [`Migratable::restore`]. On an error the state is as it was.
     fn load_in_place(
         &mut self,
         r: &mut StreamReader<'_>,
         version_id: u32,
-    ) -> Result<Box<dyn Migratable>, LoadError>;
-    /// Replace the state with a loaded copy of the same type (or with the
-    /// copy `load_in_place` returned, to undo it).
+        backups: &mut Backups,
+    ) -> Result<usize, LoadError>;
+    /// Put back the copy `load_in_place` kept at `index` of `backups`.
+    fn restore(&mut self, backups: &mut Backups, index: usize);
+    /// Replace the state with a loaded copy of the same type.
     fn commit(&mut self, loaded: Box<dyn Migratable>);
     /// The state's layout as it saves ([`VMState::layout`]).
     fn state_layout(&self) -> Layout;
@@ -163,15 +166,22 @@ impl<T: VMState> Migratable for T {
         &mut self,
         r: &mut StreamReader<'_>,
         version_id: u32,
-    ) -> Result<Box<dyn Migratable>, LoadError> {
-        let before = Box::new(self.clone());
+        backups: &mut Backups,
+    ) -> Result<usize, LoadError> {
+        let kept = backups.of::<T>();
+        kept.push(self.clone());
+        let index = kept.len() - 1;
         match self.load_state(r, version_id) {
-            Ok(()) => Ok(before),
+            Ok(()) => Ok(index),
             Err(e) => {
-                *self = *before;
+                *self = kept.pop().expect("the copy just kept");
                 Err(e)
             }
         }
+    }
+
+    fn restore(&mut self, backups: &mut Backups, index: usize) {
+        std::mem::swap(self, &mut backups.of::<T>()[index]);
     }
 
     fn commit(&mut self, loaded: Box<dyn Migratable>) {
@@ -195,6 +205,33 @@ impl<T: VMState> Migratable for T {
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
         self
+    }
+}
+
+/// Copies of states kept while a stream loads, to undo the load if a later
+/// section fails: one vector per state type, so that keeping a copy of
+/// each of many small devices is not an allocation each.
+#[derive(Default)]
+pub struct Backups {
+    /// Per type, a `Vec` of it; machines have few types, most recent first.
+    by_type: Vec<(TypeId, Box<dyn Any + Send>)>,
+}
+
+impl Backups {
+    /// The copies of type `T`.
+    fn of<T: Any + Send>(&mut self) -> &mut Vec<T> {
+        let ty = TypeId::of::<T>();
+        let k = match self.by_type.iter().position(|(t, _)| *t == ty) {
+            Some(k) => k,
+            None => {
+                self.by_type.push((ty, Box::new(Vec::<T>::new())));
+                self.by_type.len() - 1
+            }
+        };
+        self.by_type[k]
+            .1
+            .downcast_mut::<Vec<T>>()
+            .expect("the vector of its type")
     }
 }
 

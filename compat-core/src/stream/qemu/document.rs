@@ -249,7 +249,7 @@ impl QemuStream {
                     section_id,
                     header: Some(h),
                 } => {
-                    let sref = h.to_ref();
+                    let sref = h.to_ref()?;
                     let offset = r.offset();
                     let body = if sref.idstr == "ram" && sref.instance_id == 0 {
                         if sref.version_id != 4 {
