@@ -215,19 +215,26 @@ impl<T: VMState> Migratable for T {
 pub struct Backups {
     /// Per type, a `Vec` of it; machines have few types, most recent first.
     by_type: Vec<(TypeId, Box<dyn Any + Send>)>,
+    /// The index of the type asked for last.
+    last: usize,
 }
 
 impl Backups {
     /// The copies of type `T`.
     fn of<T: Any + Send>(&mut self) -> &mut Vec<T> {
         let ty = TypeId::of::<T>();
-        let k = match self.by_type.iter().position(|(t, _)| *t == ty) {
-            Some(k) => k,
-            None => {
-                self.by_type.push((ty, Box::new(Vec::<T>::new())));
-                self.by_type.len() - 1
-            }
+        // Devices of one type often come in a row: the last type first.
+        let k = match self.by_type.get(self.last) {
+            Some((t, _)) if *t == ty => self.last,
+            _ => match self.by_type.iter().position(|(t, _)| *t == ty) {
+                Some(k) => k,
+                None => {
+                    self.by_type.push((ty, Box::new(Vec::<T>::new())));
+                    self.by_type.len() - 1
+                }
+            },
         };
+        self.last = k;
         self.by_type[k]
             .1
             .downcast_mut::<Vec<T>>()
