@@ -295,7 +295,14 @@ pub fn load(
     // after fails, every device loaded so far gets its copy back.
     let mut kept: Vec<Option<usize>> = vec![None; sections.len()];
     let mut backups = Backups::default();
-    let result = load_sections(&mut r, sections, &mut kept, &mut backups, opts, received_machine);
+    let result = load_sections(
+        &mut r,
+        sections,
+        &mut kept,
+        &mut backups,
+        opts,
+        received_machine,
+    );
     if result.is_err() {
         for (section, index) in sections.iter_mut().zip(kept) {
             if let Some(index) = index {
