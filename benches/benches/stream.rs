@@ -9,6 +9,7 @@
 //! | `compat-save-stream/N` | the whole stream: header, machine, sections, end markers, JSON description |
 //! | `compat-save-stream-reused/N` | the same into a buffer kept from the last iteration |
 //! | `compat-load-stream/N` | that stream back, every section checked before any device changes |
+//! | `compat-read-stream/N` | that stream read as a whole QEMU stream, each section decoded through the trailer (what `compat analyze` does) |
 //! | `bincode-encode/N` | the vector of devices into a new buffer (fixed-size integers) |
 //! | `bincode-encode-reused/N` | the same into a buffer kept from the last iteration |
 //! | `bincode-decode/N` | a new vector of devices from those bytes |
@@ -21,6 +22,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use compat_bench::*;
+use compat_core::stream::qemu::QemuStream;
 use compat_core::VMState;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
@@ -58,6 +60,10 @@ where
         let mut dst = make(n);
         let mut sections = sections(&mut dst);
         b.iter(|| load_stream(black_box(&stream), &mut sections).expect("loads"))
+    });
+
+    group.bench_function(BenchmarkId::new("compat-read-stream", n), |b| {
+        b.iter(|| QemuStream::parse(black_box(&stream)).expect("reads"))
     });
 
     group.bench_function(BenchmarkId::new("bincode-encode", n), |b| {

@@ -92,7 +92,7 @@ struct Path4 {
     memcpy: &'static str,
 }
 
-const PATHS: [Path4; 5] = [
+const PATHS: [Path4; 6] = [
     Path4 {
         label: "save state",
         compat: "compat-save-state",
@@ -128,6 +128,14 @@ const PATHS: [Path4; 5] = [
     Path4 {
         label: "load whole stream",
         compat: "compat-load-stream",
+        bincode: "bincode-decode",
+        bincode_reused: None,
+        postcard: "postcard-decode",
+        memcpy: "memcpy-stream",
+    },
+    Path4 {
+        label: "read whole stream (QEMU reader)",
+        compat: "compat-read-stream",
         bincode: "bincode-decode",
         bincode_reused: None,
         postcard: "postcard-decode",

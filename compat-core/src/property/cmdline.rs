@@ -230,6 +230,18 @@ pub fn parse_device(input: &str) -> Result<DeviceOption, CmdlineError> {
                 &param.text,
             ));
         }
+        // QEMU ends a key at the first comma; `,,` escapes commas in
+        // values only.
+        if key.contains(',') {
+            return Err(err(
+                param.offset,
+                format!(
+                    "expected KEY=VALUE, got '{}' (a key holds no comma)",
+                    esc(&param.text)
+                ),
+                &param.text,
+            ));
+        }
         let seen = match key {
             "driver" => driver.is_some(),
             "id" => id.is_some(),
@@ -438,12 +450,16 @@ mod tests {
         }
         let d = parse_device("driver=e1000e,mac=1,id=n0").unwrap();
         assert_eq!(d.to_string(), "e1000e,id=n0,mac=1");
-        // A comma in a key is doubled back too: one key `a,b`, not a
-        // parameter `a` and a key `b`.
-        let d = parse_device("e1000e,a,,b=1").unwrap();
-        assert_eq!(props(&d), [("a,b", "1", 7)]);
-        assert_eq!(d.to_string(), "e1000e,a,,b=1");
-        assert_eq!(parse_device(&d.to_string()).unwrap(), d);
+        // A key holds no comma (QEMU ends a key there), so a printed
+        // option never reads differently.
+        let e = parse_device("e1000e,a,,b=1").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "-device: expected KEY=VALUE, got 'a,b=1' (a key holds no comma) \
+             (at offset 7 of 'e1000e,a,,b=1')"
+        );
+        let d = parse_device("e1000e,serial=a,,b,x=,,").unwrap();
+        assert_eq!(d.to_string(), "e1000e,serial=a,,b,x=,,");
         let d = parse_device("driver=a=b,x=1").unwrap();
         assert_eq!(d.to_string(), "driver=a=b,x=1");
         for text in ["a.b.c=1", "driver=x=y,property=p,value=1,,2"] {
