@@ -291,34 +291,57 @@ pub fn load(
         received_machine = Some(received);
     }
 
-    // Each device loads in place, after a copy of it is kept; if anything
-    // after fails, every device loaded so far gets its copy back.
-    let mut kept: Vec<Option<usize>> = vec![None; sections.len()];
+    // First the whole stream is read: a section whose state checks in
+    // place is checked, writing nothing; any other loads into its device
+    // after a copy of the device is kept. If anything fails, every device
+    // loaded so far gets its copy back. Then the checked sections load.
+    let mut plan: Vec<Option<Planned>> = vec![None; sections.len()];
     let mut backups = Backups::default();
-    let result = load_sections(
+    let result = read_sections(
         &mut r,
         sections,
-        &mut kept,
+        &mut plan,
         &mut backups,
         opts,
         received_machine,
     );
     if result.is_err() {
-        for (section, index) in sections.iter_mut().zip(kept) {
-            if let Some(index) = index {
-                section.state.restore(&mut backups, index);
+        for (section, planned) in sections.iter_mut().zip(plan) {
+            if let Some(Planned::Loaded { copy }) = planned {
+                section.state.restore(&mut backups, copy);
             }
+        }
+        return result;
+    }
+    for (section, planned) in sections.iter_mut().zip(plan) {
+        if let Some(Planned::Checked { body, version_id }) = planned {
+            let mut r = StreamReader::with_budget(bytes, budget);
+            r.skip(body)?;
+            // The section has been checked: its load reads the same bytes
+            // the same way, so it cannot fail.
+            section.state.load(&mut r, version_id)?;
         }
     }
     result
 }
 
-/// The section loop of [`load`]: each section into its device, in place,
-/// its state before kept in `backups` (where: `kept`).
-fn load_sections(
+/// What reading the stream did with one device's section.
+#[derive(Debug, Clone, Copy)]
+enum Planned {
+    /// Loaded into the device; its state from before is copy `copy` of the
+    /// backups.
+    Loaded { copy: usize },
+    /// Checked: the section's state starts at offset `body`, with stream
+    /// version `version_id`; it loads once the whole stream has been read.
+    Checked { body: usize, version_id: u32 },
+}
+
+/// The section loop of [`load`]: each section checked, or loaded into its
+/// device with its state before kept in `backups`; `plan` says which.
+fn read_sections(
     r: &mut StreamReader<'_>,
     sections: &mut [Section<'_>],
-    kept: &mut [Option<usize>],
+    plan: &mut [Option<Planned>],
     backups: &mut Backups,
     opts: &StreamOptions,
     mut received_machine: Option<String>,
@@ -392,7 +415,7 @@ fn load_sections(
                         ..section
                     })
                 };
-                if kept[i].is_some() {
+                if plan[i].is_some() {
                     return Err(LoadError::new(
                         LoadErrorKind::DuplicateSection {
                             idstr: sections[i].idstr.clone(),
@@ -402,11 +425,21 @@ fn load_sections(
                     ));
                 }
                 let Section { idstr, state, .. } = &mut sections[i];
-                kept[i] = Some(
+                plan[i] = Some(if state.checks_in_place() {
+                    let body = r.offset();
                     state
+                        .check(r, h.version_id)
+                        .map_err(|e| in_section(e, idstr))?;
+                    Planned::Checked {
+                        body,
+                        version_id: h.version_id,
+                    }
+                } else {
+                    let copy = state
                         .load_in_place(r, h.version_id, backups)
-                        .map_err(|e| in_section(e, idstr))?,
-                );
+                        .map_err(|e| in_section(e, idstr))?;
+                    Planned::Loaded { copy }
+                });
                 if opts.footers {
                     read_footer(r, section_id, idstr).map_err(|e| in_section(e, idstr))?;
                 }
@@ -421,7 +454,7 @@ fn load_sections(
     }
     let vmdesc = read_trailer(r)?.is_some();
 
-    if let Some(missing) = kept.iter().position(Option::is_none) {
+    if let Some(missing) = plan.iter().position(Option::is_none) {
         return Err(r.error(LoadErrorKind::MissingSection {
             idstr: sections[missing].idstr.clone(),
             instance_id: sections[missing].instance_id,

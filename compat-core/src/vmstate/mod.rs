@@ -43,6 +43,19 @@ pub trait VMState: Clone + Send + 'static {
     /// copied for each device of the type.
     const FIXED_LAYOUT: bool = false;
 
+    /// Whether [`VMState::check_state`] checks a section without copying
+    /// the state: true for a derived type whose every field can be checked
+    /// so (no existence tests, variable arrays, lists, maps, nullable slots,
+    /// views, subsections or load hooks).
+    const CHECK_IN_PLACE: bool = false;
+
+    /// Read a section as `load_state` would and fail exactly where it
+    /// would, without changing the state: a stream can be checked whole
+    /// before any device is written. By default, a load into a copy.
+    fn check_state(&self, r: &mut StreamReader<'_>, version_id: u32) -> Result<(), LoadError> {
+        self.clone().load_state(r, version_id)
+    }
+
     /// Write the fields, then the needed subsections.
     fn save_state(&mut self, w: &mut StreamWriter) -> Result<(), SaveError>;
 
@@ -60,6 +73,11 @@ pub trait VMState: Clone + Send + 'static {
 impl<T: VMState> VMState for Box<T> {
     const DESCRIPTION: &'static VmStateDescription = T::DESCRIPTION;
     const FIXED_LAYOUT: bool = T::FIXED_LAYOUT;
+    const CHECK_IN_PLACE: bool = T::CHECK_IN_PLACE;
+
+    fn check_state(&self, r: &mut StreamReader<'_>, version_id: u32) -> Result<(), LoadError> {
+        (**self).check_state(r, version_id)
+    }
 
     fn save_state(&mut self, w: &mut StreamWriter) -> Result<(), SaveError> {
         (**self).save_state(w)
@@ -130,6 +148,15 @@ pub trait Migratable: Any + Send {
     ) -> Result<usize, LoadError>;
     /// Put back the copy `load_in_place` kept at `index` of `backups`.
     fn restore(&mut self, backups: &mut Backups, index: usize);
+    /// Whether [`Migratable::check`] reads a section without copying the
+    /// state ([`VMState::CHECK_IN_PLACE`]).
+    fn checks_in_place(&self) -> bool;
+    /// Read a section as a load would, failing where it would, changing
+    /// nothing ([`VMState::check_state`]).
+    fn check(&self, r: &mut StreamReader<'_>, version_id: u32) -> Result<(), LoadError>;
+    /// Load a section into the state itself, with no copy kept: for a
+    /// section [`Migratable::check`] has passed.
+    fn load(&mut self, r: &mut StreamReader<'_>, version_id: u32) -> Result<(), LoadError>;
     /// Replace the state with a loaded copy of the same type.
     fn commit(&mut self, loaded: Box<dyn Migratable>);
     /// The state's layout as it saves ([`VMState::layout`]).
@@ -177,6 +204,18 @@ impl<T: VMState> Migratable for T {
                 Err(e)
             }
         }
+    }
+
+    fn checks_in_place(&self) -> bool {
+        T::CHECK_IN_PLACE
+    }
+
+    fn check(&self, r: &mut StreamReader<'_>, version_id: u32) -> Result<(), LoadError> {
+        self.check_state(r, version_id)
+    }
+
+    fn load(&mut self, r: &mut StreamReader<'_>, version_id: u32) -> Result<(), LoadError> {
+        self.load_state(r, version_id)
     }
 
     fn restore(&mut self, backups: &mut Backups, index: usize) {

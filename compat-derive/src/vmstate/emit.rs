@@ -103,6 +103,8 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
     // Runs of plain scalars are saved and loaded as one fixed-size block:
     // one bounds check for the run instead of one per field.
     let mut run: Vec<&FieldModel> = Vec::new();
+    // Each field's check-only twin of its load (`None`: none can be made).
+    let mut checks: Vec<Option<TokenStream>> = Vec::new();
     for f in &m.fields {
         if is_plain_scalar(f) {
             let code = field_code(f);
@@ -111,7 +113,7 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
             run.push(f);
             continue;
         }
-        flush_run(&mut run, &mut saves, &mut loads);
+        flush_run(&mut run, &mut saves, &mut loads, &mut checks);
         if let Kind::Subsection(needed_fn, gate) = &f.kind {
             let (member, ty, wire) = (f.member, f.ty, &f.wire);
             let vs = quote_spanned!(ty.span()=> <#ty as __compat::VMState>);
@@ -184,10 +186,39 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
         saves.push(gate_save(f, code.save, version));
         loads.push(gate_load(f, code.load));
         layouts.push(gate_save(f, code.layout, version));
+        checks.push(field_check(f));
     }
-    flush_run(&mut run, &mut saves, &mut loads);
+    flush_run(&mut run, &mut saves, &mut loads, &mut checks);
 
     let fixed: Vec<TokenStream> = m.fields.iter().map(fixed_layout).collect();
+    // A check that writes nothing exists when every field has one, no hook
+    // runs on load and no subsection may follow.
+    let hooks = m.pre_load.is_some() || m.post_load.is_some();
+    let checks: Option<Vec<TokenStream>> = if hooks || !sub_loads.is_empty() {
+        None
+    } else {
+        checks.into_iter().collect()
+    };
+    let check_fn = checks.as_ref().map(|checks| {
+        let nested: Vec<TokenStream> = m.fields.iter().filter_map(nested_check).collect();
+        quote! {
+            const CHECK_IN_PLACE: bool = true #(&& #nested)*;
+
+            #[allow(unused_variables)]
+            fn check_state(
+                &self,
+                r: &mut #p::StreamReader<'_>,
+                version_id: u32,
+            ) -> ::core::result::Result<(), #p::LoadError> {
+                #p::check_version(<Self as __compat::VMState>::DESCRIPTION, r, version_id)?;
+                #(#checks)*
+                if let ::core::option::Option::Some((sub, _, at)) = #p::next_subsection(r, #name)? {
+                    return ::core::result::Result::Err(#p::unknown_subsection(sub, #name, at));
+                }
+                ::core::result::Result::Ok(())
+            }
+        }
+    });
     let pre_save = m.pre_save.as_ref().map(|hook| {
         quote! {
             #p::hook_save(#name, #hook(self))?;
@@ -236,6 +267,8 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
                     };
 
                 const FIXED_LAYOUT: bool = true #(&& #fixed)*;
+
+                #check_fn
 
                 #[allow(unused_variables)]
                 fn save_state(
@@ -299,6 +332,88 @@ fn fixed_layout(f: &FieldModel) -> TokenStream {
     }
 }
 
+/// The check-only twin of field `f`'s load: the same reads in the same
+/// order, failing exactly where the load fails, writing nothing — so that a
+/// stream can be checked whole before any device is written. `None` for a
+/// field whose reads depend on what the load wrote before them (existence
+/// tests, lengths from other fields) or that allocates (lists, maps).
+fn field_check(f: &FieldModel) -> Option<TokenStream> {
+    if f.exists.is_some() {
+        return None;
+    }
+    let p = private();
+    let (member, ty, wire) = (f.member, f.ty, &f.wire);
+    let in_field = quote!(.map_err(|e| e.in_field(#wire))?);
+    let code = match &f.kind {
+        Kind::Array(Scalar::U8, _) if f.must_match => {
+            let mask = match &f.mask {
+                Some(mask) => quote!(::core::option::Option::Some(&#mask(self)[..])),
+                None => quote!(::core::option::Option::None),
+            };
+            quote! {
+                {
+                    let at = r.offset();
+                    let incoming = r.get_bytes(self.#member.len())#in_field;
+                    #p::must_match_bytes(incoming, &self.#member, #mask, at)#in_field;
+                }
+            }
+        }
+        // A compared scalar or array is read and compared, never written.
+        Kind::Scalar(_) | Kind::Array(..) if f.must_match => field_code(f).load,
+        Kind::Scalar(s) => {
+            let sv = scalar_variant(*s);
+            quote! { r.skip(#sv.size())#in_field; }
+        }
+        Kind::Array(s, _) => {
+            let sv = scalar_variant(*s);
+            quote! { r.skip(self.#member.len() * #sv.size())#in_field; }
+        }
+        Kind::Array2D(s, ..) => {
+            let sv = scalar_variant(*s);
+            quote! {
+                for row in self.#member.iter() {
+                    r.skip(row.len() * #sv.size())#in_field;
+                }
+            }
+        }
+        Kind::Struct => {
+            let vs = quote_spanned!(ty.span()=> <#ty as __compat::VMState>);
+            quote! {
+                #vs::check_state(&self.#member, r, #vs::DESCRIPTION.version_id)#in_field;
+            }
+        }
+        Kind::StructArray(elem, _) => {
+            let vs = quote_spanned!(elem.span()=> <#elem as __compat::VMState>);
+            quote! {
+                for (i, e) in self.#member.iter().enumerate() {
+                    #vs::check_state(e, r, #vs::DESCRIPTION.version_id)
+                        .map_err(|err| err.in_field(&::std::format!("{}[{}]", #wire, i)))?;
+                }
+            }
+        }
+        Kind::Unused(_) => field_code(f).load,
+        Kind::Skip => TokenStream::new(),
+        Kind::VarArray { .. }
+        | Kind::NullableArray { .. }
+        | Kind::List { .. }
+        | Kind::Map { .. }
+        | Kind::Tmp(_)
+        | Kind::Subsection(..) => return None,
+    };
+    Some(gate_load(f, code))
+}
+
+/// For a nested struct field: whether its type checks in place too.
+fn nested_check(f: &FieldModel) -> Option<TokenStream> {
+    let of =
+        |ty: &syn::Type| quote_spanned!(ty.span()=> <#ty as __compat::VMState>::CHECK_IN_PLACE);
+    match &f.kind {
+        Kind::Struct => Some(of(f.ty)),
+        Kind::StructArray(elem, _) => Some(of(elem)),
+        _ => None,
+    }
+}
+
 /// A scalar sent always, as it is: no version or existence test, not
 /// compared on load.
 fn is_plain_scalar(f: &FieldModel) -> bool {
@@ -317,6 +432,7 @@ fn flush_run(
     run: &mut Vec<&FieldModel>,
     saves: &mut Vec<TokenStream>,
     loads: &mut Vec<TokenStream>,
+    checks: &mut Vec<Option<TokenStream>>,
 ) {
     let fields = std::mem::take(run);
     if fields.len() < 2 {
@@ -324,6 +440,7 @@ fn flush_run(
             let code = field_code(f);
             saves.push(code.save);
             loads.push(code.load);
+            checks.push(field_check(f));
         }
         return;
     }
@@ -368,6 +485,13 @@ fn flush_run(
     }
     let n = Literal::usize_unsuffixed(offset);
     let one_by_one: Vec<TokenStream> = fields.iter().map(|f| field_code(f).load).collect();
+    let checked_one_by_one: Vec<Option<TokenStream>> =
+        fields.iter().map(|f| field_check(f)).collect();
+    checks.push(Some(quote! {
+        if r.take_array::<#n>().is_none() {
+            #(#checked_one_by_one)*
+        }
+    }));
     saves.push(quote! {
         {
             let mut block = [0u8; #n];
