@@ -669,3 +669,37 @@ fn two_releases_differ_only_where_defined() {
     );
     assert_eq!(PcieRootPort::TYPE.name, "pcie-root-port");
 }
+
+/// Names from the command line are printed escaped: a crafted option
+/// cannot print fake lines or drive the terminal through an error.
+#[test]
+fn command_line_names_are_escaped_in_errors() {
+    let r = release_6_0();
+    let evil = "e1000e\u{1b}[2J\nok";
+    let e = r
+        .instantiate("pc-q35-6.0", &[], &[parse_device(evil).unwrap()])
+        .unwrap_err()
+        .to_string();
+    assert!(!e.chars().any(char::is_control), "{e:?}");
+    assert!(
+        e.contains(r"'e1000e\u{1b}[2J\nok' is not a valid device model name"),
+        "{e}"
+    );
+    let e = r
+        .instantiate("pc-q35-6.0\u{7}", &[], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(r"unsupported machine type 'pc-q35-6.0\u{7}'"),
+        "{e}"
+    );
+    let e = r
+        .instantiate(
+            "pc-q35-6.0",
+            &[],
+            &[parse_device("pcie-root-port,chassis=\u{1b}1").unwrap()],
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(!e.chars().any(char::is_control), "{e:?}");
+}

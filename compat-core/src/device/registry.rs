@@ -39,7 +39,7 @@ pub enum RegistryError {
         property: String,
     },
     /// No type of that name is registered (QEMU's wording).
-    #[error("'{name}' is not a valid device model name{suggestion}")]
+    #[error("'{}' is not a valid device model name{suggestion}", crate::text::escape::escaped(.name))]
     UnknownType {
         /// The name asked for.
         name: String,

@@ -58,7 +58,7 @@ impl fmt::Display for Version {
 
 /// A version string that is not `X.Y` or `X.Y.Z`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a version: expected MAJOR.MINOR or MAJOR.MINOR.MICRO")]
+#[error("'{}' is not a version: expected MAJOR.MINOR or MAJOR.MINOR.MICRO", crate::text::escape::escaped(.0))]
 #[non_exhaustive]
 pub struct VersionError(pub String);
 

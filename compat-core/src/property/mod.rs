@@ -93,7 +93,7 @@ pub struct ValueError {
 #[non_exhaustive]
 pub enum PropertyError {
     /// The text is not a value of the property's kind.
-    #[error("Property '{type_name}.{property}' doesn't take value '{value}': {reason}")]
+    #[error("Property '{type_name}.{}' doesn't take value '{}': {reason}", crate::text::escape::escaped(.property), crate::text::escape::escaped(.value))]
     InvalidValue {
         /// The device type the property was set on.
         type_name: String,
@@ -105,7 +105,7 @@ pub enum PropertyError {
         reason: ValueError,
     },
     /// The device type has no such property (nor any ancestor).
-    #[error("Property '{type_name}.{property}' not found{suggestion}")]
+    #[error("Property '{type_name}.{}' not found{suggestion}", crate::text::escape::escaped(.property))]
     NotFound {
         /// The device type searched.
         type_name: String,

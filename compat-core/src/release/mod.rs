@@ -49,7 +49,7 @@ pub enum ReleaseProblem {
 
 /// An unknown machine type: QEMU's refusal, with the close names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unsupported machine type '{name}' in release {release}{}", self.hint())]
+#[error("unsupported machine type '{}' in release {release}{}", crate::text::escape::escaped(.name), self.hint())]
 #[non_exhaustive]
 pub struct UnknownMachine {
     /// The name asked for.
@@ -72,7 +72,7 @@ impl UnknownMachine {
 
 /// A release name that a list of releases does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown release '{name}'{suggestion}; the releases are {}", known.join(", "))]
+#[error("unknown release '{}'{suggestion}; the releases are {}", crate::text::escape::escaped(.name), known.join(", "))]
 #[non_exhaustive]
 pub struct UnknownRelease {
     /// The name asked for.

@@ -36,7 +36,7 @@ pub enum ExplainError {
     #[error(transparent)]
     Resolve(#[from] ResolveError),
     /// No device has that id or type.
-    #[error("no device '{device}' on machine {machine}; devices are: {}", known.join(", "))]
+    #[error("no device '{}' on machine {machine}; devices are: {}", crate::text::escape::escaped(.device), known.join(", "))]
     NoDevice {
         /// What was asked for.
         device: String,

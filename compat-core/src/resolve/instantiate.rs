@@ -289,7 +289,8 @@ pub fn cpu_device(cpu_type: &str, spec: &str) -> Result<String, ResolveError> {
             part.to_owned()
         } else {
             return Err(bad(format!(
-                "expected +FEATURE, -FEATURE or FEATURE=VALUE, got '{part}'"
+                "expected +FEATURE, -FEATURE or FEATURE=VALUE, got '{}'",
+                crate::text::escape::escaped(part)
             )));
         };
         out.push(',');

@@ -155,7 +155,7 @@ pub enum ResolveError {
     #[error(transparent)]
     Machine(#[from] UnknownMachine),
     /// A user `-global` names an unknown type or property, or a bad value.
-    #[error("-global {global}: {error}")]
+    #[error("-global {}: {error}", crate::text::escape::escaped(.global))]
     Global {
         /// The global as given.
         global: String,
@@ -176,7 +176,7 @@ pub enum ResolveError {
         error: Box<ConfigError>,
     },
     /// Two devices with one id (QEMU's "Duplicate device ID").
-    #[error("-device {spec}: Duplicate ID '{id}' for device")]
+    #[error("-device {}: Duplicate ID '{id}' for device", crate::text::escape::escaped(.spec))]
     DuplicateId {
         /// The `-device` string.
         spec: String,
@@ -186,13 +186,13 @@ pub enum ResolveError {
     /// An id that is not an identifier (a letter, then letters, digits,
     /// `-`, `.`, `_`), as QEMU requires: other ids could collide with the
     /// names given to devices without one.
-    #[error("-device {spec}: Parameter 'id' expects an identifier")]
+    #[error("-device {}: Parameter 'id' expects an identifier", crate::text::escape::escaped(.spec))]
     InvalidId {
         /// The `-device` string.
         spec: String,
     },
     /// `-cpu` was given, and the release has no CPU device type.
-    #[error("-cpu {spec}: release {release} has no CPU device type")]
+    #[error("-cpu {}: release {release} has no CPU device type", crate::text::escape::escaped(.spec))]
     NoCpuType {
         /// The `-cpu` option.
         spec: String,
@@ -200,7 +200,7 @@ pub enum ResolveError {
         release: String,
     },
     /// A device refused to realize.
-    #[error("-device {spec}: realize failed: {error}")]
+    #[error("-device {}: realize failed: {error}", crate::text::escape::escaped(.spec))]
     Realize {
         /// The `-device` string.
         spec: String,
@@ -208,7 +208,7 @@ pub enum ResolveError {
         error: RealizeError,
     },
     /// A `-device` (or on-board device) is wrong.
-    #[error("-device {spec}: {error}")]
+    #[error("-device {}: {error}", crate::text::escape::escaped(.spec))]
     Device {
         /// The `-device` string.
         spec: String,

@@ -705,7 +705,7 @@ fn explain(
     let (device, property) = target
         .rsplit_once('.')
         .filter(|(d, p)| !d.is_empty() && !p.is_empty())
-        .ok_or_else(|| format!("expected DEVICE_ID.PROPERTY, got '{target}'"))?;
+        .ok_or_else(|| format!("expected DEVICE_ID.PROPERTY, got '{}'", escaped(target)))?;
     let m = args.start(catalog)?;
     let e = m.explain(device, property).map_err(|e| e.to_string())?;
     let text = if json {
@@ -830,7 +830,8 @@ fn matrix(catalog: &Catalog, json: bool, machine: Option<&str>) -> Result<Outcom
             if !catalog.knows_machine(m) {
                 let names = catalog.machine_names();
                 return Err(format!(
-                    "no release knows machine type '{m}'{}",
+                    "no release knows machine type '{}'{}",
+                    escaped(m),
                     did_you_mean(m, names.iter().map(String::as_str))
                 ));
             }
