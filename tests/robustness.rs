@@ -410,26 +410,27 @@ proptest! {
     }
 }
 
+/// The sections of a stream of a checked and a copied state.
+fn checked_and_copied<'a>(c: &'a mut Checked, b: &'a mut Blk) -> [Section<'a>; 2] {
+    [
+        Section {
+            idstr: "c".into(),
+            instance_id: 0,
+            state: c,
+        },
+        Section {
+            idstr: "b".into(),
+            instance_id: 0,
+            state: b,
+        },
+    ]
+}
+
 #[test]
 fn checked_and_copied_sections_are_all_or_nothing_together() {
     let (mut c, mut b) = (checked_source(), source());
     let opts = opts();
-    let good = stream::save(
-        &mut [
-            Section {
-                idstr: "c".into(),
-                instance_id: 0,
-                state: &mut c,
-            },
-            Section {
-                idstr: "b".into(),
-                instance_id: 0,
-                state: &mut b,
-            },
-        ],
-        &opts,
-    )
-    .unwrap();
+    let good = stream::save(&mut checked_and_copied(&mut c, &mut b), &opts).unwrap();
     let fresh_c = || Checked {
         id: 0x1234,
         config: [1, 2, 3, 4],
@@ -441,22 +442,7 @@ fn checked_and_copied_sections_are_all_or_nothing_together() {
             let mut bytes = good.clone();
             bytes[at] = value;
             let (mut c, mut b) = (fresh_c(), destination());
-            let result = stream::load(
-                &bytes,
-                &mut [
-                    Section {
-                        idstr: "c".into(),
-                        instance_id: 0,
-                        state: &mut c,
-                    },
-                    Section {
-                        idstr: "b".into(),
-                        instance_id: 0,
-                        state: &mut b,
-                    },
-                ],
-                &opts,
-            );
+            let result = stream::load(&bytes, &mut checked_and_copied(&mut c, &mut b), &opts);
             match result {
                 Ok(_) => loaded += 1,
                 Err(e) => {

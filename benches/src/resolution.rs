@@ -97,9 +97,15 @@ pub fn release() -> Release {
 /// [`GLOBALS`] globals: all but [`MATCHING_GLOBALS`] on the filler types,
 /// the rest on `bench-dev` or its parent type, so every device gets them.
 pub fn globals() -> Vec<GlobalOption> {
-    (0..GLOBALS)
+    globals_with(GLOBALS - MATCHING_GLOBALS, MATCHING_GLOBALS)
+}
+
+/// `nonmatching` globals on the filler types, then `matching` ones that
+/// apply to every `bench-dev` (every other one through its parent type).
+pub fn globals_with(nonmatching: usize, matching: usize) -> Vec<GlobalOption> {
+    (0..nonmatching + matching)
         .map(|i| {
-            let (driver, property) = if i < GLOBALS - MATCHING_GLOBALS {
+            let (driver, property) = if i < nonmatching {
                 (FILLERS[i % FILLERS.len()], "x")
             } else if i % 2 == 0 {
                 ("bench-base", "a")
