@@ -1,8 +1,8 @@
 //! Hostile input against both stream readers — the transactional loader
 //! and the reader of whole QEMU streams — measured as it runs: every
 //! truncation point of a small stream and over 100,000 mutations of streams
-//! from several example machines and of real QEMU streams. No input may
-//! panic, half-load a machine (a failed load leaves every device exactly
+//! from several example machines (one stream with a pre-flight section) and
+//! of real QEMU streams. No input may panic, half-load a machine (a failed load leaves every device exactly
 //! as before: its state saves to the same bytes), allocate more than
 //! [`PEAK_BOUND`] above what the input itself takes, or take longer than
 //! [`TIME_BOUND`]. The counts are printed (`cargo test --test mutation --
@@ -353,6 +353,17 @@ fn mutated_example_streams_never_panic_half_load_or_blow_up() {
                 &mut tally,
             );
         }
+    }
+    // A stream that carries a pre-flight: its section is checked first.
+    let release = releases::release("8.2").unwrap();
+    let mut machine = release
+        .instantiate_config(&standard_config("pc-q35-8.2"))
+        .unwrap();
+    let good = machine.save_with_preflight().unwrap();
+    let snapshot = machine.save().unwrap();
+    for (i, input) in mutations(&good, 10_000, 99).iter().enumerate() {
+        let what = format!("8.2/pc-q35-8.2 with a pre-flight: mutation #{i}");
+        attempt(&mut machine, &good, &snapshot, input, &what, &mut tally);
     }
     println!(
         "example streams: {} inputs ({truncations} truncations), {} loaded, {} refused with \

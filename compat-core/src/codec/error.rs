@@ -163,6 +163,13 @@ pub enum LoadErrorKind {
     InvalidName,
     /// The vmdesc trailer is not JSON of QEMU's layout.
     BadVmdesc(String),
+    /// The destination refused the source's configuration before reading
+    /// any device state: every difference, with the option that would make
+    /// it accept.
+    Preflight {
+        /// The differences.
+        differences: Vec<String>,
+    },
     /// A device's load hook refused the state.
     Hook {
         /// `pre_load` or `post_load`.
@@ -281,6 +288,14 @@ impl fmt::Display for LoadErrorKind {
             InvalidName => write!(f, "a name in the stream is not valid UTF-8"),
             BadVmdesc(why) => write!(f, "bad vmdesc trailer: {why}"),
             Hook { hook, message } => write!(f, "{hook} hook failed: {message}"),
+            Preflight { differences } => write!(
+                f,
+                "the destination refuses the incoming configuration before any device state \
+                 ({} difference{}): {}",
+                differences.len(),
+                if differences.len() == 1 { "" } else { "s" },
+                differences.join("; ")
+            ),
             Unsupported(what) => write!(f, "unsupported: {what}"),
         }
     }

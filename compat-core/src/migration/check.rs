@@ -759,7 +759,7 @@ fn bound_mismatch(
 }
 
 /// Compare what the source writes with what the destination reads.
-fn layout_mismatch(
+pub(super) fn layout_mismatch(
     path: &str,
     src: &Layout,
     dst: &Layout,

@@ -295,7 +295,7 @@ pub enum LockError {
 
 /// The first string in `value` (keys included) that holds a control
 /// character.
-fn text_with_controls(value: &serde_json::Value) -> Option<&str> {
+pub(super) fn text_with_controls(value: &serde_json::Value) -> Option<&str> {
     use serde_json::Value;
     let has = |s: &str| s.chars().any(char::is_control);
     match value {

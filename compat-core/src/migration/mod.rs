@@ -6,6 +6,7 @@
 pub mod check;
 pub mod dump;
 pub mod lock;
+pub mod preflight;
 pub mod verify;
 
 use crate::codec::{LoadError, SaveError};
@@ -76,11 +77,44 @@ impl Machine<'_> {
         stream::save(&mut self.sections(), &opts)
     }
 
+    /// Save as [`Machine::save`] does, with a pre-flight section first:
+    /// how this machine is configured, for the destination to check before
+    /// any device state ([`preflight`]).
+    pub fn save_with_preflight(&mut self) -> Result<Vec<u8>, SaveError> {
+        let opts = StreamOptions {
+            preflight: Some(preflight::Preflight::of(self).to_json()),
+            ..self.stream_options()
+        };
+        stream::save(&mut self.sections(), &opts)
+    }
+
     /// Load a stream into the devices, transactionally: on any error no
-    /// device has changed.
+    /// device has changed. A stream that carries a pre-flight is refused,
+    /// before any device state is read, when the source is configured
+    /// otherwise than this machine ([`preflight::check`]).
     pub fn load(&mut self, bytes: &[u8]) -> Result<LoadReport, LoadError> {
         let opts = self.stream_options();
-        stream::load(bytes, &mut self.sections(), &opts)
+        if !stream::has_preflight(bytes) {
+            return stream::load(bytes, &mut self.sections(), &opts);
+        }
+        let mine = preflight::Preflight::of(self);
+        let vmsds = preflight::descriptions(self);
+        let mut check = |json: &[u8]| {
+            let incoming = preflight::Preflight::from_json(json).map_err(|e| {
+                crate::codec::LoadErrorKind::Preflight {
+                    differences: vec![e.to_string()],
+                }
+            })?;
+            let differences = preflight::compare(&incoming, &mine, &vmsds);
+            if differences.is_empty() {
+                Ok(())
+            } else {
+                Err(crate::codec::LoadErrorKind::Preflight {
+                    differences: differences.iter().map(ToString::to_string).collect(),
+                })
+            }
+        };
+        stream::load_checked(bytes, &mut self.sections(), &opts, &mut check)
     }
 }
 

@@ -47,7 +47,15 @@ pub struct StreamOptions {
     /// may make a load decode; `None` for one per byte of the stream plus
     /// 65,536 ([`default_budget`]).
     pub element_budget: Option<usize>,
+    /// The pre-flight to send before any device section (its JSON), if
+    /// any: a section [`PREFLIGHT_IDSTR`] the destination checks before it
+    /// reads device state.
+    pub preflight: Option<String>,
 }
+
+/// The idstr of the pre-flight section: how a source is configured, sent
+/// before any device state so that the destination can refuse at once.
+pub const PREFLIGHT_IDSTR: &str = "compat-preflight";
 
 impl Default for StreamOptions {
     fn default() -> Self {
@@ -57,6 +65,7 @@ impl Default for StreamOptions {
             vmdesc: true,
             every_subsection: false,
             element_budget: None,
+            preflight: None,
         }
     }
 }
@@ -145,6 +154,7 @@ impl FixedLayouts {
 fn write_trailer(
     out: &mut Vec<u8>,
     machine: Option<&str>,
+    preflight: Option<usize>,
     sections: &[Section<'_>],
     fixed: &mut FixedLayouts,
 ) {
@@ -155,6 +165,24 @@ fn write_trailer(
         out.extend_from_slice(b", ");
     }
     out.extend_from_slice(b"\"page_size\": 4096, \"devices\": [");
+    // The pre-flight section is described as a length and a buffer, so
+    // that readers of the trailer decode it as any section.
+    if let Some(len) = preflight {
+        let mut layout = Layout::new(PREFLIGHT_IDSTR, 1);
+        layout.fields = vec![
+            FieldLayout::value("len", "uint32", 4),
+            FieldLayout::value("configuration", "buffer", len),
+        ];
+        out.extend_from_slice(b"{\"name\": ");
+        write_qemu_json(out, PREFLIGHT_IDSTR);
+        out.extend_from_slice(b", \"instance_id\": 0, ");
+        let at = out.len();
+        write_qemu_json(out, &layout);
+        out.remove(at);
+        if !sections.is_empty() {
+            out.extend_from_slice(b", ");
+        }
+    }
     for (i, s) in sections.iter().enumerate() {
         if i > 0 {
             out.extend_from_slice(b", ");
@@ -223,6 +251,21 @@ fn write_stream(
         w.put_u32(machine.len() as u32);
         w.put_bytes(machine.as_bytes());
     }
+    if let Some(json) = &opts.preflight {
+        // Its id follows the devices': theirs stay what they were.
+        let id = sections.len() as u32;
+        w.put_u8(QEMU_VM_SECTION_FULL);
+        w.put_u32(id);
+        w.put_name(PREFLIGHT_IDSTR);
+        w.put_u32(0);
+        w.put_u32(1);
+        w.put_u32(json.len() as u32);
+        w.put_bytes(json.as_bytes());
+        if opts.footers {
+            w.put_u8(QEMU_VM_SECTION_FOOTER);
+            w.put_u32(id);
+        }
+    }
     for (id, s) in sections.iter_mut().enumerate() {
         let id = id as u32;
         let desc = s.state.vmstate_description();
@@ -243,7 +286,16 @@ fn write_stream(
     // none (as under QEMU's `suppress-vmdesc`).
     if vmdesc {
         w.put_u8(QEMU_VM_VMDESCRIPTION);
-        w.put_sized(|buf| write_trailer(buf, opts.machine.as_deref(), sections, &mut fixed));
+        let preflight = opts.preflight.as_ref().map(String::len);
+        w.put_sized(|buf| {
+            write_trailer(
+                buf,
+                opts.machine.as_deref(),
+                preflight,
+                sections,
+                &mut fixed,
+            )
+        });
     }
     Ok(())
 }
@@ -263,11 +315,24 @@ pub struct LoadReport {
 /// Load `bytes` into `sections`, transactionally. With `opts.machine` set,
 /// the stream must start with a configuration section naming that machine
 /// type. Every destination section must be in the stream, and nothing may
-/// follow its end. On any error no section's state has changed.
+/// follow its end. On any error no section's state has changed. A
+/// pre-flight section is skipped ([`load_checked`] checks it).
 pub fn load(
     bytes: &[u8],
     sections: &mut [Section<'_>],
     opts: &StreamOptions,
+) -> Result<LoadReport, LoadError> {
+    load_checked(bytes, sections, opts, &mut |_| Ok(()))
+}
+
+/// [`load`], with `preflight` run on the JSON of a pre-flight section when
+/// the stream has one: it comes before any device section, so a refusal
+/// leaves every device as it was, no device state read.
+pub fn load_checked(
+    bytes: &[u8],
+    sections: &mut [Section<'_>],
+    opts: &StreamOptions,
+    preflight: &mut dyn FnMut(&[u8]) -> Result<(), LoadErrorKind>,
 ) -> Result<LoadReport, LoadError> {
     let budget = opts
         .element_budget
@@ -304,6 +369,7 @@ pub fn load(
         &mut backups,
         opts,
         received_machine,
+        preflight,
     );
     if result.is_err() {
         for (section, planned) in sections.iter_mut().zip(plan) {
@@ -345,6 +411,7 @@ fn read_sections(
     backups: &mut Backups,
     opts: &StreamOptions,
     mut received_machine: Option<String>,
+    preflight: &mut dyn FnMut(&[u8]) -> Result<(), LoadErrorKind>,
 ) -> Result<LoadReport, LoadError> {
     // Sections normally arrive in the destination's order: each is looked
     // for where the last one was found, then after it; an index is built
@@ -371,6 +438,24 @@ fn read_sections(
                     ));
                 }
                 received_machine = Some(machine);
+            }
+            Record::Section {
+                section_id,
+                header: Some(h),
+                ..
+            } if h.idstr == PREFLIGHT_IDSTR.as_bytes() && h.instance_id == 0 => {
+                if plan.iter().any(Option::is_some) {
+                    return Err(LoadError::new(
+                        LoadErrorKind::Preflight {
+                            differences: vec![
+                                "the pre-flight section comes after device state".into()
+                            ],
+                        },
+                        at,
+                    ));
+                }
+                let body = read_preflight(r, section_id, h.version_id, opts.footers)?;
+                preflight(body).map_err(|kind| LoadError::new(kind, at))?;
             }
             Record::Section {
                 section_id,
@@ -465,6 +550,58 @@ fn read_sections(
         sections: sections.len(),
         vmdesc,
     })
+}
+
+/// The body of a pre-flight section of version 1 — a be32 length and that
+/// much JSON — and its footer.
+fn read_preflight<'a>(
+    r: &mut StreamReader<'a>,
+    section_id: u32,
+    version_id: u32,
+    footers: bool,
+) -> Result<&'a [u8], LoadError> {
+    let sref = SectionRef {
+        idstr: PREFLIGHT_IDSTR.into(),
+        instance_id: 0,
+        version_id,
+    };
+    if version_id != 1 {
+        return Err(r
+            .error(LoadErrorKind::TooNew {
+                vmsd: PREFLIGHT_IDSTR.into(),
+                incoming: version_id,
+                ours: 1,
+            })
+            .in_section(&sref));
+    }
+    let body = (|| {
+        let len = r.get_u32()? as usize;
+        r.get_bytes(len)
+    })()
+    .map_err(|e| e.in_section(&sref))?;
+    if footers {
+        read_footer(r, section_id, PREFLIGHT_IDSTR).map_err(|e| e.in_section(&sref))?;
+    }
+    Ok(body)
+}
+
+/// Whether `bytes` is a stream whose pre-flight section comes right after
+/// its header and configuration section, as a source sends it.
+pub fn has_preflight(bytes: &[u8]) -> bool {
+    let mut r = StreamReader::new(bytes);
+    if read_header(&mut r).is_err() {
+        return false;
+    }
+    if r.peek_u8() == Some(QEMU_VM_CONFIGURATION)
+        && (r.get_u8().is_err() || read_configuration(&mut r).is_err())
+    {
+        return false;
+    }
+    matches!(
+        next_record(&mut r),
+        Ok(Record::Section { header: Some(h), .. })
+            if h.idstr == PREFLIGHT_IDSTR.as_bytes() && h.instance_id == 0
+    )
 }
 
 /// Why a record of `kind` at `at` cannot load into devices: RAM parts are

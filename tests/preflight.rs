@@ -1,0 +1,331 @@
+//! Pre-flight: the source sends how it is configured before any device
+//! state, and the destination refuses at once, naming every difference and
+//! the option that would make it accept — property, layout, same-size
+//! misread, machine type — or loads as before when there is none. Streams
+//! with the section are read by QEMU's `analyze-migration.py`; streams
+//! without it load as they always did.
+
+use compat_core::codec::LoadErrorKind;
+use compat_core::migration::preflight::{self, DifferenceKind, Preflight, PREFLIGHT_IDSTR};
+use compat_core::stream::qemu::QemuStream;
+use compat_core::{
+    Device, MachineConfig, MachineFamily, Release, ReleaseBuilder, VMState, Version, VersionStep,
+};
+use compat_examples::catalog::standard_config;
+use compat_examples::releases;
+
+fn release(name: &str) -> Release {
+    releases::release(name).unwrap()
+}
+
+#[test]
+fn the_aer_mask_is_refused_before_any_device_state_with_the_option_that_accepts_it() {
+    // 8.0 forgot the AER mask in hw_compat_7_2; 8.0.1 has it.
+    let (src, dst) = (release("8.0"), release("8.0.1"));
+    let config = standard_config("pc-q35-7.2");
+    let mut source = src.instantiate_config(&config).unwrap();
+    let bytes = source.save_with_preflight().unwrap();
+    let mut destination = dst.instantiate_config(&config).unwrap();
+    let before = destination.save().unwrap();
+
+    let err = destination.load(&bytes).unwrap_err();
+    let LoadErrorKind::Preflight { differences } = &err.kind else {
+        panic!("not a pre-flight refusal: {err}");
+    };
+    assert_eq!(
+        differences,
+        &[
+            "device 'rp1': property 'x-pcie-err-unc-mask': source on, destination off \
+             (accept it with -global pcie-root-port.x-pcie-err-unc-mask=on)",
+            "device 'rp1': must-match field 'parent_obj.parent_obj.parent_obj.config': \
+             source 0x40 at index 0x10a, destination 0x00",
+        ]
+    );
+    // Before any device section: the refusal is at the pre-flight section,
+    // and no device changed.
+    let first_device = bytes
+        .windows(4)
+        .position(|w| w == b"rp1/")
+        .expect("the root port's section");
+    assert!(err.offset < first_device, "{err}");
+    assert_eq!(destination.save().unwrap(), before);
+
+    // Without the pre-flight, the same migration fails late, in the
+    // root port's config space.
+    let late = destination.load(&source.save().unwrap()).unwrap_err();
+    assert!(
+        matches!(late.kind, LoadErrorKind::BadConfigData { .. }),
+        "{late}"
+    );
+
+    // With the option the pre-flight named, the destination accepts.
+    let mut accepting = dst
+        .instantiate_config(&MachineConfig {
+            globals: vec![
+                compat_core::parse_global("pcie-root-port.x-pcie-err-unc-mask=on").unwrap(),
+            ],
+            ..config.clone()
+        })
+        .unwrap();
+    accepting.load(&bytes).unwrap();
+}
+
+#[test]
+fn matching_sides_load_and_streams_with_the_section_read_everywhere() {
+    let config = standard_config("pc-q35-7.2");
+    let (src, dst) = (release("8.0.1"), release("8.2"));
+    let mut source = src.instantiate_config(&config).unwrap();
+    let bytes = source.save_with_preflight().unwrap();
+    let plain = source.save().unwrap();
+    let mut destination = dst.instantiate_config(&config).unwrap();
+    destination.load(&bytes).unwrap();
+    destination.load(&plain).unwrap();
+    assert_eq!(destination.save().unwrap(), plain);
+
+    // The whole-stream reader decodes the section through the trailer and
+    // writes the stream back byte for byte.
+    let doc = QemuStream::parse(&bytes).unwrap();
+    assert_eq!(doc.to_bytes(), bytes);
+    let section = doc
+        .device(PREFLIGHT_IDSTR, 0)
+        .expect("the pre-flight section");
+    assert_eq!(section.fields[1].name, "configuration");
+    // What it carries is the source's configuration.
+    let compat_core::stream::qemu::FieldValue::Bytes(json) = &section.fields[1].value else {
+        panic!("a buffer");
+    };
+    let carried = Preflight::from_json(json).unwrap();
+    assert_eq!(carried, Preflight::of(&mut source));
+    assert_eq!(carried.machine, "pc-q35-7.2");
+    assert!(carried.compat_sets.contains(&"hw_compat_7_2".to_owned()));
+}
+
+#[test]
+fn analyze_migration_reads_a_stream_with_the_section() {
+    let shared = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    let script = shared.join("qemu-scripts/analyze-migration.py");
+    if !script.is_file() {
+        assert!(
+            std::env::var_os("COMPAT_REQUIRE_SHARED").is_none(),
+            "COMPAT_REQUIRE_SHARED is set but {} is missing",
+            script.display()
+        );
+        eprintln!("SKIPPED: analyze-migration.py is not beside the repository");
+        return;
+    }
+    let r = release("8.2");
+    let mut source = r
+        .instantiate_config(&standard_config("pc-q35-8.2"))
+        .unwrap();
+    let bytes = source.save_with_preflight().unwrap();
+    let file = std::env::temp_dir().join(format!("compat-preflight-{}.mig", std::process::id()));
+    std::fs::write(&file, &bytes).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg("-f")
+        .arg(&file)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&file).ok();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours = QemuStream::parse(&bytes).unwrap().analyze();
+    assert_eq!(shown, ours);
+    let key = shown
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.starts_with(PREFLIGHT_IDSTR))
+        .expect("the script shows the pre-flight section");
+    assert!(shown[key]["configuration"].is_string(), "{}", shown[key]);
+}
+
+/// An SCSI controller of two releases, as am53c974 is between QEMU 7.2 and
+/// 10.0: the same bytes, two fields in another order.
+#[derive(Clone, Device, VMState)]
+#[device(name = "esp", vmstate)]
+#[vmstate(name = "esp", version = 1)]
+struct Esp1 {
+    ti_cmd: u8,
+    lun: u8,
+    drq_state: u8,
+}
+
+#[derive(Clone, Device, VMState)]
+#[device(name = "esp", vmstate)]
+#[vmstate(name = "esp", version = 1)]
+struct Esp2 {
+    lun: u8,
+    drq_state: u8,
+    ti_cmd: u8,
+}
+
+/// A third release that adds a field without a version: a load fails.
+#[derive(Clone, Device, VMState)]
+#[device(name = "esp", vmstate)]
+#[vmstate(name = "esp", version = 1)]
+struct Esp3 {
+    ti_cmd: u8,
+    lun: u8,
+    drq_state: u8,
+    fifo: u32,
+}
+
+fn esp_release<T: Device>(name: &str) -> Release {
+    ReleaseBuilder::new(name)
+        .device::<T>()
+        .family(
+            MachineFamily::new("board", "a board with a SCSI controller")
+                .default_machine()
+                .onboard("esp,id=scsi0")
+                .version(Version::new(1, 0), VersionStep::default())
+                .version(Version::new(2, 0), VersionStep::default()),
+        )
+        .build()
+        .unwrap()
+}
+
+fn on(machine: &str) -> MachineConfig {
+    MachineConfig {
+        machine: machine.to_owned(),
+        ..MachineConfig::default()
+    }
+}
+
+#[test]
+fn layouts_of_the_same_size_with_other_fields_are_a_misread_the_load_misses() {
+    let (r1, r2) = (esp_release::<Esp1>("1"), esp_release::<Esp2>("2"));
+    let mut source = r1.instantiate_config(&on("board-1.0")).unwrap();
+    let esp = source.devices[0].object.downcast_mut::<Esp1>().unwrap();
+    (esp.ti_cmd, esp.lun, esp.drq_state) = (0x10, 2, 1);
+    // The load completes and misreads: ti_cmd lands in lun.
+    let mut destination = r2.instantiate_config(&on("board-1.0")).unwrap();
+    destination.load(&source.save().unwrap()).unwrap();
+    let esp = destination.devices[0]
+        .object
+        .downcast_ref::<Esp2>()
+        .unwrap();
+    assert_eq!(esp.lun, 0x10, "the plain load misreads silently");
+
+    let mut destination = r2.instantiate_config(&on("board-1.0")).unwrap();
+    let err = destination
+        .load(&source.save_with_preflight().unwrap())
+        .unwrap_err();
+    assert!(matches!(err.kind, LoadErrorKind::Preflight { .. }), "{err}");
+    let incoming = Preflight::of(&mut source);
+    let differences = preflight::check(&incoming, &mut destination);
+    assert_eq!(differences.len(), 1, "{differences:#?}");
+    assert_eq!(differences[0].kind, DifferenceKind::Misread);
+    assert_eq!(
+        differences[0].to_string(),
+        "device 'scsi0': state 'esp': the source sends field 'ti_cmd' (uint8, 1 bytes), the \
+         destination reads 'lun' (uint8, 1 bytes) there, in as many bytes: a load would \
+         complete and misread them"
+    );
+
+    // A layout that differs in size is a failure the load would hit late.
+    let r3 = esp_release::<Esp3>("3");
+    let mut other = r3.instantiate_config(&on("board-1.0")).unwrap();
+    let differences = preflight::check(&incoming, &mut other);
+    assert_eq!(differences.len(), 1, "{differences:#?}");
+    assert_eq!(differences[0].kind, DifferenceKind::Layout);
+}
+
+#[test]
+fn another_machine_type_and_missing_devices_are_named() {
+    let r1 = esp_release::<Esp1>("1");
+    let mut source = r1.instantiate_config(&on("board-1.0")).unwrap();
+    let incoming = Preflight::of(&mut source);
+    let mut newer = r1.instantiate_config(&on("board-2.0")).unwrap();
+    let differences = preflight::check(&incoming, &mut newer);
+    assert_eq!(differences[0].kind, DifferenceKind::MachineType);
+    assert_eq!(
+        differences[0].to_string(),
+        "machine type: source board-1.0, destination board-2.0 (accept it with -M board-1.0)"
+    );
+
+    // A source device the destination does not have: named, with the
+    // option that creates it.
+    let (src, dst) = (release("8.2"), release("8.2"));
+    let mut source = src
+        .instantiate_config(&standard_config("pc-q35-8.2"))
+        .unwrap();
+    let incoming = Preflight::of(&mut source);
+    let mut bare = dst.instantiate_config(&on("pc-q35-8.2")).unwrap();
+    let missing: Vec<String> = preflight::check(&incoming, &mut bare)
+        .iter()
+        .filter(|d| d.kind == DifferenceKind::MissingDevice)
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        missing.contains(
+            &"device 'net0': device: source e1000e, destination none (accept it with -device e1000e,id=net0)"
+                .to_owned()
+        ),
+        "{missing:#?}"
+    );
+}
+
+#[test]
+fn a_bad_preflight_section_is_refused_precisely_before_any_device() {
+    let config = standard_config("pc-q35-8.2");
+    let r = release("8.2");
+    let mut source = r.instantiate_config(&config).unwrap();
+    let good = source.save_with_preflight().unwrap();
+    let mut destination = r.instantiate_config(&config).unwrap();
+    let before = destination.save().unwrap();
+    let json_at = good.windows(10).position(|w| w == b"{\"schema\":").unwrap();
+
+    // Not JSON.
+    let mut bad = good.clone();
+    bad[json_at + 1] = b'!';
+    let err = destination.load(&bad).unwrap_err();
+    assert!(
+        err.to_string().contains("the pre-flight is not readable"),
+        "{err}"
+    );
+    assert_eq!(destination.save().unwrap(), before);
+
+    // A length past the end of the stream.
+    let mut bad = good.clone();
+    bad[json_at - 4..json_at].copy_from_slice(&u32::MAX.to_be_bytes());
+    let err = destination.load(&bad).unwrap_err();
+    assert!(matches!(err.kind, LoadErrorKind::Truncated { .. }), "{err}");
+    assert_eq!(err.section.as_ref().unwrap().idstr, PREFLIGHT_IDSTR);
+    assert_eq!(destination.save().unwrap(), before);
+
+    // A device the destination does not have, and a property it does not
+    // know: each named.
+    let mut incoming = Preflight::of(&mut source);
+    assert_eq!(incoming.devices[1].label, "net0");
+    incoming.devices[0].section = "ghost/ghost".into();
+    incoming.devices[1].properties[0].name = "no-such-property".into();
+    incoming.devices[1].properties[0].value = "on".into();
+    let differences = preflight::check(&incoming, &mut destination);
+    let text: Vec<String> = differences.iter().map(ToString::to_string).collect();
+    assert!(
+        text.contains(
+            &"device 'net0': property 'no-such-property': source on, destination none".to_owned()
+        ),
+        "{text:#?}"
+    );
+    assert!(
+        differences
+            .iter()
+            .any(|d| d.kind == DifferenceKind::MissingDevice),
+        "{text:#?}"
+    );
+    // A text that would drive the terminal is not a pre-flight.
+    let evil = incoming
+        .to_json()
+        .replace("no-such-property", "x\\u001b[2J");
+    let err = Preflight::from_json(evil.as_bytes()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the pre-flight is not readable: a text holds control characters: x\\u{1b}[2J"
+    );
+}
