@@ -2,8 +2,9 @@
 //! and the reader of whole QEMU streams — measured as it runs: every
 //! truncation point of a small stream and over 100,000 mutations of streams
 //! from several example machines (one stream with a pre-flight section) and
-//! of real QEMU streams. No input may panic, half-load a machine (a failed load leaves every device exactly
-//! as before: its state saves to the same bytes), allocate more than
+//! of real QEMU streams. No input may panic, half-load a machine (a failed
+//! load leaves every device exactly as before: its state saves to the same
+//! bytes), allocate more than
 //! [`PEAK_BOUND`] above what the input itself takes, or take longer than
 //! [`TIME_BOUND`]. The counts are printed (`cargo test --test mutation --
 //! --nocapture`).
