@@ -698,3 +698,46 @@ fn verify_against_a_lock_exits_1_on_a_finding() {
     std::fs::remove_file(&lock).ok();
     std::fs::remove_file(&bad).ok();
 }
+
+#[test]
+fn preflight_names_every_difference_and_exits_one() {
+    let args = |from, to| {
+        vec![
+            "preflight",
+            "--from",
+            from,
+            "--to",
+            to,
+            "-M",
+            "pc-q35-7.2",
+            "-device",
+            "pcie-root-port,id=rp1,chassis=1",
+        ]
+    };
+    let (ok, out, err) = compat(&args("8.0", "8.0.1"));
+    assert!(!ok, "{err}");
+    assert_eq!(
+        out,
+        "8.0 -> 8.0.1 on pc-q35-7.2: the destination refuses before any state moves \
+         (2 differences):\n  - device 'rp1': property 'x-pcie-err-unc-mask': source on, \
+         destination off (accept it with -global pcie-root-port.x-pcie-err-unc-mask=on)\n  - \
+         device 'rp1': must-match field 'parent_obj.parent_obj.parent_obj.config': source 0x40 \
+         at index 0x10a, destination 0x00\n"
+    );
+    let (ok, out, _) = compat(&args("8.0.1", "8.2"));
+    assert!(ok);
+    assert_eq!(
+        out,
+        "8.0.1 -> 8.2 on pc-q35-7.2: the destination accepts the source's configuration\n"
+    );
+    let mut json = args("8.0", "8.0.1");
+    json.push("--json");
+    let (ok, out, _) = compat(&json);
+    assert!(!ok);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["accepted"], false);
+    assert_eq!(
+        v["differences"][0]["fix"],
+        "-global pcie-root-port.x-pcie-err-unc-mask=on"
+    );
+}

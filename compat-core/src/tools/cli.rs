@@ -71,6 +71,43 @@ struct MachineArgs {
     smp: u16,
 }
 
+/// Two releases started alike: `--from`, `--to` and one configuration.
+#[derive(Args)]
+struct PairArgs {
+    /// The first release (the source).
+    #[arg(long)]
+    from: String,
+    /// The second release (the destination).
+    #[arg(long)]
+    to: String,
+    /// The machine type.
+    #[arg(short = 'M', long = "machine")]
+    machine: String,
+    /// `-device` options, given to both sides.
+    #[arg(long = "device", value_name = "DEVICE")]
+    devices: Vec<String>,
+    /// `-global` options, given to both sides.
+    #[arg(long = "global", value_name = "GLOBAL")]
+    globals: Vec<String>,
+    /// vCPUs.
+    #[arg(long, default_value_t = 1)]
+    smp: u16,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// More `-device` strings.
+    extra_devices: Vec<String>,
+}
+
+impl PairArgs {
+    /// The configuration both sides start with.
+    fn config(&self) -> Result<MachineConfig, String> {
+        let mut devices = self.devices.clone();
+        devices.extend(self.extra_devices.iter().cloned());
+        config(&self.machine, &devices, &self.globals, None, "", self.smp)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Every pair of releases on every machine type, a real save and load
@@ -106,29 +143,15 @@ enum Command {
     /// Predict a migration in both directions without running it; exit 1
     /// when either direction fails.
     Check {
-        /// The first release.
-        #[arg(long)]
-        from: String,
-        /// The second release.
-        #[arg(long)]
-        to: String,
-        /// The machine type.
-        #[arg(short = 'M', long = "machine")]
-        machine: String,
-        /// `-device` options, given to both sides.
-        #[arg(long = "device", value_name = "DEVICE")]
-        devices: Vec<String>,
-        /// `-global` options, given to both sides.
-        #[arg(long = "global", value_name = "GLOBAL")]
-        globals: Vec<String>,
-        /// vCPUs.
-        #[arg(long, default_value_t = 1)]
-        smp: u16,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// More `-device` strings.
-        extra_devices: Vec<String>,
+        #[command(flatten)]
+        pair: PairArgs,
+    },
+    /// What the destination says to the source's pre-flight: every
+    /// difference in configuration, before any state moves; exit 1 when
+    /// there is one.
+    Preflight {
+        #[command(flatten)]
+        pair: PairArgs,
     },
     /// Start a machine and save its devices' state to a stream file.
     Save {
@@ -512,20 +535,14 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
             target,
             json,
         } => Ok(explain(catalog, &machine, &target, json)?),
-        Command::Check {
-            from,
-            to,
-            machine,
-            mut devices,
-            globals,
-            smp,
-            json,
-            extra_devices,
-        } => {
-            devices.extend(extra_devices);
-            let config = config(&machine, &devices, &globals, None, "", smp)?;
-            Ok(check(catalog, &from, &to, &config, json)?)
-        }
+        Command::Check { pair } => Ok(check(
+            catalog,
+            &pair.from,
+            &pair.to,
+            &pair.config()?,
+            pair.json,
+        )?),
+        Command::Preflight { pair } => preflight(catalog, &pair),
         Command::Save {
             machine,
             output,
@@ -787,6 +804,58 @@ fn check(
         },
         warnings,
         success,
+    })
+}
+
+/// The pre-flight of `pair.from` as `pair.to` answers it.
+fn preflight(catalog: &Catalog, pair: &PairArgs) -> Result<Outcome, Failure> {
+    use crate::migration::preflight::{check, Preflight};
+    let config = pair.config()?;
+    let a = catalog.release(&pair.from).map_err(|e| e.to_string())?;
+    let b = catalog.release(&pair.to).map_err(|e| e.to_string())?;
+    let mut source = a.instantiate_config(&config).map_err(|e| e.to_string())?;
+    let mut destination = b.instantiate_config(&config).map_err(|e| e.to_string())?;
+    let differences = check(&Preflight::of(&mut source), &mut destination);
+    let head = format!("{} -> {} on {}", a.name(), b.name(), config.machine);
+    let text = if pair.json {
+        let items: Vec<Value> = differences
+            .iter()
+            .map(|d| {
+                json!({
+                    "kind": format!("{:?}", d.kind),
+                    "device": d.device,
+                    "item": d.item,
+                    "source": d.source,
+                    "destination": d.destination,
+                    "fix": d.fix,
+                    "text": d.to_string(),
+                })
+            })
+            .collect();
+        pretty(&json!({
+            "from": a.name(),
+            "to": b.name(),
+            "machine": config.machine,
+            "accepted": differences.is_empty(),
+            "differences": items,
+        }))
+    } else if differences.is_empty() {
+        format!("{head}: the destination accepts the source's configuration\n")
+    } else {
+        let mut text = format!(
+            "{head}: the destination refuses before any state moves ({} difference{}):\n",
+            differences.len(),
+            if differences.len() == 1 { "" } else { "s" }
+        );
+        for d in &differences {
+            text.push_str(&format!("  - {d}\n"));
+        }
+        text
+    };
+    Ok(Outcome {
+        text,
+        warnings: Vec::new(),
+        success: differences.is_empty(),
     })
 }
 
