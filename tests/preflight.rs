@@ -329,3 +329,82 @@ fn a_bad_preflight_section_is_refused_precisely_before_any_device() {
         "the pre-flight is not readable: a text holds control characters: x\\u{1b}[2J"
     );
 }
+
+/// The documents' mitigation, done by the destination: a guest started on
+/// 8.0 with pc-q35-7.2 carries `x-pcie-err-unc-mask=on` from host to host
+/// (8.0 → 8.0.1 → 8.2) with no hand-written option, and a cold boot on 8.2
+/// gets the fixed value.
+#[test]
+fn a_sticky_mitigation_travels_with_the_guest_until_a_cold_boot() {
+    use compat_core::migration::incoming::{incoming, StickyPolicy};
+    let config = standard_config("pc-q35-7.2");
+    let (r80, r801, r82) = (release("8.0"), release("8.0.1"), release("8.2"));
+    let mut first = r80.instantiate_config(&config).unwrap();
+    let policy = StickyPolicy::Listed(vec!["pci-device.x-pcie-err-unc-mask".into()]);
+
+    let bytes = first.save_with_preflight().unwrap();
+    let mut hop1 = incoming(&r801, &config, &bytes, &policy).unwrap();
+    assert_eq!(
+        hop1.adopted,
+        [compat_core::Adoption::new(
+            "rp1",
+            "x-pcie-err-unc-mask",
+            "on",
+            "8.0"
+        )]
+    );
+    let bytes = hop1.machine.save_with_preflight().unwrap();
+    let mut hop2 = incoming(&r82, &config, &bytes, &policy).unwrap();
+    // The mark came from 8.0, through 8.0.1.
+    assert_eq!(
+        hop2.adopted,
+        [compat_core::Adoption::new(
+            "rp1",
+            "x-pcie-err-unc-mask",
+            "on",
+            "8.0"
+        )]
+    );
+    let e = hop2.machine.explain("rp1", "x-pcie-err-unc-mask").unwrap();
+    assert_eq!(
+        e.summary(),
+        "default on (pci-device) → off by hw_compat_7_2 applied by pc-q35-7.2 → on by adopted \
+         from the incoming migration, first set by release 8.0"
+    );
+    // And on to another 8.2 host, still marked.
+    let bytes = hop2.machine.save_with_preflight().unwrap();
+    let hop3 = incoming(&r82, &config, &bytes, &policy).unwrap();
+    assert_eq!(hop3.adopted.len(), 1);
+
+    // A cold boot on 8.2 resolves normally: the fixed value.
+    let cold = r82.instantiate_config(&config).unwrap();
+    assert_eq!(
+        cold.explain("rp1", "x-pcie-err-unc-mask")
+            .unwrap()
+            .summary(),
+        "default on (pci-device) → off by hw_compat_7_2 applied by pc-q35-7.2"
+    );
+    // Without the policy, the first hop is refused before any state moves.
+    let bytes = first.save_with_preflight().unwrap();
+    let err = incoming(&r801, &config, &bytes, &StickyPolicy::Refuse)
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string()
+            .contains("property 'x-pcie-err-unc-mask': source on, destination off"),
+        "{err}"
+    );
+    // A property not declared sticky is never taken, whatever the policy.
+    let mut other = config.clone();
+    other.devices[1] = compat_core::parse_device("e1000e,id=net0,migrate-timadj=on").unwrap();
+    let mut source = r82.instantiate_config(&other).unwrap();
+    let bytes = source.save_with_preflight().unwrap();
+    let err = incoming(&r82, &config, &bytes, &StickyPolicy::Every)
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string()
+            .contains("property 'migrate-timadj': source on, destination off"),
+        "{err}"
+    );
+}

@@ -323,7 +323,7 @@ pub use property::{
     Size,
 };
 pub use release::{Release, ReleaseBuilder};
-pub use resolve::{Explanation, Machine, MachineConfig, Source};
+pub use resolve::{Adoption, Explanation, Machine, MachineConfig, Source};
 pub use stream::StreamFormat;
 pub use vmstate::{Backups, Migratable, TmpView, VMState, VmStateDescription};
 

@@ -741,3 +741,42 @@ fn preflight_names_every_difference_and_exits_one() {
         "-global pcie-root-port.x-pcie-err-unc-mask=on"
     );
 }
+
+#[test]
+fn a_chain_carries_the_sticky_mitigation_and_fails_without_it() {
+    let args = [
+        "migrate",
+        "--chain",
+        "8.0,8.0.1,8.2",
+        "-M",
+        "pc-q35-7.2",
+        "-device",
+        "pcie-root-port,id=rp1,chassis=1",
+    ];
+    let (ok, out, err) = compat(&args);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "8.0 -> 8.0.1 on pc-q35-7.2: works; adopted rp1.x-pcie-err-unc-mask=on (first set by \
+         release 8.0)\n8.0.1 -> 8.2 on pc-q35-7.2: works; adopted rp1.x-pcie-err-unc-mask=on \
+         (first set by release 8.0)\n"
+    );
+    let mut refused = args.to_vec();
+    refused.push("--no-sticky");
+    let (ok, out, _) = compat(&refused);
+    assert!(!ok);
+    assert!(
+        out.starts_with(
+            "8.0 -> 8.0.1 on pc-q35-7.2: fails: the destination refuses the incoming \
+             configuration before any device state (2 differences): device 'rp1': property \
+             'x-pcie-err-unc-mask': source on, destination off"
+        ),
+        "{out}"
+    );
+    let (ok, _, err) = compat(&["migrate", "--chain", "8.0", "-M", "pc-q35-7.2"]);
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "compat: --chain needs two releases or more, as R1,R2[,R3...]\n"
+    );
+}

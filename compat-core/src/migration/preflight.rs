@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::check::layout_mismatch;
 use super::lock::{hex, text_with_controls, unhex, MustMatchLock};
-use crate::resolve::Machine;
+use crate::resolve::{Machine, Source};
 use crate::text::escape::escaped;
 use crate::vmstate::{first_difference, Layout, VmStateDescription};
 
@@ -79,6 +79,10 @@ pub struct PropertyPreflight {
     pub name: String,
     /// Its value, as text.
     pub value: String,
+    /// For a sticky value the source itself took from an incoming
+    /// migration: the release that first gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_set_by: Option<String>,
 }
 
 /// What kind of difference a pre-flight found.
@@ -209,6 +213,7 @@ impl Preflight {
     pub fn of(machine: &mut Machine<'_>) -> Preflight {
         let release = machine.release.name().to_owned();
         let machine_type = machine.machine_type;
+        let sources = &machine.sources;
         let devices = machine
             .devices
             .iter_mut()
@@ -223,6 +228,17 @@ impl Preflight {
                             .get(def.name)
                             .map(|v| v.to_string())
                             .unwrap_or_default(),
+                        // The last setting decides: an adopted value is
+                        // passed on with its first release.
+                        first_set_by: d
+                            .settings
+                            .iter()
+                            .rev()
+                            .find(|s| s.property == def.name)
+                            .and_then(|s| match &sources[s.source] {
+                                Source::Adopted { first_set_by } => Some(first_set_by.clone()),
+                                _ => None,
+                            }),
                     })
                     .collect();
                 let label = d.label.clone();

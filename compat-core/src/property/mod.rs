@@ -114,6 +114,17 @@ pub enum PropertyError {
         /// `"; did you mean '…'?"` or empty.
         suggestion: String,
     },
+    /// An incoming migration would set a property not declared sticky.
+    #[error(
+        "Property '{type_name}.{}' is not sticky: an incoming migration cannot set it",
+        crate::text::escape::escaped(.property)
+    )]
+    NotSticky {
+        /// The device type.
+        type_name: String,
+        /// The property.
+        property: String,
+    },
     /// A value of another kind was stored programmatically.
     #[error("Property '{type_name}.{property}' is of kind {expected}, not a {got} value")]
     WrongKind {
@@ -141,6 +152,11 @@ pub struct PropertyDef {
     pub default: Option<fn() -> PropertyValue>,
     /// One line of documentation, shown in help.
     pub doc: &'static str,
+    /// Whether a destination may take this property's value from an
+    /// incoming migration, when its policy allows: a mitigation that must
+    /// stay with a running guest until it is powered off (see
+    /// `migration::incoming`).
+    pub sticky: bool,
 }
 
 impl fmt::Debug for PropertyDef {
@@ -150,6 +166,7 @@ impl fmt::Debug for PropertyDef {
             .field("kind", &self.kind)
             .field("default", &self.default_value())
             .field("doc", &self.doc)
+            .field("sticky", &self.sticky)
             .finish()
     }
 }

@@ -144,6 +144,7 @@ fn error_names_device_property_value_and_what_is_allowed() {
         kind: PropertyKind::U16,
         default: None,
         doc: "",
+        sticky: false,
     };
     let err = def.parse("virtio-blk-device", "70000").unwrap_err();
     assert_eq!(
@@ -155,6 +156,7 @@ fn error_names_device_property_value_and_what_is_allowed() {
         kind: PropertyKind::Enum(&LOST_TICK),
         default: None,
         doc: "",
+        sticky: false,
     };
     assert_eq!(
         def.parse("kvm-pit", "drop").unwrap_err().to_string(),
@@ -166,6 +168,7 @@ fn error_names_device_property_value_and_what_is_allowed() {
         kind: PropertyKind::Bit { bit: 0, width: 32 },
         default: None,
         doc: "",
+        sticky: false,
     };
     assert_eq!(
         bool_def.parse("pci-device", "2").unwrap_err().to_string(),
@@ -212,6 +215,7 @@ fn zero_values_and_defaults() {
         kind: PropertyKind::Bool,
         default: Some(|| PropertyValue::Bool(true)),
         doc: "",
+        sticky: false,
     };
     assert!(def.has_declared_default());
     assert_eq!(def.default_value(), PropertyValue::Bool(true));

@@ -199,6 +199,40 @@ impl Release {
                 });
             }
 
+            let label = match &opt.id {
+                Some(id) => id.clone(),
+                None => {
+                    let count = counts.entry(ty.name).or_insert(0);
+                    *count += 1;
+                    format!("{}[{}]", ty.name, *count - 1)
+                }
+            };
+            // Values an incoming migration carries, last: only sticky
+            // properties take them. Their sources join the list once this
+            // device's own `-device` text is no longer borrowed from it.
+            let mut adopted_sources = Vec::new();
+            for a in config.adopted.iter().filter(|a| a.device == label) {
+                let (_, def) = ty.property(&a.property).map_err(|e| fail(e.into()))?;
+                if !def.sticky {
+                    return Err(fail(ConfigError::Property(
+                        crate::property::PropertyError::NotSticky {
+                            type_name: ty.name.to_owned(),
+                            property: def.name.to_owned(),
+                        },
+                    )));
+                }
+                let value = def.parse(ty.name, &a.value).map_err(|e| fail(e.into()))?;
+                object.set(def.name, &value).map_err(|e| fail(e.into()))?;
+                settings.push(Setting {
+                    property: def.name,
+                    value,
+                    source: sources.len() + adopted_sources.len(),
+                });
+                adopted_sources.push(Source::Adopted {
+                    first_set_by: a.first_set_by.clone(),
+                });
+            }
+
             object
                 .realize(&board)
                 .map_err(|error| ResolveError::Realize {
@@ -219,14 +253,7 @@ impl Release {
                     });
                 }
             }
-            let label = match &opt.id {
-                Some(id) => id.clone(),
-                None => {
-                    let count = counts.entry(ty.name).or_insert(0);
-                    *count += 1;
-                    format!("{}[{}]", ty.name, *count - 1)
-                }
-            };
+            sources.extend(adopted_sources);
             instances.push(DeviceInstance {
                 id: opt.id.clone(),
                 label,

@@ -54,6 +54,12 @@ pub enum Source {
         /// The `-device` string.
         spec: String,
     },
+    /// Taken from an incoming migration: a sticky property whose value the
+    /// running guest carries from host to host until it is powered off.
+    Adopted {
+        /// The release whose machine type first gave the value.
+        first_set_by: String,
+    },
 }
 
 impl Source {
@@ -65,6 +71,7 @@ impl Source {
             Source::Compat { .. } => "compat",
             Source::Global { .. } => "global",
             Source::Device { .. } => "device",
+            Source::Adopted { .. } => "adopted",
         }
     }
 }
@@ -76,6 +83,10 @@ impl fmt::Display for Source {
             Source::Compat { set, machine, .. } => write!(f, "{set} applied by {machine}"),
             Source::Global { text, .. } => write!(f, "-global {text}"),
             Source::Device { spec } => write!(f, "-device {spec}"),
+            Source::Adopted { first_set_by } => write!(
+                f,
+                "adopted from the incoming migration, first set by release {first_set_by}"
+            ),
         }
     }
 }
@@ -234,6 +245,37 @@ pub struct MachineConfig {
     pub globals: Vec<GlobalOption>,
     /// `-device`s.
     pub devices: Vec<DeviceOption>,
+    /// Sticky property values taken from an incoming migration, applied
+    /// last (`migration::incoming`); empty for a cold boot.
+    pub adopted: Vec<Adoption>,
+}
+
+/// A sticky property value a destination takes from an incoming
+/// migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Adoption {
+    /// The device's label (its id, or the name the machine gave it).
+    pub device: String,
+    /// The property.
+    pub property: String,
+    /// The value, as text.
+    pub value: String,
+    /// The release whose machine type first gave the value.
+    pub first_set_by: String,
+}
+
+impl Adoption {
+    /// Device `device`'s property `property` takes `value`, first given by
+    /// release `first_set_by`.
+    pub fn new(device: &str, property: &str, value: &str, first_set_by: &str) -> Self {
+        Adoption {
+            device: device.to_owned(),
+            property: property.to_owned(),
+            value: value.to_owned(),
+            first_set_by: first_set_by.to_owned(),
+        }
+    }
 }
 
 impl Default for MachineConfig {
@@ -245,6 +287,7 @@ impl Default for MachineConfig {
             cpu: None,
             globals: Vec::new(),
             devices: Vec::new(),
+            adopted: Vec::new(),
         }
     }
 }

@@ -604,6 +604,28 @@ pub fn has_preflight(bytes: &[u8]) -> bool {
     )
 }
 
+/// The JSON a stream's pre-flight section carries, when the stream starts
+/// with one (as [`has_preflight`] says) and it reads whole; a load reports
+/// what is wrong with one that does not.
+pub fn preflight_of(bytes: &[u8]) -> Option<&[u8]> {
+    let mut r = StreamReader::new(bytes);
+    read_header(&mut r).ok()?;
+    if r.peek_u8() == Some(QEMU_VM_CONFIGURATION) {
+        r.get_u8().ok()?;
+        read_configuration(&mut r).ok()?;
+    }
+    match next_record(&mut r).ok()? {
+        Record::Section {
+            section_id,
+            header: Some(h),
+            ..
+        } if h.idstr == PREFLIGHT_IDSTR.as_bytes() && h.instance_id == 0 => {
+            read_preflight(&mut r, section_id, h.version_id, false).ok()
+        }
+        _ => None,
+    }
+}
+
 /// Why a record of `kind` at `at` cannot load into devices: RAM parts are
 /// for `stream::qemu`, and a footer where a record starts belongs to no
 /// section.

@@ -153,6 +153,34 @@ enum Command {
         #[command(flatten)]
         pair: PairArgs,
     },
+    /// Migrate a guest along releases, a real save and load per hop: each
+    /// destination checks the source's pre-flight and takes the sticky
+    /// values it carries (unless --no-sticky); exit 1 when a hop fails.
+    Migrate {
+        /// The releases, in order (`8.0,8.0.1,8.2`).
+        #[arg(long, value_delimiter = ',', required = true)]
+        chain: Vec<String>,
+        /// The machine type.
+        #[arg(short = 'M', long = "machine")]
+        machine: String,
+        /// `-device` options, given to every hop.
+        #[arg(long = "device", value_name = "DEVICE")]
+        devices: Vec<String>,
+        /// `-global` options, given to every hop.
+        #[arg(long = "global", value_name = "GLOBAL")]
+        globals: Vec<String>,
+        /// vCPUs.
+        #[arg(long, default_value_t = 1)]
+        smp: u16,
+        /// Take no sticky value from an incoming migration.
+        #[arg(long)]
+        no_sticky: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// More `-device` strings.
+        extra_devices: Vec<String>,
+    },
     /// Start a machine and save its devices' state to a stream file.
     Save {
         #[command(flatten)]
@@ -500,6 +528,7 @@ fn config(
     smp: u16,
 ) -> Result<MachineConfig, String> {
     Ok(MachineConfig {
+        adopted: Vec::new(),
         machine: machine.to_owned(),
         smp,
         host_features: host
@@ -543,6 +572,20 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
             pair.json,
         )?),
         Command::Preflight { pair } => preflight(catalog, &pair),
+        Command::Migrate {
+            chain,
+            machine,
+            mut devices,
+            globals,
+            smp,
+            no_sticky,
+            json,
+            extra_devices,
+        } => {
+            devices.extend(extra_devices);
+            let config = config(&machine, &devices, &globals, None, "", smp)?;
+            migrate_chain(catalog, &chain, &config, no_sticky, json)
+        }
         Command::Save {
             machine,
             output,
@@ -803,6 +846,91 @@ fn check(
             text
         },
         warnings,
+        success,
+    })
+}
+
+/// A guest migrated along `chain`, each hop a real save with a pre-flight
+/// and an incoming start that takes sticky values unless `no_sticky`.
+fn migrate_chain(
+    catalog: &Catalog,
+    chain: &[String],
+    config: &MachineConfig,
+    no_sticky: bool,
+    json: bool,
+) -> Result<Outcome, Failure> {
+    use crate::migration::incoming::{incoming, StickyPolicy};
+    let releases = chain
+        .iter()
+        .map(|r| catalog.release(r).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if releases.len() < 2 {
+        return Err(Failure::Trouble(
+            "--chain needs two releases or more, as R1,R2[,R3...]".into(),
+        ));
+    }
+    let policy = if no_sticky {
+        StickyPolicy::Refuse
+    } else {
+        StickyPolicy::Every
+    };
+    let mut machine = releases[0]
+        .instantiate_config(config)
+        .map_err(|e| e.to_string())?;
+    let (mut text, mut hops, mut success) = (String::new(), Vec::new(), true);
+    for pair in releases.windows(2) {
+        let head = format!(
+            "{} -> {} on {}",
+            pair[0].name(),
+            pair[1].name(),
+            config.machine
+        );
+        let bytes = machine.save_with_preflight().map_err(|e| e.to_string())?;
+        match incoming(pair[1], config, &bytes, &policy) {
+            Ok(arrived) => {
+                let adopted: Vec<String> = arrived
+                    .adopted
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{}.{}={} (first set by release {})",
+                            a.device, a.property, a.value, a.first_set_by
+                        )
+                    })
+                    .collect();
+                text.push_str(&format!("{head}: works"));
+                if !adopted.is_empty() {
+                    text.push_str(&format!("; adopted {}", adopted.join(", ")));
+                }
+                text.push('\n');
+                hops.push(json!({
+                    "from": pair[0].name(),
+                    "to": pair[1].name(),
+                    "works": true,
+                    "adopted": adopted,
+                }));
+                machine = arrived.machine;
+            }
+            Err(e) => {
+                text.push_str(&format!("{head}: fails: {e}\n"));
+                hops.push(json!({
+                    "from": pair[0].name(),
+                    "to": pair[1].name(),
+                    "works": false,
+                    "error": e.to_string(),
+                }));
+                success = false;
+                break;
+            }
+        }
+    }
+    Ok(Outcome {
+        text: if json {
+            pretty(&json!({"machine": config.machine, "works": success, "hops": hops}))
+        } else {
+            text
+        },
+        warnings: Vec::new(),
         success,
     })
 }

@@ -17,7 +17,7 @@ const DEVICE_KEYS: &[&str] = &[
     "crate",
 ];
 const FIELD_DEVICE_KEYS: &[&str] = &["parent"];
-const PROPERTY_KEYS: &[&str] = &["name", "default", "bit", "doc", "accessor"];
+const PROPERTY_KEYS: &[&str] = &["name", "default", "bit", "doc", "accessor", "sticky"];
 
 /// `#[device(...)]` on the struct.
 pub struct DeviceAttrs {
@@ -66,6 +66,7 @@ pub struct PropertyAttrs<'a> {
     pub bit: Slot<LitInt>,
     pub doc: Slot<LitStr>,
     pub accessor: Slot<Lit>,
+    pub sticky: Slot<bool>,
 }
 
 /// The attributes of one field.
@@ -93,6 +94,7 @@ impl<'a> FieldAttrs<'a> {
                 bit: Slot::new(p, "bit"),
                 doc: Slot::new(p, "doc"),
                 accessor: Slot::new(p, "accessor"),
+                sticky: Slot::new(p, "sticky"),
             };
             let parsed = read_keys(
                 cx,
@@ -105,6 +107,7 @@ impl<'a> FieldAttrs<'a> {
                         "default" => raw.default.set(cx, span, value(meta)?),
                         "bit" => raw.bit.set(cx, span, value(meta)?),
                         "doc" => raw.doc.set(cx, span, value(meta)?),
+                        "sticky" => raw.sticky.set(cx, span, parse_flag(meta)?),
                         _ => raw.accessor.set(cx, span, value(meta)?),
                     }
                     Ok(())

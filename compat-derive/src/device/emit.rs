@@ -272,12 +272,14 @@ fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
         }
         None => (quote!(#pt::zero()), quote!(__compat::None)),
     };
+    let sticky = p.sticky;
     out.defs.push(quote! {
         __compat::PropertyDef {
             name: #name,
             kind: #pt::KIND,
             default: #default,
             doc: #doc,
+            sticky: #sticky,
         }
     });
     out.inits.push(quote!(#member: #init));
@@ -337,8 +339,15 @@ fn emit_bits(f: &FieldModel, bits: &[BitModel], out: &mut Pieces) {
         } else {
             quote!(__compat::None)
         };
+        let sticky = b.sticky;
         out.defs.push(quote! {
-            __compat::PropertyDef { name: #name, kind: #kind, default: #default, doc: #doc }
+            __compat::PropertyDef {
+                name: #name,
+                kind: #kind,
+                default: #default,
+                doc: #doc,
+                sticky: #sticky,
+            }
         });
         set_defaults.push(quote!(bits = #bf::with_bit(bits, #bit, #on);));
         out.gets.push(quote! {

@@ -52,6 +52,8 @@ pub struct PropertyModel {
     pub accessor: Option<Ident>,
     /// The field is a `String`: the getter returns `&str`.
     pub is_string: bool,
+    /// An incoming migration may carry its value onto this device.
+    pub sticky: bool,
 }
 
 pub struct BitModel {
@@ -62,4 +64,6 @@ pub struct BitModel {
     pub has_default: bool,
     pub doc: String,
     pub accessor: Option<Ident>,
+    /// An incoming migration may carry its value onto this device.
+    pub sticky: bool,
 }

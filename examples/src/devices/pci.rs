@@ -40,7 +40,8 @@ pub struct PciDevice {
         name = "x-pcie-err-unc-mask",
         bit = 0,
         default = true,
-        doc = "mask uncorrectable internal errors by default (new in 8.0)"
+        doc = "mask uncorrectable internal errors by default (new in 8.0)",
+        sticky
     )]
     #[property(name = "x-pcie-ext-tag", bit = 1, default = true)]
     pub cap_present: u32,
