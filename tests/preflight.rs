@@ -408,3 +408,59 @@ fn a_sticky_mitigation_travels_with_the_guest_until_a_cold_boot() {
         "{err}"
     );
 }
+
+/// The documents' CPU example: host A has `pcid` and `stibp`, host B has
+/// `taa-no`. With `-cpu host` the pre-flight names each feature the
+/// destination's host lacks and the `-cpu` that hides it; with the
+/// documents' own lines the guest migrates both ways.
+#[test]
+fn host_cpu_features_the_destination_lacks_are_named_before_any_state() {
+    use compat_core::resolve::host_cpu_option;
+    let [(_, a), (_, b)] = compat_examples::catalog::hosts();
+    assert_eq!(host_cpu_option(&a, &b), "host,pcid=off,stibp=off");
+    assert_eq!(host_cpu_option(&b, &a), "host,taa-no=off");
+    let r = release("8.2");
+    let on = |cpu: &str, host: &[String]| MachineConfig {
+        cpu: Some(cpu.to_owned()),
+        host_features: host.to_vec(),
+        ..standard_config("pc-q35-8.2")
+    };
+
+    let mut source = r.instantiate_config(&on("host", &a)).unwrap();
+    let mut destination = r.instantiate_config(&on("host", &b)).unwrap();
+    let differences = preflight::check(&Preflight::of(&mut source), &mut destination);
+    let text: Vec<String> = differences.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text[..2],
+        [
+            "host CPU feature 'pcid': the source's guest sees it (-cpu host), the destination's \
+             host lacks it (accept it with -cpu host,pcid=off,stibp=off on the source)",
+            "host CPU feature 'stibp': the source's guest sees it (-cpu host), the \
+             destination's host lacks it (accept it with -cpu host,pcid=off,stibp=off on the \
+             source)",
+        ]
+    );
+    assert!(differences[..2]
+        .iter()
+        .all(|d| d.kind == DifferenceKind::HostFeature));
+    // The load refuses at the pre-flight, before the CPU's state.
+    let err = destination
+        .load(&source.save_with_preflight().unwrap())
+        .unwrap_err();
+    assert!(matches!(err.kind, LoadErrorKind::Preflight { .. }), "{err}");
+
+    // The documents' lines: both ways, a real save and load each.
+    let (line_a, line_b) = (host_cpu_option(&a, &b), host_cpu_option(&b, &a));
+    for (from, host_from, to, host_to) in [(&line_a, &a, &line_b, &b), (&line_b, &b, &line_a, &a)] {
+        let mut source = r.instantiate_config(&on(from, host_from)).unwrap();
+        let mut destination = r.instantiate_config(&on(to, host_to)).unwrap();
+        assert_eq!(
+            preflight::check(&Preflight::of(&mut source), &mut destination),
+            [],
+            "-cpu {from} -> -cpu {to}"
+        );
+        destination
+            .load(&source.save_with_preflight().unwrap())
+            .unwrap();
+    }
+}

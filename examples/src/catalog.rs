@@ -3,6 +3,7 @@
 //! backward-compatibility documents that are not one cell of it (several
 //! hops, a forgotten option, Xen, CPUs on two hosts).
 
+use compat_core::resolve::host_cpu_option;
 use compat_core::tools::{Catalog, Scenario};
 use compat_core::{parse_device, parse_global, MachineConfig};
 
@@ -44,13 +45,11 @@ pub fn standard_config(machine: &str) -> MachineConfig {
     }
 }
 
-/// The CPU features of host A and host B in the CPU scenario.
+/// The CPU features of host A and host B in the CPU scenario: the table
+/// of QEMU's migration documents (`pcid` and `stibp` on A, `taa-no` on B).
 pub fn hosts() -> [(&'static str, Vec<String>); 2] {
     let names = |fs: &[&str]| fs.iter().map(|f| (*f).to_owned()).collect::<Vec<_>>();
-    [
-        ("A", names(&["pcid", "stibp", "taa-no", "ssbd", "md-clear"])),
-        ("B", names(&["pcid", "ssbd", "md-clear", "avx512f"])),
-    ]
+    [("A", names(&["pcid", "stibp"])), ("B", names(&["taa-no"]))]
 }
 
 /// The intersection rule: the `-cpu` both hosts can run and migrate
@@ -160,6 +159,23 @@ pub fn scenarios() -> Vec<Scenario> {
         ..standard_config("pc-q35-8.0")
     };
     let shared = intersection_cpu(&a, &b);
+    // The documents' own lines: each host turns off what the other lacks.
+    let (line_a, line_b) = (host_cpu_option(&a, &b), host_cpu_option(&b, &a));
+    for (from, fa, cpu_from, to, fb, cpu_to) in [
+        (a_name, &a, &line_a, b_name, &b, &line_b),
+        (b_name, &b, &line_b, a_name, &a, &line_a),
+    ] {
+        run(
+            &format!(
+                "CPU: host {from} -> host {to} with each host's features off, -cpu {cpu_from} \
+                 and -cpu {cpu_to}"
+            ),
+            vec![
+                (r("8.0.1"), cpu_config(cpu_from, fa)),
+                (r("8.0.1"), cpu_config(cpu_to, fb)),
+            ],
+        );
+    }
     for (from, fa, to, fb) in [(a_name, &a, b_name, &b), (b_name, &b, a_name, &a)] {
         run(
             &format!("CPU: host {from} -> host {to} with -cpu host"),

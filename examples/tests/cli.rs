@@ -780,3 +780,52 @@ fn a_chain_carries_the_sticky_mitigation_and_fails_without_it() {
         "compat: --chain needs two releases or more, as R1,R2[,R3...]\n"
     );
 }
+
+#[test]
+fn preflight_prints_the_documents_cpu_lines() {
+    let (ok, out, _) = compat(&[
+        "preflight",
+        "--from",
+        "8.2",
+        "--to",
+        "8.2",
+        "-M",
+        "pc-q35-8.2",
+        "--cpu",
+        "host",
+        "--host",
+        "pcid,stibp",
+        "--dest-host",
+        "taa-no",
+    ]);
+    assert!(!ok);
+    assert!(
+        out.ends_with(
+            "the hosts' CPU features differ; to migrate both ways start the source with -cpu \
+             host,pcid=off,stibp=off and the destination with -cpu host,taa-no=off\n"
+        ),
+        "{out}"
+    );
+    let (ok, out, _) = compat(&[
+        "preflight",
+        "--from",
+        "8.2",
+        "--to",
+        "8.2",
+        "-M",
+        "pc-q35-8.2",
+        "--cpu",
+        "host,pcid=off,stibp=off",
+        "--host",
+        "pcid,stibp",
+        "--dest-host",
+        "taa-no",
+        "--dest-cpu",
+        "host,taa-no=off",
+    ]);
+    assert!(ok, "{out}");
+    assert!(
+        out.starts_with("8.2 -> 8.2 on pc-q35-8.2: the destination accepts"),
+        "{out}"
+    );
+}

@@ -44,6 +44,12 @@ pub struct Preflight {
     pub machine: String,
     /// The compat sets the machine type applies, in order.
     pub compat_sets: Vec<String>,
+    /// The host's CPU features.
+    #[serde(default)]
+    pub host_features: Vec<String>,
+    /// The `-cpu` the machine started with, if any.
+    #[serde(default)]
+    pub cpu: Option<String>,
     /// Every migrating device, in section order.
     pub devices: Vec<DevicePreflight>,
 }
@@ -83,6 +89,10 @@ pub struct PropertyPreflight {
     /// migration: the release that first gave it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_set_by: Option<String>,
+    /// A setting of the host, which may differ between the two sides
+    /// (not compared).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub local: bool,
 }
 
 /// What kind of difference a pre-flight found.
@@ -109,6 +119,9 @@ pub enum DifferenceKind {
     Misread,
     /// A must-match value differs.
     MustMatch,
+    /// The source's guest sees a host CPU feature the destination's host
+    /// lacks.
+    HostFeature,
 }
 
 /// One difference between a source and its destination.
@@ -171,6 +184,11 @@ impl fmt::Display for Difference {
                 f,
                 "must-match field '{item}': source {source}, destination {destination}"
             ),
+            HostFeature => write!(
+                f,
+                "host CPU feature '{item}': the source's guest sees it ({source}), the \
+                 destination's host lacks it"
+            ),
         }?;
         if let Some(fix) = &self.fix {
             write!(f, " (accept it with {})", escaped(fix))?;
@@ -223,6 +241,7 @@ impl Preflight {
                     .all_properties()
                     .map(|(_, def)| PropertyPreflight {
                         name: def.name.to_owned(),
+                        local: def.local,
                         value: d
                             .object
                             .get(def.name)
@@ -273,6 +292,8 @@ impl Preflight {
                 .into_iter()
                 .map(str::to_owned)
                 .collect(),
+            host_features: machine.host_features.clone(),
+            cpu: machine.cpu.clone(),
             devices,
         }
     }
@@ -361,6 +382,7 @@ pub(super) fn compare(
             fix: Some(format!("-M {}", incoming.machine)),
         });
     }
+    out.extend(host_feature_differences(incoming, mine));
     for s in &incoming.devices {
         let Some(d) = mine.devices.iter().find(|d| d.section == s.section) else {
             out.push(Difference {
@@ -387,6 +409,9 @@ pub(super) fn compare(
         }
         for p in &s.properties {
             let theirs = d.properties.iter().find(|x| x.name == p.name);
+            if p.local || theirs.is_some_and(|x| x.local) {
+                continue;
+            }
             if theirs.is_some_and(|x| x.value == p.value) {
                 continue;
             }
@@ -417,6 +442,39 @@ pub(super) fn compare(
         }
     }
     out
+}
+
+/// The host CPU features the source's guest sees through `-cpu host` that
+/// the destination's host lacks, each with the `-cpu` that hides what the
+/// other host lacks (QEMU's documents: `host,pcid=off,stibp=off`).
+fn host_feature_differences(incoming: &Preflight, mine: &Preflight) -> Vec<Difference> {
+    let Some(cpu) = &incoming.cpu else {
+        return Vec::new();
+    };
+    let mut parts = cpu.split(',');
+    if parts.next() != Some("host") {
+        return Vec::new();
+    }
+    let off: Vec<&str> = parts
+        .filter_map(|p| p.strip_suffix("=off").or_else(|| p.strip_prefix('-')))
+        .collect();
+    let fix = format!(
+        "-cpu {} on the source",
+        crate::resolve::host_cpu_option(&incoming.host_features, &mine.host_features)
+    );
+    incoming
+        .host_features
+        .iter()
+        .filter(|f| !off.contains(&f.as_str()) && !mine.host_features.contains(f))
+        .map(|f| Difference {
+            kind: DifferenceKind::HostFeature,
+            device: None,
+            item: f.clone(),
+            source: format!("-cpu {cpu}"),
+            destination: String::new(),
+            fix: Some(fix.clone()),
+        })
+        .collect()
 }
 
 /// Whether the destination `d` (described by `vmsd`) reads what the source

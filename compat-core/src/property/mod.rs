@@ -157,6 +157,11 @@ pub struct PropertyDef {
     /// stay with a running guest until it is powered off (see
     /// `migration::incoming`).
     pub sticky: bool,
+    /// Whether the property is a setting of the host rather than of what
+    /// the guest sees (a backend, a host CPU feature switch whose effect on
+    /// the guest is migrated state of its own): it may differ between a
+    /// source and its destination, and a pre-flight does not compare it.
+    pub local: bool,
 }
 
 impl fmt::Debug for PropertyDef {
@@ -167,6 +172,7 @@ impl fmt::Debug for PropertyDef {
             .field("default", &self.default_value())
             .field("doc", &self.doc)
             .field("sticky", &self.sticky)
+            .field("local", &self.local)
             .finish()
     }
 }

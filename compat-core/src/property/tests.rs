@@ -145,6 +145,7 @@ fn error_names_device_property_value_and_what_is_allowed() {
         default: None,
         doc: "",
         sticky: false,
+        local: false,
     };
     let err = def.parse("virtio-blk-device", "70000").unwrap_err();
     assert_eq!(
@@ -157,6 +158,7 @@ fn error_names_device_property_value_and_what_is_allowed() {
         default: None,
         doc: "",
         sticky: false,
+        local: false,
     };
     assert_eq!(
         def.parse("kvm-pit", "drop").unwrap_err().to_string(),
@@ -169,6 +171,7 @@ fn error_names_device_property_value_and_what_is_allowed() {
         default: None,
         doc: "",
         sticky: false,
+        local: false,
     };
     assert_eq!(
         bool_def.parse("pci-device", "2").unwrap_err().to_string(),
@@ -216,6 +219,7 @@ fn zero_values_and_defaults() {
         default: Some(|| PropertyValue::Bool(true)),
         doc: "",
         sticky: false,
+        local: false,
     };
     assert!(def.has_declared_default());
     assert_eq!(def.default_value(), PropertyValue::Bool(true));

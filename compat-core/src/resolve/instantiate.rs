@@ -282,8 +282,30 @@ impl Release {
             sources,
             devices: instances,
             warnings,
+            host_features: config.host_features.clone(),
+            cpu: config.cpu.clone(),
         })
     }
+}
+
+/// The `-cpu` argument that lets a guest on a host with features `own`
+/// migrate to and from a host with features `other`: `host`, with every
+/// feature of its own the other host lacks turned off — the rule QEMU's
+/// migration documents give (`host,pcid=off,stibp=off` on one host,
+/// `host,taa-no=off` on the other).
+///
+/// ```
+/// use compat_core::resolve::host_cpu_option;
+/// let a = ["pcid".to_owned(), "stibp".to_owned()];
+/// let b = ["taa-no".to_owned()];
+/// assert_eq!(host_cpu_option(&a, &b), "host,pcid=off,stibp=off");
+/// assert_eq!(host_cpu_option(&b, &a), "host,taa-no=off");
+/// assert_eq!(host_cpu_option(&a, &a), "host");
+/// ```
+pub fn host_cpu_option(own: &[String], other: &[String]) -> String {
+    own.iter()
+        .filter(|f| !other.contains(f))
+        .fold("host".to_owned(), |cpu, f| format!("{cpu},{f}=off"))
 }
 
 /// The `-device` string of the CPU that `-cpu MODEL,+f,-f,f=v` creates:

@@ -22,7 +22,7 @@ mod explain;
 mod instantiate;
 
 pub use explain::{ExplainError, Explanation, Step};
-pub use instantiate::cpu_device;
+pub use instantiate::{cpu_device, host_cpu_option};
 
 /// Where a property value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +141,10 @@ pub struct Machine<'r> {
     /// What QEMU would warn about: a deprecated machine type, a user global
     /// that matched no device.
     pub warnings: Vec<String>,
+    /// The host's CPU features the machine started on.
+    pub host_features: Vec<String>,
+    /// Its `-cpu`, if one was given.
+    pub cpu: Option<String>,
 }
 
 /// A configuration problem found while resolving.

@@ -92,6 +92,18 @@ struct PairArgs {
     /// vCPUs.
     #[arg(long, default_value_t = 1)]
     smp: u16,
+    /// `-cpu MODEL[,+FEATURE][,-FEATURE]`, given to both sides.
+    #[arg(long)]
+    cpu: Option<String>,
+    /// The source host's CPU features, comma-separated (for `-cpu host`).
+    #[arg(long, default_value = "")]
+    host: String,
+    /// The destination host's CPU features; the source's when not given.
+    #[arg(long)]
+    dest_host: Option<String>,
+    /// The destination's `-cpu`; the source's when not given.
+    #[arg(long)]
+    dest_cpu: Option<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -100,11 +112,35 @@ struct PairArgs {
 }
 
 impl PairArgs {
-    /// The configuration both sides start with.
+    /// The configuration the source starts with.
     fn config(&self) -> Result<MachineConfig, String> {
         let mut devices = self.devices.clone();
         devices.extend(self.extra_devices.iter().cloned());
-        config(&self.machine, &devices, &self.globals, None, "", self.smp)
+        config(
+            &self.machine,
+            &devices,
+            &self.globals,
+            self.cpu.clone(),
+            &self.host,
+            self.smp,
+        )
+    }
+
+    /// The configuration the destination starts with: the source's, on
+    /// its own host.
+    fn dest_config(&self) -> Result<MachineConfig, String> {
+        let mut config = self.config()?;
+        if let Some(host) = &self.dest_host {
+            config.host_features = host
+                .split(',')
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(cpu) = &self.dest_cpu {
+            config.cpu = Some(cpu.clone());
+        }
+        Ok(config)
     }
 }
 
@@ -564,13 +600,21 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
             target,
             json,
         } => Ok(explain(catalog, &machine, &target, json)?),
-        Command::Check { pair } => Ok(check(
-            catalog,
-            &pair.from,
-            &pair.to,
-            &pair.config()?,
-            pair.json,
-        )?),
+        Command::Check { pair } => {
+            if pair.dest_host.is_some() || pair.dest_cpu.is_some() {
+                return Err(Failure::Trouble(
+                    "check starts both sides alike: --dest-host and --dest-cpu are for preflight"
+                        .into(),
+                ));
+            }
+            Ok(check(
+                catalog,
+                &pair.from,
+                &pair.to,
+                &pair.config()?,
+                pair.json,
+            )?)
+        }
         Command::Preflight { pair } => preflight(catalog, &pair),
         Command::Migrate {
             chain,
@@ -939,10 +983,24 @@ fn migrate_chain(
 fn preflight(catalog: &Catalog, pair: &PairArgs) -> Result<Outcome, Failure> {
     use crate::migration::preflight::{check, Preflight};
     let config = pair.config()?;
+    let dest_config = pair.dest_config()?;
     let a = catalog.release(&pair.from).map_err(|e| e.to_string())?;
     let b = catalog.release(&pair.to).map_err(|e| e.to_string())?;
     let mut source = a.instantiate_config(&config).map_err(|e| e.to_string())?;
-    let mut destination = b.instantiate_config(&config).map_err(|e| e.to_string())?;
+    let mut destination = b
+        .instantiate_config(&dest_config)
+        .map_err(|e| e.to_string())?;
+    // Hosts with other CPU features: the lines that let a guest migrate
+    // both ways (each host hides what the other lacks).
+    let (ha, hb) = (&config.host_features, &dest_config.host_features);
+    let cpu_lines = (ha != hb).then(|| {
+        format!(
+            "the hosts' CPU features differ; to migrate both ways start the source with \
+             -cpu {} and the destination with -cpu {}\n",
+            crate::resolve::host_cpu_option(ha, hb),
+            crate::resolve::host_cpu_option(hb, ha)
+        )
+    });
     let differences = check(&Preflight::of(&mut source), &mut destination);
     let head = format!("{} -> {} on {}", a.name(), b.name(), config.machine);
     let text = if pair.json {
@@ -979,6 +1037,10 @@ fn preflight(catalog: &Catalog, pair: &PairArgs) -> Result<Outcome, Failure> {
             text.push_str(&format!("  - {d}\n"));
         }
         text
+    };
+    let text = match (&cpu_lines, pair.json) {
+        (Some(lines), false) => format!("{text}{lines}"),
+        _ => text,
     };
     Ok(Outcome {
         text,

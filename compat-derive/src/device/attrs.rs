@@ -17,7 +17,9 @@ const DEVICE_KEYS: &[&str] = &[
     "crate",
 ];
 const FIELD_DEVICE_KEYS: &[&str] = &["parent"];
-const PROPERTY_KEYS: &[&str] = &["name", "default", "bit", "doc", "accessor", "sticky"];
+const PROPERTY_KEYS: &[&str] = &[
+    "name", "default", "bit", "doc", "accessor", "sticky", "local",
+];
 
 /// `#[device(...)]` on the struct.
 pub struct DeviceAttrs {
@@ -67,6 +69,7 @@ pub struct PropertyAttrs<'a> {
     pub doc: Slot<LitStr>,
     pub accessor: Slot<Lit>,
     pub sticky: Slot<bool>,
+    pub local: Slot<bool>,
 }
 
 /// The attributes of one field.
@@ -95,6 +98,7 @@ impl<'a> FieldAttrs<'a> {
                 doc: Slot::new(p, "doc"),
                 accessor: Slot::new(p, "accessor"),
                 sticky: Slot::new(p, "sticky"),
+                local: Slot::new(p, "local"),
             };
             let parsed = read_keys(
                 cx,
@@ -108,6 +112,7 @@ impl<'a> FieldAttrs<'a> {
                         "bit" => raw.bit.set(cx, span, value(meta)?),
                         "doc" => raw.doc.set(cx, span, value(meta)?),
                         "sticky" => raw.sticky.set(cx, span, parse_flag(meta)?),
+                        "local" => raw.local.set(cx, span, parse_flag(meta)?),
                         _ => raw.accessor.set(cx, span, value(meta)?),
                     }
                     Ok(())

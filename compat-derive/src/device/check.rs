@@ -281,6 +281,7 @@ fn property(cx: &Ctxt, field: &Field, class: TypeClass) -> Role {
             .unwrap_or_else(|| field.doc.clone()),
         is_string: matches!(class, TypeClass::Str),
         sticky: raw.sticky.get().copied().unwrap_or(false),
+        local: raw.local.get().copied().unwrap_or(false),
         name,
         default,
     })
@@ -346,6 +347,7 @@ fn bit_properties(cx: &Ctxt, field: &Field, class: TypeClass) -> Role {
         };
         models.push(BitModel {
             sticky: raw.sticky.get().copied().unwrap_or(false),
+            local: raw.local.get().copied().unwrap_or(false),
             accessor: accessor(cx, raw, &name),
             doc: raw.doc.get().map(LitStr::value).unwrap_or_else(|| {
                 if single {

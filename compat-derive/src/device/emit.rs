@@ -272,7 +272,7 @@ fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
         }
         None => (quote!(#pt::zero()), quote!(__compat::None)),
     };
-    let sticky = p.sticky;
+    let (sticky, local) = (p.sticky, p.local);
     out.defs.push(quote! {
         __compat::PropertyDef {
             name: #name,
@@ -280,6 +280,7 @@ fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
             default: #default,
             doc: #doc,
             sticky: #sticky,
+            local: #local,
         }
     });
     out.inits.push(quote!(#member: #init));
@@ -339,7 +340,7 @@ fn emit_bits(f: &FieldModel, bits: &[BitModel], out: &mut Pieces) {
         } else {
             quote!(__compat::None)
         };
-        let sticky = b.sticky;
+        let (sticky, local) = (b.sticky, b.local);
         out.defs.push(quote! {
             __compat::PropertyDef {
                 name: #name,
@@ -347,6 +348,7 @@ fn emit_bits(f: &FieldModel, bits: &[BitModel], out: &mut Pieces) {
                 default: #default,
                 doc: #doc,
                 sticky: #sticky,
+                local: #local,
             }
         });
         set_defaults.push(quote!(bits = #bf::with_bit(bits, #bit, #on);));

@@ -54,6 +54,8 @@ pub struct PropertyModel {
     pub is_string: bool,
     /// An incoming migration may carry its value onto this device.
     pub sticky: bool,
+    /// A setting of the host, which may differ between the two sides.
+    pub local: bool,
 }
 
 pub struct BitModel {
@@ -66,4 +68,6 @@ pub struct BitModel {
     pub accessor: Option<Ident>,
     /// An incoming migration may carry its value onto this device.
     pub sticky: bool,
+    /// A setting of the host, which may differ between the two sides.
+    pub local: bool,
 }

@@ -7,7 +7,7 @@
 //! is how management passes it.)
 
 use compat_core::Board;
-use compat_core::{Device, VMState};
+use compat_core::{Device, OnOffAuto, VMState};
 
 /// The feature names the model knows, in bit order.
 pub const FEATURES: [&str; 6] = ["pcid", "stibp", "taa-no", "md-clear", "ssbd", "avx512f"];
@@ -18,18 +18,36 @@ pub const FEATURES: [&str; 6] = ["pcid", "stibp", "taa-no", "md-clear", "ssbd", 
 #[vmstate(name = "cpu", version = 1)]
 pub struct X86Cpu {
     /// `host` (the host's features) or a model name.
-    #[property(name = "model", default = "base")]
+    #[property(name = "model", default = "base", local)]
     #[vmstate(skip)]
     pub model: String,
-    /// Requested features.
-    #[property(name = "pcid", bit = 0)]
-    #[property(name = "stibp", bit = 1)]
-    #[property(name = "taa-no", bit = 2)]
-    #[property(name = "md-clear", bit = 3)]
-    #[property(name = "ssbd", bit = 4)]
-    #[property(name = "avx512f", bit = 5)]
+    /// Each feature: `on` requires it, `off` hides it, `auto` (the
+    /// default) gives what the model gives — the host's own for `host`,
+    /// none for `base`. A host's setting (`local`): what the guest sees is
+    /// `features`, compared on its own.
+    #[property(name = "pcid", local)]
     #[vmstate(skip)]
-    pub requested: u32,
+    pub pcid: OnOffAuto,
+    /// See `pcid`.
+    #[property(name = "stibp", local)]
+    #[vmstate(skip)]
+    pub stibp: OnOffAuto,
+    /// See `pcid`.
+    #[property(name = "taa-no", local)]
+    #[vmstate(skip)]
+    pub taa_no: OnOffAuto,
+    /// See `pcid`.
+    #[property(name = "md-clear", local)]
+    #[vmstate(skip)]
+    pub md_clear: OnOffAuto,
+    /// See `pcid`.
+    #[property(name = "ssbd", local)]
+    #[vmstate(skip)]
+    pub ssbd: OnOffAuto,
+    /// See `pcid`.
+    #[property(name = "avx512f", local)]
+    #[vmstate(skip)]
+    pub avx512f: OnOffAuto,
     /// The features the guest sees; both sides must agree.
     #[vmstate(name = "cpuid_features", must_match)]
     pub features: u32,
@@ -48,23 +66,42 @@ pub fn feature_bits(names: &[String]) -> u32 {
 }
 
 impl X86Cpu {
+    /// Each feature's setting, in [`FEATURES`] order.
+    fn settings(&self) -> [OnOffAuto; 6] {
+        [
+            self.pcid,
+            self.stibp,
+            self.taa_no,
+            self.md_clear,
+            self.ssbd,
+            self.avx512f,
+        ]
+    }
+
     /// Decide the guest-visible features.
     pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
         let host = feature_bits(board.host_features);
-        if let Some((_, missing)) = FEATURES
-            .iter()
-            .enumerate()
-            .find(|(i, _)| self.requested & !host & (1 << i) != 0)
-        {
-            return Err(format!(
-                "host does not support requested feature '{missing}'"
-            ));
-        }
-        self.features = match self.model.as_str() {
+        let from_model = match self.model.as_str() {
             "host" => host,
-            "base" => self.requested,
+            "base" => 0,
             other => return Err(format!("unknown CPU model '{other}' (known: host, base)")),
         };
+        let mut features = 0;
+        for (i, (name, setting)) in FEATURES.iter().zip(self.settings()).enumerate() {
+            let bit = 1 << i;
+            let on = match setting {
+                OnOffAuto::On if host & bit == 0 => {
+                    return Err(format!("host does not support requested feature '{name}'"))
+                }
+                OnOffAuto::On => true,
+                OnOffAuto::Off => false,
+                OnOffAuto::Auto => from_model & bit != 0,
+            };
+            if on {
+                features |= bit;
+            }
+        }
+        self.features = features;
         self.eip = 0xfff0;
         Ok(())
     }
