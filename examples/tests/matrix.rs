@@ -343,3 +343,49 @@ fn e1000e_timadj() {
     );
     cell("8.0.1", "7.2", "pc-q35-7.2").unwrap();
 }
+
+/// With every source sending a pre-flight, every cell has the verdict it
+/// has without one, and each failing cell where the two sides are
+/// configured otherwise fails at the pre-flight, before any device state.
+#[test]
+fn the_preflight_matrix_agrees_and_refuses_early() {
+    let catalog = catalog();
+    let (plain, early) = (catalog.matrix(), catalog.matrix_with_preflight());
+    let mut refused_early = 0;
+    for (p, e) in plain.iter().zip(&early) {
+        for (a, b) in p.cells.iter().zip(&e.cells) {
+            assert_eq!(
+                a.outcome.is_ok(),
+                b.outcome.is_ok(),
+                "{} {} -> {}: {:?} / {:?}",
+                p.machine,
+                a.src,
+                a.dst,
+                a.outcome,
+                b.outcome
+            );
+            if let Some(load) = b.outcome.as_ref().err().and_then(|e| e.load_error()) {
+                if matches!(
+                    load.kind,
+                    compat_core::codec::LoadErrorKind::Preflight { .. }
+                ) {
+                    refused_early += 1;
+                }
+            }
+        }
+    }
+    assert!(refused_early > 0);
+    // The documents' case: 8.0 -> 8.0.1 on pc-q35-7.2 is refused with the
+    // option that accepts it.
+    let q72 = early.iter().find(|m| m.machine == "pc-q35-7.2").unwrap();
+    let cell = q72
+        .cells
+        .iter()
+        .find(|c| c.src == "8.0" && c.dst == "8.0.1")
+        .unwrap();
+    let err = cell.outcome.as_ref().unwrap_err().to_string();
+    assert!(
+        err.contains("(accept it with -global pcie-root-port.x-pcie-err-unc-mask=on)"),
+        "{err}"
+    );
+}

@@ -169,6 +169,29 @@ pub fn migrate(
         .map_err(|(_, error)| error)
 }
 
+/// [`migrate`] with a pre-flight: the source sends its configuration first
+/// ([`Machine::save_with_preflight`]), and a destination configured
+/// otherwise refuses before any device state, naming every difference.
+pub fn migrate_with_preflight(
+    src: &Release,
+    src_config: &MachineConfig,
+    dst: &Release,
+    dst_config: &MachineConfig,
+) -> Result<(), MigrationError> {
+    let mut machine = src
+        .instantiate_config(src_config)
+        .map_err(|e| MigrationError::Source(Box::new(e)))?;
+    let bytes = machine
+        .save_with_preflight()
+        .map_err(MigrationError::Save)?;
+    let mut next = dst
+        .instantiate_config(dst_config)
+        .map_err(|e| MigrationError::Destination(Box::new(e)))?;
+    next.load(&bytes)
+        .map(|_| ())
+        .map_err(|e| MigrationError::Load(Box::new(e)))
+}
+
 /// [`migrate`] from a source whose guest is in its busiest state: it sends
 /// every subsection a property gate allows
 /// ([`Machine::save_every_subsection`]). Where [`migrate`] works and this

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::check::layout_mismatch;
 use super::lock::{hex, text_with_controls, unhex, MustMatchLock};
-use crate::resolve::{Machine, Source};
+use crate::resolve::{Machine, Setting, Source};
 use crate::text::escape::escaped;
 use crate::vmstate::{first_difference, Layout, VmStateDescription};
 
@@ -42,6 +42,9 @@ pub struct Preflight {
     pub release: String,
     /// The machine type.
     pub machine: String,
+    /// The alias the machine type also answers to, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
     /// The compat sets the machine type applies, in order.
     pub compat_sets: Vec<String>,
     /// The host's CPU features.
@@ -93,6 +96,11 @@ pub struct PropertyPreflight {
     /// (not compared).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub local: bool,
+    /// The compat set of the machine type that gave the value, if one did:
+    /// the behaviour of an older release, which a destination that does not
+    /// know the property has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_by: Option<String>,
 }
 
 /// What kind of difference a pre-flight found.
@@ -248,16 +256,20 @@ impl Preflight {
                             .map(|v| v.to_string())
                             .unwrap_or_default(),
                         // The last setting decides: an adopted value is
-                        // passed on with its first release.
-                        first_set_by: d
-                            .settings
-                            .iter()
-                            .rev()
-                            .find(|s| s.property == def.name)
-                            .and_then(|s| match &sources[s.source] {
+                        // passed on with its first release, a compat
+                        // set's value names the set.
+                        first_set_by: last_source(&d.settings, def.name).and_then(
+                            |s| match &sources[s] {
                                 Source::Adopted { first_set_by } => Some(first_set_by.clone()),
                                 _ => None,
-                            }),
+                            },
+                        ),
+                        set_by: last_source(&d.settings, def.name).and_then(|s| {
+                            match &sources[s] {
+                                Source::Compat { set, .. } => Some((*set).to_owned()),
+                                _ => None,
+                            }
+                        }),
                     })
                     .collect();
                 let label = d.label.clone();
@@ -287,6 +299,7 @@ impl Preflight {
             schema: SCHEMA,
             release,
             machine: machine_type.name.clone(),
+            alias: machine_type.alias.clone(),
             compat_sets: machine_type
                 .compat_sets()
                 .into_iter()
@@ -372,7 +385,13 @@ pub(super) fn compare(
     vmsds: &[(String, &'static VmStateDescription)],
 ) -> Vec<Difference> {
     let mut out = Vec::new();
-    if incoming.machine != mine.machine {
+    // One machine type may answer to two names (`xenfv` is `xenfv-3.1`).
+    let names = |p: &Preflight| [Some(p.machine.clone()), p.alias.clone()];
+    let same_machine = names(incoming)
+        .iter()
+        .flatten()
+        .any(|n| names(mine).iter().flatten().any(|m| m == n));
+    if !same_machine {
         out.push(Difference {
             kind: DifferenceKind::MachineType,
             device: None,
@@ -412,6 +431,12 @@ pub(super) fn compare(
             if p.local || theirs.is_some_and(|x| x.local) {
                 continue;
             }
+            // A property the destination does not know, holding the value
+            // a compat set gives for an older release: the destination
+            // behaves so already.
+            if theirs.is_none() && p.set_by.is_some() {
+                continue;
+            }
             if theirs.is_some_and(|x| x.value == p.value) {
                 continue;
             }
@@ -442,6 +467,15 @@ pub(super) fn compare(
         }
     }
     out
+}
+
+/// The source of the last setting of `property`, if any.
+fn last_source(settings: &[Setting], property: &str) -> Option<usize> {
+    settings
+        .iter()
+        .rev()
+        .find(|s| s.property == property)
+        .map(|s| s.source)
 }
 
 /// The host CPU features the source's guest sees through `-cpu host` that

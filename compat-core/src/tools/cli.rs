@@ -155,6 +155,10 @@ enum Command {
         /// Only this machine type.
         #[arg(short = 'M', long = "machine")]
         machine: Option<String>,
+        /// Every source sends a pre-flight: failing cells show the
+        /// destination's refusal before any state moves.
+        #[arg(long)]
+        preflight: bool,
     },
     /// The machine types of a release, as `-M help` lists them.
     Machines {
@@ -586,7 +590,11 @@ fn config(
 
 fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
     match command {
-        Command::Matrix { json, machine } => Ok(matrix(catalog, json, machine.as_deref())?),
+        Command::Matrix {
+            json,
+            machine,
+            preflight,
+        } => Ok(matrix(catalog, json, machine.as_deref(), preflight)?),
         Command::Machines { release: r, json } => {
             let r = release(catalog, r.as_deref())?;
             Ok(Outcome::ok(if json {
@@ -1082,8 +1090,14 @@ fn prediction_json(src: &str, dst: &str, machine: &str, p: &Prediction) -> Value
 }
 
 /// The migration matrix, all of it or one machine type's table.
-fn matrix(catalog: &Catalog, json: bool, machine: Option<&str>) -> Result<Outcome, String> {
+fn matrix(
+    catalog: &Catalog,
+    json: bool,
+    machine: Option<&str>,
+    preflight: bool,
+) -> Result<Outcome, String> {
     let (tables, scenarios) = match machine {
+        None if preflight => (catalog.matrix_with_preflight(), catalog.run_scenarios()),
         None => (catalog.matrix(), catalog.run_scenarios()),
         Some(m) => {
             if !catalog.knows_machine(m) {
@@ -1094,7 +1108,7 @@ fn matrix(catalog: &Catalog, json: bool, machine: Option<&str>) -> Result<Outcom
                     did_you_mean(m, names.iter().map(String::as_str))
                 ));
             }
-            (vec![catalog.machine_matrix(m)], Vec::new())
+            (vec![catalog.machine_matrix_with(m, preflight)], Vec::new())
         }
     };
     Ok(Outcome::ok(if json {

@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::catalog::{Catalog, Scenario};
-use crate::migration::{migrate, migrate_chain, migrate_every_subsection, MigrationError};
+use crate::migration::{
+    migrate, migrate_chain, migrate_every_subsection, migrate_with_preflight, MigrationError,
+};
 use crate::release::Release;
 use crate::resolve::MachineConfig;
 
@@ -101,8 +103,24 @@ impl Catalog {
             .collect()
     }
 
+    /// The whole matrix with every source sending a pre-flight: a cell
+    /// that fails shows the destination's refusal before any device state
+    /// where the configurations differ, instead of the late load error.
+    pub fn matrix_with_preflight(&self) -> Vec<MachineMatrix> {
+        self.machine_names()
+            .iter()
+            .map(|machine| self.machine_matrix_with(machine, true))
+            .collect()
+    }
+
     /// The table of machine type `machine`.
     pub fn machine_matrix(&self, machine: &str) -> MachineMatrix {
+        self.machine_matrix_with(machine, false)
+    }
+
+    /// The table of machine type `machine`, its sources sending a
+    /// pre-flight when `preflight`.
+    pub fn machine_matrix_with(&self, machine: &str, preflight: bool) -> MachineMatrix {
         let config = self.config_for(machine);
         let mut cells = Vec::new();
         for src in self.releases() {
@@ -113,8 +131,12 @@ impl Catalog {
                 cells.push(Cell {
                     src: src.name().to_owned(),
                     dst: dst.name().to_owned(),
-                    outcome: migrate(src, &config, dst, &config)
-                        .and_then(|()| migrate_every_subsection(src, &config, dst, &config)),
+                    outcome: if preflight {
+                        migrate_with_preflight(src, &config, dst, &config)
+                    } else {
+                        migrate(src, &config, dst, &config)
+                    }
+                    .and_then(|()| migrate_every_subsection(src, &config, dst, &config)),
                 });
             }
         }
