@@ -178,18 +178,9 @@ pub fn migrate_with_preflight(
     dst: &Release,
     dst_config: &MachineConfig,
 ) -> Result<(), MigrationError> {
-    let mut machine = src
-        .instantiate_config(src_config)
-        .map_err(|e| MigrationError::Source(Box::new(e)))?;
-    let bytes = machine
-        .save_with_preflight()
-        .map_err(MigrationError::Save)?;
-    let mut next = dst
-        .instantiate_config(dst_config)
-        .map_err(|e| MigrationError::Destination(Box::new(e)))?;
-    next.load(&bytes)
-        .map(|_| ())
-        .map_err(|e| MigrationError::Load(Box::new(e)))
+    migrate_saving(src, src_config, dst, dst_config, |m| {
+        m.save_with_preflight()
+    })
 }
 
 /// [`migrate`] from a source whose guest is in its busiest state: it sends
@@ -202,12 +193,23 @@ pub fn migrate_every_subsection(
     dst: &Release,
     dst_config: &MachineConfig,
 ) -> Result<(), MigrationError> {
+    migrate_saving(src, src_config, dst, dst_config, |m| {
+        m.save_every_subsection()
+    })
+}
+
+/// One hop whose source saves with `save`.
+fn migrate_saving(
+    src: &Release,
+    src_config: &MachineConfig,
+    dst: &Release,
+    dst_config: &MachineConfig,
+    save: fn(&mut Machine<'_>) -> Result<Vec<u8>, SaveError>,
+) -> Result<(), MigrationError> {
     let mut machine = src
         .instantiate_config(src_config)
         .map_err(|e| MigrationError::Source(Box::new(e)))?;
-    let bytes = machine
-        .save_every_subsection()
-        .map_err(MigrationError::Save)?;
+    let bytes = save(&mut machine).map_err(MigrationError::Save)?;
     let mut next = dst
         .instantiate_config(dst_config)
         .map_err(|e| MigrationError::Destination(Box::new(e)))?;

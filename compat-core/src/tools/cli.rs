@@ -71,7 +71,38 @@ struct MachineArgs {
     smp: u16,
 }
 
-/// Two releases started alike: `--from`, `--to` and one configuration.
+/// A guest as every release of a command starts it: machine type,
+/// devices, globals, vCPUs.
+#[derive(Args)]
+struct GuestArgs {
+    /// The machine type.
+    #[arg(short = 'M', long = "machine")]
+    machine: String,
+    /// `-device` options, given to every side.
+    #[arg(long = "device", value_name = "DEVICE")]
+    devices: Vec<String>,
+    /// `-global` options, given to every side.
+    #[arg(long = "global", value_name = "GLOBAL")]
+    globals: Vec<String>,
+    /// vCPUs.
+    #[arg(long, default_value_t = 1)]
+    smp: u16,
+    /// More `-device` strings.
+    extra_devices: Vec<String>,
+}
+
+impl GuestArgs {
+    /// The configuration, with `-cpu` `cpu` on a host of features `host`
+    /// (comma-separated).
+    fn config(&self, cpu: Option<String>, host: &str) -> Result<MachineConfig, String> {
+        let mut devices = self.devices.clone();
+        devices.extend(self.extra_devices.iter().cloned());
+        config(&self.machine, &devices, &self.globals, cpu, host, self.smp)
+    }
+}
+
+/// Two releases started alike: `--from`, `--to` and one guest, the
+/// destination on its own host if told.
 #[derive(Args)]
 struct PairArgs {
     /// The first release (the source).
@@ -80,18 +111,8 @@ struct PairArgs {
     /// The second release (the destination).
     #[arg(long)]
     to: String,
-    /// The machine type.
-    #[arg(short = 'M', long = "machine")]
-    machine: String,
-    /// `-device` options, given to both sides.
-    #[arg(long = "device", value_name = "DEVICE")]
-    devices: Vec<String>,
-    /// `-global` options, given to both sides.
-    #[arg(long = "global", value_name = "GLOBAL")]
-    globals: Vec<String>,
-    /// vCPUs.
-    #[arg(long, default_value_t = 1)]
-    smp: u16,
+    #[command(flatten)]
+    guest: GuestArgs,
     /// `-cpu MODEL[,+FEATURE][,-FEATURE]`, given to both sides.
     #[arg(long)]
     cpu: Option<String>,
@@ -107,40 +128,21 @@ struct PairArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
-    /// More `-device` strings.
-    extra_devices: Vec<String>,
 }
 
 impl PairArgs {
     /// The configuration the source starts with.
     fn config(&self) -> Result<MachineConfig, String> {
-        let mut devices = self.devices.clone();
-        devices.extend(self.extra_devices.iter().cloned());
-        config(
-            &self.machine,
-            &devices,
-            &self.globals,
-            self.cpu.clone(),
-            &self.host,
-            self.smp,
-        )
+        self.guest.config(self.cpu.clone(), &self.host)
     }
 
     /// The configuration the destination starts with: the source's, on
     /// its own host.
     fn dest_config(&self) -> Result<MachineConfig, String> {
-        let mut config = self.config()?;
-        if let Some(host) = &self.dest_host {
-            config.host_features = host
-                .split(',')
-                .filter(|f| !f.is_empty())
-                .map(str::to_owned)
-                .collect();
-        }
-        if let Some(cpu) = &self.dest_cpu {
-            config.cpu = Some(cpu.clone());
-        }
-        Ok(config)
+        self.guest.config(
+            self.dest_cpu.clone().or_else(|| self.cpu.clone()),
+            self.dest_host.as_deref().unwrap_or(&self.host),
+        )
     }
 }
 
@@ -200,26 +202,14 @@ enum Command {
         /// The releases, in order (`8.0,8.0.1,8.2`).
         #[arg(long, value_delimiter = ',', required = true)]
         chain: Vec<String>,
-        /// The machine type.
-        #[arg(short = 'M', long = "machine")]
-        machine: String,
-        /// `-device` options, given to every hop.
-        #[arg(long = "device", value_name = "DEVICE")]
-        devices: Vec<String>,
-        /// `-global` options, given to every hop.
-        #[arg(long = "global", value_name = "GLOBAL")]
-        globals: Vec<String>,
-        /// vCPUs.
-        #[arg(long, default_value_t = 1)]
-        smp: u16,
+        #[command(flatten)]
+        guest: GuestArgs,
         /// Take no sticky value from an incoming migration.
         #[arg(long)]
         no_sticky: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
-        /// More `-device` strings.
-        extra_devices: Vec<String>,
     },
     /// Start a machine and save its devices' state to a stream file.
     Save {
@@ -626,18 +616,10 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
         Command::Preflight { pair } => preflight(catalog, &pair),
         Command::Migrate {
             chain,
-            machine,
-            mut devices,
-            globals,
-            smp,
+            guest,
             no_sticky,
             json,
-            extra_devices,
-        } => {
-            devices.extend(extra_devices);
-            let config = config(&machine, &devices, &globals, None, "", smp)?;
-            migrate_chain(catalog, &chain, &config, no_sticky, json)
-        }
+        } => migrate_chain(catalog, &chain, &guest.config(None, "")?, no_sticky, json),
         Command::Save {
             machine,
             output,
