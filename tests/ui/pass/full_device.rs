@@ -39,9 +39,11 @@ pub struct Leaf {
     pub mode: OnOffAuto,
     #[property(name = "label", default = DEFAULT_LABEL)]
     pub label: String,
-    #[property(name = "x-a", bit = 0)]
-    #[property(name = "x-b", bit = 63, default = true)]
+    #[property(name = "x-a", bit = 0, sticky)]
+    #[property(name = "x-b", bit = 63, default = true, local = false)]
     pub features: u64,
+    #[property(name = "backend", local, sticky = false)]
+    pub backend: String,
     pub scratch: Vec<u8>,
 }
 
@@ -69,4 +71,13 @@ fn main() {
     assert!(reg.create("empty").is_ok());
     assert!(reg.create("bus-device").is_err());
     assert!(!BusDevice::TYPE.hotpluggable);
+    // `sticky` and `local`, as flags or `= bool`, reach the property table.
+    let flags = |name: &str| {
+        let (_, def) = Leaf::TYPE.property(name).unwrap();
+        (def.sticky, def.local)
+    };
+    assert_eq!(flags("x-a"), (true, false));
+    assert_eq!(flags("x-b"), (false, false));
+    assert_eq!(flags("backend"), (false, true));
+    assert_eq!(flags("queues"), (false, false));
 }
