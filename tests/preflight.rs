@@ -319,6 +319,21 @@ fn a_bad_preflight_section_is_refused_precisely_before_any_device() {
             .any(|d| d.kind == DifferenceKind::MissingDevice),
         "{text:#?}"
     );
+    // A property or a section listed twice is not a pre-flight.
+    let mut twice = Preflight::of(&mut source);
+    let again = twice.devices[0].properties[0].clone();
+    twice.devices[0].properties.push(again);
+    let err = Preflight::from_json(twice.to_json().as_bytes()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the pre-flight of device 'rp1' is not readable: property 'x-pcie-err-unc-mask' is \
+         listed twice"
+    );
+    let mut twice = Preflight::of(&mut source);
+    let again = twice.devices[0].clone();
+    twice.devices.push(again);
+    let err = Preflight::from_json(twice.to_json().as_bytes()).unwrap_err();
+    assert!(err.to_string().ends_with("is listed twice"), "{err}");
     // A text that would drive the terminal is not a pre-flight.
     let evil = incoming
         .to_json()

@@ -7,8 +7,11 @@
 //! guest with `x-pcie-err-unc-mask=on` on every later host until it is
 //! powered off") done by the destination, so that nobody has to remember.
 
+use std::collections::HashMap;
+
 use super::preflight::{self, DifferenceKind, Preflight};
 use super::MigrationError;
+use crate::device::DeviceTypeInfo;
 use crate::release::Release;
 use crate::resolve::{Adoption, Machine, MachineConfig};
 use crate::stream;
@@ -73,22 +76,31 @@ pub fn incoming<'r>(
     let incoming = stream::preflight_of(bytes).and_then(|json| Preflight::from_json(json).ok());
     let mut adopted = Vec::new();
     if let Some(incoming) = incoming {
-        for d in preflight::check(&incoming, &mut machine) {
+        let differences = preflight::check(&incoming, &mut machine);
+        // Indexes: a pre-flight from another host may be large.
+        let types: HashMap<&str, &'static DeviceTypeInfo> = machine
+            .devices
+            .iter()
+            .map(|d| (d.label.as_str(), d.object.type_info()))
+            .collect();
+        let sent: HashMap<&str, &preflight::DevicePreflight> = incoming
+            .devices
+            .iter()
+            .map(|d| (d.label.as_str(), d))
+            .collect();
+        for d in differences {
             let (DifferenceKind::Property, Some(label)) = (d.kind, &d.device) else {
                 continue;
             };
-            let Some(device) = machine.devices.iter().find(|x| &x.label == label) else {
+            let Some(&ty) = types.get(label.as_str()) else {
                 continue;
             };
-            let ty = device.object.type_info();
             let sticky = ty.property(&d.item).is_ok_and(|(_, def)| def.sticky);
             if !sticky || !policy.allows(release, ty.name, &d.item) {
                 continue;
             }
-            let first_set_by = incoming
-                .devices
-                .iter()
-                .find(|x| &x.label == label)
+            let first_set_by = sent
+                .get(label.as_str())
                 .and_then(|x| x.properties.iter().find(|p| p.name == d.item))
                 .and_then(|p| p.first_set_by.clone())
                 .unwrap_or_else(|| incoming.release.clone());

@@ -15,6 +15,7 @@
 //! it load as before. [`check`] runs the comparison on its own, for a
 //! management layer that asks the destination before it starts a migration.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -333,11 +334,25 @@ impl Preflight {
             return Err(PreflightError::Schema { found: schema });
         }
         let preflight: Preflight = serde_json::from_slice(bytes)?;
+        let mut sections = HashSet::new();
         for d in &preflight.devices {
             let bad = |why: String| PreflightError::Device {
                 device: d.label.clone(),
                 why,
             };
+            if !sections.insert(d.section.as_str()) {
+                return Err(bad(format!(
+                    "section '{}' is listed twice",
+                    escaped(&d.section)
+                )));
+            }
+            let mut names = HashSet::new();
+            if let Some(p) = d.properties.iter().find(|p| !names.insert(p.name.as_str())) {
+                return Err(bad(format!(
+                    "property '{}' is listed twice",
+                    escaped(&p.name)
+                )));
+            }
             Layout::from_json(&d.layout).map_err(bad)?;
             for m in &d.must_match {
                 let readable = unhex(&m.bytes).is_some()
@@ -402,8 +417,17 @@ pub(super) fn compare(
         });
     }
     out.extend(host_feature_differences(incoming, mine));
+    // A pre-flight comes from another host: every lookup goes through an
+    // index, so that a large one costs linear time.
+    let by_section: HashMap<&str, &DevicePreflight> = mine
+        .devices
+        .iter()
+        .map(|d| (d.section.as_str(), d))
+        .collect();
+    let vmsd_of: HashMap<&str, &'static VmStateDescription> =
+        vmsds.iter().map(|(s, v)| (s.as_str(), *v)).collect();
     for s in &incoming.devices {
-        let Some(d) = mine.devices.iter().find(|d| d.section == s.section) else {
+        let Some(&d) = by_section.get(s.section.as_str()) else {
             out.push(Difference {
                 kind: DifferenceKind::MissingDevice,
                 device: Some(s.label.clone()),
@@ -426,8 +450,10 @@ pub(super) fn compare(
             });
             continue;
         }
+        let their_properties: HashMap<&str, &PropertyPreflight> =
+            d.properties.iter().map(|p| (p.name.as_str(), p)).collect();
         for p in &s.properties {
-            let theirs = d.properties.iter().find(|x| x.name == p.name);
+            let theirs = their_properties.get(p.name.as_str()).copied();
             if p.local || theirs.is_some_and(|x| x.local) {
                 continue;
             }
@@ -449,13 +475,17 @@ pub(super) fn compare(
                 fix: theirs.map(|_| format!("-global {}.{}={}", s.type_name, p.name, p.value)),
             });
         }
-        let vmsd = vmsds.iter().find(|(section, _)| *section == d.section);
-        if let Some((_, vmsd)) = vmsd {
+        if let Some(vmsd) = vmsd_of.get(d.section.as_str()) {
             out.extend(state_difference(s, d, vmsd));
         }
     }
+    let sent: HashSet<&str> = incoming
+        .devices
+        .iter()
+        .map(|s| s.section.as_str())
+        .collect();
     for d in &mine.devices {
-        if !incoming.devices.iter().any(|s| s.section == d.section) {
+        if !sent.contains(d.section.as_str()) {
             out.push(Difference {
                 kind: DifferenceKind::ExtraDevice,
                 device: Some(d.label.clone()),
