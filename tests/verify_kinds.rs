@@ -210,3 +210,85 @@ fn a_machine_type_or_a_device_type_removed() {
         "keep device type 'vk-rng' (a rename needs the old name kept as well)"
     );
 }
+
+/// A mask whose value a running guest carries from host to host.
+#[derive(Clone, Device, VMState)]
+#[device(name = "vk-mask", vmstate)]
+#[vmstate(name = "vk-mask", version = 1)]
+struct MaskSticky {
+    #[property(name = "x-mask", default = false, sticky)]
+    #[vmstate(skip)]
+    mask: bool,
+    level: u8,
+}
+
+/// The same mask, no longer declared sticky.
+#[derive(Clone, Device, VMState)]
+#[device(name = "vk-mask", vmstate)]
+#[vmstate(name = "vk-mask", version = 1)]
+struct MaskPlain {
+    #[property(name = "x-mask", default = false)]
+    #[vmstate(skip)]
+    mask: bool,
+    level: u8,
+}
+
+fn mask_release<T: Device>(name: &str) -> Release {
+    ReleaseBuilder::new(name)
+        .device::<T>()
+        .family(
+            MachineFamily::new("vm", "a board with a mask")
+                .default_machine()
+                .onboard("vk-mask,id=mask0")
+                .version(Version::new(1, 0), VersionStep::default()),
+        )
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_sticky_property_no_longer_sticky() {
+    use compat_core::migration::incoming::{incoming, StickyPolicy};
+    let (old, dropped, kept) = (
+        mask_release::<MaskSticky>("1.0"),
+        mask_release::<MaskPlain>("2.0"),
+        mask_release::<MaskSticky>("2.0"),
+    );
+    let lock = Lock::from_json(&Lock::of(&old).to_json()).unwrap();
+    let f = only(verify(&dropped, &lock), FindingKind::StickyDropped);
+    assert_eq!(
+        (f.device.as_deref(), f.item.as_deref()),
+        (Some("vk-mask"), Some("x-mask"))
+    );
+    assert_eq!(
+        f.fixes[0],
+        "declare 'x-mask' of 'vk-mask' #[property(..., sticky)] again"
+    );
+    assert!(verify(&kept, &lock).is_empty());
+
+    // A guest on 1.0 that carries the mask: the release that keeps it
+    // sticky takes it, the one that dropped it refuses before any state.
+    let marked = MachineConfig {
+        machine: "vm-1.0".into(),
+        globals: vec![compat_core::parse_global("vk-mask.x-mask=on").unwrap()],
+        ..MachineConfig::default()
+    };
+    let plain = MachineConfig {
+        machine: "vm-1.0".into(),
+        ..MachineConfig::default()
+    };
+    let bytes = old
+        .instantiate_config(&marked)
+        .unwrap()
+        .save_with_preflight()
+        .unwrap();
+    let arrived = incoming(&kept, &plain, &bytes, &StickyPolicy::Every)
+        .ok()
+        .expect("the sticky release takes the mask");
+    assert_eq!(arrived.adopted.len(), 1);
+    let refused = incoming(&dropped, &plain, &bytes, &StickyPolicy::Every).err();
+    assert!(refused
+        .expect("refused")
+        .to_string()
+        .contains("property 'x-mask': source on, destination off"),);
+}

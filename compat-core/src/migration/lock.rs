@@ -216,6 +216,14 @@ pub struct PropertyDefLock {
     pub kind: String,
     /// Its class default, as text.
     pub default: String,
+    /// Whether a destination may take its value from an incoming
+    /// migration (written only when it may).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sticky: bool,
+    /// Whether it is a setting of the host, not compared by a pre-flight
+    /// (written only when it is).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub local: bool,
 }
 
 /// A VMState description.
@@ -532,6 +540,8 @@ fn device_type(t: &'static DeviceTypeInfo) -> DeviceTypeLock {
                 name: p.name.to_owned(),
                 kind: p.kind.to_string(),
                 default: p.default_value().to_string(),
+                sticky: p.sticky,
+                local: p.local,
             })
             .collect(),
         vmstate: t.vmstate.map(vmstate),

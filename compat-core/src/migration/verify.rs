@@ -68,6 +68,10 @@ pub enum FindingKind {
     /// A configuration the release accepts saves a stream the release itself
     /// cannot load: a variable array longer than its declared maximum.
     OwnStreamUnloadable,
+    /// A property that was sticky is not any more: a running guest that
+    /// carries a value adopted from an incoming migration cannot come to
+    /// this release.
+    StickyDropped,
 }
 
 /// One way a migration between the locked release and this one breaks.
@@ -336,6 +340,27 @@ fn device_types(now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
             });
             continue;
         };
+        for p in old.properties.iter().filter(|p| p.sticky) {
+            if new.properties.iter().any(|q| q.name == p.name && !q.sticky) {
+                out.push(Finding {
+                    kind: FindingKind::StickyDropped,
+                    device: Some(old.name.clone()),
+                    item: Some(p.name.clone()),
+                    machines: Vec::new(),
+                    direction: Direction::OldToNew,
+                    message: format!(
+                        "property '{}' of '{}' is sticky in release {} and not in release {}: a \
+                         guest that carries a value adopted from an incoming migration cannot \
+                         migrate to release {}",
+                        p.name, old.name, earlier.release, now.release, now.release
+                    ),
+                    fixes: vec![format!(
+                        "declare '{}' of '{}' #[property(..., sticky)] again",
+                        p.name, old.name
+                    )],
+                });
+            }
+        }
         if let (Some(o), Some(n)) = (&old.vmstate, &new.vmstate) {
             vmstate(&old.name, o, n, earlier, now, out);
         }
