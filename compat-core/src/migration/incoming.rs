@@ -59,6 +59,16 @@ pub struct Incoming<'r> {
     pub adopted: Vec<Adoption>,
 }
 
+impl std::fmt::Debug for Incoming<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Incoming")
+            .field("release", &self.machine.release.name())
+            .field("machine", &self.machine.machine_type.name)
+            .field("adopted", &self.adopted)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Start `release` with `config` for the stream `bytes`, taking what
 /// `policy` allows of the source's sticky values, and load the stream.
 pub fn incoming<'r>(
