@@ -401,9 +401,7 @@ fn a_sticky_mitigation_travels_with_the_guest_until_a_cold_boot() {
     );
     // Without the policy, the first hop is refused before any state moves.
     let bytes = first.save_with_preflight().unwrap();
-    let err = incoming(&r801, &config, &bytes, &StickyPolicy::Refuse)
-        .err()
-        .expect("refused");
+    let err = incoming(&r801, &config, &bytes, &StickyPolicy::Refuse).unwrap_err();
     assert!(
         err.to_string()
             .contains("property 'x-pcie-err-unc-mask': source on, destination off"),
@@ -414,9 +412,7 @@ fn a_sticky_mitigation_travels_with_the_guest_until_a_cold_boot() {
     other.devices[1] = compat_core::parse_device("e1000e,id=net0,migrate-timadj=on").unwrap();
     let mut source = r82.instantiate_config(&other).unwrap();
     let bytes = source.save_with_preflight().unwrap();
-    let err = incoming(&r82, &config, &bytes, &StickyPolicy::Every)
-        .err()
-        .expect("refused");
+    let err = incoming(&r82, &config, &bytes, &StickyPolicy::Every).unwrap_err();
     assert!(
         err.to_string()
             .contains("property 'migrate-timadj': source on, destination off"),

@@ -283,12 +283,13 @@ fn a_sticky_property_no_longer_sticky() {
         .save_with_preflight()
         .unwrap();
     let arrived = incoming(&kept, &plain, &bytes, &StickyPolicy::Every)
-        .ok()
         .expect("the sticky release takes the mask");
     assert_eq!(arrived.adopted.len(), 1);
-    let refused = incoming(&dropped, &plain, &bytes, &StickyPolicy::Every).err();
-    assert!(refused
-        .expect("refused")
-        .to_string()
-        .contains("property 'x-mask': source on, destination off"),);
+    let refused = incoming(&dropped, &plain, &bytes, &StickyPolicy::Every).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("property 'x-mask': source on, destination off"),
+        "{refused}"
+    );
 }
