@@ -298,6 +298,21 @@ fn a_bad_preflight_section_is_refused_precisely_before_any_device() {
     assert_eq!(err.section.as_ref().unwrap().idstr, PREFLIGHT_IDSTR);
     assert_eq!(destination.save().unwrap(), before);
 
+    // A second pre-flight section: refused, as a second configuration is.
+    let start = 8 + 5 + u32::from_be_bytes(good[9..13].try_into().unwrap()) as usize;
+    let header = 1 + 4 + 1 + PREFLIGHT_IDSTR.len() + 4 + 4;
+    let json_len = u32::from_be_bytes(good[start + header..][..4].try_into().unwrap()) as usize;
+    let end = start + header + 4 + json_len + 5;
+    let mut twice = good[..end].to_vec();
+    twice.extend_from_slice(&good[start..]);
+    let err = destination.load(&twice).unwrap_err();
+    assert!(
+        err.to_string().contains("a second pre-flight section"),
+        "{err}"
+    );
+    assert_eq!(err.offset, end);
+    assert_eq!(destination.save().unwrap(), before);
+
     // A device the destination does not have, and a property it does not
     // know: each named.
     let mut incoming = Preflight::of(&mut source);

@@ -13,10 +13,8 @@ pub mod qemu;
 
 use std::collections::HashMap;
 
-use std::any::TypeId;
-
 use crate::codec::*;
-use crate::vmstate::{Backups, FieldLayout, Layout, Migratable};
+use crate::vmstate::{Backups, FieldLayout, Layout, Migratable, TypeSlots};
 
 /// One device's section: its idstr, instance id and state.
 pub struct Section<'a> {
@@ -108,22 +106,23 @@ pub enum StreamFormat {
     DeviceState,
 }
 
-/// The configuration section's description, as QEMU 10 puts it in vmdesc.
-fn configuration_layout(machine: &str) -> Layout {
-    let mut layout = Layout::new("configuration", 1);
+/// The description of a section that is a be32 length and a buffer of
+/// `len` bytes called `buffer`: the configuration section (as QEMU 10 puts
+/// it in vmdesc) and the pre-flight section.
+fn length_and_buffer(vmsd: &'static str, buffer: &'static str, len: usize) -> Layout {
+    let mut layout = Layout::new(vmsd, 1);
     layout.fields = vec![
         FieldLayout::value("len", "uint32", 4),
-        FieldLayout::value("name", "buffer", machine.len()),
+        FieldLayout::value(buffer, "buffer", len),
     ];
     layout
 }
 
 /// What a save knows of each type whose layout is fixed
 /// ([`Migratable::fixed_layout`]): the bytes a value writes and its
-/// description's text, each found once. Machines have few device types: a
-/// short list, most recent first.
+/// description's text, each found once.
 #[derive(Default)]
-struct FixedLayouts(Vec<(TypeId, usize, Vec<u8>)>);
+struct FixedLayouts(TypeSlots<(usize, Vec<u8>)>);
 
 impl FixedLayouts {
     /// The entry of `state`'s type, if its layout is fixed.
@@ -131,19 +130,39 @@ impl FixedLayouts {
         if !state.fixed_layout() {
             return None;
         }
-        let ty = state.as_any().type_id();
-        let k = match self.0.iter().position(|(t, ..)| *t == ty) {
-            Some(k) => k,
-            None => {
-                let layout = state.state_layout();
-                let mut text = Vec::new();
-                write_qemu_json(&mut text, &layout);
-                self.0.push((ty, layout.written_size(), text));
-                self.0.len() - 1
-            }
-        };
-        let (_, size, text) = &self.0[k];
+        let (size, text) = self.0.get_or_insert_with(state.as_any().type_id(), || {
+            let layout = state.state_layout();
+            let mut text = Vec::new();
+            write_qemu_json(&mut text, &layout);
+            (layout.written_size(), text)
+        });
         Some((*size, text))
+    }
+}
+
+/// Append `layout`'s JSON object without its opening brace: its keys
+/// continue an object the caller has opened (a device's name and instance
+/// come first in a trailer).
+fn continue_object(out: &mut Vec<u8>, layout: &Layout) {
+    let at = out.len();
+    write_qemu_json(out, layout);
+    out.remove(at);
+}
+
+/// Write the header of a FULL section.
+fn put_section_header(w: &mut StreamWriter, id: u32, idstr: &str, instance_id: u32, version: u32) {
+    w.put_u8(QEMU_VM_SECTION_FULL);
+    w.put_u32(id);
+    w.put_name(idstr);
+    w.put_u32(instance_id);
+    w.put_u32(version);
+}
+
+/// Write the footer of section `id`, if the stream has footers.
+fn put_section_footer(w: &mut StreamWriter, id: u32, opts: &StreamOptions) {
+    if opts.footers {
+        w.put_u8(QEMU_VM_SECTION_FOOTER);
+        w.put_u32(id);
     }
 }
 
@@ -161,24 +180,23 @@ fn write_trailer(
     out.push(b'{');
     if let Some(machine) = machine {
         out.extend_from_slice(b"\"configuration\": ");
-        write_qemu_json(out, &configuration_layout(machine));
+        write_qemu_json(
+            out,
+            &length_and_buffer("configuration", "name", machine.len()),
+        );
         out.extend_from_slice(b", ");
     }
     out.extend_from_slice(b"\"page_size\": 4096, \"devices\": [");
     // The pre-flight section is described as a length and a buffer, so
     // that readers of the trailer decode it as any section.
     if let Some(len) = preflight {
-        let mut layout = Layout::new(PREFLIGHT_IDSTR, 1);
-        layout.fields = vec![
-            FieldLayout::value("len", "uint32", 4),
-            FieldLayout::value("configuration", "buffer", len),
-        ];
         out.extend_from_slice(b"{\"name\": ");
         write_qemu_json(out, PREFLIGHT_IDSTR);
         out.extend_from_slice(b", \"instance_id\": 0, ");
-        let at = out.len();
-        write_qemu_json(out, &layout);
-        out.remove(at);
+        continue_object(
+            out,
+            &length_and_buffer(PREFLIGHT_IDSTR, "configuration", len),
+        );
         if !sections.is_empty() {
             out.extend_from_slice(b", ");
         }
@@ -196,11 +214,7 @@ fn write_trailer(
         // continue the device's.
         match fixed.of(&*s.state) {
             Some((_, text)) => out.extend_from_slice(&text[1..]),
-            None => {
-                let at = out.len();
-                write_qemu_json(out, &s.state.state_layout());
-                out.remove(at);
-            }
+            None => continue_object(out, &s.state.state_layout()),
         }
     }
     out.extend_from_slice(b"]}");
@@ -254,31 +268,17 @@ fn write_stream(
     if let Some(json) = &opts.preflight {
         // Its id follows the devices': theirs stay what they were.
         let id = sections.len() as u32;
-        w.put_u8(QEMU_VM_SECTION_FULL);
-        w.put_u32(id);
-        w.put_name(PREFLIGHT_IDSTR);
-        w.put_u32(0);
-        w.put_u32(1);
+        put_section_header(w, id, PREFLIGHT_IDSTR, 0, 1);
         w.put_u32(json.len() as u32);
         w.put_bytes(json.as_bytes());
-        if opts.footers {
-            w.put_u8(QEMU_VM_SECTION_FOOTER);
-            w.put_u32(id);
-        }
+        put_section_footer(w, id, opts);
     }
     for (id, s) in sections.iter_mut().enumerate() {
         let id = id as u32;
-        let desc = s.state.vmstate_description();
-        w.put_u8(QEMU_VM_SECTION_FULL);
-        w.put_u32(id);
-        w.put_name(&s.idstr);
-        w.put_u32(s.instance_id);
-        w.put_u32(desc.version_id);
+        let version = s.state.vmstate_description().version_id;
+        put_section_header(w, id, &s.idstr, s.instance_id, version);
         s.state.save(w)?;
-        if opts.footers {
-            w.put_u8(QEMU_VM_SECTION_FOOTER);
-            w.put_u32(id);
-        }
+        put_section_footer(w, id, opts);
     }
     w.put_u8(QEMU_VM_EOF);
     // The trailer describes what a value's own `needed` tests send; a
@@ -418,6 +418,8 @@ fn read_sections(
     // only for a stream that comes in another order.
     let mut next = 0;
     let mut index: Option<HashMap<(String, u32), usize>> = None;
+    // A pre-flight comes once, before any device section.
+    let (mut preflight_seen, mut device_seen) = (false, false);
     loop {
         let at = r.offset();
         // Records a device load cannot take are refused on their type
@@ -443,17 +445,23 @@ fn read_sections(
                 section_id,
                 header: Some(h),
                 ..
-            } if h.idstr == PREFLIGHT_IDSTR.as_bytes() && h.instance_id == 0 => {
-                if plan.iter().any(Option::is_some) {
+            } if is_preflight(&h) => {
+                let misplaced = if preflight_seen {
+                    Some("a second pre-flight section")
+                } else if device_seen {
+                    Some("the pre-flight section comes after device state")
+                } else {
+                    None
+                };
+                if let Some(why) = misplaced {
                     return Err(LoadError::new(
                         LoadErrorKind::Preflight {
-                            differences: vec![
-                                "the pre-flight section comes after device state".into()
-                            ],
+                            differences: vec![why.into()],
                         },
                         at,
                     ));
                 }
+                preflight_seen = true;
                 let body = read_preflight(r, section_id, h.version_id, opts.footers)?;
                 preflight(body).map_err(|kind| LoadError::new(kind, at))?;
             }
@@ -489,15 +497,12 @@ fn read_sections(
                         at,
                     ));
                 };
-                let section = SectionRef {
-                    idstr: String::new(),
-                    instance_id: h.instance_id,
-                    version_id: h.version_id,
-                };
+                device_seen = true;
                 let in_section = |e: LoadError, idstr: &str| {
                     e.in_section(&SectionRef {
                         idstr: idstr.to_owned(),
-                        ..section
+                        instance_id: h.instance_id,
+                        version_id: h.version_id,
                     })
                 };
                 if plan[i].is_some() {
@@ -585,29 +590,15 @@ fn read_preflight<'a>(
     Ok(body)
 }
 
-/// Whether `bytes` is a stream whose pre-flight section comes right after
-/// its header and configuration section, as a source sends it.
-pub fn has_preflight(bytes: &[u8]) -> bool {
-    let mut r = StreamReader::new(bytes);
-    if read_header(&mut r).is_err() {
-        return false;
-    }
-    if r.peek_u8() == Some(QEMU_VM_CONFIGURATION)
-        && (r.get_u8().is_err() || read_configuration(&mut r).is_err())
-    {
-        return false;
-    }
-    matches!(
-        next_record(&mut r),
-        Ok(Record::Section { header: Some(h), .. })
-            if h.idstr == PREFLIGHT_IDSTR.as_bytes() && h.instance_id == 0
-    )
+/// Whether a section header is the pre-flight's.
+fn is_preflight(h: &Header<'_>) -> bool {
+    h.idstr == PREFLIGHT_IDSTR.as_bytes() && h.instance_id == 0
 }
 
-/// The JSON a stream's pre-flight section carries, when the stream starts
-/// with one (as [`has_preflight`] says) and it reads whole; a load reports
-/// what is wrong with one that does not.
-pub fn preflight_of(bytes: &[u8]) -> Option<&[u8]> {
+/// A reader at the body of the pre-flight section of `bytes`, with the
+/// section's id and version, when the stream has one right after its header
+/// and configuration section, as a source sends it.
+fn preflight_section(bytes: &[u8]) -> Option<(StreamReader<'_>, u32, u32)> {
     let mut r = StreamReader::new(bytes);
     read_header(&mut r).ok()?;
     if r.peek_u8() == Some(QEMU_VM_CONFIGURATION) {
@@ -619,11 +610,22 @@ pub fn preflight_of(bytes: &[u8]) -> Option<&[u8]> {
             section_id,
             header: Some(h),
             ..
-        } if h.idstr == PREFLIGHT_IDSTR.as_bytes() && h.instance_id == 0 => {
-            read_preflight(&mut r, section_id, h.version_id, false).ok()
-        }
+        } if is_preflight(&h) => Some((r, section_id, h.version_id)),
         _ => None,
     }
+}
+
+/// Whether `bytes` is a stream that starts with a pre-flight section.
+pub fn has_preflight(bytes: &[u8]) -> bool {
+    preflight_section(bytes).is_some()
+}
+
+/// The JSON a stream's pre-flight section carries, when the stream starts
+/// with one ([`has_preflight`]) and it reads whole; a load reports what is
+/// wrong with one that does not.
+pub fn preflight_of(bytes: &[u8]) -> Option<&[u8]> {
+    let (mut r, section_id, version_id) = preflight_section(bytes)?;
+    read_preflight(&mut r, section_id, version_id, false).ok()
 }
 
 /// Why a record of `kind` at `at` cannot load into devices: RAM parts are

@@ -2,6 +2,7 @@
 //! trait `#[derive(VMState)]` implements with straight-line save and load
 //! code for each struct.
 
+mod backups;
 mod desc;
 pub mod layout;
 
@@ -18,9 +19,11 @@ pub const NULL_MARKER: u8 = 0x30;
 /// The byte before a present element of an array of nullable elements
 /// whose slots are all marked (QEMU's `VMS_MARKER_PTR_VALID`, `'1'`).
 pub const VALID_MARKER: u8 = 0x31;
+pub use backups::Backups;
+pub(crate) use backups::TypeSlots;
 pub use layout::{FieldLayout, Layout, MustMatch};
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 
 use crate::codec::{LoadError, SaveError, StreamReader, StreamWriter};
 
@@ -246,89 +249,6 @@ impl<T: VMState> Migratable for T {
     }
 }
 
-/// Copies of states kept while a stream loads, to undo the load if a later
-/// section fails: kept per state type, in chunks, so that a copy of each of
-/// many small devices is not an allocation each, and a large state is
-/// copied once — never moved again as the store grows.
-#[derive(Default)]
-pub struct Backups {
-    /// Per type, its `Copies`; machines have few types.
-    by_type: Vec<(TypeId, Box<dyn Any + Send>)>,
-    /// The index of the type asked for last.
-    last: usize,
-}
-
-/// The copies of one type: chunks that each keep their first allocation.
-struct Copies<T> {
-    chunks: Vec<Vec<T>>,
-    len: usize,
-}
-
-impl<T: Clone> Copies<T> {
-    /// Keep a copy of `state`; its index.
-    fn keep(&mut self, state: &T) -> usize {
-        if self.chunks.last().is_none_or(|c| c.len() == c.capacity()) {
-            // Each chunk as large as all before it, up to 64 KiB (one
-            // element at least): few chunks for small states, and memory
-            // the allocator keeps at hand rather than fresh pages it must
-            // map for each load.
-            let most = (64 << 10) / std::mem::size_of::<T>().max(1);
-            let capacity = self.len.max(4).min(most).max(1);
-            self.chunks.push(Vec::with_capacity(capacity));
-        }
-        let chunk = self.chunks.last_mut().expect("a chunk with room");
-        // Cloned in place, not built apart and moved in.
-        chunk.extend_from_slice(std::slice::from_ref(state));
-        self.len += 1;
-        self.len - 1
-    }
-
-    /// Take back the copy kept last.
-    fn pop(&mut self) -> Option<T> {
-        let copy = self.chunks.last_mut()?.pop()?;
-        self.len -= 1;
-        Some(copy)
-    }
-
-    /// The copy at `index`.
-    fn get_mut(&mut self, mut index: usize) -> &mut T {
-        for chunk in &mut self.chunks {
-            if index < chunk.len() {
-                return &mut chunk[index];
-            }
-            index -= chunk.len();
-        }
-        unreachable!("a copy that was kept")
-    }
-}
-
-impl Backups {
-    /// The copies of type `T`.
-    fn of<T: Clone + Any + Send>(&mut self) -> &mut Copies<T> {
-        let ty = TypeId::of::<T>();
-        // Devices of one type often come in a row: the last type first.
-        let k = match self.by_type.get(self.last) {
-            Some((t, _)) if *t == ty => self.last,
-            _ => match self.by_type.iter().position(|(t, _)| *t == ty) {
-                Some(k) => k,
-                None => {
-                    let copies = Copies::<T> {
-                        chunks: Vec::new(),
-                        len: 0,
-                    };
-                    self.by_type.push((ty, Box::new(copies)));
-                    self.by_type.len() - 1
-                }
-            },
-        };
-        self.last = k;
-        self.by_type[k]
-            .1
-            .downcast_mut::<Copies<T>>()
-            .expect("the copies of its type")
-    }
-}
-
 /// Where two must-match byte strings differ in compared bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Difference {
@@ -364,29 +284,4 @@ pub fn first_difference(incoming: &[u8], ours: &[u8], mask: Option<&[u8]>) -> Op
                 mask: m,
             })
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Backups;
-
-    #[test]
-    fn copies_are_found_again_across_chunks_and_types() {
-        let mut backups = Backups::default();
-        let small: Vec<u32> = (0..1000).collect();
-        for (i, v) in small.iter().enumerate() {
-            assert_eq!(backups.of::<u32>().keep(v), i);
-        }
-        let big = [7u8; 100_000];
-        assert_eq!(backups.of::<[u8; 100_000]>().keep(&big), 0);
-        assert_eq!(backups.of::<[u8; 100_000]>().keep(&[8u8; 100_000]), 1);
-        for i in [0, 3, 4, 5, 57, 999] {
-            assert_eq!(*backups.of::<u32>().get_mut(i), i as u32);
-        }
-        assert_eq!(backups.of::<[u8; 100_000]>().get_mut(1)[0], 8);
-        assert_eq!(backups.of::<u32>().pop(), Some(999));
-        assert_eq!(backups.of::<u32>().keep(&5), 999);
-        // Chunks grow with what is kept: few of them for many small copies.
-        assert!(backups.of::<u32>().chunks.len() <= 10);
-    }
 }
