@@ -102,17 +102,14 @@ fn matching_sides_load_and_streams_with_the_section_read_everywhere() {
 
 #[test]
 fn analyze_migration_reads_a_stream_with_the_section() {
-    let shared = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    let script = shared.join("qemu-scripts/analyze-migration.py");
-    if !script.is_file() {
-        assert!(
-            std::env::var_os("COMPAT_REQUIRE_SHARED").is_none(),
-            "COMPAT_REQUIRE_SHARED is set but {} is missing",
-            script.display()
-        );
-        eprintln!("SKIPPED: analyze-migration.py is not beside the repository");
+    let what = "analyze-migration.py on a stream with a pre-flight";
+    let Some(shared) = compat_tests::shared(what) else {
+        return;
+    };
+    if !compat_tests::python(what) {
         return;
     }
+    let script = shared.join("qemu-scripts/analyze-migration.py");
     let r = release("8.2");
     let mut source = r
         .instantiate_config(&standard_config("pc-q35-8.2"))

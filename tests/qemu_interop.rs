@@ -1,9 +1,9 @@
 //! QEMU as the reference: the streams and dumps real QEMU wrote
 //! (`../shared/qemu-fixtures`) and QEMU's own tools (`../shared/qemu-scripts`,
 //! run as external programs). Each test says so and passes when the shared
-//! folder is absent; CI runs with it present.
+//! folder is absent, unless `COMPAT_REQUIRE_SHARED` is set (as CI sets it).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use compat_core::codec::LoadErrorKind;
@@ -12,32 +12,14 @@ use compat_core::stream::qemu::{analyze_text, QemuStream};
 use compat_core::stream::{self, Section, StreamOptions};
 use compat_core::{MachineFamily, Release, ReleaseBuilder, Version, VersionStep};
 use compat_examples::devices::{PcieRootPort, AER_OFFSET, PCI_ERR_UNCOR_MASK};
-
-/// `../shared` beside the repository (or `$COMPAT_SHARED`), if present.
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("COMPAT_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    dir.join("qemu-fixtures").is_dir().then_some(dir)
-}
-
-fn skip(what: &str) {
-    eprintln!("SKIPPED: {what}: ../shared/qemu-fixtures is not beside the repository");
-}
-
-fn python_available() -> bool {
-    Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+use compat_tests::{python, shared};
 
 const FIXTURES: [&str; 3] = ["base_72to72.mig", "base_10to10.mig", "uncmask_10to72.mig"];
 
 #[test]
 fn qemu_streams_read_and_reemit_byte_identical() {
-    let Some(shared) = shared() else {
-        return skip("reading QEMU's streams");
+    let Some(shared) = shared("reading QEMU's streams") else {
+        return;
     };
     for name in FIXTURES {
         let bytes = std::fs::read(shared.join("qemu-fixtures/mig").join(name)).unwrap();
@@ -60,11 +42,10 @@ fn qemu_streams_read_and_reemit_byte_identical() {
 
 #[test]
 fn analyze_matches_analyze_migration_py() {
-    let Some(shared) = shared() else {
-        return skip("comparing with analyze-migration.py");
+    let Some(shared) = shared("comparing with analyze-migration.py") else {
+        return;
     };
-    if !python_available() {
-        eprintln!("SKIPPED: comparing with analyze-migration.py: python3 is not installed");
+    if !python("comparing with analyze-migration.py") {
         return;
     }
     for name in FIXTURES {
@@ -130,8 +111,8 @@ fn root_port(globals: &[&str]) -> PcieRootPort {
 
 #[test]
 fn the_root_port_model_loads_qemus_sections_and_refuses_the_unc_mask_one() {
-    let Some(shared) = shared() else {
-        return skip("loading QEMU's root-port sections into the model");
+    let Some(shared) = shared("loading QEMU's root-port sections into the model") else {
+        return;
     };
     let idstr = "0000:00:03.0/pcie-root-port";
     let load = |file: &str, port: &mut PcieRootPort| {
@@ -187,11 +168,10 @@ fn the_root_port_model_loads_qemus_sections_and_refuses_the_unc_mask_one() {
 
 #[test]
 fn analyze_migration_py_reads_a_stream_we_wrote() {
-    let Some(shared) = shared() else {
-        return skip("running analyze-migration.py on our stream");
+    let Some(shared) = shared("running analyze-migration.py on our stream") else {
+        return;
     };
-    if !python_available() {
-        eprintln!("SKIPPED: running analyze-migration.py on our stream: python3 is not installed");
+    if !python("running analyze-migration.py on our stream") {
         return;
     }
     let mut port = root_port(&[]);
@@ -368,11 +348,10 @@ fn checker(shared: &Path, src: &Release, dst: &Release) -> (i32, String) {
 
 #[test]
 fn vmstate_static_checker_reads_our_dumps() {
-    let Some(shared) = shared() else {
-        return skip("running vmstate-static-checker.py on our dumps");
+    let Some(shared) = shared("running vmstate-static-checker.py on our dumps") else {
+        return;
     };
-    if !python_available() {
-        eprintln!("SKIPPED: running vmstate-static-checker.py: python3 is not installed");
+    if !python("running vmstate-static-checker.py") {
         return;
     }
     let v1 = nic_release::<nic_v1::Nic>("1.0");
@@ -401,8 +380,8 @@ fn vmstate_static_checker_reads_our_dumps() {
 
 #[test]
 fn our_dump_has_qemus_layout() {
-    let Some(shared) = shared() else {
-        return skip("comparing our dump with QEMU's");
+    let Some(shared) = shared("comparing our dump with QEMU's") else {
+        return;
     };
     let qemu: serde_json::Value = serde_json::from_slice(
         &std::fs::read(shared.join("qemu-fixtures/dump/q10_pc-q35-7.2.json")).unwrap(),
@@ -456,11 +435,10 @@ mod nullable {
 
 #[test]
 fn analyze_migration_py_reads_arrays_of_nullable_elements() {
-    let Some(shared) = shared() else {
-        return skip("running analyze-migration.py on arrays of nullable elements");
+    let Some(shared) = shared("running analyze-migration.py on arrays of nullable elements") else {
+        return;
     };
-    if !python_available() {
-        eprintln!("SKIPPED: analyze-migration.py on nullable arrays: python3 is not installed");
+    if !python("analyze-migration.py on nullable arrays") {
         return;
     }
     let triv = |i| Some(Box::new(nullable::Triv { i }));
@@ -544,11 +522,10 @@ mod containers {
 #[test]
 fn analyze_migration_py_reads_lists_and_maps() {
     use containers::{Containers, Elem, Key};
-    let Some(shared) = shared() else {
-        return skip("running analyze-migration.py on lists and maps");
+    let Some(shared) = shared("running analyze-migration.py on lists and maps") else {
+        return;
     };
-    if !python_available() {
-        eprintln!("SKIPPED: analyze-migration.py on lists and maps: python3 is not installed");
+    if !python("analyze-migration.py on lists and maps") {
         return;
     }
     let e = |v| Elem { b: v % 2 == 1, v };
@@ -624,11 +601,10 @@ mod shapes {
 #[test]
 fn analyze_migration_py_reads_struct_arrays_2d_arrays_and_views() {
     use shapes::{Pair, Shapes};
-    let Some(shared) = shared() else {
-        return skip("running analyze-migration.py on struct arrays and views");
+    let Some(shared) = shared("running analyze-migration.py on struct arrays and views") else {
+        return;
     };
-    if !python_available() {
-        eprintln!("SKIPPED: analyze-migration.py on struct arrays: python3 is not installed");
+    if !python("analyze-migration.py on struct arrays") {
         return;
     }
     let mut state = Shapes {

@@ -101,7 +101,9 @@ fn load_all_or_nothing(bytes: &[u8]) -> Result<(), String> {
     );
     match result {
         Ok(_) => {
+            // Both took their sections: neither stayed as it was.
             assert_ne!(a, destination());
+            assert_ne!(b, destination());
             Ok(())
         }
         Err(e) => {
@@ -329,10 +331,6 @@ struct CheckedInner {
     b: u32,
 }
 
-fn config_mask(_: &Checked) -> [u8; 4] {
-    [0xff, 0x0f, 0, 0xff]
-}
-
 /// A state whose every field checks in place: the load is checked whole
 /// before it writes.
 #[derive(Clone, Debug, PartialEq, Default, VMState)]
@@ -343,7 +341,7 @@ struct Checked {
     on: bool,
     #[vmstate(must_match)]
     id: u16,
-    #[vmstate(must_match, mask = config_mask)]
+    #[vmstate(must_match)]
     config: [u8; 4],
     regs: [u32; 3],
     grid: [[u16; 2]; 2],
@@ -398,7 +396,7 @@ proptest! {
         }
         let keep = cut.index(bytes.len() + 1).max(bytes.len() / 2);
         bytes.truncate(keep);
-        let dst = Checked { id: 0x1234, config: [1, 2, 0x53, 4], ..Checked::default() };
+        let dst = Checked { id: 0x1234, config: [1, 2, 3, 4], ..Checked::default() };
         let mut checked = compat_core::codec::StreamReader::new(&bytes);
         let check = dst.check_state(&mut checked, version);
         let mut loaded = compat_core::codec::StreamReader::new(&bytes);

@@ -103,8 +103,7 @@ fn five_oh_against_four_two_finds_that_xenfv_changed_meaning() {
 }
 
 #[test]
-fn a_release_verifies_clean_against_its_own_lock_and_quickly() {
-    let start = std::time::Instant::now();
+fn a_release_verifies_clean_against_its_own_lock() {
     let mut checked = 0;
     for name in releases::RELEASES {
         let r = releases::release(name).unwrap();
@@ -113,9 +112,6 @@ fn a_release_verifies_clean_against_its_own_lock_and_quickly() {
         checked += 1;
     }
     assert_eq!(checked, 9);
-    // Not a timing assertion (the machine is shared): the figure is in the
-    // notes, measured with the release build.
-    let _ = start.elapsed();
 }
 
 #[test]

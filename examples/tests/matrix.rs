@@ -352,8 +352,11 @@ fn the_preflight_matrix_agrees_and_refuses_early() {
     let catalog = catalog();
     let (plain, early) = (catalog.matrix(), catalog.matrix_with_preflight());
     let mut refused_early = 0;
+    assert_eq!(plain.len(), early.len());
     for (p, e) in plain.iter().zip(&early) {
+        assert_eq!((&p.machine, p.cells.len()), (&e.machine, e.cells.len()));
         for (a, b) in p.cells.iter().zip(&e.cells) {
+            assert_eq!((&a.src, &a.dst), (&b.src, &b.dst));
             assert_eq!(
                 a.outcome.is_ok(),
                 b.outcome.is_ok(),

@@ -48,8 +48,8 @@ pub trait VMState: Clone + Send + 'static {
 
     /// Whether [`VMState::check_state`] checks a section without copying
     /// the state: true for a derived type whose every field can be checked
-    /// so (no existence tests, variable arrays, lists, maps, nullable slots,
-    /// views, subsections or load hooks).
+    /// so (no existence tests, check masks, variable arrays, lists, maps,
+    /// nullable slots, views, subsections or load hooks).
     const CHECK_IN_PLACE: bool = false;
 
     /// Read a section as `load_state` would and fail exactly where it
