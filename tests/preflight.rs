@@ -487,3 +487,43 @@ fn host_cpu_features_the_destination_lacks_are_named_before_any_state() {
             .unwrap();
     }
 }
+
+/// A property only the destination has, on at its class default, is new
+/// behaviour the source never had (7.2 -> 8.0 on pc-q35-7.2, where 8.0
+/// forgot the compat entry); one a compat set turned off is not (7.2 ->
+/// 8.0.1). A device the machine named itself is offered without an id.
+#[test]
+fn a_property_only_the_destination_has_and_a_device_without_an_id() {
+    let config = standard_config("pc-q35-7.2");
+    let r72 = release("7.2");
+    let mut source = r72.instantiate_config(&config).unwrap();
+    let incoming = Preflight::of(&mut source);
+    let (r80, r801) = (release("8.0"), release("8.0.1"));
+    let mut on_80 = r80.instantiate_config(&config).unwrap();
+    let text: Vec<String> = preflight::check(&incoming, &mut on_80)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        text.contains(
+            &"device 'rp1': property 'x-pcie-err-unc-mask': source none, destination on \
+              (accept it with -global pcie-root-port.x-pcie-err-unc-mask=off)"
+                .to_owned()
+        ),
+        "{text:#?}"
+    );
+    let mut on_801 = r801.instantiate_config(&config).unwrap();
+    assert_eq!(preflight::check(&incoming, &mut on_801), []);
+
+    let unnamed = MachineConfig {
+        devices: vec![compat_core::parse_device("e1000e").unwrap()],
+        ..on("pc-q35-8.2")
+    };
+    let r82 = release("8.2");
+    let mut source = r82.instantiate_config(&unnamed).unwrap();
+    let mut bare = r82.instantiate_config(&on("pc-q35-8.2")).unwrap();
+    let missing = preflight::check(&Preflight::of(&mut source), &mut bare);
+    assert_eq!(missing.len(), 1, "{missing:#?}");
+    assert_eq!(missing[0].fix.as_deref(), Some("-device e1000e"));
+    assert_eq!(missing[0].device.as_deref(), Some("e1000e[0]"));
+}

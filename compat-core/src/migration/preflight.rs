@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::check::layout_mismatch;
 use super::lock::{hex, text_with_controls, unhex, MustMatchLock};
+use crate::property::cmdline::is_identifier;
 use crate::resolve::{Machine, Setting, Source};
 use crate::text::escape::escaped;
 use crate::vmstate::{first_difference, Layout, VmStateDescription};
@@ -434,7 +435,12 @@ pub(super) fn compare(
                 item: String::new(),
                 source: s.type_name.clone(),
                 destination: "none".into(),
-                fix: Some(format!("-device {},id={}", s.type_name, s.label)),
+                // A label the machine made up (`e1000e[0]`) is no id.
+                fix: Some(if is_identifier(&s.label) {
+                    format!("-device {},id={}", s.type_name, s.label)
+                } else {
+                    format!("-device {}", s.type_name)
+                }),
             });
             continue;
         };
@@ -473,6 +479,30 @@ pub(super) fn compare(
                 source: p.value.clone(),
                 destination: theirs.map_or("none".into(), |x| x.value.clone()),
                 fix: theirs.map(|_| format!("-global {}.{}={}", s.type_name, p.name, p.value)),
+            });
+        }
+        // A property only the destination has: new behaviour the source
+        // never had, unless a compat set of the machine type gave the older
+        // one — then the off switch would restore it.
+        let sent: HashSet<&str> = s.properties.iter().map(|p| p.name.as_str()).collect();
+        for p in d
+            .properties
+            .iter()
+            .filter(|p| !p.local && p.set_by.is_none())
+        {
+            if sent.contains(p.name.as_str()) {
+                continue;
+            }
+            let Some(before) = super::opposite_switch(&p.value) else {
+                continue;
+            };
+            out.push(Difference {
+                kind: DifferenceKind::Property,
+                device: device.clone(),
+                item: p.name.clone(),
+                source: "none".into(),
+                destination: p.value.clone(),
+                fix: Some(format!("-global {}.{}={}", d.type_name, p.name, before)),
             });
         }
         if let Some(vmsd) = vmsd_of.get(d.section.as_str()) {
