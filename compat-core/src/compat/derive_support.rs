@@ -3,7 +3,7 @@
 //! build's [`check_entry`](super::check_entry) would. Reachable from
 //! outside only through the crate's hidden `__private` module.
 
-use crate::device::derive_support::closest_in_chain;
+use crate::device::derive_support::{chain_is_erroneous, closest_in_chain};
 use crate::device::{find_in_chain, DeviceTypeInfo};
 use crate::text::ConstMsg;
 
@@ -53,20 +53,6 @@ pub const fn check_compat_value(
     msg.push("': expects ");
     def.kind.write_expects(&mut msg);
     panic!("{}", msg.as_str());
-}
-
-/// Whether `ty` or an ancestor is the derive's stand-in for a declaration
-/// with mistakes: those are reported already, and a compat-set entry
-/// naming the type is not a second mistake.
-const fn chain_is_erroneous(ty: &'static DeviceTypeInfo) -> bool {
-    let mut cur = Some(ty);
-    while let Some(t) = cur {
-        if t.erroneous {
-            return true;
-        }
-        cur = t.parent;
-    }
-    false
 }
 
 /// `compat set 'S', entry {D, P, V}: Property 'D.P`: how both compile-time

@@ -35,11 +35,25 @@ pub const fn closest_in_chain(ty: &'static DeviceTypeInfo, name: &str) -> Option
     }
 }
 
+/// Whether `ty` or an ancestor is the derive's stand-in for a declaration
+/// with mistakes: those are reported already, and a compat-set entry or a
+/// gate naming the type is not a second mistake.
+pub(crate) const fn chain_is_erroneous(ty: &'static DeviceTypeInfo) -> bool {
+    let mut cur = Some(ty);
+    while let Some(t) = cur {
+        if t.erroneous {
+            return true;
+        }
+        cur = t.parent;
+    }
+    false
+}
+
 /// Const-evaluable check that `gate`, the property that gates a subsection
 /// of `ty`'s state, is a bool property along `ty`'s chain: any other name
 /// would leave the subsection never sent, silently.
 pub const fn check_gate(ty: &'static DeviceTypeInfo, gate: &str) {
-    if ty.erroneous {
+    if chain_is_erroneous(ty) {
         return;
     }
     let mut msg = crate::text::ConstMsg::<512>::new();

@@ -73,12 +73,10 @@ fn classify(ty: &syn::Type) -> Result<TypeClass, String> {
     }
 }
 
+/// The width of an unsigned integer field, which can hold bit properties.
 fn bit_width(class: TypeClass) -> Option<u32> {
     match class {
-        TypeClass::Int(IntKind::U8) => Some(8),
-        TypeClass::Int(IntKind::U16) => Some(16),
-        TypeClass::Int(IntKind::U32) => Some(32),
-        TypeClass::Int(IntKind::U64) => Some(64),
+        TypeClass::Int(k) if k.is_unsigned() => Some(k.bits()),
         _ => None,
     }
 }
