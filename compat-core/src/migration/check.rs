@@ -422,16 +422,7 @@ fn device_mismatch(s: &DeviceView, d: &DeviceView, fixes: &mut Vec<String>) -> O
             d.vmsd.name, s.version, d.minimum
         ));
     }
-    // What the destination reads of a stream at the source's version: its
-    // own layout without the fields added after that version.
-    let mut reads = d.layout.clone();
-    reads.fields.retain(|f| {
-        d.vmsd
-            .fields
-            .iter()
-            .find(|x| x.name == f.name)
-            .is_none_or(|x| x.has_exists_test || x.version_id <= s.version)
-    });
+    let reads = reads_at(d.layout.clone(), d.vmsd, s.version);
     if let Some((cause, fix)) = missing_subsection(s, d) {
         fixes.extend(fix);
         return Some(format!("{section}: {cause}"));
@@ -756,6 +747,19 @@ fn bound_mismatch(
         }
     }
     None
+}
+
+/// What a destination whose own layout is `own` (described by `vmsd`) reads
+/// of a stream at `version`: its layout without the fields added after
+/// that version. The checker and the pre-flight both ask it.
+pub(super) fn reads_at(mut own: Layout, vmsd: &VmStateDescription, version: u32) -> Layout {
+    own.fields.retain(|f| {
+        vmsd.fields
+            .iter()
+            .find(|x| x.name == f.name)
+            .is_none_or(|x| x.has_exists_test || x.version_id <= version)
+    });
+    own
 }
 
 /// Compare what the source writes with what the destination reads.

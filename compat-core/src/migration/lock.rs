@@ -18,7 +18,9 @@ use crate::property::cmdline::parse_device;
 use crate::release::Release;
 use crate::resolve::{MachineConfig, Source};
 use crate::stream::StreamFormat;
-use crate::vmstate::{Element, FieldKind, MapKey, VmStateDescription, VmStateField};
+use crate::vmstate::{
+    Element, FieldKind, MapKey, MustMatchValue, VmStateDescription, VmStateField,
+};
 
 /// The schema this code writes and reads (2 added subsections' `needed`
 /// function and `gate` property).
@@ -185,6 +187,16 @@ pub struct MustMatchLock {
     pub bytes: String,
     /// The compared bits, likewise, when not all are.
     pub mask: Option<String>,
+}
+
+impl From<MustMatchValue> for MustMatchLock {
+    fn from(v: MustMatchValue) -> Self {
+        MustMatchLock {
+            path: v.path,
+            bytes: hex(&v.bytes),
+            mask: v.mask.as_deref().map(hex),
+        }
+    }
 }
 
 /// One device type.
@@ -467,11 +479,7 @@ fn device(release: &Release, machine: &str, ty: &'static DeviceTypeInfo) -> Devi
         lock.must_match = layout
             .must_match_values()
             .into_iter()
-            .map(|v| MustMatchLock {
-                path: v.path,
-                bytes: hex(&v.bytes),
-                mask: v.mask.as_deref().map(hex),
-            })
+            .map(MustMatchLock::from)
             .collect();
     }
     lock

@@ -20,8 +20,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::check::layout_mismatch;
-use super::lock::{hex, text_with_controls, unhex, MustMatchLock};
+use super::check::{layout_mismatch, reads_at};
+use super::lock::{text_with_controls, unhex, MustMatchLock};
 use crate::property::cmdline::is_identifier;
 use crate::resolve::{Machine, Setting, Source};
 use crate::text::escape::escaped;
@@ -288,11 +288,7 @@ impl Preflight {
                     must_match: layout
                         .must_match_values()
                         .into_iter()
-                        .map(|m| MustMatchLock {
-                            path: m.path,
-                            bytes: hex(&m.bytes),
-                            mask: m.mask.as_deref().map(hex),
-                        })
+                        .map(MustMatchLock::from)
                         .collect(),
                 })
             })
@@ -593,14 +589,7 @@ fn state_difference(
     let (Ok(sent), Ok(own)) = (Layout::from_json(&s.layout), Layout::from_json(&d.layout)) else {
         return None;
     };
-    // What the destination reads of a stream at the source's version.
-    let mut reads = own;
-    reads.fields.retain(|f| {
-        vmsd.fields
-            .iter()
-            .find(|x| x.name == f.name)
-            .is_none_or(|x| x.has_exists_test || x.version_id <= s.version)
-    });
+    let reads = reads_at(own, vmsd, s.version);
     if let Some(cause) = layout_mismatch("", &sent, &reads, vmsd) {
         let misread = sent.written_size() == reads.written_size();
         return Some(Difference {
