@@ -68,9 +68,10 @@ pub fn check<'a>(cx: &Ctxt, mut c: Container<'a>) -> VmStateModel<'a> {
     let mut fields = Vec::new();
     let mut wires: HashMap<String, String> = HashMap::new();
     for (index, f) in c.fields.iter().enumerate() {
-        let Some(model) = field(cx, f, version, &c.fields[..index], &c.fields) else {
+        let Some(mut model) = field(cx, f, version, &c.fields[..index], &c.fields) else {
             continue;
         };
+        model.gated_since = model.since.filter(|&v| v > minimum);
         let on_wire = !matches!(
             model.kind,
             // QEMU names every temporary view "tmp".
@@ -173,6 +174,7 @@ fn field<'a>(
         wire,
         kind,
         since,
+        gated_since: since,
         exists: raw.exists.get().cloned(),
         must_match: raw.must_match.get().is_some(),
         mask: raw.mask.get().cloned(),

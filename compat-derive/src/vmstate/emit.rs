@@ -106,6 +106,11 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
     // Each field's check-only twin of its load (`None`: none can be made).
     let mut checks: Vec<Option<TokenStream>> = Vec::new();
     for f in &m.fields {
+        // Not on the wire: nothing to save, load or check, and no reason to
+        // end a run.
+        if matches!(f.kind, Kind::Skip) {
+            continue;
+        }
         if is_plain_scalar(f) {
             let code = field_code(f);
             descs.extend(code.desc);
@@ -412,12 +417,12 @@ fn nested_check(f: &FieldModel) -> Option<TokenStream> {
     }
 }
 
-/// A scalar sent always, as it is: no version or existence test, not
-/// compared on load.
+/// A scalar sent always, as it is: no version test a load must make, no
+/// existence test, not compared on load.
 fn is_plain_scalar(f: &FieldModel) -> bool {
     matches!(f.kind, Kind::Scalar(_))
         && f.exists.is_none()
-        && f.since.unwrap_or(0) == 0
+        && f.gated_since.is_none()
         && !f.must_match
 }
 
@@ -520,11 +525,11 @@ fn gate_save(f: &FieldModel, code: TokenStream, version: u32) -> TokenStream {
 /// Wrap a field's load code in its version or existence test, run with the
 /// incoming version.
 fn gate_load(f: &FieldModel, code: TokenStream) -> TokenStream {
-    match (&f.exists, f.since) {
+    match (&f.exists, f.gated_since) {
         (Some(test), _) => quote! {
             if #test(self, version_id) { #code }
         },
-        (None, Some(v)) if v > 0 => quote! {
+        (None, Some(v)) => quote! {
             if version_id >= #v { #code }
         },
         _ => code,

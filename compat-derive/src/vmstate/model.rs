@@ -67,6 +67,9 @@ pub struct FieldModel<'a> {
     pub wire: String,
     pub kind: Kind,
     pub since: Option<u32>,
+    /// `since`, when a load must test it: above the struct's minimum
+    /// version (an older stream is refused before any field is read).
+    pub gated_since: Option<u32>,
     pub exists: Option<Path>,
     pub must_match: bool,
     pub mask: Option<Path>,
