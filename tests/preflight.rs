@@ -398,6 +398,17 @@ fn a_sticky_mitigation_travels_with_the_guest_until_a_cold_boot() {
         "default on (pci-device) → off by hw_compat_7_2 applied by pc-q35-7.2 → on by adopted \
          from the incoming migration, first set by release 8.0"
     );
+    // The same chain in one call.
+    let hops = [
+        (&r80, config.clone()),
+        (&r801, config.clone()),
+        (&r82, config.clone()),
+    ];
+    let adopted = compat_core::migration::incoming::chain(&hops, &policy);
+    assert_eq!(adopted.len(), 2);
+    assert!(adopted
+        .iter()
+        .all(|hop| hop.as_ref().is_ok_and(|a| a.len() == 1)));
     // And on to another 8.2 host, still marked.
     let bytes = hop2.machine.save_with_preflight().unwrap();
     let hop3 = incoming(&r82, &config, &bytes, &policy).unwrap();

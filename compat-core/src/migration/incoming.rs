@@ -127,3 +127,42 @@ pub fn incoming<'r>(
         .map_err(|e| MigrationError::Load(Box::new(e)))?;
     Ok(Incoming { machine, adopted })
 }
+
+/// Migrate a guest along `hops` (a release and the configuration it starts
+/// with each): the first starts cold; each next one starts from the stream
+/// the one before saved with a pre-flight, taking what `policy` allows.
+/// One entry per hop after the first — the values it adopted, or why it
+/// failed — up to and including the first that fails.
+pub fn chain(
+    hops: &[(&Release, MachineConfig)],
+    policy: &StickyPolicy,
+) -> Vec<Result<Vec<Adoption>, MigrationError>> {
+    let mut out = Vec::new();
+    let Some((first, config)) = hops.first() else {
+        return out;
+    };
+    let mut machine = match first.instantiate_config(config) {
+        Ok(m) => m,
+        Err(e) => {
+            out.push(Err(MigrationError::Source(Box::new(e))));
+            return out;
+        }
+    };
+    for (release, config) in &hops[1..] {
+        let arrived = machine
+            .save_with_preflight()
+            .map_err(MigrationError::Save)
+            .and_then(|bytes| incoming(release, config, &bytes, policy));
+        match arrived {
+            Ok(arrived) => {
+                out.push(Ok(arrived.adopted));
+                machine = arrived.machine;
+            }
+            Err(e) => {
+                out.push(Err(e));
+                break;
+            }
+        }
+    }
+    out
+}

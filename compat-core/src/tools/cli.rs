@@ -893,7 +893,7 @@ fn migrate_chain(
     no_sticky: bool,
     json: bool,
 ) -> Result<Outcome, Failure> {
-    use crate::migration::incoming::{incoming, StickyPolicy};
+    use crate::migration::incoming::{self, StickyPolicy};
     let releases = chain
         .iter()
         .map(|r| catalog.release(r).map_err(|e| e.to_string()))
@@ -908,22 +908,23 @@ fn migrate_chain(
     } else {
         StickyPolicy::Every
     };
-    let mut machine = releases[0]
-        .instantiate_config(config)
-        .map_err(|e| e.to_string())?;
-    let (mut text, mut hops, mut success) = (String::new(), Vec::new(), true);
-    for pair in releases.windows(2) {
+    let hops: Vec<_> = releases.iter().map(|r| (*r, config.clone())).collect();
+    let outcomes = incoming::chain(&hops, &policy);
+    if let Some(Err(crate::migration::MigrationError::Source(e))) = outcomes.first() {
+        return Err(Failure::Trouble(e.to_string()));
+    }
+    let success = outcomes.iter().all(Result::is_ok);
+    let (mut text, mut items) = (String::new(), Vec::new());
+    for (pair, outcome) in releases.windows(2).zip(&outcomes) {
         let head = format!(
             "{} -> {} on {}",
             pair[0].name(),
             pair[1].name(),
             config.machine
         );
-        let bytes = machine.save_with_preflight().map_err(|e| e.to_string())?;
-        match incoming(pair[1], config, &bytes, &policy) {
-            Ok(arrived) => {
-                let adopted: Vec<String> = arrived
-                    .adopted
+        match outcome {
+            Ok(adopted) => {
+                let adopted: Vec<String> = adopted
                     .iter()
                     .map(|a| {
                         format!(
@@ -937,30 +938,27 @@ fn migrate_chain(
                     text.push_str(&format!("; adopted {}", adopted.join(", ")));
                 }
                 text.push('\n');
-                hops.push(json!({
+                items.push(json!({
                     "from": pair[0].name(),
                     "to": pair[1].name(),
                     "works": true,
                     "adopted": adopted,
                 }));
-                machine = arrived.machine;
             }
             Err(e) => {
                 text.push_str(&format!("{head}: fails: {e}\n"));
-                hops.push(json!({
+                items.push(json!({
                     "from": pair[0].name(),
                     "to": pair[1].name(),
                     "works": false,
                     "error": e.to_string(),
                 }));
-                success = false;
-                break;
             }
         }
     }
     Ok(Outcome {
         text: if json {
-            pretty(&json!({"machine": config.machine, "works": success, "hops": hops}))
+            pretty(&json!({"machine": config.machine, "works": success, "hops": items}))
         } else {
             text
         },
