@@ -36,8 +36,16 @@ fn save_state<T: VMState>(obj: &T) -> Vec<u8> {
 
 /// `load_vmstate_one`: load `wire` at `version` into `obj`, all or nothing.
 fn load_vmstate_one<T: VMState>(obj: &mut T, version: u32, wire: &[u8]) -> Result<(), String> {
-    let copy = Migratable::load_copy(obj, &mut StreamReader::new(wire), version)
-        .map_err(|e| e.to_string())?;
+    let mut r = StreamReader::new(wire);
+    let copy = Migratable::load_copy(obj, &mut r, version).map_err(|e| e.to_string())?;
+    // As QEMU's test: the load stops exactly at the end byte.
+    if r.rest() != [EOF] {
+        return Err(format!(
+            "the load stopped at offset {} of {}, not at the end byte",
+            r.offset(),
+            wire.len()
+        ));
+    }
     Migratable::commit(obj, copy);
     Ok(())
 }
