@@ -1134,6 +1134,10 @@ fn a_fixed_layout_is_described_once_and_copied_for_each_device() {
     )
     .unwrap();
     let doc = compat_core::stream::qemu::QemuStream::parse(&bytes).unwrap();
+    // The copied description, as QEMU writes it, by hand.
+    let text = String::from_utf8_lossy(&doc.vmdesc.as_ref().unwrap().raw).into_owned();
+    let d1 = r#"{"name": "d1", "instance_id": 1, "vmsd_name": "dev", "version": 3, "fields": [{"name": "a", "type": "uint32", "size": 4}, {"name": "b", "type": "uint16", "size": 2}, {"name": "c", "type": "uint8", "size": 1}]}"#;
+    assert!(text.ends_with(&format!("{d1}]}}")), "{text}");
     let devices = doc.vmdesc.unwrap().json["devices"].clone();
     let layouts = [
         ("d0", 0, VMState::layout(&a)),
