@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod real_qemu;
+
 /// Whether the environment says the oracles must run (CI sets it when
 /// `../shared` is beside the clone).
 fn required() -> bool {
