@@ -301,10 +301,11 @@ fn device_strings_applied_to_instances() {
             "virtio-device",
             "device type 'virtio-device' is abstract and cannot be instantiated",
         ),
+        // QEMU's deprecated short form: `num-queues` is `num-queues=on`.
         (
             "virtio-blk-device,num-queues",
-            "-device: expected KEY=VALUE, got 'num-queues' \
-             (at offset 18 of 'virtio-blk-device,num-queues')",
+            "Property 'virtio-blk-device.num-queues' doesn't take value 'on': \
+             expects uint16 (0..=65535)",
         ),
     ];
     for (text, message) in bad {

@@ -473,25 +473,41 @@ fn subclass_global_props() {
 #[test]
 fn user_global_errors_and_unused_warnings() {
     let r = release_6_0();
+    // As in QEMU: a property or value the type rejects is an error where
+    // the global is applied to a device, in QEMU's words.
+    let blk = [parse_device("virtio-blk-device").unwrap()];
     let err = |g: &str| {
-        r.instantiate("q35", &globals(&[g]), &[])
+        r.instantiate("q35", &globals(&[g]), &blk)
             .unwrap_err()
             .to_string()
     };
     assert_eq!(
-        err("virtio-blk.num-queues=2"),
-        "-global virtio-blk.num-queues=2: 'virtio-blk' is not a valid device model name; \
-         did you mean 'virtio-blk-device'?"
-    );
-    assert_eq!(
         err("virtio-blk-device.num_queues=2"),
-        "-global virtio-blk-device.num_queues=2: Property 'virtio-blk-device.num_queues' \
-         not found; did you mean 'num-queues'?"
+        "can't apply global virtio-blk-device.num_queues=2: \
+         Property 'virtio-blk-device.num_queues' not found; did you mean 'num-queues'?"
     );
     assert_eq!(
         err("virtio-blk-device.num-queues=70000"),
-        "-global virtio-blk-device.num-queues=70000: Property 'virtio-blk-device.num-queues' \
-         doesn't take value '70000': expects uint16 (0..=65535)"
+        "can't apply global virtio-blk-device.num-queues=70000: \
+         Property 'virtio-blk-device.num-queues' doesn't take value '70000': \
+         expects uint16 (0..=65535)"
+    );
+    // Applied to no device, they are no error; an unknown type is a
+    // warning.
+    let m = r
+        .instantiate(
+            "q35",
+            &globals(&[
+                "virtio-blk.num-queues=2",
+                "virtio-blk-device.num_queues=2",
+                "virtio-blk-device.num-queues=70000",
+            ]),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        m.warnings,
+        ["global virtio-blk.num-queues has invalid class name"]
     );
     // piix4-pm is not hotpluggable: an unused global is reported with
     // QEMU's wording; virtio-blk-device is, so it is not.

@@ -38,6 +38,36 @@ fn types_and_device_help() {
         out.contains("  num-queues=<uint16>    - Number of request queues. (default: 65535)\n"),
         "{out}"
     );
+    // `-device TYPE,help` on any command prints the same and starts
+    // nothing, as QEMU does; an abstract type has no help, as in QEMU.
+    let (ok, same, err) = compat(&[
+        "explain",
+        "-M",
+        "q35",
+        "-device",
+        "virtio-blk-device,help",
+        "x.y",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(same, out);
+    for args in [
+        &["device-help", "virtio-device"][..],
+        &[
+            "explain",
+            "-M",
+            "q35",
+            "-device",
+            "virtio-device,help",
+            "x.y",
+        ],
+    ] {
+        let (ok, out, err) = compat(args);
+        assert!(!ok && out.is_empty(), "{args:?}");
+        assert!(
+            err.contains("device type 'virtio-device' is abstract"),
+            "{args:?}: {err}"
+        );
+    }
 }
 
 #[test]
@@ -253,7 +283,7 @@ fn bad_input_is_a_clear_error_and_a_failure() {
         (vec!["explain", "--release", "8.0", "-M", "q35", "-device", "pcie-root-port,id=rp1", "rp1"], "compat: expected DEVICE_ID.PROPERTY, got 'rp1'"),
         (vec!["explain", "--release", "8.0", "-M", "q35", "-device", "pcie-root-port,id=rp1", "rp2.chassis"], "compat: no device 'rp2' on machine pc-q35-8.0; devices are: rp1"),
         (vec!["explain", "--release", "8.0", "-M", "q35", "-device", "pcie-root-port,id=rp1", "rp1.chasis"], "compat: Property 'pcie-root-port.chasis' not found; did you mean 'chassis'?"),
-        (vec!["explain", "--release", "7.2", "-M", "q35", "-global", "pci-device.x-pcie-err-unc-mask=on", "x.y"], "compat: -global pci-device.x-pcie-err-unc-mask=on: Property 'pci-device.x-pcie-err-unc-mask' not found"),
+        (vec!["explain", "--release", "7.2", "-M", "q35", "-global", "pci-device.x-pcie-err-unc-mask=on", "-device", "pcie-root-port,id=rp1", "x.y"], "compat: can't apply global pci-device.x-pcie-err-unc-mask=on: Property 'pcie-root-port.x-pcie-err-unc-mask' not found"),
         (vec!["explain", "--release", "8.0", "-M", "q35", "-global", "pci-device-rombar", "x.y"], "compat: -global: expected DRIVER.PROPERTY=VALUE, got 'pci-device-rombar'"),
         (vec!["explain", "--release", "8.0", "-M", "q35", "-device", "virtio-blk-device,num-queues=70000", "x.y"], "compat: -device virtio-blk-device,num-queues=70000: Property 'virtio-blk-device.num-queues' doesn't take value '70000': expects uint16 (0..=65535)"),
         (vec!["explain", "--release", "8.0", "-M", "q35", "-device", "virtio-blk", "x.y"], "compat: -device virtio-blk: 'virtio-blk' is not a valid device model name; did you mean 'virtio-blk-device'?"),

@@ -160,6 +160,19 @@ impl TypeRegistry {
         self.types().filter(move |t| t.is_a(ancestor))
     }
 
+    /// The properties of type `name`, as `-device TYPE,help` lists them;
+    /// an abstract type has no instances to configure, so none (as in
+    /// QEMU).
+    pub fn help(&self, name: &str) -> Result<String, RegistryError> {
+        let ty = self.lookup(name)?;
+        if ty.is_abstract {
+            return Err(RegistryError::Abstract {
+                name: name.to_owned(),
+            });
+        }
+        Ok(ty.help())
+    }
+
     /// A new instance of type `name` with class defaults.
     pub fn create(&self, name: &str) -> Result<Box<dyn DeviceObject>, RegistryError> {
         let ty = self.lookup(name)?;

@@ -28,8 +28,15 @@ pub struct DeviceOption {
     pub id: Option<String>,
     /// The `bus=` it plugs into, if given.
     pub bus: Option<String>,
-    /// The property options, in the order given.
+    /// The property options, in the order given; a key given twice keeps
+    /// its last value.
     pub properties: Vec<OptionValue>,
+    /// `help` (or `?`) was among the parameters: the option asks for the
+    /// type's properties instead of a device.
+    pub help: bool,
+    /// What QEMU would warn about while parsing (short-form booleans), in
+    /// QEMU's words.
+    pub warnings: Vec<String>,
 }
 
 /// The option string back, canonical: `driver[,id=..][,bus=..][,key=value...]`
@@ -53,6 +60,9 @@ impl fmt::Display for DeviceOption {
                 doubled_commas(&p.key),
                 doubled_commas(&p.value)
             )?;
+        }
+        if self.help {
+            f.write_str(",help")?;
         }
         Ok(())
     }
@@ -210,18 +220,41 @@ pub fn parse_device(input: &str) -> Result<DeviceOption, CmdlineError> {
     let mut id = None;
     let mut bus = None;
     let mut properties: Vec<OptionValue> = Vec::new();
+    let mut help = false;
+    let mut warnings = Vec::new();
     for (index, param) in split_params(input).into_iter().enumerate() {
-        let Some((key, value)) = param.text.split_once('=') else {
-            if index == 0 && !param.text.is_empty() {
+        let (key, value) = match param.text.split_once('=') {
+            Some((key, value)) => (key.to_owned(), value.to_owned()),
+            // The first parameter without `=` names the driver.
+            None if index == 0 && !param.text.is_empty() => {
                 driver = Some(param.text);
                 continue;
             }
-            let message = if param.text.is_empty() {
-                "expected DRIVER or KEY=VALUE, got an empty parameter".to_owned()
-            } else {
-                format!("expected KEY=VALUE, got '{}'", esc(&param.text))
-            };
-            return Err(err(param.offset, message, &param.text));
+            None if param.text.is_empty() => {
+                return Err(err(
+                    param.offset,
+                    "expected DRIVER or KEY=VALUE, got an empty parameter".to_owned(),
+                    &param.text,
+                ))
+            }
+            None if matches!(param.text.as_str(), "help" | "?") => {
+                help = true;
+                continue;
+            }
+            // QEMU's deprecated short form of a boolean: `KEY` is
+            // `KEY=on`, `noKEY` is `KEY=off`.
+            None => {
+                let (key, value) = match param.text.strip_prefix("no") {
+                    Some(key) => (key.to_owned(), "off"),
+                    None => (param.text.clone(), "on"),
+                };
+                warnings.push(format!(
+                    "short-form boolean option '{}' deprecated\nPlease use {}={value} instead",
+                    esc(&param.text),
+                    esc(&key)
+                ));
+                (key, value.to_owned())
+            }
         };
         if key.is_empty() {
             return Err(err(
@@ -242,36 +275,28 @@ pub fn parse_device(input: &str) -> Result<DeviceOption, CmdlineError> {
                 &param.text,
             ));
         }
-        let seen = match key {
-            "driver" => driver.is_some(),
-            "id" => id.is_some(),
-            "bus" => bus.is_some(),
-            _ => properties.iter().any(|p| p.key == key),
-        };
-        if seen {
-            return Err(err(
-                param.offset,
-                format!("Parameter '{}' is set more than once", esc(key)),
-                key,
-            ));
-        }
-        if key == "id" && !is_identifier(value) {
-            return Err(err(
-                param.offset,
-                "Parameter 'id' expects an identifier".to_owned(),
-                &param.text,
-            ));
-        }
-        let value = value.to_owned();
-        match key {
+        // As in QEMU: a key given twice keeps its last value, but the
+        // first `id=` names the device.
+        match key.as_str() {
             "driver" => driver = Some(value),
+            "id" if id.is_some() => {}
+            "id" if !is_identifier(&value) => {
+                return Err(err(
+                    param.offset,
+                    "Parameter 'id' expects an identifier".to_owned(),
+                    &param.text,
+                ))
+            }
             "id" => id = Some(value),
             "bus" => bus = Some(value),
-            _ => properties.push(OptionValue {
-                key: key.to_owned(),
-                value,
-                offset: param.offset,
-            }),
+            _ => {
+                properties.retain(|p| p.key != key);
+                properties.push(OptionValue {
+                    key,
+                    value,
+                    offset: param.offset,
+                });
+            }
         }
     }
     let driver = match driver {
@@ -289,6 +314,8 @@ pub fn parse_device(input: &str) -> Result<DeviceOption, CmdlineError> {
         id,
         bus,
         properties,
+        help,
+        warnings,
     })
 }
 
@@ -374,13 +401,7 @@ fn parse_global_keyed(input: &str) -> Result<GlobalOption, CmdlineError> {
                 ))
             }
         };
-        if fields[slot].is_some() {
-            return Err(err(
-                param.offset,
-                format!("Parameter '{}' is set more than once", esc(key)),
-                key,
-            ));
-        }
+        // A key given twice keeps its last value, as in QEMU.
         fields[slot] = Some(value.to_owned());
     }
     match fields {
@@ -469,6 +490,38 @@ mod tests {
     }
 
     #[test]
+    fn repeated_keys_and_short_forms_as_in_qemu() {
+        // The last value of a key wins, the driver's too; the first id.
+        let d = parse_device("pcie-root-port,driver=e1000e,id=x,id=y,subsys=1,subsys=2").unwrap();
+        assert_eq!((d.driver.as_str(), d.id.as_deref()), ("e1000e", Some("x")));
+        assert_eq!(props(&d), [("subsys", "2", 48)]);
+        assert_eq!(d.to_string(), "e1000e,id=x,subsys=2");
+        // `KEY` is `KEY=on`, `noKEY` is `KEY=off`, each with QEMU's warning.
+        let d = parse_device("e1000e,migrate-timadj,nomultifunction").unwrap();
+        assert_eq!(
+            props(&d),
+            [("migrate-timadj", "on", 7), ("multifunction", "off", 22)]
+        );
+        assert_eq!(
+            d.warnings,
+            [
+                "short-form boolean option 'migrate-timadj' deprecated\n\
+                 Please use migrate-timadj=on instead",
+                "short-form boolean option 'nomultifunction' deprecated\n\
+                 Please use multifunction=off instead"
+            ]
+        );
+        assert_eq!(d.to_string(), "e1000e,migrate-timadj=on,multifunction=off");
+        // `help` and `?` ask for the type's properties.
+        for text in ["e1000e,help", "e1000e,id=x,?"] {
+            let d = parse_device(text).unwrap();
+            assert!(d.help && d.warnings.is_empty(), "{text}");
+        }
+        let g = parse_global("driver=a,property=p,value=1,driver=b").unwrap();
+        assert_eq!(g.to_string(), "b.p=1");
+    }
+
+    #[test]
     fn ids_are_identifiers_as_in_qemu() {
         for good in ["a", "blk0", "n-1.x_y", "Z9"] {
             assert_eq!(
@@ -489,7 +542,7 @@ mod tests {
 
     #[test]
     fn outside_text_is_escaped_in_errors() {
-        let e = parse_device("e1000e,\u{1b}[2Jfake\nline").unwrap_err();
+        let e = parse_device("e1000e,\u{1b}[2Jfake\nline,,x=1").unwrap_err();
         let text = e.to_string();
         assert!(!text.contains('\u{1b}') && !text.contains('\n'), "{text}");
         assert!(text.contains("\\u{1b}[2Jfake\\nline"), "{text}");
@@ -499,29 +552,18 @@ mod tests {
     fn device_errors() {
         let cases = [
             (
-                "virtio-blk-device,num-queues",
-                "-device: expected KEY=VALUE, got 'num-queues' \
-                 (at offset 18 of 'virtio-blk-device,num-queues')",
-            ),
-            (
                 "virtio-blk-device,=4",
                 "-device: expected KEY=VALUE, got '=4' (empty key) \
                  (at offset 18 of 'virtio-blk-device,=4')",
             ),
             (
-                "virtio-blk-device,num-queues=1,num-queues=2",
-                "-device: Parameter 'num-queues' is set more than once \
-                 (at offset 31 of 'virtio-blk-device,num-queues=1,num-queues=2')",
-            ),
-            (
-                "e1000e,id=a,id=b",
-                "-device: Parameter 'id' is set more than once (at offset 12 of 'e1000e,id=a,id=b')",
-            ),
-            (
                 "num-queues=4",
                 "-device: Parameter 'driver' is missing, got 'num-queues=4'",
             ),
-            ("", "-device: expected DRIVER or KEY=VALUE, got an empty parameter"),
+            (
+                "",
+                "-device: expected DRIVER or KEY=VALUE, got an empty parameter",
+            ),
             (
                 "driver=,x=1",
                 "-device: Parameter 'driver' is missing, got 'driver=,x=1'",
@@ -582,11 +624,6 @@ mod tests {
                 "driver=a,proprety=b,value=c",
                 "-global: Invalid parameter 'proprety'; did you mean 'property'? \
                  (at offset 9 of 'driver=a,proprety=b,value=c')",
-            ),
-            (
-                "driver=a,driver=b,property=p,value=v",
-                "-global: Parameter 'driver' is set more than once \
-                 (at offset 9 of 'driver=a,driver=b,property=p,value=v')",
             ),
             (
                 "driver=a,property,value=v",

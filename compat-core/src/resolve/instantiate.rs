@@ -11,11 +11,16 @@ use crate::property::cmdline::{
 };
 use crate::property::PropertyValue;
 use crate::release::Release;
+use crate::text::escape::escaped as esc;
 
 /// One global, checked and parsed once, ready to apply.
 struct Prepared {
-    property: &'static str,
-    value: PropertyValue,
+    /// The property and its value; `Err` for a user global whose property
+    /// or value the type rejects: QEMU reports that only where the global
+    /// is applied, naming the device's own type.
+    setting: Result<(&'static str, PropertyValue), (String, String)>,
+    /// The global's text, for the error where it is applied.
+    text: String,
     source: usize,
     /// For user globals: the warning text if it matches nothing.
     unused_warning: Option<String>,
@@ -54,24 +59,50 @@ impl Release {
         let mut prepared: Vec<Prepared> = Vec::new();
         let mut by_driver: HashMap<&'static str, Vec<usize>> = HashMap::new();
 
+        let mut warnings = Vec::new();
         // Prepare one global: find its type and property, parse its value.
         // `unused` is the warning if it matches no device (user globals
-        // only; QEMU stays silent for hotpluggable types).
+        // only; QEMU stays silent for hotpluggable types). A user global
+        // is lenient as QEMU's: an unknown type is a warning, a property
+        // or value the type rejects an error only where it is applied.
         let mut prepare = |driver: &str,
                            property: &str,
                            value: &str,
                            source: Source,
                            unused: Option<String>|
          -> Result<(), ConfigError> {
-            let ty = registry.lookup(driver)?;
-            let (_, def) = ty.property(property)?;
-            let value = def.parse(ty.name, value)?;
+            let user = unused.is_some();
+            let ty = match registry.lookup(driver) {
+                Ok(ty) => ty,
+                Err(_) if user => {
+                    warnings.push(format!(
+                        "global {}.{} has invalid class name",
+                        esc(driver),
+                        esc(property)
+                    ));
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let setting = match ty.property(property) {
+                Ok((_, def)) => def.parse(ty.name, value).map(|v| (def.name, v)),
+                Err(e) => Err(e),
+            };
+            let setting = match setting {
+                Ok(setting) => Ok(setting),
+                Err(_) if user => Err((property.to_owned(), value.to_owned())),
+                Err(e) => return Err(e.into()),
+            };
             let unused_warning = unused.filter(|_| !ty.hotpluggable);
+            let text = match &source {
+                Source::Global { text, .. } => text.clone(),
+                _ => format!("{driver}.{property}={value}"),
+            };
             sources.push(source);
             by_driver.entry(ty.name).or_default().push(prepared.len());
             prepared.push(Prepared {
-                property: def.name,
-                value,
+                setting,
+                text,
                 source: sources.len() - 1,
                 unused_warning,
                 used: false,
@@ -111,6 +142,18 @@ impl Release {
                 global: g.to_string(),
                 error: Box::new(error),
             })?;
+        }
+
+        // `-device TYPE,help` starts nothing: QEMU prints the type's
+        // properties and exits.
+        if let Some(d) = devices.iter().find(|d| d.help) {
+            return match registry.help(&d.driver) {
+                Ok(text) => Err(ResolveError::HelpRequested { text }),
+                Err(e) => Err(ResolveError::Device {
+                    spec: d.to_string(),
+                    error: Box::new(e.into()),
+                }),
+            };
         }
 
         let cpu = match (&config.cpu, self.cpu_type()) {
@@ -156,6 +199,9 @@ impl Release {
             let Source::Device { spec } = &sources[source] else {
                 unreachable!("just pushed")
             };
+            for w in &opt.warnings {
+                warnings.push(format!("-device {}: {w}", esc(spec)));
+            }
             let fail = |error: ConfigError| ResolveError::Device {
                 spec: spec.clone(),
                 error: Box::new(error),
@@ -176,13 +222,25 @@ impl Release {
             });
             for &i in matching.iter() {
                 let p = &mut prepared[i];
-                object
-                    .set(p.property, &p.value)
-                    .map_err(|e| fail(e.into()))?;
                 p.used = true;
+                let (property, value) = match &p.setting {
+                    Ok(setting) => setting.clone(),
+                    // QEMU's error names the device's own type.
+                    Err((property, value)) => {
+                        let error = match ty.property(property) {
+                            Ok((_, def)) => def.parse(ty.name, value).err(),
+                            Err(e) => Some(e),
+                        };
+                        return Err(ResolveError::Global {
+                            global: p.text.clone(),
+                            error: Box::new(error.expect("rejected when prepared").into()),
+                        });
+                    }
+                };
+                object.set(property, &value).map_err(|e| fail(e.into()))?;
                 settings.push(Setting {
-                    property: p.property,
-                    value: p.value.clone(),
+                    property,
+                    value,
                     source: p.source,
                 });
             }
@@ -263,12 +321,14 @@ impl Release {
             });
         }
 
-        let mut warnings = Vec::new();
         if let Some(reason) = &machine_type.deprecation {
-            warnings.push(format!(
-                "Machine type '{}' is deprecated: {reason}",
-                machine_type.name
-            ));
+            warnings.insert(
+                0,
+                format!(
+                    "Machine type '{}' is deprecated: {reason}",
+                    machine_type.name
+                ),
+            );
         }
         warnings.extend(
             prepared

@@ -169,8 +169,9 @@ pub enum ResolveError {
     /// The release has no such machine type.
     #[error(transparent)]
     Machine(#[from] UnknownMachine),
-    /// A user `-global` names an unknown type or property, or a bad value.
-    #[error("-global {}: {error}", crate::text::escape::escaped(.global))]
+    /// A user `-global` sets a property the device it applies to lacks, or
+    /// a value its kind rejects (QEMU's "can't apply global").
+    #[error("can't apply global {}: {error}", crate::text::escape::escaped(.global))]
     Global {
         /// The global as given.
         global: String,
@@ -221,6 +222,13 @@ pub enum ResolveError {
         spec: String,
         /// Why.
         error: RealizeError,
+    },
+    /// A `-device TYPE,help` asked for the type's properties instead of a
+    /// machine: QEMU prints them and exits. The text is the help.
+    #[error("{text}")]
+    HelpRequested {
+        /// The properties of the type, as `-device TYPE,help` lists them.
+        text: String,
     },
     /// A `-device` (or on-board device) is wrong.
     #[error("-device {}: {error}", crate::text::escape::escaped(.spec))]

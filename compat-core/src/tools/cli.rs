@@ -33,7 +33,7 @@ use crate::device::{DeviceTypeInfo, TypeRegistry};
 use crate::migration::check::Prediction;
 use crate::property::cmdline::{parse_device, parse_global};
 use crate::release::Release;
-use crate::resolve::{Explanation, Machine, MachineConfig};
+use crate::resolve::{Explanation, Machine, MachineConfig, ResolveError};
 use crate::stream::qemu::{analyze_text, Body, QemuStream};
 use crate::text::escape::escaped;
 use crate::text::suggest::did_you_mean;
@@ -319,6 +319,9 @@ enum Failure {
     /// It answered, and the answer is a refusal: the stream does not load
     /// (exit 1).
     Refused(String),
+    /// A `-device TYPE,help` asked for the type's properties: they are the
+    /// answer, on standard output (exit 0), as in QEMU.
+    Help(String),
 }
 
 impl From<String> for Failure {
@@ -435,6 +438,11 @@ pub fn run(
             let _ = writeln!(stderr, "{name}: {message}");
             2
         }
+        Err(Failure::Help(text)) => {
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+            0
+        }
     }
 }
 
@@ -542,10 +550,12 @@ impl MachineArgs {
     }
 
     /// The release and the machine these options start on it.
-    fn start<'c>(&self, catalog: &'c Catalog) -> Result<Machine<'c>, String> {
+    fn start<'c>(&self, catalog: &'c Catalog) -> Result<Machine<'c>, Failure> {
         let r = release(catalog, self.release.as_deref())?;
-        r.instantiate_config(&self.config(r)?)
-            .map_err(|e| e.to_string())
+        r.instantiate_config(&self.config(r)?).map_err(|e| match e {
+            ResolveError::HelpRequested { text } => Failure::Help(text),
+            e => Failure::Trouble(e.to_string()),
+        })
     }
 }
 
@@ -759,11 +769,12 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
             json,
         } => {
             let r = release(catalog, r.as_deref())?;
+            let help = r.registry().help(&driver).map_err(|e| e.to_string())?;
             let ty = r.registry().lookup(&driver).map_err(|e| e.to_string())?;
             Ok(Outcome::ok(if json {
                 pretty(&device_json(ty))
             } else {
-                ty.help()
+                help
             }))
         }
     }
@@ -795,7 +806,7 @@ fn explain(
     args: &MachineArgs,
     target: &str,
     json: bool,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, Failure> {
     let (device, property) = target
         .rsplit_once('.')
         .filter(|(d, p)| !d.is_empty() && !p.is_empty())
