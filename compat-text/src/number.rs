@@ -171,9 +171,27 @@ const fn strip_hex_prefix(text: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// An unsigned integer in C base-0 syntax: `0x` hex, leading-`0` octal,
-/// decimal. `None` on anything else (a sign included) or on overflow.
-pub const fn parse_unsigned(text: &[u8]) -> Option<u64> {
+/// `text` without the white space C's `strtoull` skips before a number.
+const fn skip_space(text: &[u8]) -> &[u8] {
+    let mut i = 0;
+    while i < text.len() && matches!(text[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    text.split_at(i).1
+}
+
+/// `text` split into its sign (`true` for `-`) and the rest.
+const fn split_sign(text: &[u8]) -> (bool, &[u8]) {
+    match text.first() {
+        Some(b'-') => (true, text.split_at(1).1),
+        Some(b'+') => (false, text.split_at(1).1),
+        _ => (false, text),
+    }
+}
+
+/// The digits of a number in C base-0 syntax, without sign: `0x` hex,
+/// leading-`0` octal, decimal.
+const fn magnitude(text: &[u8]) -> Option<u64> {
     if let Some(hex) = strip_hex_prefix(text) {
         digits_value(hex, 16)
     } else if text.len() > 1 && text[0] == b'0' {
@@ -183,18 +201,26 @@ pub const fn parse_unsigned(text: &[u8]) -> Option<u64> {
     }
 }
 
-/// A signed integer in C base-0 syntax, with an optional leading `-`.
+/// An unsigned integer as QEMU's `qemu_strtou64` (C's `strtoull`) reads
+/// it: leading white space, an optional sign, then C base-0 syntax (`0x`
+/// hex, leading-`0` octal, decimal); a `-` negates modulo 2^64, so `-0`
+/// is 0 and `-1` is `u64::MAX`. `None` on anything else or on overflow.
+pub const fn parse_unsigned(text: &[u8]) -> Option<u64> {
+    let (negative, digits) = split_sign(skip_space(text));
+    match magnitude(digits) {
+        Some(v) if negative => Some(v.wrapping_neg()),
+        other => other,
+    }
+}
+
+/// A signed integer as QEMU's `qemu_strtoi64` (C's `strtoll`) reads it:
+/// leading white space, an optional sign, C base-0 syntax.
 pub const fn parse_signed(text: &[u8]) -> Option<i64> {
-    if !text.is_empty() && text[0] == b'-' {
-        match parse_unsigned(text.split_at(1).1) {
-            Some(m) if m <= i64::MAX as u64 + 1 => Some((-(m as i128)) as i64),
-            _ => None,
-        }
-    } else {
-        match parse_unsigned(text) {
-            Some(v) if v <= i64::MAX as u64 => Some(v as i64),
-            _ => None,
-        }
+    let (negative, digits) = split_sign(skip_space(text));
+    match magnitude(digits) {
+        Some(m) if negative && m <= i64::MAX as u64 + 1 => Some((-(m as i128)) as i64),
+        Some(v) if !negative && v <= i64::MAX as u64 => Some(v as i64),
+        _ => None,
     }
 }
 
@@ -228,6 +254,12 @@ const fn size_shift(suffix: u8) -> Option<u32> {
 /// 1024; a fraction needs a suffix of `K` or more), or `0x` hex without a
 /// suffix. `None` on anything else or overflow.
 pub const fn parse_size(text: &[u8]) -> Option<u64> {
+    // Leading white space and a `+` as `strtoull` reads them; no `-`.
+    let text = match skip_space(text) {
+        [b'+', rest @ ..] => rest,
+        [b'-', ..] => return None,
+        rest => rest,
+    };
     if let Some(hex) = strip_hex_prefix(text) {
         return digits_value(hex, 16);
     }
@@ -248,13 +280,20 @@ pub const fn parse_size(text: &[u8]) -> Option<u64> {
         dot += 1;
     }
     let (whole, fraction) = number.split_at(dot);
-    let Some(whole) = digits_value(whole, 10) else {
-        return None;
+    // QEMU reads `1.k` and `.5K` (strtod's syntax): one side of the point
+    // may be empty, not both.
+    let whole = if whole.is_empty() && fraction.len() > 1 {
+        0
+    } else {
+        match digits_value(whole, 10) {
+            Some(v) => v,
+            None => return None,
+        }
     };
     let mut bytes = (whole as u128) << shift;
     if !fraction.is_empty() {
         let fraction = fraction.split_at(1).1;
-        if shift == 0 || fraction.is_empty() {
+        if shift == 0 {
             return None;
         }
         let mut i = 0;
@@ -271,10 +310,13 @@ pub const fn parse_size(text: &[u8]) -> Option<u64> {
         } else {
             fraction
         };
-        let Some(numerator) = digits_value(digits, 10) else {
-            return None;
-        };
-        bytes += (numerator as u128) * (1u128 << shift) / 10u128.pow(digits.len() as u32);
+        // `1.k`: no digits after the point.
+        if !digits.is_empty() {
+            let Some(numerator) = digits_value(digits, 10) else {
+                return None;
+            };
+            bytes += (numerator as u128) * (1u128 << shift) / 10u128.pow(digits.len() as u32);
+        }
     }
     if bytes > u64::MAX as u128 {
         None
