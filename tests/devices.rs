@@ -324,11 +324,11 @@ fn registry_of_the_examples() {
     assert_eq!(
         names,
         [
+            "PIIX4_PM",
             "device",
             "e1000e",
             "pci-device",
             "pcie-root-port",
-            "piix4-pm",
             "virtio-blk-device",
             "virtio-device",
             "x86-cpu"

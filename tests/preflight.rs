@@ -39,6 +39,9 @@ fn the_aer_mask_is_refused_before_any_device_state_with_the_option_that_accepts_
              (accept it with -global pcie-root-port.x-pcie-err-unc-mask=on)",
             "device 'rp1': must-match field 'parent_obj.parent_obj.parent_obj.config': \
              source 0x40 at index 0x10a, destination 0x00",
+            // e1000e is a PCI device too, with the same switch.
+            "device 'net0': property 'x-pcie-err-unc-mask': source on, destination off \
+             (accept it with -global e1000e.x-pcie-err-unc-mask=on)",
         ]
     );
     // Before any device section: the refusal is at the pre-flight section,
@@ -58,11 +61,13 @@ fn the_aer_mask_is_refused_before_any_device_state_with_the_option_that_accepts_
         "{late}"
     );
 
-    // With the option the pre-flight named, the destination accepts.
+    // With the options the pre-flight named (one for every PCI device
+    // type), the destination accepts.
     let mut accepting = dst
         .instantiate_config(&MachineConfig {
             globals: vec![
                 compat_core::parse_global("pcie-root-port.x-pcie-err-unc-mask=on").unwrap(),
+                compat_core::parse_global("e1000e.x-pcie-err-unc-mask=on").unwrap(),
             ],
             ..config.clone()
         })
@@ -371,26 +376,17 @@ fn a_sticky_mitigation_travels_with_the_guest_until_a_cold_boot() {
 
     let bytes = first.save_with_preflight().unwrap();
     let mut hop1 = incoming(&r801, &config, &bytes, &policy).unwrap();
+    // Every PCI device of the guest carries it: the root port and e1000e.
     assert_eq!(
         hop1.adopted,
-        [compat_core::Adoption::new(
-            "rp1",
-            "x-pcie-err-unc-mask",
-            "on",
-            "8.0"
-        )]
+        ["rp1", "net0"].map(|d| compat_core::Adoption::new(d, "x-pcie-err-unc-mask", "on", "8.0"))
     );
     let bytes = hop1.machine.save_with_preflight().unwrap();
     let mut hop2 = incoming(&r82, &config, &bytes, &policy).unwrap();
     // The mark came from 8.0, through 8.0.1.
     assert_eq!(
         hop2.adopted,
-        [compat_core::Adoption::new(
-            "rp1",
-            "x-pcie-err-unc-mask",
-            "on",
-            "8.0"
-        )]
+        ["rp1", "net0"].map(|d| compat_core::Adoption::new(d, "x-pcie-err-unc-mask", "on", "8.0"))
     );
     let e = hop2.machine.explain("rp1", "x-pcie-err-unc-mask").unwrap();
     assert_eq!(
@@ -408,11 +404,11 @@ fn a_sticky_mitigation_travels_with_the_guest_until_a_cold_boot() {
     assert_eq!(adopted.len(), 2);
     assert!(adopted
         .iter()
-        .all(|hop| hop.as_ref().is_ok_and(|a| a.len() == 1)));
+        .all(|hop| hop.as_ref().is_ok_and(|a| a.len() == 2)));
     // And on to another 8.2 host, still marked.
     let bytes = hop2.machine.save_with_preflight().unwrap();
     let hop3 = incoming(&r82, &config, &bytes, &policy).unwrap();
-    assert_eq!(hop3.adopted.len(), 1);
+    assert_eq!(hop3.adopted.len(), 2);
 
     // A cold boot on 8.2 resolves normally: the fixed value.
     let cold = r82.instantiate_config(&config).unwrap();

@@ -73,6 +73,14 @@ fn derive(
 /// * `abstract`: the type cannot be instantiated (`pci-device`);
 /// * `hotpluggable = bool` (default true): a user `-global` on a type that
 ///   cannot be plugged in and matched no device is reported as unused;
+/// * `user_creatable = bool` (default true): `false` for a type only a
+///   machine creates on board; `-device` refuses it;
+/// * `nic`: a network card model: QEMU creates one instance of each at
+///   start-up to list the models, so a user `-global` on it is applied
+///   (and its error reported) even when the machine has no such card;
+/// * `child = Type`: the device holds an instance of device type `Type`
+///   and forwards its properties (QEMU's virtio PCI proxies and their
+///   `virtio-blk-device`): globals on `Type` and its parents reach it too;
 /// * `vmstate`: instances migrate, with the struct's `#[derive(VMState)]`;
 /// * `realize = path`: `fn(&mut Self, &Board) -> Result<(), E>` where `E`
 ///   converts into `RealizeError` (a `String` or `&str` does), run once the
@@ -93,7 +101,16 @@ fn derive(
 /// * `accessor = "ident"` names the typed getter (and the setter
 ///   `set_ident`), `accessor = false` generates neither. Without the key
 ///   they are the property's name in snake case (`x_pcie_err_unc_mask()`,
-///   `set_x_pcie_err_unc_mask()`), with the field's visibility.
+///   `set_x_pcie_err_unc_mask()`), with the field's visibility;
+/// * `sticky`: a destination may take the value from an incoming
+///   migration, under its policy (a mitigation that stays with the guest);
+/// * `local`: a setting of the host (a back end), which may differ between
+///   a source and its destination and is not compared before a migration;
+/// * `absent = "VALUE"`: how a release whose type lacks the property
+///   behaved, as a value of it (checked at compile time): a migration from
+///   or to such a release is no difference while the property holds it.
+///   Without it, a property only one side has is a difference unless a
+///   compat set gave its value — what a forgotten compat entry looks like.
 ///
 /// Fields that are neither the parent nor properties start at
 /// `Default::default()`. A property field is configuration, not state: it

@@ -2,14 +2,18 @@
 //! defined as the one before plus its changes:
 //!
 //! * `3.1`, `4.2`, `5.0` — the xen story: 4.x added smbus state to
-//!   `piix4-pm` and the `smbus_no_migration_support` flag for
+//!   `PIIX4_PM` and the `smbus_no_migration_support` flag for
 //!   `pc-i440fx-3.1`, but `xenfv` kept using the newest i440fx options; 5.0
 //!   adds `xenfv-4.2` and keeps the alias `xenfv` on `xenfv-3.1`;
 //! * `5.1`, `5.2` — virtio-blk `num-queues` goes from 1 to one per vCPU, with
 //!   `hw_compat_5_1` restoring 1 for old machine types;
 //! * `7.2`, `8.0`, `8.0.1`, `8.2` — the AER `x-pcie-err-unc-mask` change, the
 //!   compat entry forgotten in 8.0 and added in 8.0.1, and
-//!   e1000e's `migrate-timadj`.
+//!   e1000e's `migrate-timadj`;
+//! * `10.0` — the device types with the properties of real QEMU 10.0.2:
+//!   `e1000e` a PCI network card, `pcie-root-port`'s and `pci-device`'s
+//!   whole property sets, `virtio-blk-pci`, `mch` on `pc-q35` machines;
+//!   machine types up to `*-10.0`, every `*-7.0` and older deprecated.
 
 use compat_core::compat_set;
 use compat_core::release::ReleaseError;
@@ -19,16 +23,45 @@ use compat_core::{
 };
 
 use crate::devices::{
-    v7_2, E1000e, E1000e72, PciDevice, PcieRootPort, Piix4Pm, Piix4Pm31, VirtioBlk, VirtioBlk51,
-    X86Cpu, SMBUS_NO_MIGRATION_SUPPORT,
+    qemu10, v7_2, E1000e, E1000e52, E1000e72, PciDevice, PcieRootPort, Piix4Pm, Piix4Pm31,
+    Piix4Pm80, VirtioBlk, VirtioBlk51, X86Cpu, SMBUS_NO_MIGRATION_SUPPORT,
 };
 
 /// The releases, oldest first.
-pub const RELEASES: [&str; 9] = [
-    "3.1", "4.2", "5.0", "5.1", "5.2", "7.2", "8.0", "8.0.1", "8.2",
+pub const RELEASES: [&str; 10] = [
+    "3.1", "4.2", "5.0", "5.1", "5.2", "7.2", "8.0", "8.0.1", "8.2", "10.0",
 ];
 
+/// Why QEMU 10.0 deprecates a machine type of version 7.0 or older.
+pub const OLD_MACHINE_DEPRECATION: &str =
+    "machines more than 3 years old are subject to deletion after 6 years";
+
 compat_set! {
+    /// 6.1 gave e1000e `init-vet`; older machine types keep it off.
+    pub HW_COMPAT_6_0 = "hw_compat_6_0" [
+        { E1000e72, "init-vet", "off" },
+    ];
+    /// 8.1 gave PCI devices `x-pcie-ari-nextfn-1` off; older machine types
+    /// keep the old next-function number.
+    pub HW_COMPAT_8_0 = "hw_compat_8_0" [
+        { qemu10::PciDevice, "x-pcie-ari-nextfn-1", "on" },
+    ];
+    /// 8.2 fixed the writable slot status register of PCIe ports; older
+    /// machine types keep the bug.
+    pub HW_COMPAT_8_1 = "hw_compat_8_1" [
+        { qemu10::PcieRootPort, "x-pci-express-writeable-slt-bug", "on" },
+    ];
+    /// 4.0 gave PCIe ports a 16 GT/s x32 link; older machine types keep
+    /// 2.5 GT/s x1.
+    pub HW_COMPAT_4_0 = "hw_compat_4_0" [
+        { qemu10::PcieRootPort, "x-speed", "2_5" },
+        { qemu10::PcieRootPort, "x-width", "1" },
+    ];
+    /// 9.2 turned PCI Express extended tags on; older machine types keep
+    /// them off.
+    pub HW_COMPAT_9_1 = "hw_compat_9_1" [
+        { qemu10::PciDevice, "x-pcie-ext-tag", "off" },
+    ];
     /// 5.2 gave virtio-blk one queue per vCPU; older machine types keep 1.
     pub HW_COMPAT_5_1 = "hw_compat_5_1" [
         { VirtioBlk, "num-queues", 1 },
@@ -76,7 +109,7 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
         "3.1" => ReleaseBuilder::new("3.1")
             .device::<VirtioBlk51>()
             .device::<v7_2::PcieRootPort>()
-            .device::<E1000e72>()
+            .device::<E1000e52>()
             .device::<Piix4Pm31>()
             .cpu::<X86Cpu>()
             .family(
@@ -88,7 +121,7 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
                 MachineFamily::new("pc-i440fx", "Standard PC (i440FX + PIIX, 1996)")
                     .latest_alias("pc")
                     .default_machine()
-                    .onboard("piix4-pm,id=pm")
+                    .onboard("PIIX4_PM,id=pm,smm-enabled=on")
                     .version(v(3, 1), VersionStep::default()),
             )
             .machine(
@@ -96,7 +129,7 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
                     .step(xen())
                     .description("Xen Fully-virtualized PC"),
             ),
-        // 4.x: smbus state in piix4-pm, off for pc-i440fx-3.1 — but xenfv
+        // 4.x: smbus state in PIIX4_PM, off for pc-i440fx-3.1 — but xenfv
         // still takes the newest i440fx options, so it expects smbus state
         // that 3.1 never sent.
         "4.2" => {
@@ -131,13 +164,19 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
             let b = set_pc_step(b, v(5, 1), VersionStep::compat([HW_COMPAT_5_1]));
             add_pc_version(b, v(5, 2), &[])
         }
-        "7.2" => add_pc_version(builder("5.2")?.named("7.2"), v(7, 2), &[]),
+        // 7.2: e1000e's init-vet (6.1), off for older machine types.
+        "7.2" => {
+            let b = builder("5.2")?.named("7.2").replace_device::<E1000e72>();
+            let b = set_pc_step(b, v(5, 2), VersionStep::compat([HW_COMPAT_6_0]));
+            add_pc_version(b, v(7, 2), &[])
+        }
         // 8.0: the AER mask and e1000e's timadj; hw_compat_7_2 forgets AER.
         "8.0" => {
             let b = builder("7.2")?
                 .named("8.0")
                 .replace_device::<PcieRootPort>()
-                .replace_device::<E1000e>();
+                .replace_device::<E1000e>()
+                .replace_device::<Piix4Pm80>();
             let b = set_pc_step(b, v(7, 2), VersionStep::compat([HW_COMPAT_7_2_AS_IN_8_0]));
             add_pc_version(b, v(8, 0), &[])
         }
@@ -148,6 +187,45 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
             VersionStep::compat([HW_COMPAT_7_2]),
         ),
         "8.2" => add_pc_version(builder("8.0.1")?.named("8.2"), v(8, 2), &[]),
+        // 10.0: the device types of real QEMU 10.0.2; old machine types
+        // deprecated, their compat sets kept.
+        "10.0" => {
+            let b = builder("8.2")?
+                .named("10.0")
+                .replace_device::<qemu10::PciDevice>()
+                .replace_device::<qemu10::E1000e>()
+                .replace_device::<qemu10::PcieRootPort>()
+                .replace_device::<qemu10::Piix4Pm>()
+                .device::<qemu10::VirtioBlkPci>()
+                .device::<qemu10::Mch>()
+                .edit_family("pc-q35", |f| f.onboard("mch"));
+            let old = |step: VersionStep| step.deprecated(OLD_MACHINE_DEPRECATION);
+            let b = set_pc_step(b, v(5, 2), old(VersionStep::compat([HW_COMPAT_6_0])));
+            let b = [(4, 2), (5, 0)].into_iter().fold(b, |b, (major, minor)| {
+                set_pc_step(b, v(major, minor), old(VersionStep::default()))
+            });
+            let b = b
+                .edit_family("pc-q35", |f| {
+                    f.version(v(3, 1), old(VersionStep::compat([HW_COMPAT_4_0])))
+                })
+                .edit_family("pc-i440fx", |f| {
+                    f.version(
+                        v(3, 1),
+                        old(VersionStep::compat([HW_COMPAT_4_0])
+                            .flag(SMBUS_NO_MIGRATION_SUPPORT, true)),
+                    )
+                });
+            let b = set_pc_step(b, v(5, 1), old(VersionStep::compat([HW_COMPAT_5_1])));
+            // The compat sets of real 10.0 for what the line's older
+            // releases modelled as absent.
+            let b = set_pc_step(
+                b,
+                v(8, 0),
+                VersionStep::compat([HW_COMPAT_8_1, HW_COMPAT_8_0]),
+            );
+            let b = set_pc_step(b, v(8, 2), VersionStep::compat([HW_COMPAT_9_1]));
+            add_pc_version(b, v(10, 0), &[])
+        }
         _ => return None,
     })
 }

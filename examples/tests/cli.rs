@@ -465,7 +465,7 @@ fn unused_globals_warn_on_stderr_as_qemu_does() {
         "-M",
         "pc-q35-7.2",
         "-global",
-        "piix4-pm.smm-enabled=off",
+        "PIIX4_PM.smm-enabled=off",
         "-device",
         "pcie-root-port,id=rp1",
         "rp1.chassis",
@@ -480,7 +480,7 @@ fn unused_globals_warn_on_stderr_as_qemu_does() {
     );
     assert_eq!(
         err,
-        "compat: warning: global piix4-pm.smm-enabled=off not used\n"
+        "compat: warning: global PIIX4_PM.smm-enabled=off not used\n"
     );
 }
 

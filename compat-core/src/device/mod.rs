@@ -32,6 +32,17 @@ pub struct DeviceTypeInfo {
     /// hotpluggable type that matched no device is not reported as unused,
     /// as in QEMU.
     pub hotpluggable: bool,
+    /// Whether `-device` may create it; `false` for a type only a machine
+    /// creates on board (QEMU's `user_creatable`).
+    pub user_creatable: bool,
+    /// A network card model: QEMU creates one instance of each model at
+    /// start-up to list them, which applies the user's globals to it, so a
+    /// global it rejects fails even when the machine has no such card.
+    pub nic: bool,
+    /// The device type this one holds an instance of and forwards the
+    /// properties of (QEMU's virtio PCI proxy and its virtio device):
+    /// globals on that type, or its parents, apply to this one too.
+    pub child: Option<&'static DeviceTypeInfo>,
     /// The properties this type declares itself (not inherited ones).
     pub properties: &'static [PropertyDef],
     /// One line of documentation.
@@ -59,6 +70,9 @@ pub const DEVICE: &DeviceTypeInfo = &DeviceTypeInfo {
     parent: None,
     is_abstract: true,
     hotpluggable: true,
+    user_creatable: true,
+    nic: false,
+    child: None,
     properties: &[],
     description: "the root of all device types",
     rust_type: TypeId::of::<RootDevice>,
@@ -83,6 +97,14 @@ impl fmt::Debug for DeviceTypeInfo {
 }
 
 impl DeviceTypeInfo {
+    /// The types whose globals apply to this one: its ancestors, then its
+    /// child's (QEMU applies a global to the proxy's child object, whose
+    /// properties the proxy forwards).
+    pub fn global_targets(&'static self) -> impl Iterator<Item = &'static DeviceTypeInfo> {
+        self.ancestors()
+            .chain(self.child.into_iter().flat_map(|c| c.ancestors()))
+    }
+
     /// This type, then its parent, up to the root.
     pub fn ancestors(&'static self) -> impl Iterator<Item = &'static DeviceTypeInfo> {
         std::iter::successors(Some(self), |t| t.parent)

@@ -46,6 +46,12 @@ pub enum RegistryError {
         /// `"; did you mean '…'?"` or empty.
         suggestion: String,
     },
+    /// The type exists, but only a machine creates it, on board.
+    #[error("'{name}': Parameter 'driver' expects a pluggable device type")]
+    NotUserCreatable {
+        /// The type.
+        name: String,
+    },
     /// The type is abstract.
     #[error("device type '{name}' is abstract and cannot be instantiated")]
     Abstract {

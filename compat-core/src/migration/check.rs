@@ -901,8 +901,8 @@ fn property_differences(src: &Machine<'_>, dst: &Machine<'_>) -> Vec<PropertyDif
             }
         }
         for (owner, name) in names {
-            let sv = s.object.get(name).ok().map(|v| v.to_string());
-            let dv = d.object.get(name).ok().map(|v| v.to_string());
+            let sv = s.configured(name).map(|v| v.to_string());
+            let dv = d.configured(name).map(|v| v.to_string());
             if sv != dv {
                 out.push(PropertyDifference {
                     device: s.label.clone(),

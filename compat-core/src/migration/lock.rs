@@ -466,8 +466,7 @@ fn device(release: &Release, machine: &str, ty: &'static DeviceTypeInfo) -> Devi
         lock.properties.push(PropertyLock {
             name: def.name.to_owned(),
             value: d
-                .object
-                .get(def.name)
+                .configured(def.name)
                 .map(|v| v.to_string())
                 .unwrap_or_default(),
             set_by,

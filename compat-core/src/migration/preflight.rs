@@ -103,6 +103,11 @@ pub struct PropertyPreflight {
     /// know the property has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_by: Option<String>,
+    /// How a release whose type lacks the property behaved, as its type
+    /// declares: a source without the property is no difference while it
+    /// holds this value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent: Option<String>,
 }
 
 /// What kind of difference a pre-flight found.
@@ -252,9 +257,12 @@ impl Preflight {
                     .map(|(_, def)| PropertyPreflight {
                         name: def.name.to_owned(),
                         local: def.local,
+                        absent: def
+                            .absent
+                            .and_then(|text| def.kind.parse(text).ok())
+                            .map(|v| v.to_string()),
                         value: d
-                            .object
-                            .get(def.name)
+                            .configured(def.name)
                             .map(|v| v.to_string())
                             .unwrap_or_default(),
                         // The last setting decides: an adopted value is
@@ -465,6 +473,11 @@ pub(super) fn compare(
             if theirs.is_none() && p.set_by.is_some() {
                 continue;
             }
+            // Or holding the value its type says a release without it
+            // behaved as.
+            if theirs.is_none() && p.absent.as_ref() == Some(&p.value) {
+                continue;
+            }
             if theirs.is_some_and(|x| x.value == p.value) {
                 continue;
             }
@@ -486,7 +499,7 @@ pub(super) fn compare(
             .iter()
             .filter(|p| !p.local && p.set_by.is_none())
         {
-            if sent.contains(p.name.as_str()) {
+            if sent.contains(p.name.as_str()) || p.absent.as_ref() == Some(&p.value) {
                 continue;
             }
             let Some(before) = super::opposite_switch(&p.value) else {

@@ -162,6 +162,13 @@ pub struct PropertyDef {
     /// the guest is migrated state of its own): it may differ between a
     /// source and its destination, and a pre-flight does not compare it.
     pub local: bool,
+    /// How a release whose type lacks this property behaved, as a value
+    /// of it: a property that keeps the old behaviour by default declares
+    /// it, so that a pre-flight from such a release finds no difference
+    /// while the property holds it. Without it, a property only the
+    /// destination has is a difference unless a compat set gave its
+    /// value (a forgotten compat entry looks just so).
+    pub absent: Option<&'static str>,
 }
 
 impl fmt::Debug for PropertyDef {
@@ -173,6 +180,7 @@ impl fmt::Debug for PropertyDef {
             .field("doc", &self.doc)
             .field("sticky", &self.sticky)
             .field("local", &self.local)
+            .field("absent", &self.absent)
             .finish()
     }
 }

@@ -165,6 +165,7 @@ fn error_names_device_property_value_and_what_is_allowed() {
         doc: "",
         sticky: false,
         local: false,
+        absent: None,
     };
     let err = def.parse("virtio-blk-device", "70000").unwrap_err();
     assert_eq!(
@@ -178,6 +179,7 @@ fn error_names_device_property_value_and_what_is_allowed() {
         doc: "",
         sticky: false,
         local: false,
+        absent: None,
     };
     assert_eq!(
         def.parse("kvm-pit", "drop").unwrap_err().to_string(),
@@ -191,6 +193,7 @@ fn error_names_device_property_value_and_what_is_allowed() {
         doc: "",
         sticky: false,
         local: false,
+        absent: None,
     };
     assert_eq!(
         bool_def.parse("pci-device", "2").unwrap_err().to_string(),
@@ -239,6 +242,7 @@ fn zero_values_and_defaults() {
         doc: "",
         sticky: false,
         local: false,
+        absent: None,
     };
     assert!(def.has_declared_default());
     assert_eq!(def.default_value(), PropertyValue::Bool(true));

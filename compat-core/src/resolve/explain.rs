@@ -182,6 +182,17 @@ impl Machine<'_> {
                     source: self.sources[s.source].clone(),
                 }),
         );
+        // A value the device chose when it realized, read back as QEMU
+        // reads it.
+        let set = &steps.last().expect("the default is there").value;
+        if let Ok(now) = device.object.get(def.name) {
+            if &now != set {
+                steps.push(Step {
+                    value: now,
+                    source: Source::Realized,
+                });
+            }
+        }
         Ok(Explanation {
             device: device.label.clone(),
             type_name: ty.name,

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::{ConfigError, DeviceInstance, Machine, MachineConfig, ResolveError, Setting, Source};
-use crate::device::Board;
+use crate::device::{Board, DeviceTypeInfo, RegistryError};
 use crate::property::cmdline::{
     is_identifier, parse_device, CmdlineError, DeviceOption, GlobalOption,
 };
@@ -25,6 +25,26 @@ struct Prepared {
     /// For user globals: the warning text if it matches nothing.
     unused_warning: Option<String>,
     used: bool,
+}
+
+impl Prepared {
+    /// The error of applying this global, whose property or value its
+    /// type rejected, to a device of type `ty`: QEMU's names the device's
+    /// own type.
+    fn error_on(
+        &self,
+        ty: &'static DeviceTypeInfo,
+        (property, value): &(String, String),
+    ) -> ResolveError {
+        let error = match ty.property(property) {
+            Ok((_, def)) => def.parse(ty.name, value).err(),
+            Err(e) => Some(e),
+        };
+        ResolveError::Global {
+            global: self.text.clone(),
+            error: Box::new(error.expect("rejected when prepared").into()),
+        }
+    }
 }
 
 impl Release {
@@ -166,6 +186,21 @@ impl Release {
                 })
             }
         };
+        // QEMU creates one instance of every network card model at
+        // start-up to list the models: the user's globals are applied to
+        // it, so one the model rejects fails even without such a card.
+        for nic in registry.types().filter(|t| t.nic && !t.is_abstract) {
+            for &i in nic
+                .global_targets()
+                .filter_map(|t| by_driver.get(t.name))
+                .flatten()
+            {
+                if let Err(rejected) = &prepared[i].setting {
+                    return Err(prepared[i].error_on(nic, rejected));
+                }
+            }
+        }
+
         let onboard: Vec<(DeviceOption, String)> = machine_type
             .onboard
             .iter()
@@ -207,12 +242,20 @@ impl Release {
                 error: Box::new(error),
             };
             let ty = registry.lookup(&opt.driver).map_err(|e| fail(e.into()))?;
+            if n >= onboard_count && !ty.user_creatable {
+                return Err(fail(
+                    RegistryError::NotUserCreatable {
+                        name: ty.name.to_owned(),
+                    }
+                    .into(),
+                ));
+            }
             let mut object = registry.create(ty.name).map_err(|e| fail(e.into()))?;
             let mut settings = Vec::new();
 
             let matching = matching_of.entry(ty.name).or_insert_with(|| {
                 let mut matching: Vec<usize> = ty
-                    .ancestors()
+                    .global_targets()
                     .filter_map(|t| by_driver.get(t.name))
                     .flatten()
                     .copied()
@@ -225,17 +268,7 @@ impl Release {
                 p.used = true;
                 let (property, value) = match &p.setting {
                     Ok(setting) => setting.clone(),
-                    // QEMU's error names the device's own type.
-                    Err((property, value)) => {
-                        let error = match ty.property(property) {
-                            Ok((_, def)) => def.parse(ty.name, value).err(),
-                            Err(e) => Some(e),
-                        };
-                        return Err(ResolveError::Global {
-                            global: p.text.clone(),
-                            error: Box::new(error.expect("rejected when prepared").into()),
-                        });
-                    }
+                    Err(rejected) => return Err(p.error_on(ty, rejected)),
                 };
                 object.set(property, &value).map_err(|e| fail(e.into()))?;
                 settings.push(Setting {

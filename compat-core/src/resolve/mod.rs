@@ -54,6 +54,10 @@ pub enum Source {
         /// The `-device` string.
         spec: String,
     },
+    /// The device itself, when it realized: a value its options leave to
+    /// the device (`num-queues` auto becomes one queue per vCPU), read back
+    /// as QEMU reads it back.
+    Realized,
     /// Taken from an incoming migration: a sticky property whose value the
     /// running guest carries from host to host until it is powered off.
     Adopted {
@@ -72,6 +76,7 @@ impl Source {
             Source::Global { .. } => "global",
             Source::Device { .. } => "device",
             Source::Adopted { .. } => "adopted",
+            Source::Realized => "realized",
         }
     }
 }
@@ -83,6 +88,7 @@ impl fmt::Display for Source {
             Source::Compat { set, machine, .. } => write!(f, "{set} applied by {machine}"),
             Source::Global { text, .. } => write!(f, "-global {text}"),
             Source::Device { spec } => write!(f, "-device {spec}"),
+            Source::Realized => f.write_str("the device when it realized"),
             Source::Adopted { first_set_by } => write!(
                 f,
                 "adopted from the incoming migration, first set by release {first_set_by}"
@@ -114,6 +120,24 @@ pub struct DeviceInstance {
     pub object: Box<dyn DeviceObject>,
     /// Every value set on it, in order (defaults not included).
     pub settings: Vec<Setting>,
+}
+
+impl DeviceInstance {
+    /// The value property `name` was configured with — its last setting,
+    /// else its default — before the device realized: what a lock
+    /// records and two sides of a migration compare. (Reading the property
+    /// gives what the device made of it, e.g. `num-queues` auto as the
+    /// queues it created.) `None` if the type has no such property.
+    pub fn configured(&self, name: &str) -> Option<PropertyValue> {
+        match self.settings.iter().rev().find(|s| s.property == name) {
+            Some(s) => Some(s.value.clone()),
+            None => self
+                .object
+                .type_info()
+                .find_property(name)
+                .map(|(_, def)| def.default_value()),
+        }
+    }
 }
 
 impl fmt::Debug for DeviceInstance {

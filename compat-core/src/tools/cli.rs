@@ -465,7 +465,7 @@ fn examples(catalog: &Catalog) -> Vec<(&'static str, String)> {
         .and_then(|r| {
             r.registry()
                 .types()
-                .filter(|t| !t.is_abstract && t.vmstate.is_some())
+                .filter(|t| !t.is_abstract && t.user_creatable && t.vmstate.is_some())
                 .find_map(|t| t.all_properties().next().map(|(_, p)| (t.name, p.name)))
         })
         .unwrap_or(("DEVICE", "PROPERTY"));

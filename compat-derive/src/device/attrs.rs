@@ -12,13 +12,16 @@ const DEVICE_KEYS: &[&str] = &[
     "parent",
     "abstract",
     "hotpluggable",
+    "user_creatable",
+    "nic",
+    "child",
     "vmstate",
     "realize",
     "crate",
 ];
 const FIELD_DEVICE_KEYS: &[&str] = &["parent"];
 const PROPERTY_KEYS: &[&str] = &[
-    "name", "default", "bit", "doc", "accessor", "sticky", "local",
+    "name", "default", "bit", "doc", "accessor", "sticky", "local", "absent",
 ];
 
 /// `#[device(...)]` on the struct.
@@ -27,6 +30,9 @@ pub struct DeviceAttrs {
     pub parent: Slot<syn::Type>,
     pub is_abstract: Slot<bool>,
     pub hotpluggable: Slot<bool>,
+    pub user_creatable: Slot<bool>,
+    pub nic: Slot<bool>,
+    pub child: Slot<syn::Type>,
     pub vmstate: Slot<bool>,
     pub realize: Slot<Path>,
     pub krate: Slot<LitStr>,
@@ -40,6 +46,9 @@ impl DeviceAttrs {
             parent: Slot::new(d, "parent"),
             is_abstract: Slot::new(d, "abstract"),
             hotpluggable: Slot::new(d, "hotpluggable"),
+            user_creatable: Slot::new(d, "user_creatable"),
+            nic: Slot::new(d, "nic"),
+            child: Slot::new(d, "child"),
             vmstate: Slot::new(d, "vmstate"),
             realize: Slot::new(d, "realize"),
             krate: Slot::new(d, "crate"),
@@ -50,6 +59,9 @@ impl DeviceAttrs {
                 "parent" => a.parent.set(cx, span, value(meta)?),
                 "abstract" => a.is_abstract.set(cx, span, parse_flag(meta)?),
                 "hotpluggable" => a.hotpluggable.set(cx, span, parse_flag(meta)?),
+                "user_creatable" => a.user_creatable.set(cx, span, parse_flag(meta)?),
+                "nic" => a.nic.set(cx, span, parse_flag(meta)?),
+                "child" => a.child.set(cx, span, value(meta)?),
                 "vmstate" => a.vmstate.set(cx, span, parse_flag(meta)?),
                 "realize" => a.realize.set(cx, span, value(meta)?),
                 _ => a.krate.set(cx, span, value(meta)?),
@@ -70,6 +82,7 @@ pub struct PropertyAttrs<'a> {
     pub accessor: Slot<Lit>,
     pub sticky: Slot<bool>,
     pub local: Slot<bool>,
+    pub absent: Slot<LitStr>,
 }
 
 /// The attributes of one field.
@@ -99,6 +112,7 @@ impl<'a> FieldAttrs<'a> {
                 accessor: Slot::new(p, "accessor"),
                 sticky: Slot::new(p, "sticky"),
                 local: Slot::new(p, "local"),
+                absent: Slot::new(p, "absent"),
             };
             let parsed = read_keys(
                 cx,
@@ -112,6 +126,7 @@ impl<'a> FieldAttrs<'a> {
                         "bit" => raw.bit.set(cx, span, value(meta)?),
                         "doc" => raw.doc.set(cx, span, value(meta)?),
                         "sticky" => raw.sticky.set(cx, span, parse_flag(meta)?),
+                        "absent" => raw.absent.set(cx, span, value(meta)?),
                         "local" => raw.local.set(cx, span, parse_flag(meta)?),
                         _ => raw.accessor.set(cx, span, value(meta)?),
                     }

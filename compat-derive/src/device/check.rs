@@ -151,6 +151,9 @@ pub fn check<'a>(cx: &Ctxt, c: Container<'a>) -> DeviceModel<'a> {
         parent,
         is_abstract: a.is_abstract.get().copied().unwrap_or(false),
         hotpluggable: a.hotpluggable.get().copied().unwrap_or(true),
+        user_creatable: a.user_creatable.get().copied().unwrap_or(true),
+        nic: a.nic.get().copied().unwrap_or(false),
+        child: a.child.get().cloned(),
         vmstate: a.vmstate.get().copied().unwrap_or(false),
         realize: a.realize.get().cloned(),
         description: c.description,
@@ -270,6 +273,9 @@ fn property(cx: &Ctxt, field: &Field, class: TypeClass) -> Role {
         .default
         .get()
         .and_then(|expr| default_init(cx, class, field.ty, expr, &name));
+    if let Some(text) = raw.absent.get() {
+        check_absent(cx, class, text, &name);
+    }
     Role::Property(PropertyModel {
         accessor: accessor(cx, raw, &name),
         doc: raw
@@ -280,6 +286,7 @@ fn property(cx: &Ctxt, field: &Field, class: TypeClass) -> Role {
         is_string: matches!(class, TypeClass::Str),
         sticky: raw.sticky.get().copied().unwrap_or(false),
         local: raw.local.get().copied().unwrap_or(false),
+        absent: raw.absent.get().cloned(),
         name,
         default,
     })
@@ -343,7 +350,21 @@ fn bit_properties(cx: &Ctxt, field: &Field, class: TypeClass) -> Role {
                 false
             }
         };
+        let absent = raw.absent.get().cloned();
+        if let Some(text) = &absent {
+            if compat_text::number::parse_bool(text.value().as_bytes()).is_none() {
+                cx.error_spanned_by(
+                    text,
+                    format!(
+                        "`absent` of bit property `{}` is not a boolean: expects {}",
+                        name.value(),
+                        compat_text::number::BOOL_EXPECTS
+                    ),
+                );
+            }
+        }
         models.push(BitModel {
+            absent,
             sticky: raw.sticky.get().copied().unwrap_or(false),
             local: raw.local.get().copied().unwrap_or(false),
             accessor: accessor(cx, raw, &name),
@@ -361,6 +382,35 @@ fn bit_properties(cx: &Ctxt, field: &Field, class: TypeClass) -> Role {
         });
     }
     Role::Bits(models)
+}
+
+/// `absent = "TEXT"` of a property whose kind the field's type tells:
+/// checked here with the runtime's parsers (an enum's is checked by the
+/// compiler, from the emitted code).
+fn check_absent(cx: &Ctxt, class: TypeClass, text: &LitStr, prop: &LitStr) {
+    let value = text.value();
+    let expects = match class {
+        TypeClass::Bool => compat_text::number::parse_bool(value.as_bytes())
+            .is_none()
+            .then(|| compat_text::number::BOOL_EXPECTS.to_owned()),
+        TypeClass::Int(kind) => kind
+            .parse(value.as_bytes())
+            .is_none()
+            .then(|| kind.expects()),
+        TypeClass::Size => parse_size(value.as_bytes())
+            .is_none()
+            .then(|| SIZE_EXPECTS.to_owned()),
+        TypeClass::Str | TypeClass::Other => None,
+    };
+    if let Some(expects) = expects {
+        cx.error_spanned_by(
+            text,
+            format!(
+                "`absent` of property `{}` is not a value of its kind: expects {expects}",
+                prop.value()
+            ),
+        );
+    }
 }
 
 fn property_name(cx: &Ctxt, raw: &PropertyAttrs) -> Option<LitStr> {

@@ -21,6 +21,9 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
                 parent: __compat::Some(__compat::DEVICE),
                 is_abstract: true,
                 hotpluggable: true,
+                user_creatable: true,
+                nic: false,
+                child: __compat::None,
                 properties: &[],
                 description: "",
                 rust_type: __compat::TypeId::of::<Self>,
@@ -51,6 +54,12 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
     let description = &m.description;
     let is_abstract = m.is_abstract;
     let hotpluggable = m.hotpluggable;
+    let user_creatable = m.user_creatable;
+    let nic = m.nic;
+    let child = match &m.child {
+        Some(ty) => quote!(__compat::Some(<#ty as __compat::Device>::TYPE)),
+        None => quote!(__compat::None),
+    };
     let parent_info = match &m.parent {
         Some(ty) => quote!(<#ty as __compat::Device>::TYPE),
         None => quote!(__compat::DEVICE),
@@ -176,6 +185,9 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
                 parent: __compat::Some(#parent_info),
                 is_abstract: #is_abstract,
                 hotpluggable: #hotpluggable,
+                user_creatable: #user_creatable,
+                nic: #nic,
+                child: #child,
                 properties: &[#(#defs),*],
                 description: #description,
                 rust_type: __compat::TypeId::of::<Self>,
@@ -273,6 +285,20 @@ fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
         None => (quote!(#pt::zero()), quote!(__compat::None)),
     };
     let (sticky, local) = (p.sticky, p.local);
+    let absent = match &p.absent {
+        Some(text) => {
+            // Checked by the compiler with the runtime's own parser.
+            let message = format!(
+                "`absent` of property `{}` is not a value of its kind",
+                name.value()
+            );
+            out.helpers.push(quote_spanned! {text.span()=>
+                const _: () = ::core::assert!(#pt::KIND.accepts_text(#text), #message);
+            });
+            quote!(__compat::Some(#text))
+        }
+        None => quote!(__compat::None),
+    };
     out.defs.push(quote! {
         __compat::PropertyDef {
             name: #name,
@@ -281,6 +307,7 @@ fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
             doc: #doc,
             sticky: #sticky,
             local: #local,
+            absent: #absent,
         }
     });
     out.inits.push(quote!(#member: #init));
@@ -341,6 +368,10 @@ fn emit_bits(f: &FieldModel, bits: &[BitModel], out: &mut Pieces) {
             quote!(__compat::None)
         };
         let (sticky, local) = (b.sticky, b.local);
+        let absent = match &b.absent {
+            Some(text) => quote!(__compat::Some(#text)),
+            None => quote!(__compat::None),
+        };
         out.defs.push(quote! {
             __compat::PropertyDef {
                 name: #name,
@@ -349,6 +380,7 @@ fn emit_bits(f: &FieldModel, bits: &[BitModel], out: &mut Pieces) {
                 doc: #doc,
                 sticky: #sticky,
                 local: #local,
+                absent: #absent,
             }
         });
         set_defaults.push(quote!(bits = #bf::with_bit(bits, #bit, #on);));

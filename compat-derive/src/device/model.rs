@@ -13,6 +13,14 @@ pub struct DeviceModel<'a> {
     pub parent: Option<syn::Type>,
     pub is_abstract: bool,
     pub hotpluggable: bool,
+    /// `user_creatable = false`: only a machine creates it, never `-device`.
+    pub user_creatable: bool,
+    /// `nic`: a network card model, created once at start-up to list the
+    /// models.
+    pub nic: bool,
+    /// `child = T`: the device type whose instance this one holds and
+    /// whose properties it forwards (QEMU's virtio PCI proxies).
+    pub child: Option<syn::Type>,
     /// `vmstate`: instances migrate with the struct's `#[derive(VMState)]`.
     pub vmstate: bool,
     /// `realize = path`: `fn(&mut Self, &Board) -> Result<(), E>` where `E`
@@ -56,6 +64,8 @@ pub struct PropertyModel {
     pub sticky: bool,
     /// A setting of the host, which may differ between the two sides.
     pub local: bool,
+    /// `absent = "VALUE"`: how a release without the property behaved.
+    pub absent: Option<LitStr>,
 }
 
 pub struct BitModel {
@@ -70,4 +80,6 @@ pub struct BitModel {
     pub sticky: bool,
     /// A setting of the host, which may differ between the two sides.
     pub local: bool,
+    /// `absent = "on"|"off"`: how a release without the property behaved.
+    pub absent: Option<LitStr>,
 }

@@ -1,63 +1,103 @@
-//! `piix4-pm`, the ACPI device `pc-i440fx` and `xenfv` machines create on
+//! `PIIX4_PM`, the ACPI device `pc-i440fx` and `xenfv` machines create on
 //! board, after QEMU's `hw/acpi/piix4.c`: since 4.0 its VMState has smbus
 //! fields, which exist only when the machine's `smbus_no_migration_support`
-//! flag is false (QEMU's Xen story).
+//! flag is false (QEMU's Xen story). The machine sets `smm-enabled`.
 
 use compat_core::Board;
 use compat_core::{Device, VMState};
 
+use super::pci::{v7_2, PciDevice};
+
 /// The machine flag the smbus fields depend on.
 pub const SMBUS_NO_MIGRATION_SUPPORT: &str = "smbus_no_migration_support";
 
-/// `piix4-pm` since 4.0.
-#[derive(Debug, Clone, Device, VMState)]
-#[device(name = "piix4-pm", hotpluggable = false, vmstate, realize = Piix4Pm::realize)]
-#[vmstate(name = "piix4_pm", version = 3)]
-pub struct Piix4Pm {
-    /// SMM enabled.
-    #[property(name = "smm-enabled", default = true)]
-    #[vmstate(skip)]
-    pub smm_enabled: bool,
-    /// The machine's flag, read at realize.
-    #[vmstate(skip)]
-    pub smbus_no_migration_support: bool,
-    /// PM1 event status.
-    #[vmstate(name = "ar.pm1.evt.sts")]
-    pub pm1_sts: u16,
-    /// PM1 event enable.
-    #[vmstate(name = "ar.pm1.evt.en")]
-    pub pm1_en: u16,
-    /// SMBus status, migrated only when the machine supports it.
-    #[vmstate(name = "smb.smb_stat", exists = Piix4Pm::smbus_exists)]
-    pub smb_stat: u8,
-    /// SMBus control.
-    #[vmstate(name = "smb.smb_ctl", exists = Piix4Pm::smbus_exists)]
-    pub smb_ctl: u8,
-    /// SMBus data.
-    #[vmstate(name = "smb.smb_data", exists = Piix4Pm::smbus_exists)]
-    pub smb_data: [u8; 32],
+/// Declares a `PIIX4_PM` with smbus state whose parent is `$parent`: the
+/// PCI properties are what differs between versions.
+macro_rules! piix4_pm {
+    ($(#[$doc:meta])* $name:ident, parent = $parent:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Device, VMState)]
+        #[device(
+            name = "PIIX4_PM",
+            parent = $parent,
+            hotpluggable = false,
+            user_creatable = false,
+            vmstate,
+            realize = $name::realize
+        )]
+        #[vmstate(name = "piix4_pm", version = 3)]
+        pub struct $name {
+            #[device(parent)]
+            #[vmstate(skip)]
+            pub pci: $parent,
+            /// SMM enabled (the machine turns it on).
+            #[property(name = "smm-enabled", default = false)]
+            #[vmstate(skip)]
+            pub smm_enabled: bool,
+            /// The machine's flag, read at realize.
+            #[vmstate(skip)]
+            pub smbus_no_migration_support: bool,
+            /// PM1 event status.
+            #[vmstate(name = "ar.pm1.evt.sts")]
+            pub pm1_sts: u16,
+            /// PM1 event enable.
+            #[vmstate(name = "ar.pm1.evt.en")]
+            pub pm1_en: u16,
+            /// SMBus status, migrated only when the machine supports it.
+            #[vmstate(name = "smb.smb_stat", exists = $name::smbus_exists)]
+            pub smb_stat: u8,
+            /// SMBus control.
+            #[vmstate(name = "smb.smb_ctl", exists = $name::smbus_exists)]
+            pub smb_ctl: u8,
+            /// SMBus data.
+            #[vmstate(name = "smb.smb_data", exists = $name::smbus_exists)]
+            pub smb_data: [u8; 32],
+        }
+
+        impl $name {
+            /// Read the machine's smbus flag.
+            pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
+                self.smbus_no_migration_support = board.flag(SMBUS_NO_MIGRATION_SUPPORT);
+                self.pm1_en = 0x0121;
+                Ok(())
+            }
+
+            fn smbus_exists(&self, _version: u32) -> bool {
+                !self.smbus_no_migration_support
+            }
+        }
+    };
 }
 
-impl Piix4Pm {
-    /// Read the machine's smbus flag.
-    pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
-        self.smbus_no_migration_support = board.flag(SMBUS_NO_MIGRATION_SUPPORT);
-        self.pm1_en = 0x0121;
-        Ok(())
-    }
+piix4_pm!(
+    /// `PIIX4_PM` since 8.0: a PCI device of 8.0.
+    Piix4Pm80,
+    parent = PciDevice
+);
 
-    fn smbus_exists(&self, _version: u32) -> bool {
-        !self.smbus_no_migration_support
-    }
-}
+piix4_pm!(
+    /// `PIIX4_PM` from 4.0 to 7.2.
+    Piix4Pm,
+    parent = v7_2::PciDevice
+);
 
-/// `piix4-pm` before 4.0: no smbus state.
+/// `PIIX4_PM` before 4.0: no smbus state.
 #[derive(Debug, Clone, Device, VMState)]
-#[device(name = "piix4-pm", hotpluggable = false, vmstate, realize = Piix4Pm31::realize)]
+#[device(
+    name = "PIIX4_PM",
+    parent = v7_2::PciDevice,
+    hotpluggable = false,
+    user_creatable = false,
+    vmstate,
+    realize = Piix4Pm31::realize
+)]
 #[vmstate(name = "piix4_pm", version = 3)]
 pub struct Piix4Pm31 {
-    /// SMM enabled.
-    #[property(name = "smm-enabled", default = true)]
+    #[device(parent)]
+    #[vmstate(skip)]
+    pub pci: v7_2::PciDevice,
+    /// SMM enabled (the machine turns it on).
+    #[property(name = "smm-enabled", default = false)]
     #[vmstate(skip)]
     pub smm_enabled: bool,
     /// PM1 event status.

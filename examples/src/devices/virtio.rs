@@ -12,6 +12,22 @@ pub const VIRTIO_BLK_AUTO_NUM_QUEUES: u16 = u16::MAX;
 /// bound of the per-queue state in the stream.
 pub const VIRTIO_QUEUE_MAX: u16 = 1024;
 
+/// The queues a virtio block device with `num-queues` set to `num_queues`
+/// creates with `vcpus` vCPUs: `auto` is one per vCPU. Refuses none, and
+/// more than a stream carries (a stream no release could load).
+pub fn realize_queues(num_queues: u16, vcpus: u16) -> Result<u16, String> {
+    if num_queues == VIRTIO_BLK_AUTO_NUM_QUEUES {
+        return Ok(vcpus.clamp(1, VIRTIO_QUEUE_MAX));
+    }
+    if num_queues == 0 {
+        return Err("num-queues property must be larger than 0".into());
+    }
+    if num_queues > VIRTIO_QUEUE_MAX {
+        return Err(format!("num-queues property must be <= {VIRTIO_QUEUE_MAX}"));
+    }
+    Ok(num_queues)
+}
+
 /// The abstract parent of every virtio device: the feature bits common to
 /// all transports.
 #[derive(Debug, Clone, Device)]
@@ -64,26 +80,14 @@ macro_rules! virtio_blk {
             /// The number of queues the device realizes with `vcpus` vCPUs:
             /// `auto` means one per vCPU, up to the queue maximum.
             pub fn realized_num_queues(&self, vcpus: u16) -> u16 {
-                if self.num_queues == VIRTIO_BLK_AUTO_NUM_QUEUES {
-                    vcpus.clamp(1, VIRTIO_QUEUE_MAX)
-                } else {
-                    self.num_queues
-                }
+                realize_queues(self.num_queues, vcpus).unwrap_or(self.num_queues)
             }
 
             /// Create the queues.
             pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
-                if self.num_queues == 0 {
-                    return Err("num-queues property must be larger than 0".into());
-                }
-                // More queues than the stream carries would save a stream
-                // no release can load.
-                if self.num_queues != VIRTIO_BLK_AUTO_NUM_QUEUES
-                    && self.num_queues > VIRTIO_QUEUE_MAX
-                {
-                    return Err(format!("num-queues property must be <= {VIRTIO_QUEUE_MAX}"));
-                }
-                self.queues = self.realized_num_queues(board.smp);
+                self.queues = realize_queues(self.num_queues, board.smp)?;
+                // As in QEMU, the property reads back the queues realized.
+                self.num_queues = self.queues;
                 // Some guest activity, so the per-queue state is not all zeros.
                 self.last_avail = (1..=self.queues).collect();
                 Ok(())
