@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod dump;
+pub mod dump_check;
 pub mod incoming;
 pub mod lock;
 pub mod preflight;

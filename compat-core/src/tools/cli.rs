@@ -75,9 +75,9 @@ struct MachineArgs {
 /// devices, globals, vCPUs.
 #[derive(Args)]
 struct GuestArgs {
-    /// The machine type.
+    /// The machine type (required but where a `-dump-vmstate` file gives it).
     #[arg(short = 'M', long = "machine")]
-    machine: String,
+    machine: Option<String>,
     /// `-device` options, given to every side.
     #[arg(long = "device", value_name = "DEVICE")]
     devices: Vec<String>,
@@ -97,7 +97,11 @@ impl GuestArgs {
     fn config(&self, cpu: Option<String>, host: &str) -> Result<MachineConfig, String> {
         let mut devices = self.devices.clone();
         devices.extend(self.extra_devices.iter().cloned());
-        config(&self.machine, &devices, &self.globals, cpu, host, self.smp)
+        let machine = self
+            .machine
+            .as_deref()
+            .ok_or("the machine type is required: -M MACHINE")?;
+        config(machine, &devices, &self.globals, cpu, host, self.smp)
     }
 }
 
@@ -105,10 +109,12 @@ impl GuestArgs {
 /// destination on its own host if told.
 #[derive(Args)]
 struct PairArgs {
-    /// The first release (the source).
+    /// The first release (the source), or a `-dump-vmstate` file or a lock
+    /// file in its place.
     #[arg(long)]
     from: String,
-    /// The second release (the destination).
+    /// The second release (the destination), or a `-dump-vmstate` file or
+    /// a lock file in its place.
     #[arg(long)]
     to: String,
     #[command(flatten)]
@@ -271,7 +277,8 @@ enum Command {
         /// The release to verify (the newest when not given).
         #[arg(long)]
         release: Option<String>,
-        /// Lock files of earlier releases (`compat lock`).
+        /// Lock files of earlier releases (`compat lock`), or `-dump-vmstate`
+        /// files (QEMU's or a release's), compared with the release's own.
         #[arg(long = "against", required = true, num_args = 1..)]
         against: Vec<PathBuf>,
         /// Print JSON.
@@ -615,6 +622,10 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
                         .into(),
                 ));
             }
+            let (from, to) = (named(catalog, &pair.from)?, named(catalog, &pair.to)?);
+            if !matches!((&from, &to), (Named::Release(_), Named::Release(_))) {
+                return check_files(from, to, pair.guest.machine.as_deref(), pair.json);
+            }
             Ok(check(
                 catalog,
                 &pair.from,
@@ -849,6 +860,131 @@ fn explanation_json(e: &Explanation) -> Value {
 }
 
 /// Both directions between two releases, predicted.
+/// Two dumps compared both ways: the text, each direction as JSON, and
+/// how many directions fail.
+fn dump_directions(
+    a: (&str, &crate::migration::dump_check::VmStateDump),
+    b: (&str, &crate::migration::dump_check::VmStateDump),
+) -> (String, Vec<Value>, usize) {
+    let mut text = String::new();
+    let mut directions = Vec::new();
+    let mut failing = 0;
+    for ((src_name, src), (dst_name, dst)) in [(a, b), (b, a)] {
+        let c = crate::migration::dump_check::compare(src, dst);
+        failing += usize::from(c.fails());
+        text.push_str(&format!(
+            "{} -> {}: {c}",
+            escaped(src_name),
+            escaped(dst_name)
+        ));
+        directions
+            .push(json!({"from": src_name, "to": dst_name, "works": !c.fails(), "comparison": c}));
+    }
+    (text, directions, failing)
+}
+
+/// What `--from`/`--to` name: a release, or a file in its place.
+enum Named<'c> {
+    Release(&'c Release),
+    Dump(String, crate::migration::dump_check::VmStateDump),
+    Lock(String, crate::migration::lock::Lock),
+}
+
+/// `text` as a release name, or, when it is a file, the `-dump-vmstate`
+/// dump or the lock in it.
+fn named<'c>(catalog: &'c Catalog, text: &str) -> Result<Named<'c>, Failure> {
+    use crate::migration::dump_check::VmStateDump;
+    use crate::migration::lock::Lock;
+    let path = Path::new(text);
+    if !path.is_file() {
+        return Ok(Named::Release(
+            catalog.release(text).map_err(|e| e.to_string())?,
+        ));
+    }
+    let content = read_text(path, JSON_FILE_LIMIT).map_err(|e| format!("{}: {e}", shown(path)))?;
+    let name = shown(path);
+    if VmStateDump::looks_like(&content) {
+        let dump = VmStateDump::parse(&content).map_err(|e| format!("{name}: {e}"))?;
+        Ok(Named::Dump(name, dump))
+    } else {
+        let lock = Lock::from_json(&content).map_err(|e| format!("{name}: {e}"))?;
+        Ok(Named::Lock(name, lock))
+    }
+}
+
+/// `check` where a file stands for a release: two `-dump-vmstate` files
+/// (or a release's own dump and one), compared in both directions; or a
+/// lock and a release, verified.
+fn check_files(
+    from: Named<'_>,
+    to: Named<'_>,
+    machine: Option<&str>,
+    json: bool,
+) -> Result<Outcome, Failure> {
+    use crate::migration::dump_check::VmStateDump;
+    use crate::migration::verify::{indented, verify};
+    // A release verified against a lock, in whichever order they come.
+    if let (Named::Release(r), Named::Lock(name, lock))
+    | (Named::Lock(name, lock), Named::Release(r)) = (&from, &to)
+    {
+        let findings = verify(r, lock);
+        let text = format!(
+            "{} against release {} ({name}): {} finding(s)\n{}",
+            r.name(),
+            lock.release,
+            findings.len(),
+            indented(&findings)
+        );
+        return Ok(Outcome {
+            success: findings.is_empty(),
+            text: if json {
+                pretty(
+                    &json!({"works": findings.is_empty(), "findings": findings.iter().map(|f| f.to_string()).collect::<Vec<_>>()}),
+                )
+            } else {
+                text
+            },
+            warnings: Vec::new(),
+        });
+    }
+    let dump_machine = [&from, &to].into_iter().find_map(|n| match n {
+        Named::Dump(_, d) => Some(d.machine.clone()),
+        _ => None,
+    });
+    let as_dump = |n: Named<'_>| -> Result<(String, VmStateDump), Failure> {
+        match n {
+            Named::Dump(name, d) => Ok((name, d)),
+            Named::Release(r) => {
+                let m = machine
+                    .map(str::to_owned)
+                    .or_else(|| dump_machine.clone())
+                    .ok_or("the machine type is required: -M MACHINE")?;
+                let text =
+                    crate::migration::dump::dump_vmstate(r, &m).map_err(|e| e.to_string())?;
+                let dump = VmStateDump::parse(&text).map_err(|e| e.to_string())?;
+                Ok((format!("release {}", r.name()), dump))
+            }
+            Named::Lock(name, _) => Err(Failure::Trouble(format!(
+                "{name}: a lock compares with a release (compat verify --release R --against \
+                 {name}), not with a -dump-vmstate file or another lock"
+            ))),
+        }
+    };
+    let (a_name, a) = as_dump(from)?;
+    let (b_name, b) = as_dump(to)?;
+    let (text, directions, failing) = dump_directions((&a_name, &a), (&b_name, &b));
+    let success = failing == 0;
+    Ok(Outcome {
+        success,
+        text: if json {
+            pretty(&json!({"works": success, "directions": directions}))
+        } else {
+            text
+        },
+        warnings: Vec::new(),
+    })
+}
+
 fn check(
     catalog: &Catalog,
     from: &str,
@@ -1124,9 +1260,26 @@ fn verify(
     let mut reports = Vec::new();
     let mut total = 0;
     let mut checks = Vec::new();
+    let mut dump_text = String::new();
     for file in against {
         let content =
             read_text(file, JSON_FILE_LIMIT).map_err(|e| format!("{}: {e}", shown(file)))?;
+        // A -dump-vmstate file: the release's own dump for its machine
+        // type, compared with it both ways.
+        if crate::migration::dump_check::VmStateDump::looks_like(&content) {
+            use crate::migration::dump_check::VmStateDump;
+            let theirs =
+                VmStateDump::parse(&content).map_err(|e| format!("{}: {e}", shown(file)))?;
+            let ours = crate::migration::dump::dump_vmstate(r, &theirs.machine)
+                .map_err(|e| format!("{}: {e}", shown(file)))?;
+            let ours = VmStateDump::parse(&ours).map_err(|e| e.to_string())?;
+            let own = format!("release {}", r.name());
+            let (t, directions, failing) = dump_directions((&shown(file), &theirs), (&own, &ours));
+            total += failing;
+            dump_text.push_str(&t);
+            reports.push(json!({"dump": file.display().to_string(), "directions": directions}));
+            continue;
+        }
         let lock = Lock::from_json(&content).map_err(|e| format!("{}: {e}", shown(file)))?;
         checks.push((
             Some(file.display().to_string()),
@@ -1169,6 +1322,7 @@ fn verify(
             "findings": items,
         }));
     }
+    text.push_str(&dump_text);
     Ok(Outcome {
         text: if json {
             pretty(&json!({"release": r.name(), "findings": total, "reports": reports}))

@@ -1,0 +1,295 @@
+//! The checker on real `-dump-vmstate` files of QEMU 7.2 and 10.0
+//! (`../shared/qemu-fixtures/dump`, `-M pc-q35-7.2`): its verdicts held to
+//! what real QEMU did when it migrated between them
+//! (`../shared/reference/real-qemu-measured.md` §6), and to what QEMU's own
+//! checker says of the same files.
+
+use std::path::Path;
+use std::process::Command;
+
+use compat_core::migration::dump_check::{compare, DumpComparison, DumpVerdict, VmStateDump};
+use compat_tests::{python, shared};
+
+fn dump(shared: &Path, name: &str) -> VmStateDump {
+    let text = std::fs::read_to_string(shared.join("qemu-fixtures/dump").join(name)).unwrap();
+    VmStateDump::parse(&text).unwrap()
+}
+
+fn verdict<'c>(c: &'c DumpComparison, type_name: &str) -> Option<&'c DumpVerdict> {
+    c.devices
+        .iter()
+        .find(|d| d.type_name == type_name)
+        .map(|d| &d.verdict)
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+/// The measured outcomes, pc-q35-7.2 on both sides: the root port and
+/// virtio-blk, e1000e and hpet migrate both ways; am53c974 7.2 -> 10.0
+/// fails ("Missing section footer for 0000:00:01.0/pciespscsi"), 10.0 ->
+/// 7.2 completes while 7.2 reads 10.0's `lun` as `ti_cmd` and `drq_state`
+/// as `lun`.
+#[test]
+fn verdicts_match_what_real_qemu_did() {
+    let Some(shared) = shared("checking QEMU's dumps") else {
+        return;
+    };
+    let (q72, q10) = (
+        dump(&shared, "q72_pc-q35-7.2.json"),
+        dump(&shared, "q10_pc-q35-7.2.json"),
+    );
+    assert_eq!(
+        (q72.machine.as_str(), q10.machine.as_str()),
+        ("pc-q35-7.2", "pc-q35-7.2")
+    );
+    assert!(!q72.records_lengths() && q10.records_lengths());
+    let (up, down) = (compare(&q72, &q10), compare(&q10, &q72));
+
+    // Identical layouts are not listed.
+    for ty in ["pcie-root-port", "virtio-blk-device", "mch"] {
+        assert!(
+            q72.types.contains_key(ty) && q10.types.contains_key(ty),
+            "{ty}"
+        );
+        assert_eq!(verdict(&up, ty), None, "{ty}");
+        assert_eq!(verdict(&down, ty), None, "{ty}");
+    }
+
+    // hpet: a rename, not a break (QEMU's checker reports it).
+    assert_eq!(
+        verdict(&up, "hpet"),
+        Some(&DumpVerdict::Renames {
+            renames: pairs(&[("num_timers", "num_timers_save")])
+        })
+    );
+    assert_eq!(
+        verdict(&down, "hpet"),
+        Some(&DumpVerdict::Renames {
+            renames: pairs(&[("num_timers_save", "num_timers")])
+        })
+    );
+
+    // e1000e: renames to skipped bytes, and core.timadj, whose presence a
+    // compat property decides (hw_compat_7_2 keeps it off on pc-q35-7.2,
+    // so the real migration completed both ways).
+    for (c, side) in [(&up, "destination"), (&down, "source")] {
+        let Some(DumpVerdict::Depends {
+            fields,
+            with,
+            without,
+        }) = verdict(c, "e1000e")
+        else {
+            panic!("{:?}", verdict(c, "e1000e"))
+        };
+        assert_eq!(fields, &[format!("core.timadj ({side})")]);
+        assert!(
+            matches!(with.as_ref(), DumpVerdict::Breaks { at, .. } if at == "core.timadj"),
+            "{with:?}"
+        );
+        let DumpVerdict::Renames { renames } = without.as_ref() else {
+            panic!("{without:?}")
+        };
+        assert!(renames.len() == 2 && renames.iter().all(|(a, b)| a == "unused" || b == "unused"));
+        assert!(!verdict(c, "e1000e").unwrap().fails());
+    }
+
+    // am53c974: 7.2 -> 10.0 breaks where the layouts diverge: 10.0 reads
+    // drq_state past what 7.2 wrote.
+    let Some(DumpVerdict::Breaks { at, reason }) = verdict(&up, "am53c974") else {
+        panic!("{:?}", verdict(&up, "am53c974"))
+    };
+    assert_eq!(at, "esp.drq_state");
+    assert!(reason.contains("Missing section footer"), "{reason}");
+    // 10.0 -> 7.2: the same size, fields in others' places: the silent
+    // misread both QEMU's loader and its checker miss.
+    assert_eq!(
+        verdict(&down, "am53c974"),
+        Some(&DumpVerdict::Misreads {
+            misread: pairs(&[("esp.lun", "esp.ti_cmd"), ("esp.drq_state", "esp.lun")])
+        })
+    );
+    assert!(up.fails() && down.fails());
+
+    // The text says what a dump cannot show.
+    let text = up.to_string();
+    assert!(
+        text.contains("compat properties are invisible in -dump-vmstate files"),
+        "{text}"
+    );
+    assert!(text.contains("am53c974: BREAKS at esp.drq_state"), "{text}");
+    assert!(down.to_string().contains("am53c974: MISREADS silently"));
+}
+
+/// QEMU's checker on the same files reports e1000e and hpet, which
+/// migrate, and never reaches am53c974's divergence ("skipping rest").
+#[test]
+fn qemu_checker_reports_renames_and_misses_the_misread() {
+    let Some(shared) = shared("running vmstate-static-checker.py") else {
+        return;
+    };
+    if !python("running vmstate-static-checker.py") {
+        return;
+    }
+    let dir = shared.join("qemu-fixtures/dump");
+    let out = Command::new("python3")
+        .arg(shared.join("qemu-scripts/vmstate-static-checker.py"))
+        .arg("-s")
+        .arg(dir.join("q10_pc-q35-7.2.json"))
+        .arg("-d")
+        .arg(dir.join("q72_pc-q35-7.2.json"))
+        .output()
+        .unwrap();
+    let theirs =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(theirs.contains("Section \"e1000e\""), "{theirs}");
+    assert!(
+        theirs.contains("Section \"am53c974\" Description \"esp\": version error"),
+        "{theirs}"
+    );
+    assert!(
+        !theirs.contains("drq_state") && !theirs.contains("lun"),
+        "{theirs}"
+    );
+    let ours = compare(
+        &dump(&shared, "q10_pc-q35-7.2.json"),
+        &dump(&shared, "q72_pc-q35-7.2.json"),
+    );
+    assert!(!verdict(&ours, "e1000e").unwrap().fails());
+    assert!(matches!(
+        verdict(&ours, "am53c974"),
+        Some(DumpVerdict::Misreads { .. })
+    ));
+}
+
+/// `compat check` takes the files where it takes releases, the machine
+/// type from the dumps, and exits 1 on the predicted break; a malformed
+/// file is one precise error.
+#[test]
+fn the_command_reads_dumps() {
+    let Some(shared) = shared("compat check on QEMU's dumps") else {
+        return;
+    };
+    let dir = shared.join("qemu-fixtures/dump");
+    let (q72, q10) = (
+        dir.join("q72_pc-q35-7.2.json").display().to_string(),
+        dir.join("q10_pc-q35-7.2.json").display().to_string(),
+    );
+    let (code, out, err) = run(&["compat", "check", "--from", &q72, "--to", &q10]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("am53c974: BREAKS at esp.drq_state"), "{out}");
+    assert!(out.contains("am53c974: MISREADS silently"), "{out}");
+    assert!(
+        out.contains("hpet: migrates: renames only (num_timers -> num_timers_save)"),
+        "{out}"
+    );
+    let (code, out, _) = run(&["compat", "check", "--json", "--from", &q72, "--to", &q10]);
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["works"], false);
+    assert_eq!(
+        json["directions"][1]["comparison"]["source_machine"],
+        "pc-q35-7.2"
+    );
+
+    let bad = std::env::temp_dir().join(format!("compat-bad-dump-{}.json", std::process::id()));
+    std::fs::write(
+        &bad,
+        "{\"vmschkmachine\": {\"Name\": \"pc\"}, \"x\": {\"Name\": 3}}",
+    )
+    .unwrap();
+    let (code, out, err) = run(&[
+        "compat",
+        "check",
+        "--from",
+        bad.to_str().unwrap(),
+        "--to",
+        &q10,
+    ]);
+    std::fs::remove_file(&bad).ok();
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        err.contains("not a -dump-vmstate file: device type 'x':"),
+        "{err}"
+    );
+}
+
+fn run(args: &[&str]) -> (u8, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = compat_core::tools::cli::run(
+        &compat_examples::catalog::catalog(),
+        args.iter().map(std::ffi::OsString::from),
+        &mut out,
+        &mut err,
+    );
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+/// Write release `release`'s dump for machine type `machine` to `path`.
+fn write_dump(release: &str, machine: &str, path: &str) {
+    let args = [
+        "compat",
+        "dump-vmstate",
+        "--release",
+        release,
+        "-M",
+        machine,
+        path,
+    ];
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// A release's own dump, and its lock, stand where a release is named:
+/// a release against its own dump is the same layout everywhere; against
+/// an older release's lock, `check` is `verify`.
+#[test]
+fn own_dumps_and_locks_stand_for_releases() {
+    let dir = std::env::temp_dir().join(format!("compat-dumps-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dump = dir.join("8.2.json");
+    let dump = dump.to_str().unwrap();
+    write_dump("8.2", "pc-q35-8.2", dump);
+    let (code, out, err) = run(&["compat", "check", "--from", "8.2", "--to", dump]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("release 8.2 -> "), "{out}");
+    assert!(
+        !out.contains("BREAKS") && !out.contains("MISREADS"),
+        "{out}"
+    );
+    // 7.2 knows no pc-q35-8.2: the machine type is taken from the dump.
+    let (code, _, err) = run(&["compat", "check", "--from", "7.2", "--to", dump]);
+    assert_eq!(code, 2);
+    assert!(err.contains("pc-q35-8.2"), "{err}");
+    // 8.2's dump on pc-q35-7.2 against release 7.2: the same wire layouts
+    // but e1000e's timadj, a tested field, so the verdict depends on a
+    // condition the dump cannot show.
+    let dump72 = dir.join("8.2-q35-7.2.json");
+    let dump72 = dump72.to_str().unwrap();
+    write_dump("8.2", "pc-q35-7.2", dump72);
+    let (code, out, _) = run(&["compat", "check", "--from", "7.2", "--to", dump72]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("e1000e: depends on whether core.timadj"),
+        "{out}"
+    );
+
+    let lock = dir.join("7.2.lock.json");
+    let lock = lock.to_str().unwrap();
+    let (code, _, err) = run(&["compat", "lock", "--release", "7.2", "-o", lock]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(&["compat", "check", "--from", lock, "--to", "8.0"]);
+    assert_eq!(code, 1, "8.0 forgot the AER compat entry: {out}");
+    assert!(out.contains("x-pcie-err-unc-mask"), "{out}");
+    let (code, _, err) = run(&["compat", "check", "--from", lock, "--to", dump]);
+    assert_eq!(code, 2);
+    assert!(err.contains("a lock compares with a release"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
