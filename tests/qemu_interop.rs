@@ -10,7 +10,7 @@ use compat_core::codec::LoadErrorKind;
 use compat_core::property::cmdline::{parse_device, parse_global};
 use compat_core::stream::qemu::{analyze_text, QemuStream};
 use compat_core::stream::{self, Section, StreamOptions};
-use compat_core::{MachineFamily, Release, ReleaseBuilder, Version, VersionStep};
+use compat_core::{BusDef, MachineFamily, Release, ReleaseBuilder, Version, VersionStep};
 use compat_examples::devices::{PcieRootPort, AER_OFFSET, PCI_ERR_UNCOR_MASK};
 use compat_tests::{python, shared};
 
@@ -85,7 +85,9 @@ fn q35_release() -> Release {
     ReleaseBuilder::new("model")
         .device::<PcieRootPort>()
         .family(
-            MachineFamily::new("pc-q35", "Q35").version(Version::new(7, 2), VersionStep::default()),
+            MachineFamily::new("pc-q35", "Q35")
+                .bus(BusDef::pci_root("pcie.0"))
+                .version(Version::new(7, 2), VersionStep::default()),
         )
         .build()
         .unwrap()
@@ -99,9 +101,15 @@ fn root_port(globals: &[&str]) -> PcieRootPort {
         .instantiate(
             "pc-q35-7.2",
             &globals,
-            &[parse_device("pcie-root-port,id=rp1,chassis=1").unwrap()],
+            &[parse_device("pcie-root-port,id=rp1,chassis=1,bus=pcie.0,addr=0x3").unwrap()],
         )
         .unwrap();
+    // Placed as QEMU places it, its section named as QEMU names it.
+    let section = m.devices[0].section.as_ref().unwrap();
+    assert_eq!(
+        (section.idstr.as_str(), section.instance_id),
+        ("0000:00:03.0/pcie-root-port", 0)
+    );
     m.devices[0]
         .object
         .downcast_ref::<PcieRootPort>()
@@ -305,7 +313,9 @@ fn nic_release<T: compat_core::Device>(name: &str) -> Release {
         .device::<T>()
         .device::<PcieRootPort>()
         .family(
-            MachineFamily::new("pc-q35", "Q35").version(Version::new(7, 2), VersionStep::default()),
+            MachineFamily::new("pc-q35", "Q35")
+                .bus(BusDef::pci_root("pcie.0"))
+                .version(Version::new(7, 2), VersionStep::default()),
         )
         .build()
         .unwrap()

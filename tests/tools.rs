@@ -194,7 +194,7 @@ fn check_names_the_vmms_own_compat_set_and_gates_ci() {
     assert_eq!(err, "");
     assert!(
         out.starts_with(
-            "1.0 -> 2.0 on virt-1.0: FAILS: device 'uart0/myvm-uart': field 'fifo_size' must \
+            "1.0 -> 2.0 on virt-1.0: FAILS: device 'myvm-uart': field 'fifo_size' must \
              match: the source has 0x00000010, the destination 0x00000040\n"
         ),
         "{out}"
@@ -425,7 +425,7 @@ fn the_checker_sees_slots_the_sides_disagree_on() {
     assert_eq!(
         p.cause.as_deref(),
         Some(
-            "device 'dma0/dma': the source sends field 'channels' (2 x struct, 4 bytes each), \
+            "device 'dma': the source sends field 'channels' (2 x struct, 4 bytes each), \
              the destination reads 'channels' (struct) there"
         )
     );

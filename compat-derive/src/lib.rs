@@ -81,6 +81,13 @@ fn derive(
 /// * `child = Type`: the device holds an instance of device type `Type`
 ///   and forwards its properties (QEMU's virtio PCI proxies and their
 ///   `virtio-blk-device`): globals on `Type` and its parents reach it too;
+/// * `bus = "KIND"`: instances plug into a bus of that kind (`"PCI"`; an
+///   `addr` property places them on it, else the first free slot);
+///   inherited by derived types. The place names the migration section, as
+///   QEMU's device path does (`0000:00:03.0/pcie-root-port`);
+/// * `provides_bus = "KIND"`, `bus_slots = N`: instances provide a bus of
+///   that kind with N slots (default 32), named by their id (a PCIe root
+///   port: one slot);
 /// * `vmstate`: instances migrate, with the struct's `#[derive(VMState)]`;
 /// * `realize = path`: `fn(&mut Self, &Board) -> Result<(), E>` where `E`
 ///   converts into `RealizeError` (a `String` or `&str` does), run once the

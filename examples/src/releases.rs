@@ -18,12 +18,12 @@
 use compat_core::compat_set;
 use compat_core::release::ReleaseError;
 use compat_core::{
-    CompatSet, MachineDef, MachineFamily, Release, ReleaseBuilder, StreamFormat, Version,
+    BusDef, CompatSet, MachineDef, MachineFamily, Release, ReleaseBuilder, StreamFormat, Version,
     VersionStep,
 };
 
 use crate::devices::{
-    qemu10, v7_2, E1000e, E1000e52, E1000e72, PciDevice, PcieRootPort, Piix4Pm, Piix4Pm31,
+    qemu10, v7_2, E1000e, E1000e52, E1000e72, Mch, PciDevice, PcieRootPort, Piix4Pm, Piix4Pm31,
     Piix4Pm80, VirtioBlk, VirtioBlk51, X86Cpu, SMBUS_NO_MIGRATION_SUPPORT,
 };
 
@@ -111,17 +111,36 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
             .device::<v7_2::PcieRootPort>()
             .device::<E1000e52>()
             .device::<Piix4Pm31>()
+            .device::<v7_2::Mch>()
             .cpu::<X86Cpu>()
+            // The host bridge at 00.0 and the ICH9 functions at 1f.x (LPC,
+            // AHCI, SMBus; not modelled): user devices start at slot 1.
             .family(
                 MachineFamily::new("pc-q35", "Standard PC (Q35 + ICH9, 2009)")
                     .latest_alias("q35")
+                    .bus(
+                        BusDef::pci_root("pcie.0")
+                            .reserve("1f.0")
+                            .reserve("1f.2")
+                            .reserve("1f.3"),
+                    )
+                    .onboard("mch,addr=00.0")
                     .version(v(3, 1), VersionStep::default()),
             )
+            // The i440FX host bridge at 00.0, PIIX3 at 01.0 and its IDE at
+            // 01.1 (not modelled), PIIX4_PM at 01.3: user devices start at
+            // slot 2.
             .family(
                 MachineFamily::new("pc-i440fx", "Standard PC (i440FX + PIIX, 1996)")
                     .latest_alias("pc")
                     .default_machine()
-                    .onboard("PIIX4_PM,id=pm,smm-enabled=on")
+                    .bus(
+                        BusDef::pci_root("pci.0")
+                            .reserve("00.0")
+                            .reserve("01.0")
+                            .reserve("01.1"),
+                    )
+                    .onboard("PIIX4_PM,id=pm,addr=01.3,smm-enabled=on")
                     .version(v(3, 1), VersionStep::default()),
             )
             .machine(
@@ -176,7 +195,8 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
                 .named("8.0")
                 .replace_device::<PcieRootPort>()
                 .replace_device::<E1000e>()
-                .replace_device::<Piix4Pm80>();
+                .replace_device::<Piix4Pm80>()
+                .replace_device::<Mch>();
             let b = set_pc_step(b, v(7, 2), VersionStep::compat([HW_COMPAT_7_2_AS_IN_8_0]));
             add_pc_version(b, v(8, 0), &[])
         }
@@ -197,8 +217,7 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
                 .replace_device::<qemu10::PcieRootPort>()
                 .replace_device::<qemu10::Piix4Pm>()
                 .device::<qemu10::VirtioBlkPci>()
-                .device::<qemu10::Mch>()
-                .edit_family("pc-q35", |f| f.onboard("mch"));
+                .replace_device::<qemu10::Mch>();
             let old = |step: VersionStep| step.deprecated(OLD_MACHINE_DEPRECATION);
             let b = set_pc_step(b, v(5, 2), old(VersionStep::compat([HW_COMPAT_6_0])));
             let b = [(4, 2), (5, 0)].into_iter().fold(b, |b, (major, minor)| {

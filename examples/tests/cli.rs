@@ -153,7 +153,7 @@ fn machines_explain_and_check() {
     assert!(!ok, "check exits 1 when a direction fails");
     assert_eq!(err, "");
     assert!(
-        out.starts_with("7.2 -> 8.0 on pc-q35-7.2: FAILS: device 'rp1/pcie-root-port'"),
+        out.starts_with("7.2 -> 8.0 on pc-q35-7.2: FAILS: device '0000:00:01.0/pcie-root-port'"),
         "{out}"
     );
     assert!(
@@ -175,7 +175,7 @@ fn machines_explain_and_check() {
         "pcie-root-port,id=rp1",
     ]);
     assert!(ok);
-    assert_eq!(out, "7.2 -> 8.0.1 on pc-q35-7.2: works\n  differs: rp1: pci-device.x-pcie-err-unc-mask is (no such property) on the source, off on the destination\n8.0.1 -> 7.2 on pc-q35-7.2: works\n  differs: rp1: pci-device.x-pcie-err-unc-mask is off on the source, (no such property) on the destination\n");
+    assert_eq!(out, "7.2 -> 8.0.1 on pc-q35-7.2: works\n  differs: mch[0]: pci-device.x-pcie-err-unc-mask is (no such property) on the source, off on the destination\n  differs: rp1: pci-device.x-pcie-err-unc-mask is (no such property) on the source, off on the destination\n8.0.1 -> 7.2 on pc-q35-7.2: works\n  differs: mch[0]: pci-device.x-pcie-err-unc-mask is off on the source, (no such property) on the destination\n  differs: rp1: pci-device.x-pcie-err-unc-mask is off on the source, (no such property) on the destination\n");
 }
 
 #[test]
@@ -233,7 +233,7 @@ fn save_load_and_dump() {
     ]);
     assert!(!ok);
     assert_eq!(out, "");
-    assert!(err.ends_with("field 'parent_obj.parent_obj.parent_obj.config': Bad config data: i=0x10a read: 40 device: 0 cmask: ff (at offset 0x145)\n"), "{err}");
+    assert!(err.ends_with("field 'parent_obj.parent_obj.parent_obj.config': Bad config data: i=0x10a read: 40 device: 0 cmask: ff (at offset 0x14e)\n"), "{err}");
     // A destination without the e1000e: the section is unknown.
     let (ok, _, err) = compat(&[
         "load",
@@ -247,7 +247,7 @@ fn save_load_and_dump() {
     ]);
     assert!(!ok);
     assert!(
-        err.contains("Unknown savevm section or instance 'net0/e1000e' 0."),
+        err.contains("Unknown savevm section or instance '0000:00:02.0/e1000e' 0."),
         "{err}"
     );
     std::fs::remove_file(&file).ok();
@@ -281,9 +281,9 @@ fn bad_input_is_a_clear_error_and_a_failure() {
         (vec!["machines", "--release", "9.9"], "compat: unknown release '9.9'"),
         (vec!["explain", "--release", "8.0", "-M", "pc-q35-9.9", "x.y"], "compat: unsupported machine type 'pc-q35-9.9' in release 8.0; close names:"),
         (vec!["explain", "--release", "8.0", "-M", "q35", "-device", "pcie-root-port,id=rp1", "rp1"], "compat: expected DEVICE_ID.PROPERTY, got 'rp1'"),
-        (vec!["explain", "--release", "8.0", "-M", "q35", "-device", "pcie-root-port,id=rp1", "rp2.chassis"], "compat: no device 'rp2' on machine pc-q35-8.0; devices are: rp1"),
+        (vec!["explain", "--release", "8.0", "-M", "q35", "-device", "pcie-root-port,id=rp1", "rp2.chassis"], "compat: no device 'rp2' on machine pc-q35-8.0; devices are: mch[0], rp1"),
         (vec!["explain", "--release", "8.0", "-M", "q35", "-device", "pcie-root-port,id=rp1", "rp1.chasis"], "compat: Property 'pcie-root-port.chasis' not found; did you mean 'chassis'?"),
-        (vec!["explain", "--release", "7.2", "-M", "q35", "-global", "pci-device.x-pcie-err-unc-mask=on", "-device", "pcie-root-port,id=rp1", "x.y"], "compat: can't apply global pci-device.x-pcie-err-unc-mask=on: Property 'pcie-root-port.x-pcie-err-unc-mask' not found"),
+        (vec!["explain", "--release", "7.2", "-M", "q35", "-global", "pci-device.x-pcie-err-unc-mask=on", "-device", "pcie-root-port,id=rp1", "x.y"], "compat: can't apply global pci-device.x-pcie-err-unc-mask=on: Property 'mch.x-pcie-err-unc-mask' not found"),
         (vec!["explain", "--release", "8.0", "-M", "q35", "-global", "pci-device-rombar", "x.y"], "compat: -global: expected DRIVER.PROPERTY=VALUE, got 'pci-device-rombar'"),
         (vec!["explain", "--release", "8.0", "-M", "q35", "-device", "virtio-blk-device,num-queues=70000", "x.y"], "compat: -device virtio-blk-device,num-queues=70000: Property 'virtio-blk-device.num-queues' doesn't take value '70000': expects uint16 (0..=65535)"),
         (vec!["explain", "--release", "8.0", "-M", "q35", "-device", "virtio-blk", "x.y"], "compat: -device virtio-blk: 'virtio-blk' is not a valid device model name; did you mean 'virtio-blk-device'?"),
@@ -649,7 +649,7 @@ fn lock_writes_what_the_release_promises() {
     let (ok, out, err) = compat(&["lock", "--release", "8.0", "-o", f]);
     assert!(ok, "{err}");
     assert!(
-        out.starts_with("wrote the lock of release 8.0 (16 machine types, 7 device types, "),
+        out.starts_with("wrote the lock of release 8.0 (16 machine types, 8 device types, "),
         "{out}"
     );
     let text = std::fs::read_to_string(&file).unwrap();

@@ -201,7 +201,7 @@ fn the_pc_7_2_table() {
     let e = cell("8.0", "7.2", m).unwrap_err();
     assert_eq!(
         e.to_string().split(" (at offset").next().unwrap(),
-        "error while loading state for instance 0x0 of device 'rp1/pcie-root-port' (stream version 1): \
+        "error while loading state for instance 0x0 of device '0000:00:01.0/pcie-root-port' (stream version 1): \
          field 'parent_obj.parent_obj.parent_obj.config': Bad config data: i=0x10a read: 40 device: 0 cmask: ff"
     );
 
@@ -348,7 +348,7 @@ fn e1000e_timadj() {
     assert_eq!(
         e.kind,
         LoadErrorKind::MissingFooter {
-            idstr: "net0/e1000e".into()
+            idstr: "0000:00:02.0/e1000e".into()
         }
     );
     cell("8.0.1", "7.2", "pc-q35-7.2").unwrap();

@@ -43,6 +43,14 @@ pub struct DeviceTypeInfo {
     /// properties of (QEMU's virtio PCI proxy and its virtio device):
     /// globals on that type, or its parents, apply to this one too.
     pub child: Option<&'static DeviceTypeInfo>,
+    /// The kind of bus instances plug into (`"PCI"`), if this type says;
+    /// derived types inherit it ([`bus_kind`](Self::bus_kind)).
+    pub bus: Option<&'static str>,
+    /// The kind of bus instances provide, named by their id (a PCI bridge
+    /// or root port).
+    pub provides_bus: Option<&'static str>,
+    /// How many slots that bus has.
+    pub bus_slots: u8,
     /// The properties this type declares itself (not inherited ones).
     pub properties: &'static [PropertyDef],
     /// One line of documentation.
@@ -73,6 +81,9 @@ pub const DEVICE: &DeviceTypeInfo = &DeviceTypeInfo {
     user_creatable: true,
     nic: false,
     child: None,
+    bus: None,
+    provides_bus: None,
+    bus_slots: 32,
     properties: &[],
     description: "the root of all device types",
     rust_type: TypeId::of::<RootDevice>,
@@ -97,6 +108,12 @@ impl fmt::Debug for DeviceTypeInfo {
 }
 
 impl DeviceTypeInfo {
+    /// The kind of bus instances plug into: this type's, or the nearest
+    /// ancestor's.
+    pub fn bus_kind(&'static self) -> Option<&'static str> {
+        self.ancestors().find_map(|t| t.bus)
+    }
+
     /// The types whose globals apply to this one: its ancestors, then its
     /// child's (QEMU applies a global to the proxy's child object, whose
     /// properties the proxy forwards).

@@ -20,6 +20,9 @@ impl Device for PciDevice {
         user_creatable: true,
         nic: false,
         child: None,
+        bus: None,
+        provides_bus: None,
+        bus_slots: 32,
         properties: &[PropertyDef {
             name: "x-pcie-err-unc-mask",
             kind: PropertyKind::Bit { bit: 2, width: 32 },
@@ -78,6 +81,9 @@ impl Device for RootPort {
         user_creatable: true,
         nic: false,
         child: None,
+        bus: None,
+        provides_bus: None,
+        bus_slots: 32,
         properties: &[PropertyDef {
             name: "chassis",
             kind: PropertyKind::U8,
@@ -132,6 +138,9 @@ impl Device for Impostor {
         user_creatable: true,
         nic: false,
         child: None,
+        bus: None,
+        provides_bus: None,
+        bus_slots: 32,
         properties: &[],
         description: "",
         rust_type: TypeId::of::<Impostor>,
@@ -158,6 +167,9 @@ const CLASHING: &DeviceTypeInfo = &DeviceTypeInfo {
     user_creatable: true,
     nic: false,
     child: None,
+    bus: None,
+    provides_bus: None,
+    bus_slots: 32,
     properties: &[PropertyDef {
         name: "x-pcie-err-unc-mask",
         kind: PropertyKind::Bool,
@@ -182,6 +194,9 @@ const TWICE: &DeviceTypeInfo = &DeviceTypeInfo {
     user_creatable: true,
     nic: false,
     child: None,
+    bus: None,
+    provides_bus: None,
+    bus_slots: 32,
     properties: &[
         PropertyDef {
             name: "a",

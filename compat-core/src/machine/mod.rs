@@ -150,6 +150,48 @@ pub struct MachineFamily {
     /// `-device` strings of the devices every machine of the family creates
     /// on board.
     pub onboard: Vec<&'static str>,
+    /// The buses its machines provide.
+    pub buses: Vec<BusDef>,
+}
+
+/// A bus a machine type provides (QEMU's `pcie.0`, `pci.0`): devices of
+/// its kind plug into it unless `bus=` names another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusDef {
+    /// Its name, as `bus=` takes it.
+    pub name: &'static str,
+    /// Its kind (`"PCI"`).
+    pub kind: &'static str,
+    /// The device path its devices' paths extend (`0000:00`: PCI domain 0,
+    /// bus 0).
+    pub path: &'static str,
+    /// Addresses taken by on-board functions the release does not model
+    /// (`1f.0`, the LPC bridge of `pc-q35`): no device is placed there.
+    pub reserved: Vec<&'static str>,
+}
+
+impl BusDef {
+    /// A bus `name` of kind `kind` whose devices' paths extend `path`,
+    /// every address free.
+    pub fn new(name: &'static str, kind: &'static str, path: &'static str) -> Self {
+        BusDef {
+            name,
+            kind,
+            path,
+            reserved: Vec::new(),
+        }
+    }
+
+    /// A PCI root bus `name` (`pcie.0`, `pci.0`): domain 0, bus 0.
+    pub fn pci_root(name: &'static str) -> Self {
+        BusDef::new(name, "PCI", "0000:00")
+    }
+
+    /// Address `addr` (`SS.F`) is taken by a function not modelled.
+    pub fn reserve(mut self, addr: &'static str) -> Self {
+        self.reserved.push(addr);
+        self
+    }
 }
 
 impl MachineFamily {
@@ -164,7 +206,15 @@ impl MachineFamily {
             latest_alias: None,
             is_default: false,
             onboard: Vec::new(),
+            buses: Vec::new(),
         }
+    }
+
+    /// Every machine of the family provides bus `bus`.
+    pub fn bus(mut self, bus: BusDef) -> Self {
+        self.buses.retain(|b| b.name != bus.name);
+        self.buses.push(bus);
+        self
     }
 
     /// Add (or replace) version `version` with its step.
@@ -318,6 +368,8 @@ pub struct MachineType {
     pub stream_format: StreamFormat,
     /// `-device` strings of its on-board devices.
     pub onboard: Vec<&'static str>,
+    /// The buses it provides.
+    pub buses: Vec<BusDef>,
 }
 
 impl MachineType {

@@ -135,10 +135,11 @@ fn devices(machine: &mut Machine<'_>) -> Vec<DeviceView> {
                         .collect()
                 })
                 .unwrap_or_default();
+            let idstr = d.section.as_ref()?.key();
             d.object.migratable().map(|m| {
                 let vmsd = m.vmstate_description();
                 DeviceView {
-                    idstr: super::section_idstr(&label, vmsd.name),
+                    idstr,
                     label,
                     version: vmsd.version_id,
                     minimum: vmsd.minimum_version_id,

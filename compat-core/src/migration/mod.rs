@@ -26,12 +26,6 @@ fn opposite_switch(value: &str) -> Option<&'static str> {
     }
 }
 
-/// The idstr of a device's section: `<label>/<vmsd name>` (QEMU's
-/// `<device path>/<vmsd name>`).
-pub fn section_idstr(label: &str, vmsd: &str) -> String {
-    format!("{label}/{vmsd}")
-}
-
 impl Machine<'_> {
     /// How this machine's streams look: what its machine type's
     /// [`StreamFormat`](crate::stream::StreamFormat) says.
@@ -39,16 +33,16 @@ impl Machine<'_> {
         StreamOptions::for_format(self.machine_type.stream_format, &self.machine_type.name)
     }
 
-    /// The sections of the devices that migrate, in creation order: idstr
-    /// `<label>/<vmsd name>` (QEMU's `<device path>/<vmsd name>`).
+    /// The sections of the devices that migrate, in creation order, named
+    /// as QEMU names them (`0000:00:03.0/pcie-root-port`).
     fn sections(&mut self) -> Vec<Section<'_>> {
         self.devices
             .iter_mut()
             .filter_map(|d| {
-                let label = d.label.clone();
+                let id = d.section.clone()?;
                 d.object.migratable().map(|state| Section {
-                    idstr: section_idstr(&label, state.vmstate_description().name),
-                    instance_id: 0,
+                    idstr: id.idstr,
+                    instance_id: id.instance_id,
                     state,
                 })
             })

@@ -283,11 +283,12 @@ impl Preflight {
                     })
                     .collect();
                 let label = d.label.clone();
+                let section = d.section.as_ref()?.key();
                 let state = d.object.migratable()?;
                 let vmsd = state.vmstate_description();
                 let layout = state.state_layout();
                 Some(DevicePreflight {
-                    section: super::section_idstr(&label, vmsd.name),
+                    section,
                     label,
                     type_name: ty.name.to_owned(),
                     properties,
@@ -390,9 +391,9 @@ pub(super) fn descriptions(
         .devices
         .iter_mut()
         .filter_map(|d| {
-            let label = d.label.clone();
+            let section = d.section.as_ref()?.key();
             let vmsd = d.object.migratable()?.vmstate_description();
-            Some((super::section_idstr(&label, vmsd.name), vmsd))
+            Some((section, vmsd))
         })
         .collect()
 }

@@ -211,6 +211,7 @@ impl ReleaseBuilder {
                     own_compat_sets: step.compat_sets.iter().map(|s| s.name).collect(),
                     stream_format: c.stream_format,
                     onboard: family.onboard.clone(),
+                    buses: family.buses.clone(),
                 });
             }
         }
@@ -256,6 +257,7 @@ impl ReleaseBuilder {
                 own_compat_sets: own_step.compat_sets.iter().map(|s| s.name).collect(),
                 stream_format: c.stream_format,
                 onboard: family.onboard.clone(),
+                buses: family.buses.clone(),
             });
         }
 

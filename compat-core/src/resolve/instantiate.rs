@@ -225,6 +225,8 @@ impl Release {
         let mut matching_of: HashMap<&'static str, Vec<usize>> = HashMap::new();
         let mut ids: HashSet<String> = HashSet::new();
         let mut instances = Vec::with_capacity(onboard.len() + devices.len());
+        // Each device's `bus=` and text, to place it once all exist.
+        let mut placing = Vec::with_capacity(onboard.len() + devices.len());
         let onboard_count = onboard.len();
         for (n, (opt, spec)) in onboard.chain(user).enumerate() {
             // The device's own options are the last source of its
@@ -344,6 +346,7 @@ impl Release {
                     });
                 }
             }
+            placing.push((opt.bus.clone(), spec.clone()));
             sources.extend(adopted_sources);
             instances.push(DeviceInstance {
                 id: opt.id.clone(),
@@ -351,8 +354,11 @@ impl Release {
                 onboard: n < onboard_count,
                 object,
                 settings,
+                dev_path: None,
+                section: None,
             });
         }
+        super::placement::place(machine_type, &mut instances, &placing)?;
 
         if let Some(reason) = &machine_type.deprecation {
             warnings.insert(

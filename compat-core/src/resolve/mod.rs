@@ -20,9 +20,11 @@ use crate::release::{Release, UnknownMachine};
 
 mod explain;
 mod instantiate;
+mod placement;
 
 pub use explain::{ExplainError, Explanation, Step};
 pub use instantiate::{cpu_device, host_cpu_option};
+pub use placement::{PciAddress, SectionId};
 
 /// Where a property value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +122,12 @@ pub struct DeviceInstance {
     pub object: Box<dyn DeviceObject>,
     /// Every value set on it, in order (defaults not included).
     pub settings: Vec<Setting>,
+    /// Where it sits, for a device on a bus: QEMU's device path
+    /// (`0000:00:03.0`).
+    pub dev_path: Option<String>,
+    /// Its migration section's name and instance, for a device that
+    /// migrates (`0000:00:03.0/pcie-root-port` 0).
+    pub section: Option<SectionId>,
 }
 
 impl DeviceInstance {
@@ -246,6 +254,15 @@ pub enum ResolveError {
         spec: String,
         /// Why.
         error: RealizeError,
+    },
+    /// A device cannot be placed on a bus: no bus of its kind, an unknown
+    /// `bus=`, an address taken or out of range (QEMU's messages).
+    #[error("-device {}: {message}", crate::text::escape::escaped(.spec))]
+    Placement {
+        /// The `-device` string.
+        spec: String,
+        /// What is wrong.
+        message: String,
     },
     /// A `-device TYPE,help` asked for the type's properties instead of a
     /// machine: QEMU prints them and exits. The text is the help.

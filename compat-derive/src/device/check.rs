@@ -154,6 +154,18 @@ pub fn check<'a>(cx: &Ctxt, c: Container<'a>) -> DeviceModel<'a> {
         user_creatable: a.user_creatable.get().copied().unwrap_or(true),
         nic: a.nic.get().copied().unwrap_or(false),
         child: a.child.get().cloned(),
+        bus: a.bus.get().map(LitStr::value),
+        provides_bus: a.provides_bus.get().map(LitStr::value),
+        bus_slots: match a.bus_slots.get() {
+            None => 32,
+            Some(n) => match n.base10_parse::<u8>() {
+                Ok(n) if (1..=32).contains(&n) => n,
+                _ => {
+                    cx.error_spanned_by(n, "a bus has 1 to 32 slots");
+                    32
+                }
+            },
+        },
         vmstate: a.vmstate.get().copied().unwrap_or(false),
         realize: a.realize.get().cloned(),
         description: c.description,

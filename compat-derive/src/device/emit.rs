@@ -24,6 +24,9 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
                 user_creatable: true,
                 nic: false,
                 child: __compat::None,
+                bus: __compat::None,
+                provides_bus: __compat::None,
+                bus_slots: 32,
                 properties: &[],
                 description: "",
                 rust_type: __compat::TypeId::of::<Self>,
@@ -56,6 +59,11 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
     let hotpluggable = m.hotpluggable;
     let user_creatable = m.user_creatable;
     let nic = m.nic;
+    let option = |v: &Option<String>| match v {
+        Some(s) => quote!(__compat::Some(#s)),
+        None => quote!(__compat::None),
+    };
+    let (bus, provides_bus, bus_slots) = (option(&m.bus), option(&m.provides_bus), m.bus_slots);
     let child = match &m.child {
         Some(ty) => quote!(__compat::Some(<#ty as __compat::Device>::TYPE)),
         None => quote!(__compat::None),
@@ -188,6 +196,9 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
                 user_creatable: #user_creatable,
                 nic: #nic,
                 child: #child,
+                bus: #bus,
+                provides_bus: #provides_bus,
+                bus_slots: #bus_slots,
                 properties: &[#(#defs),*],
                 description: #description,
                 rust_type: __compat::TypeId::of::<Self>,

@@ -21,6 +21,13 @@ pub struct DeviceModel<'a> {
     /// `child = T`: the device type whose instance this one holds and
     /// whose properties it forwards (QEMU's virtio PCI proxies).
     pub child: Option<syn::Type>,
+    /// `bus = "KIND"`: the kind of bus instances plug into.
+    pub bus: Option<String>,
+    /// `provides_bus = "KIND"`: instances provide a bus of that kind,
+    /// named by their id.
+    pub provides_bus: Option<String>,
+    /// `bus_slots = N`: how many slots the provided bus has.
+    pub bus_slots: u8,
     /// `vmstate`: instances migrate with the struct's `#[derive(VMState)]`.
     pub vmstate: bool,
     /// `realize = path`: `fn(&mut Self, &Board) -> Result<(), E>` where `E`

@@ -12,8 +12,8 @@ mod virtio;
 pub use cpu::{feature_bits, X86Cpu, FEATURES};
 pub use e1000e::{E1000e, E1000e52, E1000e72};
 pub use pci::{
-    build_aer_config, v7_2, AerLog, MsixState, PciDevice, PciDeviceState, PcieRootPort, AER_OFFSET,
-    PCI_ERR_UNCOR_MASK, PCI_ERR_UNC_INTN,
+    build_aer_config, v7_2, AerLog, Mch, MsixState, PciDevice, PciDeviceState, PcieRootPort,
+    AER_OFFSET, PCI_ERR_UNCOR_MASK, PCI_ERR_UNC_INTN,
 };
 pub use piix4::{Piix4Pm, Piix4Pm31, Piix4Pm80, SMBUS_NO_MIGRATION_SUPPORT};
 pub use virtio::{VirtioBlk, VirtioBlk51, VirtioDevice, VIRTIO_BLK_AUTO_NUM_QUEUES};

@@ -35,8 +35,15 @@ pub const PCI_ERR_UNC_SUPPORTED: u32 = 0x03bf_f030;
 /// switch. (The examples model the properties the migration stories need;
 /// release `10.0` has QEMU 10.0's whole set.)
 #[derive(Debug, Clone, Device)]
-#[device(name = "pci-device", abstract)]
+#[device(name = "pci-device", abstract, bus = "PCI")]
 pub struct PciDevice {
+    /// Slot and optional function number on its bus (`03.0`); the first
+    /// free slot when empty.
+    #[property(
+        name = "addr",
+        doc = "Slot and optional function number, example: 06.0 or 06"
+    )]
+    pub addr: String,
     /// Capability bits (QEMU's `cap_present`).
     #[property(
         name = "x-pcie-err-unc-mask",
@@ -46,6 +53,15 @@ pub struct PciDevice {
         sticky
     )]
     pub cap_present: u32,
+}
+
+/// `mch`, the Q35 host bridge at `00.0`, since 8.0 (a PCI device of 8.0).
+/// Its migrated state is not modelled.
+#[derive(Debug, Clone, Device)]
+#[device(name = "mch", parent = PciDevice, hotpluggable = false, user_creatable = false)]
+pub struct Mch {
+    #[device(parent)]
+    pub pci: PciDevice,
 }
 
 /// A PCI function's migrated config space (QEMU's `PCIDevice` VMState).
@@ -127,7 +143,14 @@ macro_rules! pcie_root_port {
     ($(#[$doc:meta])* $name:ident, parent = $parent:ty, unc_mask = $unc_mask:path) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Device, VMState)]
-        #[device(name = "pcie-root-port", parent = $parent, vmstate, realize = $name::realize)]
+        #[device(
+            name = "pcie-root-port",
+            parent = $parent,
+            provides_bus = "PCI",
+            bus_slots = 1,
+            vmstate,
+            realize = $name::realize
+        )]
         #[vmstate(name = "pcie-root-port", version = 1)]
         pub struct $name {
             #[device(parent)]
@@ -221,10 +244,27 @@ pub mod v7_2 {
     use compat_core::Board;
     use compat_core::{Device, VMState};
 
-    /// `pci-device` before 8.0: no property the stories need.
+    /// `pci-device` before 8.0: its place on the bus.
     #[derive(Debug, Clone, Device)]
-    #[device(name = "pci-device", abstract)]
-    pub struct PciDevice;
+    #[device(name = "pci-device", abstract, bus = "PCI")]
+    pub struct PciDevice {
+        /// Slot and optional function number on its bus (`03.0`); the
+        /// first free slot when empty.
+        #[property(
+            name = "addr",
+            doc = "Slot and optional function number, example: 06.0 or 06"
+        )]
+        pub addr: String,
+    }
+
+    /// `mch`, the Q35 host bridge at `00.0`, created by `pc-q35` machines.
+    /// Its migrated state is not modelled.
+    #[derive(Debug, Clone, Device)]
+    #[device(name = "mch", parent = PciDevice, hotpluggable = false, user_creatable = false)]
+    pub struct Mch {
+        #[device(parent)]
+        pub pci: PciDevice,
+    }
 
     pcie_root_port!(
         /// A PCIe root port before 8.0: the mask register read-only zero.

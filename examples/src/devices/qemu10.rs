@@ -18,7 +18,7 @@ pub const ACPI_INDEX_MAX: u32 = 16383;
 
 /// The abstract parent of every PCI device, with QEMU 10.0's properties.
 #[derive(Debug, Clone, Device)]
-#[device(name = "pci-device", abstract)]
+#[device(name = "pci-device", abstract, bus = "PCI")]
 pub struct PciDevice {
     /// ACPI index of the device's slot (0: none).
     #[property(name = "acpi-index", default = 0, absent = "0")]
@@ -250,7 +250,14 @@ pub enum PcieLinkWidth {
 
 /// `pcie-root-port` of QEMU 10.0.
 #[derive(Debug, Clone, Device, VMState)]
-#[device(name = "pcie-root-port", parent = PciDevice, vmstate, realize = PcieRootPort::realize)]
+#[device(
+    name = "pcie-root-port",
+    parent = PciDevice,
+    provides_bus = "PCI",
+    bus_slots = 1,
+    vmstate,
+    realize = PcieRootPort::realize
+)]
 #[vmstate(name = "pcie-root-port", version = 1)]
 pub struct PcieRootPort {
     #[device(parent)]
@@ -527,8 +534,8 @@ impl Piix4Pm {
     }
 }
 
-/// `mch`, the Q35 host bridge, created by `pc-q35` machines. Its
-/// migrated state is not modelled.
+/// `mch`, the Q35 host bridge at `00.0`, created by `pc-q35` machines.
+/// Its migrated state is not modelled.
 #[derive(Debug, Clone, Device)]
 #[device(name = "mch", parent = PciDevice, hotpluggable = false, user_creatable = false)]
 pub struct Mch {
