@@ -26,7 +26,67 @@ fn opposite_switch(value: &str) -> Option<&'static str> {
     }
 }
 
+/// What loading the modelled part of a whole stream did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelledLoad {
+    /// The sections loaded into this machine's devices, `idstr (instance)`.
+    pub loaded: Vec<String>,
+    /// The sections of parts the release does not model (RAM, timers, the
+    /// chipset, CPUs), skipped, `idstr (instance)`.
+    pub skipped: Vec<String>,
+}
+
 impl Machine<'_> {
+    /// Load a whole stream real QEMU wrote, of which this release models
+    /// only some devices: the machine type must match, every device that
+    /// migrates here must find its section, and those sections load all or
+    /// nothing; every other section (RAM, timers, CPUs, the chipset) is
+    /// skipped and counted, never silently. The stream is read through its
+    /// description trailer, which QEMU writes, to find where each section
+    /// ends.
+    pub fn load_modelled(&mut self, bytes: &[u8]) -> Result<ModelledLoad, LoadError> {
+        let stream = crate::stream::qemu::QemuStream::parse(bytes)?;
+        if let Some(received) = stream.machine() {
+            if received != self.machine_type.name {
+                return Err(LoadError::new(
+                    crate::codec::LoadErrorKind::MachineMismatch {
+                        received: received.to_owned(),
+                        local: self.machine_type.name.clone(),
+                    },
+                    0,
+                ));
+            }
+        }
+        let ids: Vec<crate::resolve::SectionId> = self
+            .devices
+            .iter()
+            .filter_map(|d| d.section.clone())
+            .collect();
+        let mut targets: Vec<(&str, u32, &mut dyn crate::vmstate::Migratable)> = Vec::new();
+        let states = self
+            .devices
+            .iter_mut()
+            .filter(|d| d.section.is_some())
+            .filter_map(|d| d.object.migratable());
+        for (id, state) in ids.iter().zip(states) {
+            targets.push((id.idstr.as_str(), id.instance_id, state));
+        }
+        stream.load_devices(bytes, &mut targets)?;
+        let named = |idstr: &str, instance: u32| format!("{idstr} ({instance})");
+        let ours = |idstr: &str, instance: u32| {
+            ids.iter()
+                .any(|id| id.idstr == idstr && id.instance_id == instance)
+        };
+        let (mut loaded, mut skipped) = (Vec::new(), Vec::new());
+        for (_, h, _) in stream.sections() {
+            match ours(&h.idstr, h.instance_id) {
+                true => loaded.push(named(&h.idstr, h.instance_id)),
+                false => skipped.push(named(&h.idstr, h.instance_id)),
+            }
+        }
+        Ok(ModelledLoad { loaded, skipped })
+    }
+
     /// How this machine's streams look: what its machine type's
     /// [`StreamFormat`](crate::stream::StreamFormat) says.
     pub fn stream_options(&self) -> StreamOptions {

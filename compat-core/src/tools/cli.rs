@@ -235,6 +235,10 @@ enum Command {
         machine: MachineArgs,
         /// The stream file.
         file: PathBuf,
+        /// Skip, and count, the sections of parts the release does not model
+        /// (RAM, timers, CPUs, the chipset) of a stream real QEMU wrote.
+        #[arg(long)]
+        skip_unmodeled: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -678,12 +682,49 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
         Command::Load {
             machine,
             file,
+            skip_unmodeled,
             json,
             max_bytes,
         } => {
             let mut m = machine.start(catalog)?;
             let bytes =
                 read_stream_file(&file, max_bytes).map_err(|e| format!("{}: {e}", shown(&file)))?;
+            if skip_unmodeled {
+                let done = m
+                    .load_modelled(&bytes)
+                    .map_err(|e| Failure::Refused(format!("{}: {e}", shown(&file))))?;
+                let text = if json {
+                    pretty(&json!({
+                        "file": file.display().to_string(),
+                        "release": m.release.name(),
+                        "machine": m.machine_type.name,
+                        "loaded": done.loaded,
+                        "skipped": done.skipped,
+                    }))
+                } else {
+                    let list = |v: &[String]| {
+                        v.iter()
+                            .map(|s| escaped(s).to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    format!(
+                        "loaded {} device sections into {} (release {}): {}\nskipped {} \
+                         sections of parts release {} does not model: {}\n",
+                        done.loaded.len(),
+                        m.machine_type.name,
+                        m.release.name(),
+                        list(&done.loaded),
+                        done.skipped.len(),
+                        m.release.name(),
+                        list(&done.skipped)
+                    )
+                };
+                return Ok(Outcome {
+                    warnings: m.warnings.clone(),
+                    ..Outcome::ok(text)
+                });
+            }
             let report = m
                 .load(&bytes)
                 .map_err(|e| Failure::Refused(format!("{}: {e}", shown(&file))))?;

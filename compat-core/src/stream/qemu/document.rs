@@ -73,6 +73,8 @@ pub struct SectionRecord {
     pub header: Option<SectionHeader>,
     /// Byte offset of the section's data in the stream.
     pub offset: usize,
+    /// Byte offset just past its data (where its footer starts).
+    pub end: usize,
     /// The section's data.
     pub body: Body,
 }
@@ -282,6 +284,7 @@ impl QemuStream {
                         section_id,
                         header: Some(sref),
                         offset,
+                        end: r.offset(),
                         body,
                     }));
                 }
@@ -305,6 +308,7 @@ impl QemuStream {
                         section_id,
                         header: None,
                         offset,
+                        end: r.offset(),
                         body,
                     }));
                 }
@@ -404,43 +408,80 @@ impl QemuStream {
         instance_id: u32,
         state: &mut dyn Migratable,
     ) -> Result<(), LoadError> {
-        let (section_id, header, offset) = self
-            .records
-            .iter()
-            .find_map(|r| match r {
-                Record::Section(SectionRecord {
-                    section_id,
-                    header: Some(h),
-                    offset,
-                    body: Body::Device(_),
-                    ..
-                }) if h.idstr == idstr && h.instance_id == instance_id => {
-                    Some((*section_id, h, *offset))
-                }
-                _ => None,
-            })
-            .ok_or_else(|| {
-                LoadError::new(
-                    LoadErrorKind::MissingSection {
-                        idstr: idstr.to_owned(),
-                        instance_id,
-                    },
-                    0,
-                )
-            })?;
-        let sref = SectionRef {
-            idstr: header.idstr.clone(),
-            instance_id,
-            version_id: header.version_id,
-        };
-        let mut r = StreamReader::new(bytes);
-        r.skip(offset)?;
-        let copy = state
-            .load_copy(&mut r, header.version_id)
-            .map_err(|e| e.in_section(&sref))?;
-        read_footer(&mut r, section_id, idstr).map_err(|e| e.in_section(&sref))?;
-        state.commit(copy);
+        self.load_devices(bytes, &mut [(idstr, instance_id, state)])
+    }
+
+    /// Load the device sections `targets` names (idstr, instance) into
+    /// their states, all or nothing: every section is read into a copy
+    /// first, and the states change only if all of them load.
+    pub fn load_devices(
+        &self,
+        bytes: &[u8],
+        targets: &mut [(&str, u32, &mut dyn Migratable)],
+    ) -> Result<(), LoadError> {
+        let mut copies = Vec::with_capacity(targets.len());
+        for (idstr, instance_id, state) in targets.iter() {
+            let (section_id, header, offset) = self
+                .records
+                .iter()
+                .find_map(|r| match r {
+                    Record::Section(SectionRecord {
+                        section_id,
+                        header: Some(h),
+                        offset,
+                        body: Body::Device(_),
+                        ..
+                    }) if h.idstr == *idstr && h.instance_id == *instance_id => {
+                        Some((*section_id, h, *offset))
+                    }
+                    _ => None,
+                })
+                .ok_or_else(|| {
+                    LoadError::new(
+                        LoadErrorKind::MissingSection {
+                            idstr: (*idstr).to_owned(),
+                            instance_id: *instance_id,
+                        },
+                        0,
+                    )
+                })?;
+            let sref = SectionRef {
+                idstr: header.idstr.clone(),
+                instance_id: *instance_id,
+                version_id: header.version_id,
+            };
+            let mut r = StreamReader::new(bytes);
+            r.skip(offset)?;
+            let copy = state
+                .load_copy(&mut r, header.version_id)
+                .map_err(|e| e.in_section(&sref))?;
+            read_footer(&mut r, section_id, idstr).map_err(|e| e.in_section(&sref))?;
+            copies.push(copy);
+        }
+        for ((_, _, state), copy) in targets.iter_mut().zip(copies) {
+            state.commit(copy);
+        }
         Ok(())
+    }
+
+    /// The data of section `idstr`/`instance_id` of `bytes` (the stream
+    /// this document was read from): its fields' bytes, without header or
+    /// footer.
+    pub fn section_data<'b>(
+        &self,
+        bytes: &'b [u8],
+        idstr: &str,
+        instance_id: u32,
+    ) -> Option<&'b [u8]> {
+        self.records.iter().find_map(|r| match r {
+            Record::Section(SectionRecord {
+                header: Some(h),
+                offset,
+                end,
+                ..
+            }) if h.idstr == idstr && h.instance_id == instance_id => bytes.get(*offset..*end),
+            _ => None,
+        })
     }
 
     /// The section headers, in stream order: section id and header.
