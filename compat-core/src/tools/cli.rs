@@ -689,63 +689,47 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
             let mut m = machine.start(catalog)?;
             let bytes =
                 read_stream_file(&file, max_bytes).map_err(|e| format!("{}: {e}", shown(&file)))?;
-            if skip_unmodeled {
-                let done = m
-                    .load_modelled(&bytes)
-                    .map_err(|e| Failure::Refused(format!("{}: {e}", shown(&file))))?;
-                let text = if json {
-                    pretty(&json!({
-                        "file": file.display().to_string(),
-                        "release": m.release.name(),
-                        "machine": m.machine_type.name,
-                        "loaded": done.loaded,
-                        "skipped": done.skipped,
-                    }))
-                } else {
-                    let list = |v: &[String]| {
-                        v.iter()
-                            .map(|s| escaped(s).to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    };
-                    format!(
-                        "loaded {} device sections into {} (release {}): {}\nskipped {} \
-                         sections of parts release {} does not model: {}\n",
-                        done.loaded.len(),
-                        m.machine_type.name,
-                        m.release.name(),
-                        list(&done.loaded),
-                        done.skipped.len(),
-                        m.release.name(),
-                        list(&done.skipped)
-                    )
-                };
-                return Ok(Outcome {
-                    warnings: m.warnings.clone(),
-                    ..Outcome::ok(text)
-                });
-            }
-            let report = m
-                .load(&bytes)
-                .map_err(|e| Failure::Refused(format!("{}: {e}", shown(&file))))?;
-            let text = if json {
-                pretty(&json!({
-                    "file": file.display().to_string(),
-                    "release": m.release.name(),
-                    "machine": m.machine_type.name,
-                    "sections": report.sections,
-                }))
-            } else {
+            let failed =
+                |e: crate::codec::LoadError| Failure::Refused(format!("{}: {e}", shown(&file)));
+            let mut body = json!({
+                "file": file.display().to_string(),
+                "release": m.release.name(),
+                "machine": m.machine_type.name,
+            });
+            let head = |n: usize| {
                 format!(
-                    "loaded {} device sections into {} (release {})\n",
-                    report.sections,
+                    "loaded {n} device sections into {} (release {})",
                     m.machine_type.name,
                     m.release.name()
                 )
             };
+            let text = if skip_unmodeled {
+                let done = m.load_modelled(&bytes).map_err(failed)?;
+                let list = |v: &[String]| {
+                    v.iter()
+                        .map(|s| escaped(s).to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let text = format!(
+                    "{}: {}\nskipped {} sections of parts release {} does not model: {}\n",
+                    head(done.loaded.len()),
+                    list(&done.loaded),
+                    done.skipped.len(),
+                    m.release.name(),
+                    list(&done.skipped)
+                );
+                body["loaded"] = json!(done.loaded);
+                body["skipped"] = json!(done.skipped);
+                text
+            } else {
+                let report = m.load(&bytes).map_err(failed)?;
+                body["sections"] = json!(report.sections);
+                format!("{}\n", head(report.sections))
+            };
             Ok(Outcome {
                 warnings: m.warnings.clone(),
-                ..Outcome::ok(text)
+                ..Outcome::ok(if json { pretty(&body) } else { text })
             })
         }
         Command::DumpVmstate {
