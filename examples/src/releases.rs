@@ -23,8 +23,9 @@ use compat_core::{
 };
 
 use crate::devices::{
-    qemu10, v7_2, E1000e, E1000e52, E1000e72, Mch, PciDevice, PcieRootPort, Piix4Pm, Piix4Pm31,
-    Piix4Pm80, VirtioBlk, VirtioBlk51, X86Cpu, SMBUS_NO_MIGRATION_SUPPORT,
+    qemu10, v7_2, Am53c974, Am53c97472, Am53c97480, E1000e, E1000e52, E1000e72, Mch, PciDevice,
+    PcieRootPort, Piix4Pm, Piix4Pm31, Piix4Pm80, VirtioBlk, VirtioBlk51, X86Cpu,
+    SMBUS_NO_MIGRATION_SUPPORT,
 };
 
 /// The releases, oldest first.
@@ -185,7 +186,10 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
         }
         // 7.2: e1000e's init-vet (6.1), off for older machine types.
         "7.2" => {
-            let b = builder("5.2")?.named("7.2").replace_device::<E1000e72>();
+            let b = builder("5.2")?
+                .named("7.2")
+                .replace_device::<E1000e72>()
+                .device::<Am53c97472>();
             let b = set_pc_step(b, v(5, 2), VersionStep::compat([HW_COMPAT_6_0]));
             add_pc_version(b, v(7, 2), &[])
         }
@@ -196,7 +200,8 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
                 .replace_device::<PcieRootPort>()
                 .replace_device::<E1000e>()
                 .replace_device::<Piix4Pm80>()
-                .replace_device::<Mch>();
+                .replace_device::<Mch>()
+                .replace_device::<Am53c97480>();
             let b = set_pc_step(b, v(7, 2), VersionStep::compat([HW_COMPAT_7_2_AS_IN_8_0]));
             add_pc_version(b, v(8, 0), &[])
         }
@@ -217,7 +222,8 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
                 .replace_device::<qemu10::PcieRootPort>()
                 .replace_device::<qemu10::Piix4Pm>()
                 .device::<qemu10::VirtioBlkPci>()
-                .replace_device::<qemu10::Mch>();
+                .replace_device::<qemu10::Mch>()
+                .replace_device::<Am53c974>();
             let old = |step: VersionStep| step.deprecated(OLD_MACHINE_DEPRECATION);
             let b = set_pc_step(b, v(5, 2), old(VersionStep::compat([HW_COMPAT_6_0])));
             let b = [(4, 2), (5, 0)].into_iter().fold(b, |b, (major, minor)| {

@@ -649,7 +649,7 @@ fn lock_writes_what_the_release_promises() {
     let (ok, out, err) = compat(&["lock", "--release", "8.0", "-o", f]);
     assert!(ok, "{err}");
     assert!(
-        out.starts_with("wrote the lock of release 8.0 (16 machine types, 8 device types, "),
+        out.starts_with("wrote the lock of release 8.0 (16 machine types, 9 device types, "),
         "{out}"
     );
     let text = std::fs::read_to_string(&file).unwrap();

@@ -4,6 +4,7 @@
 
 mod cpu;
 mod e1000e;
+mod esp;
 mod pci;
 mod piix4;
 pub mod qemu10;
@@ -11,6 +12,7 @@ mod virtio;
 
 pub use cpu::{feature_bits, X86Cpu, FEATURES};
 pub use e1000e::{E1000e, E1000e52, E1000e72};
+pub use esp::{Am53c974, Am53c97472, Am53c97480, Fifo16, Fifo32, PciConfig256};
 pub use pci::{
     build_aer_config, v7_2, AerLog, Mch, MsixState, PciDevice, PciDeviceState, PcieRootPort,
     AER_OFFSET, PCI_ERR_UNCOR_MASK, PCI_ERR_UNC_INTN,
