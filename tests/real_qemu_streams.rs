@@ -45,22 +45,28 @@ fn compat_load(name: &str, bytes: &[u8]) -> Result<(ModelledLoad, Vec<u8>), Stri
     Ok((done, m.save().unwrap()))
 }
 
-/// Real QEMU `qemu` loading `file`: `Ok` when the migration completed, else
-/// QEMU's error lines.
-fn qemu_load(qemu: &RealQemu, file: &Path) -> Result<(), String> {
-    let outcome = qemu.load(&args(), file);
+/// Real QEMU `qemu` started with `args` loading `file`: `Ok` when the
+/// migration completed, else QEMU's error lines.
+fn qemu_load(qemu: &RealQemu, args: &[String], file: &Path) -> Result<(), String> {
+    let outcome = qemu.load(args, file);
     match outcome.completed {
         true => Ok(()),
         false => Err(outcome.errors.join(" | ")),
     }
 }
 
+/// Real QEMU 7.2 and 10.0 for a test of `what`, or `None` after saying it
+/// is skipped.
+fn both(what: &str) -> Option<(RealQemu, RealQemu)> {
+    Some((
+        RealQemu::for_test(Version::V7_2, what)?,
+        RealQemu::for_test(Version::V10_0, what)?,
+    ))
+}
+
 #[test]
 fn am53c974_streams_both_ways_as_real_qemu() {
-    let (Some(q72), Some(q10)) = (
-        RealQemu::for_test(Version::V7_2, "am53c974 against QEMU 7.2"),
-        RealQemu::for_test(Version::V10_0, "am53c974 against QEMU 10.0"),
-    ) else {
+    let Some((q72, q10)) = both("am53c974 against real QEMU") else {
         return;
     };
     let versions = [(&q72, "7.2"), (&q10, "10.0")];
@@ -74,7 +80,7 @@ fn am53c974_streams_both_ways_as_real_qemu() {
     for (source, file, bytes) in &real {
         for (qemu, dest) in versions {
             // What the real destination does with it...
-            let theirs = qemu_load(qemu, file);
+            let theirs = qemu_load(qemu, &args(), file);
             // ...compat's release of that version does.
             let ours = compat_load(dest, bytes);
             match (&theirs, &ours) {
@@ -123,7 +129,7 @@ fn am53c974_streams_both_ways_as_real_qemu() {
         let file = temp(&format!("compat-{source}.mig"));
         std::fs::write(&file, m.save().unwrap()).unwrap();
         for (qemu, dest) in versions {
-            let theirs = qemu_load(qemu, &file);
+            let theirs = qemu_load(qemu, &args(), &file);
             assert_eq!(
                 theirs.is_ok(),
                 !(source == "7.2" && dest == "10.0"),
@@ -131,5 +137,111 @@ fn am53c974_streams_both_ways_as_real_qemu() {
             );
         }
         std::fs::remove_file(&file).ok();
+    }
+}
+
+/// A root port at 03.0 on pc-q35-7.2, with `extra` options.
+fn root_port_args(extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "-M",
+        MACHINE,
+        "-device",
+        "pcie-root-port,id=rp1,chassis=1,addr=0x3",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    args
+}
+
+/// compat's release `name` with a root port and `globals`.
+fn root_port_machine<'r>(release: &'r Release, globals: &[&str]) -> compat_core::Machine<'r> {
+    release
+        .instantiate_config(&MachineConfig {
+            machine: MACHINE.to_owned(),
+            devices: vec![parse_device("pcie-root-port,id=rp1,chassis=1,addr=0x3").unwrap()],
+            globals: globals
+                .iter()
+                .map(|g| compat_core::parse_global(g).unwrap())
+                .collect(),
+            ..MachineConfig::default()
+        })
+        .unwrap()
+}
+
+/// The root port's config space as compat builds it, byte for byte where
+/// QEMU compares: compat's streams load into real QEMU 7.2 and 10.0 both
+/// ways; the AER mask undone on one side is refused by real QEMU 7.2 at the
+/// same byte compat's 7.2 refuses; bytes QEMU compares that a stream
+/// changes (the class code, the capability pointer) are refused by both.
+#[test]
+fn root_port_streams_both_ways_as_real_qemu() {
+    let Some((q72, q10)) = both("the root port against real QEMU") else {
+        return;
+    };
+    let (r72, r10) = (release("7.2"), release("10.0"));
+    let load = |qemu: &RealQemu, bytes: &[u8], extra: &[&str]| {
+        let file = temp("root-port.mig");
+        std::fs::write(&file, bytes).unwrap();
+        let outcome = qemu_load(qemu, &root_port_args(extra), &file);
+        std::fs::remove_file(&file).ok();
+        outcome
+    };
+    // compat's streams, mask off on both (hw_compat_7_2), into both QEMUs.
+    for r in [&r72, &r10] {
+        let bytes = root_port_machine(r, &[]).save().unwrap();
+        for qemu in [&q72, &q10] {
+            load(qemu, &bytes, &[]).unwrap_or_else(|e| {
+                panic!("compat {} -> QEMU {}: {e}", r.name(), qemu.version.name())
+            });
+        }
+    }
+    // 10.0 with the mask on (undoing hw_compat_7_2) -> 7.2: refused by real
+    // QEMU 7.2 and by compat's 7.2, at the same byte.
+    let mask_on = "pcie-root-port.x-pcie-err-unc-mask=on";
+    let bytes = root_port_machine(&r10, &[mask_on]).save().unwrap();
+    let theirs = load(&q72, &bytes, &[]).unwrap_err();
+    assert!(
+        theirs.contains("Bad config data: i=0x10a read: 40 device: 0 cmask: ff wmask: 0 w1cmask:0"),
+        "{theirs}"
+    );
+    let ours = root_port_machine(&r72, &[]).load(&bytes).unwrap_err();
+    assert_eq!(
+        ours.to_string().split(" (at offset").next().unwrap(),
+        "error while loading state for instance 0x0 of device '0000:00:03.0/pcie-root-port' \
+         (stream version 1): field 'parent_obj.parent_obj.parent_obj.config': \
+         Bad config data: i=0x10a read: 40 device: 0 cmask: ff"
+    );
+    // The other way, the mask on at the destination only: both accept.
+    let bytes = root_port_machine(&r72, &[]).save().unwrap();
+    load(&q10, &bytes, &["-global", mask_on]).unwrap();
+    root_port_machine(&r10, &[mask_on]).load(&bytes).unwrap();
+
+    // A real stream with a compared byte changed: refused by both.
+    let file = temp("qemu-root-port.mig");
+    q72.save(&root_port_args(&[]), &file).unwrap();
+    let real = std::fs::read(&file).unwrap();
+    std::fs::remove_file(&file).ok();
+    let doc = QemuStream::parse(&real).unwrap();
+    let data = doc
+        .section_data(&real, "0000:00:03.0/pcie-root-port", 0)
+        .unwrap();
+    // After PCIDevice's version_id: the config space.
+    let config = data.as_ptr() as usize - real.as_ptr() as usize + 4;
+    for (offset, what) in [(0x0b, "the class code"), (0x34, "the capability pointer")] {
+        let mut changed = real.clone();
+        changed[config + offset] ^= 0x01;
+        let theirs = load(&q72, &changed, &[]).unwrap_err();
+        assert!(
+            theirs.contains(&format!("Bad config data: i=0x{offset:x} ")),
+            "{what}: {theirs}"
+        );
+        let mut m = root_port_machine(&r72, &[]);
+        let ours = m.load_modelled(&changed).unwrap_err();
+        assert!(
+            ours.to_string()
+                .contains(&format!("Bad config data: i=0x{offset:x} ")),
+            "{what}: {ours}"
+        );
     }
 }

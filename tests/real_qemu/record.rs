@@ -4,6 +4,12 @@
 //!
 //! `options`: every case of `option-cases.jsonl` run on QEMU 10.0, the
 //! outcome in `options-10.0.json`.
+//!
+//! `config`: the config space of a `pcie-root-port` as QEMU 7.2 and 10.0
+//! build it (from a stream of a paused guest) and the bits they compare on
+//! load, found by loading that stream back with bytes flipped: each refusal
+//! names the first byte compared and its masks. Written to
+//! `examples/src/devices/recorded/`, where the example root port reads it.
 
 use std::path::{Path, PathBuf};
 
@@ -17,11 +23,104 @@ fn main() {
         .next()
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/real-qemu"));
-    let q10 = RealQemu::installed(Version::V10_0)
-        .unwrap_or_else(|| fail("QEMU 10.0.2 is not installed: run scripts/real-qemu/install.sh"));
+    let installed = |v: Version| {
+        RealQemu::installed(v).unwrap_or_else(|| {
+            fail(&format!(
+                "QEMU {} is not installed: run scripts/real-qemu/install.sh",
+                v.full()
+            ))
+        })
+    };
+    let q10 = installed(Version::V10_0);
     if matches!(what.as_str(), "options" | "all") {
         record_options(&q10, &dir);
     }
+    if matches!(what.as_str(), "config" | "all") {
+        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/src/devices/recorded");
+        let mask_on = ["-global", "pcie-root-port.x-pcie-err-unc-mask=on"];
+        record_root_port_config(&installed(Version::V7_2), &[], "7.2", &out);
+        record_root_port_config(&q10, &[], "10.0", &out);
+        record_root_port_config(&q10, &mask_on, "10.0-unc-mask", &out);
+    }
+}
+
+/// The root port every recording uses: chassis 1, slot 0, at 03.0.
+const ROOT_PORT: &str = "pcie-root-port,id=rp1,chassis=1,bus=pcie.0,addr=0x3";
+const ROOT_PORT_SECTION: &str = "0000:00:03.0/pcie-root-port";
+
+/// `Bad config data: i=0x.. read: .. device: .. cmask: .. wmask: .. w1cmask:..`
+/// of QEMU's `get_pci_config_device`: the byte and its three masks.
+fn bad_config(line: &str) -> Option<(usize, u8, u8, u8)> {
+    let rest = line.split("Bad config data: i=0x").nth(1)?;
+    let hex = |key: &str| -> Option<u8> {
+        let v = rest.split(key).nth(1)?.trim_start();
+        u8::from_str_radix(v.split_whitespace().next()?, 16).ok()
+    };
+    let i = usize::from_str_radix(rest.split_whitespace().next()?, 16).ok()?;
+    Some((i, hex("cmask:")?, hex("wmask:")?, hex("w1cmask:")?))
+}
+
+/// Record the root port's config space and compared bits on `qemu` with
+/// the options `extra`, as `pcie-root-port-NAME.txt`.
+fn record_root_port_config(qemu: &RealQemu, extra: &[&str], name: &str, out: &Path) {
+    let mut args: Vec<String> = ["-M", "pc-q35-7.2", "-device", ROOT_PORT]
+        .map(str::to_owned)
+        .to_vec();
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    let tmp = std::env::temp_dir().join(format!("record-config-{}", std::process::id()));
+    qemu.save(&args, &tmp).unwrap_or_else(|e| fail(&e));
+    let bytes = std::fs::read(&tmp).unwrap_or_else(|e| fail(&e.to_string()));
+    let doc = compat_core::stream::qemu::QemuStream::parse(&bytes)
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let data = doc
+        .section_data(&bytes, ROOT_PORT_SECTION, 0)
+        .unwrap_or_else(|| fail("no root port section"));
+    // The section starts with PCIDevice's version_id (4 bytes), then the
+    // 4096 bytes of config space.
+    let start = data.as_ptr() as usize - bytes.as_ptr() as usize + 4;
+    let config = bytes[start..start + 4096].to_vec();
+    let mut checked = Vec::new();
+    let mut from = 0;
+    while from < 4096 {
+        let mut flipped = bytes.clone();
+        for b in &mut flipped[start + from..start + 4096] {
+            *b ^= 0xff;
+        }
+        std::fs::write(&tmp, &flipped).unwrap_or_else(|e| fail(&e.to_string()));
+        let outcome = qemu.load(&args, &tmp);
+        if outcome.completed {
+            break;
+        }
+        let Some((i, cmask, wmask, w1cmask)) = outcome.errors.iter().find_map(|l| bad_config(l))
+        else {
+            fail(&format!(
+                "QEMU refused without naming a config byte: {:?}",
+                outcome.errors
+            ));
+        };
+        checked.push((i, cmask & !wmask & !w1cmask));
+        from = i + 1;
+    }
+    std::fs::remove_file(&tmp).ok();
+    let mut text = format!(
+        "# The config space of {ROOT_PORT} on QEMU {} -M pc-q35-7.2 {}, paused at\n\
+         # start, and the bits it compares on load (cmask & ~wmask & ~w1cmask), recorded by\n\
+         # scripts/real-qemu/record.sh config. Lines: `config HEX` (4096 bytes), then\n\
+         # `check OFFSET BITS` in hex for every byte compared.\nconfig ",
+        qemu.version.full(),
+        extra.join(" ")
+    );
+    for b in &config {
+        text.push_str(&format!("{b:02x}"));
+    }
+    text.push('\n');
+    for (i, bits) in &checked {
+        text.push_str(&format!("check {i:03x} {bits:02x}\n"));
+    }
+    std::fs::create_dir_all(out).unwrap_or_else(|e| fail(&e.to_string()));
+    let file = out.join(format!("pcie-root-port-{name}.txt"));
+    std::fs::write(&file, text).unwrap_or_else(|e| fail(&e.to_string()));
+    eprintln!("{}: {} bytes compared", file.display(), checked.len());
 }
 
 fn fail(message: &str) -> ! {

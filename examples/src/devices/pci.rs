@@ -17,12 +17,6 @@ pub const PCIE_CONFIG_SPACE_SIZE: usize = 4096;
 pub const AER_OFFSET: usize = 0x100;
 /// `PCI_ERR_UNCOR_MASK`, inside the AER capability.
 pub const PCI_ERR_UNCOR_MASK: usize = 0x08;
-/// `PCI_ERR_UNCOR_SEVER`.
-pub const PCI_ERR_UNCOR_SEVER: usize = 0x0c;
-/// `PCI_ERR_COR_MASK`.
-pub const PCI_ERR_COR_MASK: usize = 0x14;
-/// `PCI_ERR_CAP`.
-pub const PCI_ERR_CAP: usize = 0x18;
 /// `PCI_ERR_UNC_INTN`: uncorrectable internal error.
 pub const PCI_ERR_UNC_INTN: u32 = 0x0040_0000;
 /// `PCI_ERR_UNC_TLP_PRF_BLOCKED`.
@@ -187,6 +181,7 @@ macro_rules! pcie_root_port {
             pub fn build_config(&mut self) {
                 let unc_mask = $unc_mask(self);
                 build_aer_config(&mut self.config, unc_mask);
+                self.config.set_slot_number(self.slot);
             }
         }
     };
@@ -205,37 +200,115 @@ impl PcieRootPort {
     }
 }
 
-/// The config space of a root port: IDs and the AER capability. With
-/// `unc_mask` (8.0's behaviour) the uncorrectable-error mask register is
-/// writable for the supported errors and starts with internal and
-/// TLP-prefix errors masked; the internal-error bit is not among the
-/// supported ones in 8.0, so it stays read-only and is compared on load in
-/// both directions, as QEMU's backward-compatibility document reports. Before 8.0 the register was
-/// read-only zero. (QEMU 10.0 also makes the internal-error bit writable,
-/// which is why a real 7.2 -> 10.0 load with the property on completes.)
+/// A config space as real QEMU built it, and the bits it compares on load,
+/// recorded by `scripts/real-qemu/record.sh config` from a paused guest's
+/// stream and from loads of it with bytes flipped.
+pub struct RecordedConfig {
+    /// The bytes at reset.
+    pub config: [u8; PCIE_CONFIG_SPACE_SIZE],
+    /// Per byte, the bits compared (`cmask & ~wmask & ~w1cmask`).
+    pub check: [u8; PCIE_CONFIG_SPACE_SIZE],
+}
+
+impl RecordedConfig {
+    /// Read a recording: `config HEX`, then `check OFFSET BITS` lines.
+    fn parse(text: &str) -> RecordedConfig {
+        let mut r = RecordedConfig {
+            config: [0; PCIE_CONFIG_SPACE_SIZE],
+            check: [0; PCIE_CONFIG_SPACE_SIZE],
+        };
+        let hex = |t: &str| u8::from_str_radix(t, 16).expect("a recorded hex byte");
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            match line.split_whitespace().collect::<Vec<_>>()[..] {
+                ["config", bytes] => {
+                    for (i, pair) in bytes.as_bytes().chunks(2).enumerate() {
+                        r.config[i] = hex(std::str::from_utf8(pair).expect("ASCII"));
+                    }
+                }
+                ["check", offset, bits] => {
+                    let i = usize::from_str_radix(offset, 16).expect("a recorded offset");
+                    r.check[i] = hex(bits);
+                }
+                _ => panic!("not a line of a recorded config space: {line}"),
+            }
+        }
+        r
+    }
+}
+
+/// The root port of QEMU 7.2.22 (`-M pc-q35-7.2`, chassis 1, slot 0).
+pub static ROOT_PORT_7_2: std::sync::LazyLock<RecordedConfig> = std::sync::LazyLock::new(|| {
+    RecordedConfig::parse(include_str!("recorded/pcie-root-port-7.2.txt"))
+});
+
+/// The root port of QEMU 10.0.2 on `pc-q35-7.2` (the mask off).
+pub static ROOT_PORT_10_0: std::sync::LazyLock<RecordedConfig> = std::sync::LazyLock::new(|| {
+    RecordedConfig::parse(include_str!("recorded/pcie-root-port-10.0.txt"))
+});
+
+/// The root port of QEMU 10.0.2 with `x-pcie-err-unc-mask=on`.
+pub static ROOT_PORT_10_0_UNC_MASK: std::sync::LazyLock<RecordedConfig> =
+    std::sync::LazyLock::new(|| {
+        RecordedConfig::parse(include_str!("recorded/pcie-root-port-10.0-unc-mask.txt"))
+    });
+
+/// `PCI_EXP_SLTCAP` inside the PCI Express capability; its physical slot
+/// number is bits 31..19.
+const PCI_EXP_SLTCAP: usize = 0x14;
+
+impl PciDeviceState {
+    /// Start from `recorded`: the bytes QEMU builds and the bits it
+    /// compares.
+    pub fn from_recorded(recorded: &RecordedConfig) -> PciDeviceState {
+        PciDeviceState {
+            config: recorded.config,
+            check: recorded.check,
+            ..PciDeviceState::default()
+        }
+    }
+
+    /// The offset of capability `id` in the standard capability list.
+    fn capability(&self, id: u8) -> Option<usize> {
+        let mut at = usize::from(self.config[0x34]);
+        for _ in 0..48 {
+            if !(0x40..=0xfc).contains(&at) {
+                return None;
+            }
+            if self.config[at] == id {
+                return Some(at);
+            }
+            at = usize::from(self.config[at + 1]);
+        }
+        None
+    }
+
+    /// Set the physical slot number QEMU puts in the slot capabilities
+    /// (the `slot` property).
+    pub fn set_slot_number(&mut self, slot: u16) {
+        if let Some(exp) = self.capability(0x10) {
+            let at = exp + PCI_EXP_SLTCAP;
+            let value = (self.le32(at) & 0x0007_ffff) | (u32::from(slot) << 19);
+            self.config[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        }
+    }
+}
+
+/// The config space of a root port of the example line, on QEMU 7.2's:
+/// with `unc_mask` (8.0's behaviour) the uncorrectable-error mask register
+/// starts with internal and TLP-prefix errors masked and is writable for
+/// the supported errors, among which 8.0 forgot the internal error: that
+/// bit stays read-only and is compared on load in both directions, as
+/// QEMU's backward-compatibility document reports. Without it (QEMU 7.2)
+/// the register is read-only zero.
 pub fn build_aer_config(c: &mut PciDeviceState, unc_mask: bool) {
-    *c = PciDeviceState::default();
-    // Red Hat's vendor id and the root port's device id; the class and
-    // everything else QEMU sets are not modelled, so not compared.
-    c.set_le32(0x00, 0x000c_1b36, 0);
-    // AER: capability id 1, version 2, next capability at 0x148.
-    c.set_le32(AER_OFFSET, 0x1482_0001, 0);
-    let (mask, writable) = if unc_mask {
-        (
+    *c = PciDeviceState::from_recorded(&ROOT_PORT_7_2);
+    if unc_mask {
+        c.set_le32(
+            AER_OFFSET + PCI_ERR_UNCOR_MASK,
             PCI_ERR_UNC_INTN | PCI_ERR_UNC_TLP_PRF_BLOCKED,
             PCI_ERR_UNC_SUPPORTED,
-        )
-    } else {
-        (0, 0)
-    };
-    c.set_le32(AER_OFFSET + PCI_ERR_UNCOR_MASK, mask, writable);
-    c.set_le32(
-        AER_OFFSET + PCI_ERR_UNCOR_SEVER,
-        0x0046_2030,
-        PCI_ERR_UNC_SUPPORTED,
-    );
-    c.set_le32(AER_OFFSET + PCI_ERR_COR_MASK, 0x0000_e000, 0x0000_f1c1);
-    c.set_le32(AER_OFFSET + PCI_ERR_CAP, 0x0000_02a0, 0x0000_0140);
+        );
+    }
 }
 
 /// The PCI types as they were up to 7.2, before `x-pcie-err-unc-mask`.
