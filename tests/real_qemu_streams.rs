@@ -154,12 +154,16 @@ fn root_port_args(extra: &[&str]) -> Vec<String> {
     args
 }
 
-/// compat's release `name` with a root port and `globals`.
-fn root_port_machine<'r>(release: &'r Release, globals: &[&str]) -> compat_core::Machine<'r> {
+/// compat's `release` on pc-q35-7.2 with `-device device` and `globals`.
+fn machine_with<'r>(
+    release: &'r Release,
+    device: &str,
+    globals: &[&str],
+) -> compat_core::Machine<'r> {
     release
         .instantiate_config(&MachineConfig {
             machine: MACHINE.to_owned(),
-            devices: vec![parse_device("pcie-root-port,id=rp1,chassis=1,addr=0x3").unwrap()],
+            devices: vec![parse_device(device).unwrap()],
             globals: globals
                 .iter()
                 .map(|g| compat_core::parse_global(g).unwrap())
@@ -167,6 +171,11 @@ fn root_port_machine<'r>(release: &'r Release, globals: &[&str]) -> compat_core:
             ..MachineConfig::default()
         })
         .unwrap()
+}
+
+/// compat's release with a root port at 03.0 and `globals`.
+fn root_port_machine<'r>(release: &'r Release, globals: &[&str]) -> compat_core::Machine<'r> {
+    machine_with(release, "pcie-root-port,id=rp1,chassis=1,addr=0x3", globals)
 }
 
 /// The root port's config space as compat builds it, byte for byte where
@@ -244,4 +253,88 @@ fn root_port_streams_both_ways_as_real_qemu() {
             "{what}: {ours}"
         );
     }
+}
+
+/// An e1000e on pc-q35-7.2 (at 01.0), with `extra` options.
+fn e1000e_args(extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["-M", MACHINE, "-device", "e1000e,romfile="]
+        .map(str::to_owned)
+        .to_vec();
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    args
+}
+
+/// e1000e's whole section (about 136 KB) both ways: real QEMU's streams
+/// load into compat's releases and save again byte for byte; compat's load
+/// into real QEMU; `migrate-timadj=on` on one side only (undoing
+/// `hw_compat_7_2`) is refused by real QEMU and compat alike.
+#[test]
+fn e1000e_streams_both_ways_as_real_qemu() {
+    let Some((q72, q10)) = both("e1000e against real QEMU") else {
+        return;
+    };
+    let section = "0000:00:01.0/e1000e";
+    fn machine<'r>(r: &'r Release, globals: &[&str]) -> compat_core::Machine<'r> {
+        machine_with(r, "e1000e", globals)
+    }
+    let file = temp("e1000e.mig");
+    for (qemu, name) in [(&q72, "7.2"), (&q10, "10.0")] {
+        // QEMU's stream into compat's release of the same version.
+        qemu.save(&e1000e_args(&[]), &file).unwrap();
+        let real = std::fs::read(&file).unwrap();
+        let r = release(name);
+        let mut m = machine(&r, &[]);
+        let done = m
+            .load_modelled(&real)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(done.loaded, [format!("{section} (0)")]);
+        let saved = m.save().unwrap();
+        let (a, b) = (
+            QemuStream::parse(&real).unwrap(),
+            QemuStream::parse(&saved).unwrap(),
+        );
+        let data = a.section_data(&real, section, 0).unwrap();
+        assert!(data.len() > 130_000, "{}", data.len());
+        assert_eq!(b.section_data(&saved, section, 0), Some(data), "{name}");
+        // compat's stream into real QEMU of both versions.
+        std::fs::write(&file, machine(&r, &[]).save().unwrap()).unwrap();
+        for q in [&q72, &q10] {
+            qemu_load(q, &e1000e_args(&[]), &file)
+                .unwrap_or_else(|e| panic!("compat {name} -> QEMU {}: {e}", q.version.name()));
+        }
+    }
+    // The time adjustment sent on pc-q35-7.2 (hw_compat_7_2 undone) is a
+    // field the other side does not read: real QEMU 7.2 and compat's 7.2
+    // both miss the section's footer.
+    let timadj = "e1000e.migrate-timadj=on";
+    let bytes = machine(&release("10.0"), &[timadj]).save().unwrap();
+    std::fs::write(&file, &bytes).unwrap();
+    let theirs = qemu_load(&q72, &e1000e_args(&[]), &file).unwrap_err();
+    assert!(
+        theirs.contains(&format!("Missing section footer for {section}")),
+        "{theirs}"
+    );
+    let ours = machine(&release("7.2"), &[]).load(&bytes).unwrap_err();
+    assert!(
+        ours.to_string()
+            .contains(&format!("Missing section footer for {section}")),
+        "{ours}"
+    );
+    // And a real 7.2 stream into a 10.0 that expects the adjustment.
+    q72.save(&e1000e_args(&[]), &file).unwrap();
+    let real = std::fs::read(&file).unwrap();
+    let theirs = qemu_load(&q10, &e1000e_args(&["-global", timadj]), &file).unwrap_err();
+    assert!(
+        theirs.contains(&format!("Missing section footer for {section}")),
+        "{theirs}"
+    );
+    let ours = machine(&release("10.0"), &[timadj])
+        .load_modelled(&real)
+        .unwrap_err();
+    assert!(
+        ours.to_string()
+            .contains(&format!("Missing section footer for {section}")),
+        "{ours}"
+    );
+    std::fs::remove_file(&file).ok();
 }

@@ -138,7 +138,7 @@ fn fixes_in_the_seeds_terms() {
     assert_eq!(
         p.cause.as_deref(),
         Some(
-            "device '0000:00:02.0/e1000e': the source sends field 'core.timadj' (uint32, 4 \
+            "device '0000:00:02.0/e1000e': the source sends field 'core.timadj' (int64, 8 \
              bytes) that the destination does not read"
         ),
         "{p}"

@@ -4,8 +4,8 @@
 # (install.sh; root) unless COMPAT_QEMU72/COMPAT_QEMU10 name binaries.
 #
 #   options  every case of option-cases.jsonl run on QEMU 10.0 -> options-10.0.json
-#   config   the root port's config space and compared bits, QEMU 7.2 and 10.0
-#            -> examples/src/devices/recorded/pcie-root-port-{7.2,10.0}.txt
+#   config   the root port's and e1000e's config spaces and compared bits, QEMU 7.2 and 10.0
+#            -> examples/src/devices/recorded/
 #   all      everything above (the default)
 #
 # Re-record after changing a case list, then review the diff of the recorded

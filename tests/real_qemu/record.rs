@@ -5,7 +5,7 @@
 //! `options`: every case of `option-cases.jsonl` run on QEMU 10.0, the
 //! outcome in `options-10.0.json`.
 //!
-//! `config`: the config space of a `pcie-root-port` as QEMU 7.2 and 10.0
+//! `config`: the config space of a `pcie-root-port` and an `e1000e` as QEMU 7.2 and 10.0
 //! build it (from a stream of a paused guest) and the bits they compare on
 //! load, found by loading that stream back with bytes flipped: each refusal
 //! names the first byte compared and its masks. Written to
@@ -37,10 +37,15 @@ fn main() {
     }
     if matches!(what.as_str(), "config" | "all") {
         let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/src/devices/recorded");
+        let q72 = installed(Version::V7_2);
         let mask_on = ["-global", "pcie-root-port.x-pcie-err-unc-mask=on"];
-        record_root_port_config(&installed(Version::V7_2), &[], "7.2", &out);
-        record_root_port_config(&q10, &[], "10.0", &out);
-        record_root_port_config(&q10, &mask_on, "10.0-unc-mask", &out);
+        let port = (ROOT_PORT, ROOT_PORT_SECTION, "pcie-root-port");
+        let nic = ("e1000e,romfile=", "0000:00:01.0/e1000e", "e1000e");
+        record_config(&q72, port, &[], "7.2", &out);
+        record_config(&q10, port, &[], "10.0", &out);
+        record_config(&q10, port, &mask_on, "10.0-unc-mask", &out);
+        record_config(&q72, nic, &[], "7.2", &out);
+        record_config(&q10, nic, &[], "10.0", &out);
     }
 }
 
@@ -60,10 +65,17 @@ fn bad_config(line: &str) -> Option<(usize, u8, u8, u8)> {
     Some((i, hex("cmask:")?, hex("wmask:")?, hex("w1cmask:")?))
 }
 
-/// Record the root port's config space and compared bits on `qemu` with
-/// the options `extra`, as `pcie-root-port-NAME.txt`.
-fn record_root_port_config(qemu: &RealQemu, extra: &[&str], name: &str, out: &Path) {
-    let mut args: Vec<String> = ["-M", "pc-q35-7.2", "-device", ROOT_PORT]
+/// Record the config space and compared bits of the PCI Express device
+/// `(option, section, file name)` on `qemu` with the options `extra`, as
+/// `FILE-NAME.txt`.
+fn record_config(
+    qemu: &RealQemu,
+    (device, section, file_name): (&str, &str, &str),
+    extra: &[&str],
+    name: &str,
+    out: &Path,
+) {
+    let mut args: Vec<String> = ["-M", "pc-q35-7.2", "-device", device]
         .map(str::to_owned)
         .to_vec();
     args.extend(extra.iter().map(|a| (*a).to_owned()));
@@ -73,8 +85,8 @@ fn record_root_port_config(qemu: &RealQemu, extra: &[&str], name: &str, out: &Pa
     let doc = compat_core::stream::qemu::QemuStream::parse(&bytes)
         .unwrap_or_else(|e| fail(&e.to_string()));
     let data = doc
-        .section_data(&bytes, ROOT_PORT_SECTION, 0)
-        .unwrap_or_else(|| fail("no root port section"));
+        .section_data(&bytes, section, 0)
+        .unwrap_or_else(|| fail(&format!("no section {section}")));
     // The section starts with PCIDevice's version_id (4 bytes), then the
     // 4096 bytes of config space.
     let start = data.as_ptr() as usize - bytes.as_ptr() as usize + 4;
@@ -103,7 +115,7 @@ fn record_root_port_config(qemu: &RealQemu, extra: &[&str], name: &str, out: &Pa
     }
     std::fs::remove_file(&tmp).ok();
     let mut text = format!(
-        "# The config space of {ROOT_PORT} on QEMU {} -M pc-q35-7.2 {}, paused at\n\
+        "# The config space of {device} on QEMU {} -M pc-q35-7.2 {}, paused at\n\
          # start, and the bits it compares on load (cmask & ~wmask & ~w1cmask), recorded by\n\
          # scripts/real-qemu/record.sh config. Lines: `config HEX` (4096 bytes), then\n\
          # `check OFFSET BITS` in hex for every byte compared.\nconfig ",
@@ -118,7 +130,7 @@ fn record_root_port_config(qemu: &RealQemu, extra: &[&str], name: &str, out: &Pa
         text.push_str(&format!("check {i:03x} {bits:02x}\n"));
     }
     std::fs::create_dir_all(out).unwrap_or_else(|e| fail(&e.to_string()));
-    let file = out.join(format!("pcie-root-port-{name}.txt"));
+    let file = out.join(format!("{file_name}-{name}.txt"));
     std::fs::write(&file, text).unwrap_or_else(|e| fail(&e.to_string()));
     eprintln!("{}: {} bytes compared", file.display(), checked.len());
 }

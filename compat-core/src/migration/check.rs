@@ -817,7 +817,7 @@ pub(super) fn layout_mismatch(
                         ));
                     }
                 }
-                if !a.same_shape(b) {
+                if !b.reads_alike(a) {
                     return Some(format!(
                         "the source sends field '{}' ({}), the destination reads '{}' ({}) there",
                         at(&a.name),

@@ -238,6 +238,32 @@ impl FieldLayout {
         (&self.name, &self.info, self.size, self.array_len)
             == (&other.name, &other.info, other.size, other.array_len)
     }
+
+    /// Bytes on the wire, when known: elements times element size (a
+    /// nested struct's, or a list's, is not).
+    pub fn wire_bytes(&self) -> Option<usize> {
+        match (&self.nested, self.array_len) {
+            (Some(_), _) => None,
+            (None, n) => self.size.checked_mul(n.unwrap_or(1)),
+        }
+    }
+
+    /// Skipped bytes (`VMSTATE_UNUSED`): written as zeros, read and
+    /// thrown away.
+    pub fn is_unused(&self) -> bool {
+        self.info == "unused_buffer"
+    }
+
+    /// Whether a destination reading `self` where the source wrote
+    /// `written` takes the same bytes in the same way: the same shape, or
+    /// skipped bytes (`unused`) on either side of the same size — QEMU's
+    /// way of retiring a field without changing the wire.
+    pub fn reads_alike(&self, written: &FieldLayout) -> bool {
+        self.same_shape(written)
+            || ((self.is_unused() || written.is_unused())
+                && self.wire_bytes().is_some()
+                && self.wire_bytes() == written.wire_bytes())
+    }
 }
 
 impl Layout {

@@ -124,9 +124,10 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
                     #member: <#parent as __compat::Device>::new_default()
                 ));
             }
-            Role::State => out.inits.push(quote_spanned!(ty.span()=>
-                #member: ::core::default::Default::default()
-            )),
+            Role::State => {
+                let init = state_default(ty);
+                out.inits.push(quote_spanned!(ty.span()=> #member: #init));
+            }
             Role::Property(p) => emit_property(f, p, &mut out),
             Role::Bits(bits) => emit_bits(f, bits, &mut out),
         }
@@ -268,6 +269,21 @@ struct Pieces {
     sets: Vec<TokenStream>,
     /// Typed getters and setters.
     accessors: Vec<TokenStream>,
+}
+
+/// The starting value of a state field: `Default::default()`, element by
+/// element for an array (the standard library's `Default` stops at 32
+/// elements; a device's register file is longer).
+fn state_default(ty: &syn::Type) -> TokenStream {
+    match ty {
+        syn::Type::Array(a) => {
+            let element = state_default(&a.elem);
+            quote_spanned!(ty.span()=> ::core::array::from_fn(|_| #element))
+        }
+        syn::Type::Paren(p) => state_default(&p.elem),
+        syn::Type::Group(g) => state_default(&g.elem),
+        _ => quote_spanned!(ty.span()=> ::core::default::Default::default()),
+    }
 }
 
 fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {

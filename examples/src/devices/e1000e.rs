@@ -1,87 +1,420 @@
-//! `e1000e`, after QEMU's `hw/net/e1000e.c`, a PCI network card: `init-vet`
-//! arrived in 6.1 (`hw_compat_6_0` keeps it off for older machine types);
-//! since 8.0 the `migrate-timadj` property gates the `core.timadj` field
-//! (`VMSTATE_UINT32_TEST`), and `hw_compat_7_2` turns it off for older
-//! machine types.
+//! `e1000e`, after QEMU's `hw/net/e1000e.c`, a PCI Express network card,
+//! migrating QEMU's whole `e1000e` section (about 136 KB: the PCI function,
+//! MSI-X, the MAC register file, the EEPROM, the PHY, the interrupt timers
+//! and both transmit contexts). `init-vet` arrived in 6.1 (`hw_compat_6_0`
+//! keeps it off for older machine types); since 8.0 the `migrate-timadj`
+//! property gates the `core.timadj` field (`VMSTATE_INT64_TEST`), and
+//! `hw_compat_7_2` turns it off for older machine types; 10.0 names the two
+//! interrupt-pending fields `unused` (the same bytes).
 
+use compat_core::Board;
 use compat_core::{Device, VMState};
 
-use super::pci::{v7_2, PciDevice};
+use super::pci::{v7_2, PciDevice, PciDeviceState, E1000E_10_0, E1000E_7_2};
+use super::qemu10;
 
-/// `e1000e` since 8.0.
-#[derive(Debug, Clone, Device, VMState)]
-#[device(name = "e1000e", parent = PciDevice, vmstate)]
-#[vmstate(name = "e1000e", version = 1)]
-pub struct E1000e {
-    #[device(parent)]
-    #[vmstate(skip)]
-    pub pci: PciDevice,
-    /// Initialize the VLAN ether type register (new in 6.1).
-    #[property(name = "init-vet", default = true)]
-    #[vmstate(skip)]
-    pub init_vet: bool,
-    /// Migrate the time adjustment (new in 8.0).
-    #[property(name = "migrate-timadj", default = true)]
-    #[vmstate(skip)]
-    pub migrate_timadj: bool,
-    /// MAC address.
-    #[vmstate(name = "core.mac")]
-    pub mac: [u8; 6],
-    /// Device control register.
-    #[vmstate(name = "core.ctrl")]
-    pub ctrl: u32,
-    /// Interrupt throttling.
-    #[vmstate(name = "core.itr_guest_value")]
-    pub itr: u32,
-    /// Time adjustment, sent only with `migrate-timadj`.
-    #[vmstate(name = "core.timadj", exists = E1000e::timadj_exists)]
-    pub timadj: u32,
+/// An interrupt delay timer as QEMU migrates it: its expiry time (-1 when
+/// not armed) and whether it runs.
+#[derive(Debug, Clone, Copy, Default, VMState)]
+#[vmstate(name = "e1000e-intr-timer", version = 1)]
+pub struct IntrTimer {
+    /// When it expires, in QEMU's virtual clock (-1: not armed).
+    pub timer: i64,
+    /// Whether it runs.
+    pub running: bool,
+}
+
+/// A transmit queue's offload context (`e1000e-tx`).
+#[derive(Debug, Clone, Copy, Default, VMState)]
+#[vmstate(name = "e1000e-tx", version = 1)]
+pub struct TxContext {
+    /// Checksums to insert.
+    pub sum_needed: u8,
+    /// IP checksum start.
+    #[vmstate(name = "props.ipcss")]
+    pub ipcss: u8,
+    /// IP checksum offset.
+    #[vmstate(name = "props.ipcso")]
+    pub ipcso: u8,
+    /// IP checksum end.
+    #[vmstate(name = "props.ipcse")]
+    pub ipcse: u16,
+    /// TCP/UDP checksum start.
+    #[vmstate(name = "props.tucss")]
+    pub tucss: u8,
+    /// TCP/UDP checksum offset.
+    #[vmstate(name = "props.tucso")]
+    pub tucso: u8,
+    /// TCP/UDP checksum end.
+    #[vmstate(name = "props.tucse")]
+    pub tucse: u16,
+    /// Header length.
+    #[vmstate(name = "props.hdr_len")]
+    pub hdr_len: u8,
+    /// Maximum segment size.
+    #[vmstate(name = "props.mss")]
+    pub mss: u16,
+    /// Payload length.
+    #[vmstate(name = "props.paylen")]
+    pub paylen: u32,
+    /// IPv4 (vs IPv6).
+    #[vmstate(name = "props.ip")]
+    pub ip: i8,
+    /// TCP (vs UDP).
+    #[vmstate(name = "props.tcp")]
+    pub tcp: i8,
+    /// TCP segmentation.
+    #[vmstate(name = "props.tse")]
+    pub tse: bool,
+    /// Segmentation of the current packet.
+    pub cptse: bool,
+    /// Skip the current packet.
+    pub skip_cp: bool,
+}
+
+/// e1000e's MSI-X state (five vectors and their pending bits), opaque.
+#[derive(Debug, Clone, VMState)]
+#[vmstate(name = "msix", version = 0, minimum_version = 0)]
+pub struct E1000eMsix {
+    /// The table and pending bits as QEMU writes them.
+    pub msix: [u8; 81],
+}
+
+impl Default for E1000eMsix {
+    fn default() -> Self {
+        E1000eMsix { msix: [0; 81] }
+    }
+}
+
+/// The MAC address QEMU gives the first network card without `mac=`.
+pub const DEFAULT_MAC: &str = "52:54:00:12:34:56";
+
+/// PCI subsystem vendor id at reset: Intel.
+pub const SUBSYS_VEN: u16 = 0x8086;
+
+/// Declares an `e1000e` with the whole section QEMU migrates. `$device`
+/// is the rest of the `#[device(...)]` list, `$props` the property fields,
+/// `$subsys` the two subsystem id fields (properties since 10.0), the
+/// pending fields the interrupt-pending flags (skipped bytes since 10.0),
+/// `$tail` what follows the transmit contexts.
+macro_rules! e1000e {
+    // Before 10.0: the subsystem ids are plain state, the pending flags
+    // have their names.
+    (
+        $(#[$doc:meta])* $name:ident, parent = $parent:ty, device = { $($device:tt)* },
+        props = { $($props:tt)* }, before_10_0, tail = { $($tail:tt)* }
+    ) => {
+        e1000e!(
+            $(#[$doc])* $name, parent = $parent, device = { $($device)* },
+            props = { $($props)* },
+            subsys = {
+                /// PCI subsystem id.
+                pub subsys: u16,
+                /// PCI subsystem vendor id.
+                pub subsys_ven: u16,
+            },
+            itr_pending = {
+                /// An interrupt held back by throttling.
+                #[vmstate(name = "core.itr_intr_pending")]
+                pub itr_intr_pending: bool,
+            },
+            eitr_pending = {
+                /// The same per MSI-X vector.
+                #[vmstate(name = "core.eitr_intr_pending")]
+                pub eitr_intr_pending: [bool; 5],
+            },
+            tail = { $($tail)* }
+        );
+    };
+    (
+        $(#[$doc:meta])* $name:ident, parent = $parent:ty, device = { $($device:tt)* },
+        props = { $($props:tt)* }, subsys = { $($subsys:tt)* },
+        itr_pending = { $($itr_pending:tt)* }, eitr_pending = { $($eitr_pending:tt)* },
+        tail = { $($tail:tt)* }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Device, VMState)]
+        #[device(name = "e1000e", parent = $parent, vmstate, $($device)*)]
+        #[vmstate(name = "e1000e", version = 1)]
+        pub struct $name {
+            #[device(parent)]
+            #[vmstate(skip)]
+            pub pci: $parent,
+            $($props)*
+            /// The PCI function.
+            #[vmstate(name = "parent_obj")]
+            pub config: PciDeviceState,
+            /// MSI-X (QEMU names this field `parent_obj` too; the derive
+            /// wants names apart, and the name is not on the wire).
+            #[vmstate(name = "parent_obj.msix")]
+            pub msix: E1000eMsix,
+            /// The I/O window's address register.
+            pub ioaddr: u32,
+            /// Receive buffer size shift.
+            #[vmstate(name = "core.rxbuf_min_shift")]
+            pub rxbuf_min_shift: u32,
+            /// Receive descriptor length.
+            #[vmstate(name = "core.rx_desc_len")]
+            pub rx_desc_len: u8,
+            /// Receive buffer sizes.
+            #[vmstate(name = "core.rxbuf_sizes")]
+            pub rxbuf_sizes: [u32; 4],
+            /// Receive descriptor buffer size.
+            #[vmstate(name = "core.rx_desc_buf_size")]
+            pub rx_desc_buf_size: u32,
+            /// The EEPROM.
+            #[vmstate(name = "core.eeprom")]
+            pub eeprom: [u16; 64],
+            /// The PHY registers.
+            #[vmstate(name = "core.phy")]
+            pub phy: [u16; 224],
+            /// The MAC register file.
+            #[vmstate(name = "core.mac")]
+            pub mac_regs: [u32; 32768],
+            /// The permanent MAC address.
+            #[vmstate(name = "core.permanent_mac")]
+            pub permanent_mac: [u8; 6],
+            /// Interrupt causes held back.
+            #[vmstate(name = "core.delayed_causes")]
+            pub delayed_causes: u32,
+            $($subsys)*
+            /// Receive delay timer.
+            #[vmstate(name = "core.rdtr")]
+            pub rdtr: IntrTimer,
+            /// Receive absolute delay timer.
+            #[vmstate(name = "core.radv")]
+            pub radv: IntrTimer,
+            /// Receive interrupt absolute delay timer.
+            #[vmstate(name = "core.raid")]
+            pub raid: IntrTimer,
+            /// Transmit absolute delay timer.
+            #[vmstate(name = "core.tadv")]
+            pub tadv: IntrTimer,
+            /// Transmit interrupt delay timer.
+            #[vmstate(name = "core.tidv")]
+            pub tidv: IntrTimer,
+            /// Interrupt throttling timer.
+            #[vmstate(name = "core.itr")]
+            pub itr: IntrTimer,
+            $($itr_pending)*
+            /// The same per MSI-X vector.
+            #[vmstate(name = "core.eitr")]
+            pub eitr: [IntrTimer; 5],
+            $($eitr_pending)*
+            /// Interrupt throttling guest values.
+            #[vmstate(name = "core.itr_guest_value")]
+            pub itr_guest_value: u32,
+            /// The same per MSI-X vector.
+            #[vmstate(name = "core.eitr_guest_value")]
+            pub eitr_guest_value: [u32; 5],
+            /// VLAN ether type.
+            #[vmstate(name = "core.vet")]
+            pub vet: u16,
+            /// The two transmit queues' offload contexts.
+            #[vmstate(name = "core.tx")]
+            pub tx: [TxContext; 2],
+            $($tail)*
+        }
+    };
+}
+
+/// What every version does at realize: the config space QEMU builds, the
+/// MSI-X vectors masked, the timers idle, the MAC address in place, the
+/// subsystem vendor Intel's.
+macro_rules! e1000e_reset {
+    ($self:ident, $recorded:expr) => {{
+        $self.config = PciDeviceState::from_recorded($recorded);
+        $self.msix = E1000eMsix::default();
+        for vector in 0..5 {
+            $self.msix.msix[vector * 16 + 12] = 1;
+        }
+        for t in [
+            &mut $self.rdtr,
+            &mut $self.radv,
+            &mut $self.raid,
+            &mut $self.tadv,
+            &mut $self.tidv,
+            &mut $self.itr,
+        ]
+        .into_iter()
+        .chain(&mut $self.eitr)
+        {
+            t.timer = -1;
+        }
+        $self.permanent_mac = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
+        $self.rxbuf_min_shift = 5;
+    }};
+}
+
+e1000e!(
+    /// `e1000e` up to 5.2: no `init-vet`.
+    E1000e52, parent = v7_2::PciDevice, device = { realize = E1000e52::realize },
+    props = {},
+    before_10_0,
+    tail = {}
+);
+
+e1000e!(
+    /// `e1000e` of 7.2: `init-vet`, no time adjustment.
+    E1000e72, parent = v7_2::PciDevice, device = { realize = E1000e72::realize },
+    props = {
+        /// Initialize the VLAN ether type register (new in 6.1).
+        #[property(name = "init-vet", default = true)]
+        #[vmstate(skip)]
+        pub init_vet: bool,
+    },
+    before_10_0,
+    tail = {}
+);
+
+e1000e!(
+    /// `e1000e` since 8.0: `migrate-timadj` gates the time adjustment.
+    E1000e, parent = PciDevice, device = { realize = E1000e::realize },
+    props = {
+        /// Initialize the VLAN ether type register (new in 6.1).
+        #[property(name = "init-vet", default = true)]
+        #[vmstate(skip)]
+        pub init_vet: bool,
+        /// Migrate the time adjustment (new in 8.0).
+        #[property(name = "migrate-timadj", default = true)]
+        #[vmstate(skip)]
+        pub migrate_timadj: bool,
+    },
+    before_10_0,
+    tail = {
+        /// The time adjustment, sent only with `migrate-timadj`.
+        #[vmstate(name = "core.timadj", exists = E1000e::timadj_exists)]
+        pub timadj: i64,
+    }
+);
+
+impl E1000e52 {
+    /// The card at reset, as QEMU 7.2 builds it.
+    pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
+        e1000e_reset!(self, &E1000E_7_2);
+        self.subsys_ven = SUBSYS_VEN;
+        Ok(())
+    }
+}
+
+impl E1000e72 {
+    /// The card at reset, as QEMU 7.2 builds it.
+    pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
+        e1000e_reset!(self, &E1000E_7_2);
+        self.subsys_ven = SUBSYS_VEN;
+        Ok(())
+    }
 }
 
 impl E1000e {
+    /// The card at reset, as QEMU 7.2 builds it.
+    pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
+        e1000e_reset!(self, &E1000E_7_2);
+        self.subsys_ven = SUBSYS_VEN;
+        Ok(())
+    }
+
     fn timadj_exists(&self, _version: u32) -> bool {
         self.migrate_timadj
     }
 }
 
-/// `e1000e` of 7.2: no time adjustment.
-#[derive(Debug, Clone, Device, VMState)]
-#[device(name = "e1000e", parent = v7_2::PciDevice, vmstate)]
-#[vmstate(name = "e1000e", version = 1)]
-pub struct E1000e72 {
-    #[device(parent)]
-    #[vmstate(skip)]
-    pub pci: v7_2::PciDevice,
-    /// Initialize the VLAN ether type register (new in 6.1).
-    #[property(name = "init-vet", default = true)]
-    #[vmstate(skip)]
-    pub init_vet: bool,
-    /// MAC address.
-    #[vmstate(name = "core.mac")]
-    pub mac: [u8; 6],
-    /// Device control register.
-    #[vmstate(name = "core.ctrl")]
-    pub ctrl: u32,
-    /// Interrupt throttling.
-    #[vmstate(name = "core.itr_guest_value")]
-    pub itr: u32,
+e1000e!(
+    /// `e1000e` of QEMU 10.0: an Intel 82574L PCIe network card with the
+    /// properties of QEMU 10.0.2.
+    E1000e10, parent = qemu10::PciDevice, device = { nic, realize = E1000e10::realize },
+    props = {
+        /// Boot order.
+        #[property(name = "bootindex", absent = "0")]
+        #[vmstate(skip)]
+        pub bootindex: i32,
+        /// Do not use virtio headers, perform SW offloads emulation instead.
+        #[property(
+            name = "disable_vnet_hdr",
+            default = 0,
+            doc = "Do not use virtio headers, perform SW offloads emulation instead",
+            absent = "0"
+        )]
+        #[vmstate(skip)]
+        pub disable_vnet_hdr: u8,
+        /// Initialize the VLAN ether type register.
+        #[property(name = "init-vet", default = true)]
+        #[vmstate(skip)]
+        pub init_vet: bool,
+        /// The MAC address.
+        #[property(
+            name = "mac",
+            doc = "Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56",
+            absent = ""
+        )]
+        #[vmstate(skip)]
+        pub mac_address: String,
+        /// Migrate the time adjustment (new in 8.0).
+        #[property(name = "migrate-timadj", default = true)]
+        #[vmstate(skip)]
+        pub migrate_timadj: bool,
+        /// The network back end, a host setting.
+        #[property(name = "netdev", doc = "ID of a netdev to use as a backend", local)]
+        #[vmstate(skip)]
+        pub netdev: String,
+    },
+    subsys = {
+        /// PCI subsystem id.
+        #[property(name = "subsys", default = 0, doc = "PCI device Subsystem ID", absent = "0")]
+        #[vmstate(name = "subsys")]
+        pub subsys: u16,
+        /// PCI subsystem vendor id.
+        #[property(
+            name = "subsys_ven",
+            default = 32902,
+            doc = "PCI device Subsystem Vendor ID",
+            absent = "32902"
+        )]
+        #[vmstate(name = "subsys_ven")]
+        pub subsys_ven: u16,
+    },
+    itr_pending = {
+        #[vmstate(unused = 1)]
+        pub unused_itr_pending: (),
+    },
+    eitr_pending = {
+        #[vmstate(unused = 5)]
+        pub unused_eitr_pending: (),
+    },
+    tail = {
+        /// The time adjustment, sent only with `migrate-timadj`.
+        #[vmstate(name = "core.timadj", exists = E1000e10::timadj_exists)]
+        pub timadj: i64,
+    }
+);
+
+/// Whether `mac` is six two-digit hex bytes separated by `:` (or `-`).
+fn is_mac(mac: &str) -> bool {
+    let bytes: Vec<&str> = mac.split([':', '-']).collect();
+    bytes.len() == 6
+        && bytes
+            .iter()
+            .all(|b| b.len() == 2 && b.bytes().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// `e1000e` up to 5.2: no `init-vet` either.
-#[derive(Debug, Clone, Device, VMState)]
-#[device(name = "e1000e", parent = v7_2::PciDevice, vmstate)]
-#[vmstate(name = "e1000e", version = 1)]
-pub struct E1000e52 {
-    #[device(parent)]
-    #[vmstate(skip)]
-    pub pci: v7_2::PciDevice,
-    /// MAC address.
-    #[vmstate(name = "core.mac")]
-    pub mac: [u8; 6],
-    /// Device control register.
-    #[vmstate(name = "core.ctrl")]
-    pub ctrl: u32,
-    /// Interrupt throttling.
-    #[vmstate(name = "core.itr_guest_value")]
-    pub itr: u32,
+impl E1000e10 {
+    fn timadj_exists(&self, _version: u32) -> bool {
+        self.migrate_timadj
+    }
+
+    /// Check the properties as QEMU's realize does; the card at reset as
+    /// QEMU 10.0 builds it, with the default MAC address when none was set.
+    pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
+        self.pci.check("e1000e")?;
+        if self.mac_address.is_empty() {
+            self.mac_address = DEFAULT_MAC.to_owned();
+        } else if !is_mac(&self.mac_address) {
+            return Err(format!(
+                "Property 'e1000e.mac' doesn't take value '{}'",
+                compat_core::text::escape::escaped(&self.mac_address)
+            ));
+        }
+        e1000e_reset!(self, &E1000E_10_0);
+        Ok(())
+    }
 }

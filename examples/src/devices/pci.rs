@@ -252,6 +252,14 @@ pub static ROOT_PORT_10_0_UNC_MASK: std::sync::LazyLock<RecordedConfig> =
         RecordedConfig::parse(include_str!("recorded/pcie-root-port-10.0-unc-mask.txt"))
     });
 
+/// e1000e of QEMU 7.2.22 on `pc-q35-7.2`.
+pub static E1000E_7_2: std::sync::LazyLock<RecordedConfig> =
+    std::sync::LazyLock::new(|| RecordedConfig::parse(include_str!("recorded/e1000e-7.2.txt")));
+
+/// e1000e of QEMU 10.0.2 on `pc-q35-7.2`.
+pub static E1000E_10_0: std::sync::LazyLock<RecordedConfig> =
+    std::sync::LazyLock::new(|| RecordedConfig::parse(include_str!("recorded/e1000e-10.0.txt")));
+
 /// `PCI_EXP_SLTCAP` inside the PCI Express capability; its physical slot
 /// number is bits 31..19.
 const PCI_EXP_SLTCAP: usize = 0x14;
