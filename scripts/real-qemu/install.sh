@@ -17,6 +17,7 @@
 # The tests find the binaries through COMPAT_QEMU72 and COMPAT_QEMU10, which
 # default to the two paths above.
 set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
 
 Q10ROOT=${Q10ROOT:-/opt/qemu10}
 APTDIR=${APTDIR:-/var/cache/compat-real-qemu}
@@ -32,7 +33,7 @@ quiet() { local log; log=$(mktemp); "$@" >"$log" 2>&1 || { cat "$log" >&2; rm -f
 if ! dpkg-query -W -f='${Status}' qemu-system-x86 2>/dev/null | grep -q 'install ok installed'; then
     echo "installing qemu-system-x86 (7.2) with apt"
     quiet apt-get update
-    DEBIAN_FRONTEND=noninteractive quiet apt-get install -y --no-install-recommends qemu-system-x86
+    quiet apt-get install -y --no-install-recommends qemu-system-x86
 fi
 
 # QEMU 10.0: the backport's packages, unpacked, not installed. Besides the
