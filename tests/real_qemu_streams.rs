@@ -338,3 +338,47 @@ fn e1000e_streams_both_ways_as_real_qemu() {
     );
     std::fs::remove_file(&file).ok();
 }
+
+/// What QEMU 10.0 changes with `x-pcie-err-unc-mask=on`, as compat sets
+/// it, is what the recording with the property on holds, byte for byte
+/// and bit for compared bit.
+#[test]
+fn the_unc_mask_as_qemu_10_sets_it() {
+    use compat_examples::devices::{PciDeviceState, ROOT_PORT_10_0, ROOT_PORT_10_0_UNC_MASK};
+    let mut ours = PciDeviceState::from_recorded(&ROOT_PORT_10_0);
+    ours.set_unc_mask_10_0();
+    assert!(ours.config == ROOT_PORT_10_0_UNC_MASK.config);
+    assert!(ours.check == ROOT_PORT_10_0_UNC_MASK.check);
+}
+
+/// On release 10.0's own machine type (`pc-q35-10.0`: the AER mask and
+/// extended tags on), compat's streams load into real QEMU 10.0.
+#[test]
+fn streams_of_pc_q35_10_0_load_into_real_qemu_10() {
+    let Some(q10) = RealQemu::for_test(Version::V10_0, "pc-q35-10.0 streams into QEMU 10.0") else {
+        return;
+    };
+    let r = release("10.0");
+    for device in [
+        "pcie-root-port,id=rp1,chassis=1,addr=0x3",
+        "e1000e",
+        "am53c974",
+    ] {
+        let mut m = r
+            .instantiate_config(&MachineConfig {
+                machine: "pc-q35-10.0".into(),
+                devices: vec![parse_device(device).unwrap()],
+                ..MachineConfig::default()
+            })
+            .unwrap();
+        let file = temp("q35-10.0.mig");
+        std::fs::write(&file, m.save().unwrap()).unwrap();
+        let qemu_device = match device {
+            "e1000e" => "e1000e,romfile=",
+            d => d,
+        };
+        let args = ["-M", "pc-q35-10.0", "-device", qemu_device].map(str::to_owned);
+        qemu_load(&q10, &args, &file).unwrap_or_else(|e| panic!("{device}: {e}"));
+        std::fs::remove_file(&file).ok();
+    }
+}

@@ -415,6 +415,11 @@ impl E1000e10 {
             ));
         }
         e1000e_reset!(self, &E1000E_10_0);
+        // Recorded on pc-q35-7.2; newer machine types advertise extended
+        // tags.
+        if self.pci.x_pcie_ext_tag() {
+            self.config.set_ext_tag();
+        }
         Ok(())
     }
 }

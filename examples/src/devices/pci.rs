@@ -246,7 +246,8 @@ pub static ROOT_PORT_10_0: std::sync::LazyLock<RecordedConfig> = std::sync::Lazy
     RecordedConfig::parse(include_str!("recorded/pcie-root-port-10.0.txt"))
 });
 
-/// The root port of QEMU 10.0.2 with `x-pcie-err-unc-mask=on`.
+/// The root port of QEMU 10.0.2 with `x-pcie-err-unc-mask=on`: what
+/// [`PciDeviceState::set_unc_mask_10_0`] must give (a test holds it to it).
 pub static ROOT_PORT_10_0_UNC_MASK: std::sync::LazyLock<RecordedConfig> =
     std::sync::LazyLock::new(|| {
         RecordedConfig::parse(include_str!("recorded/pcie-root-port-10.0-unc-mask.txt"))
@@ -263,6 +264,16 @@ pub static E1000E_10_0: std::sync::LazyLock<RecordedConfig> =
 /// `PCI_EXP_SLTCAP` inside the PCI Express capability; its physical slot
 /// number is bits 31..19.
 const PCI_EXP_SLTCAP: usize = 0x14;
+
+/// `PCI_EXP_DEVCAP` inside the PCI Express capability.
+const PCI_EXP_DEVCAP: usize = 0x04;
+
+/// `PCI_EXP_DEVCAP_EXT_TAG`: extended tag field supported.
+const PCI_EXP_DEVCAP_EXT_TAG: u32 = 0x20;
+
+/// The uncorrectable errors whose mask bits QEMU 10.0 makes writable with
+/// `x-pcie-err-unc-mask` on: 8.0's, and the internal error.
+pub const PCI_ERR_UNC_SUPPORTED_10_0: u32 = PCI_ERR_UNC_SUPPORTED | PCI_ERR_UNC_INTN;
 
 impl PciDeviceState {
     /// Start from `recorded`: the bytes QEMU builds and the bits it
@@ -288,6 +299,27 @@ impl PciDeviceState {
             at = usize::from(self.config[at + 1]);
         }
         None
+    }
+
+    /// Advertise extended tags as QEMU does with `x-pcie-ext-tag` on (9.2
+    /// and later machine types).
+    pub fn set_ext_tag(&mut self) {
+        if let Some(exp) = self.capability(0x10) {
+            let at = exp + PCI_EXP_DEVCAP;
+            let value = self.le32(at) | PCI_EXP_DEVCAP_EXT_TAG;
+            self.config[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        }
+    }
+
+    /// The AER uncorrectable-error mask as QEMU 10.0 sets it with
+    /// `x-pcie-err-unc-mask` on: internal and TLP-prefix errors masked,
+    /// every supported error's bit writable.
+    pub fn set_unc_mask_10_0(&mut self) {
+        self.set_le32(
+            AER_OFFSET + PCI_ERR_UNCOR_MASK,
+            PCI_ERR_UNC_INTN | PCI_ERR_UNC_TLP_PRF_BLOCKED,
+            PCI_ERR_UNC_SUPPORTED_10_0,
+        );
     }
 
     /// Set the physical slot number QEMU puts in the slot capabilities

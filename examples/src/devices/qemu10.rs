@@ -9,7 +9,7 @@
 use compat_core::Board;
 use compat_core::{Device, PropertyEnum, Size, VMState};
 
-use super::pci::{AerLog, MsixState, PciDeviceState, ROOT_PORT_10_0, ROOT_PORT_10_0_UNC_MASK};
+use super::pci::{AerLog, MsixState, PciDeviceState, ROOT_PORT_10_0};
 use super::piix4::SMBUS_NO_MIGRATION_SUPPORT;
 use super::virtio::{realize_queues, VirtioBlk};
 
@@ -266,13 +266,15 @@ impl PcieRootPort {
     /// Build the config space from the properties.
     pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
         self.pci.check("pcie-root-port")?;
-        // As QEMU 10.0 builds it: with the mask on, the register starts
-        // with internal and TLP-prefix errors masked and all supported
-        // errors, the internal one too, are writable.
-        self.config = PciDeviceState::from_recorded(match self.pci.x_pcie_err_unc_mask() {
-            true => &ROOT_PORT_10_0_UNC_MASK,
-            false => &ROOT_PORT_10_0,
-        });
+        // As QEMU 10.0 builds it (recorded on pc-q35-7.2: the mask and
+        // extended tags off), with what the properties change.
+        self.config = PciDeviceState::from_recorded(&ROOT_PORT_10_0);
+        if self.pci.x_pcie_err_unc_mask() {
+            self.config.set_unc_mask_10_0();
+        }
+        if self.pci.x_pcie_ext_tag() {
+            self.config.set_ext_tag();
+        }
         self.config.set_slot_number(self.slot);
         self.aer_log.log_max = self.aer_log_max;
         Ok(())
