@@ -320,6 +320,23 @@ fn e1000e_streams_both_ways_as_real_qemu() {
             .contains(&format!("Missing section footer for {section}")),
         "{ours}"
     );
+    // e1000e has the root port's AER capability: the mask on a 10.0
+    // source alone is refused by real QEMU 7.2 and compat's 7.2 alike.
+    let bytes = machine(&release("10.0"), &["e1000e.x-pcie-err-unc-mask=on"])
+        .save()
+        .unwrap();
+    std::fs::write(&file, &bytes).unwrap();
+    let theirs = qemu_load(&q72, &e1000e_args(&[]), &file).unwrap_err();
+    assert!(
+        theirs.contains("Bad config data: i=0x10a read: 40 device: 0"),
+        "{theirs}"
+    );
+    let ours = machine(&release("7.2"), &[]).load(&bytes).unwrap_err();
+    assert!(
+        ours.to_string()
+            .contains("Bad config data: i=0x10a read: 40 device: 0"),
+        "{ours}"
+    );
     // And a real 7.2 stream into a 10.0 that expects the adjustment.
     q72.save(&e1000e_args(&[]), &file).unwrap();
     let real = std::fs::read(&file).unwrap();

@@ -307,9 +307,13 @@ impl E1000e72 {
 }
 
 impl E1000e {
-    /// The card at reset, as QEMU 7.2 builds it.
+    /// The card at reset, as QEMU 7.2 builds it, with 8.0's AER mask (its
+    /// AER capability is the root port's).
     pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
         e1000e_reset!(self, &E1000E_7_2);
+        if self.pci.x_pcie_err_unc_mask() {
+            self.config.set_unc_mask_8_0();
+        }
         self.subsys_ven = SUBSYS_VEN;
         Ok(())
     }
@@ -415,8 +419,11 @@ impl E1000e10 {
             ));
         }
         e1000e_reset!(self, &E1000E_10_0);
-        // Recorded on pc-q35-7.2; newer machine types advertise extended
-        // tags.
+        // Recorded on pc-q35-7.2 (the mask and extended tags off), with
+        // what the properties change.
+        if self.pci.x_pcie_err_unc_mask() {
+            self.config.set_unc_mask_10_0();
+        }
         if self.pci.x_pcie_ext_tag() {
             self.config.set_ext_tag();
         }

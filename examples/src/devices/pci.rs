@@ -311,6 +311,18 @@ impl PciDeviceState {
         }
     }
 
+    /// The AER uncorrectable-error mask as 8.0 set it with
+    /// `x-pcie-err-unc-mask` on: internal and TLP-prefix errors masked, the
+    /// supported errors' bits writable — the internal error's forgotten, so
+    /// that bit is compared on load.
+    pub fn set_unc_mask_8_0(&mut self) {
+        self.set_le32(
+            AER_OFFSET + PCI_ERR_UNCOR_MASK,
+            PCI_ERR_UNC_INTN | PCI_ERR_UNC_TLP_PRF_BLOCKED,
+            PCI_ERR_UNC_SUPPORTED,
+        );
+    }
+
     /// The AER uncorrectable-error mask as QEMU 10.0 sets it with
     /// `x-pcie-err-unc-mask` on: internal and TLP-prefix errors masked,
     /// every supported error's bit writable.
@@ -343,11 +355,7 @@ impl PciDeviceState {
 pub fn build_aer_config(c: &mut PciDeviceState, unc_mask: bool) {
     *c = PciDeviceState::from_recorded(&ROOT_PORT_7_2);
     if unc_mask {
-        c.set_le32(
-            AER_OFFSET + PCI_ERR_UNCOR_MASK,
-            PCI_ERR_UNC_INTN | PCI_ERR_UNC_TLP_PRF_BLOCKED,
-            PCI_ERR_UNC_SUPPORTED,
-        );
+        c.set_unc_mask_8_0();
     }
 }
 
