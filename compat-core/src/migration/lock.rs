@@ -142,6 +142,38 @@ pub struct SentField {
 }
 
 impl SentLock {
+    /// Whether a destination reading `self` takes what `other` sends the
+    /// same way: the same fields and subsections, a field retired as
+    /// skipped bytes (`unused_buffer`) of the same size on either side
+    /// counting as the same (QEMU retires fields so; the checker's rule).
+    pub fn reads_alike(&self, other: &SentLock) -> bool {
+        let bytes = |f: &SentField| f.size.checked_mul(f.count.unwrap_or(1));
+        let field = |a: &SentField, b: &SentField| match (&a.nested, &b.nested) {
+            (Some(x), Some(y)) => a.name == b.name && a.count == b.count && x.reads_alike(y),
+            (None, None) => {
+                a == b
+                    || crate::vmstate::retired_alike(
+                        (a.info == "unused_buffer", bytes(a)),
+                        (b.info == "unused_buffer", bytes(b)),
+                    )
+            }
+            _ => false,
+        };
+        (&self.name, self.version) == (&other.name, other.version)
+            && self.fields.len() == other.fields.len()
+            && self
+                .fields
+                .iter()
+                .zip(&other.fields)
+                .all(|(a, b)| field(a, b))
+            && self.subsections.len() == other.subsections.len()
+            && self
+                .subsections
+                .iter()
+                .zip(&other.subsections)
+                .all(|(a, b)| a.reads_alike(b))
+    }
+
     /// What `layout` sends.
     pub fn of(layout: &crate::vmstate::Layout) -> SentLock {
         SentLock {

@@ -257,10 +257,7 @@ impl Preflight {
                     .map(|(_, def)| PropertyPreflight {
                         name: def.name.to_owned(),
                         local: def.local,
-                        absent: def
-                            .absent
-                            .and_then(|text| def.kind.parse(text).ok())
-                            .map(|v| v.to_string()),
+                        absent: def.absent_text(),
                         value: d
                             .configured(def.name)
                             .map(|v| v.to_string())

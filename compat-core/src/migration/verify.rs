@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::lock::{FieldLock, Lock, MachineLock, VmStateLock};
+use super::lock::{unhex, FieldLock, Lock, MachineLock, MustMatchLock, VmStateLock};
 use crate::release::Release;
+use crate::vmstate::first_difference;
 
 /// Which way a migration breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -650,8 +651,17 @@ fn gate_on(now: &Lock, earlier: &Lock, device: &str, gate: &str) -> Vec<String> 
         .collect()
 }
 
+/// Whether field `b` reads what field `a` wrote in the same way: the same
+/// field, or skipped bytes (`unused`) on either side of the same size —
+/// QEMU's way of retiring a field without changing the wire (the checker's
+/// rule, `FieldLayout::reads_alike`).
 fn same_field(a: &FieldLock, b: &FieldLock) -> bool {
+    let bytes = |f: &FieldLock| f.size.checked_mul(f.count.unwrap_or(1));
+    let plain = |f: &FieldLock| (f.kind == "unused" && f.nested.is_none(), bytes(f));
     (&a.name, &a.kind, &a.wire, a.size, a.count) == (&b.name, &b.kind, &b.wire, b.size, b.count)
+        || (a.nested.is_none()
+            && b.nested.is_none()
+            && crate::vmstate::retired_alike(plain(a), plain(b)))
 }
 
 fn shape(f: &FieldLock) -> String {
@@ -707,12 +717,25 @@ fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Findi
             if explained {
                 continue;
             }
-            // New properties at their class default are the suspects.
+            // New properties at their class default are the suspects, but
+            // for a host setting (`local`) and one holding the value its
+            // type says a release without it behaved as (`absent`).
+            let def = |name: &str| {
+                current
+                    .registry()
+                    .get(&nd.type_name)
+                    .and_then(|t| t.find_property(name))
+                    .map(|(_, def)| def)
+            };
             let suspects: Vec<_> = nd
                 .properties
                 .iter()
                 .filter(|p| p.set_by.is_none())
                 .filter(|p| !od.properties.iter().any(|o| o.name == p.name))
+                .filter(|p| {
+                    def(&p.name)
+                        .is_none_or(|d| !d.local && d.absent_text().as_ref() != Some(&p.value))
+                })
                 .collect();
             if suspects.is_empty() {
                 unexplained
@@ -813,14 +836,29 @@ fn state_difference(
     old: &super::lock::DeviceLock,
     new: &super::lock::DeviceLock,
 ) -> Option<String> {
-    if old.sends != new.sends {
+    let alike = match (&old.sends, &new.sends) {
+        (Some(a), Some(b)) => a.reads_alike(b),
+        (a, b) => a == b,
+    };
+    if !alike {
         return Some("what a fresh device sends differs".to_owned());
     }
     for om in &old.must_match {
         let Some(nm) = new.must_match.iter().find(|m| m.path == om.path) else {
             continue;
         };
-        if nm.bytes != om.bytes || nm.mask != om.mask {
+        // As a load compares: the incoming bytes with the destination's own,
+        // under the destination's mask, each way.
+        let loads_fail =
+            |from: &MustMatchLock, to: &MustMatchLock| match (unhex(&from.bytes), unhex(&to.bytes))
+            {
+                (Some(incoming), Some(ours)) => {
+                    let mask = to.mask.as_deref().and_then(unhex);
+                    first_difference(&incoming, &ours, mask.as_deref()).is_some()
+                }
+                _ => from.bytes != to.bytes,
+            };
+        if loads_fail(om, nm) || loads_fail(nm, om) {
             return Some(format!(
                 "must-match field '{}' of a fresh device differs",
                 om.path

@@ -194,6 +194,14 @@ impl PropertyDef {
         }
     }
 
+    /// [`absent`](Self::absent) as the text of its value, canonical (as a
+    /// value of the property prints), to compare with values as text.
+    pub fn absent_text(&self) -> Option<String> {
+        self.absent
+            .and_then(|text| self.kind.parse(text).ok())
+            .map(|v| v.to_string())
+    }
+
     /// Whether the default was declared (QEMU's `set_default`): help shows
     /// only declared defaults.
     pub fn has_declared_default(&self) -> bool {

@@ -260,10 +260,19 @@ impl FieldLayout {
     /// way of retiring a field without changing the wire.
     pub fn reads_alike(&self, written: &FieldLayout) -> bool {
         self.same_shape(written)
-            || ((self.is_unused() || written.is_unused())
-                && self.wire_bytes().is_some()
-                && self.wire_bytes() == written.wire_bytes())
+            || retired_alike(
+                (self.is_unused(), self.wire_bytes()),
+                (written.is_unused(), written.wire_bytes()),
+            )
     }
+}
+
+/// Whether two fields, each `(is skipped bytes, bytes on the wire)`, take
+/// the same bytes because one retired the other as skipped bytes
+/// (`VMSTATE_UNUSED`) of its size: QEMU's way of retiring a field without
+/// changing the wire. The one rule the checker, locks and verify share.
+pub fn retired_alike(a: (bool, Option<usize>), b: (bool, Option<usize>)) -> bool {
+    (a.0 || b.0) && a.1.is_some() && a.1 == b.1
 }
 
 impl Layout {

@@ -21,7 +21,7 @@ pub const NULL_MARKER: u8 = 0x30;
 pub const VALID_MARKER: u8 = 0x31;
 pub use backups::Backups;
 pub(crate) use backups::TypeSlots;
-pub use layout::{FieldLayout, Layout, MustMatch};
+pub use layout::{retired_alike, FieldLayout, Layout, MustMatch};
 
 use std::any::Any;
 
