@@ -7,6 +7,7 @@ use compat_core::Board;
 use compat_core::{Device, VMState};
 
 use super::pci::{v7_2, PciDevice};
+use super::qemu10;
 
 /// The machine flag the smbus fields depend on.
 pub const SMBUS_NO_MIGRATION_SUPPORT: &str = "smbus_no_migration_support";
@@ -14,7 +15,22 @@ pub const SMBUS_NO_MIGRATION_SUPPORT: &str = "smbus_no_migration_support";
 /// Declares a `PIIX4_PM` with smbus state whose parent is `$parent`: the
 /// PCI properties are what differs between versions.
 macro_rules! piix4_pm {
+    // Up to 8.x: `smm-enabled` the one property the stories need.
     ($(#[$doc:meta])* $name:ident, parent = $parent:ty) => {
+        piix4_pm!(
+            $(#[$doc])* $name, parent = $parent, check = |_: &$name| Ok(()),
+            props = {
+                /// SMM enabled (the machine turns it on).
+                #[property(name = "smm-enabled", default = false)]
+                #[vmstate(skip)]
+                pub smm_enabled: bool,
+            }
+        );
+    };
+    (
+        $(#[$doc:meta])* $name:ident, parent = $parent:ty, check = $check:expr,
+        props = { $($props:tt)* }
+    ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Device, VMState)]
         #[device(
@@ -30,10 +46,7 @@ macro_rules! piix4_pm {
             #[device(parent)]
             #[vmstate(skip)]
             pub pci: $parent,
-            /// SMM enabled (the machine turns it on).
-            #[property(name = "smm-enabled", default = false)]
-            #[vmstate(skip)]
-            pub smm_enabled: bool,
+            $($props)*
             /// The machine's flag, read at realize.
             #[vmstate(skip)]
             pub smbus_no_migration_support: bool,
@@ -55,8 +68,10 @@ macro_rules! piix4_pm {
         }
 
         impl $name {
-            /// Read the machine's smbus flag.
+            /// Check the properties, read the machine's smbus flag.
             pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
+                let check: fn(&Self) -> Result<(), String> = $check;
+                check(self)?;
                 self.smbus_no_migration_support = board.flag(SMBUS_NO_MIGRATION_SUPPORT);
                 self.pm1_en = 0x0121;
                 Ok(())
@@ -79,6 +94,43 @@ piix4_pm!(
     /// `PIIX4_PM` from 4.0 to 7.2.
     Piix4Pm,
     parent = v7_2::PciDevice
+);
+
+piix4_pm!(
+    /// `PIIX4_PM` of QEMU 10.0, with its properties.
+    Piix4Pm10, parent = qemu10::PciDevice, check = |pm: &Piix4Pm10| pm.pci.check("PIIX4_PM"),
+    props = {
+        /// ACPI and SMM switches.
+        #[property(
+            name = "acpi-pci-hotplug-with-bridge-support",
+            bit = 0,
+            default = true,
+            absent = "on"
+        )]
+        #[property(name = "acpi-root-pci-hotplug", bit = 1, default = true, absent = "on")]
+        #[property(name = "memory-hotplug-support", bit = 2, default = true, absent = "on")]
+        #[property(name = "smm-compat", bit = 3, default = false, absent = "off")]
+        #[property(name = "smm-enabled", bit = 4, default = false)]
+        #[property(name = "x-not-migrate-acpi-index", bit = 5, default = false, absent = "off")]
+        #[vmstate(skip)]
+        pub switches: u32,
+        /// S3 disabled.
+        #[property(name = "disable_s3", default = 0, absent = "0")]
+        #[vmstate(skip)]
+        pub disable_s3: u8,
+        /// S4 disabled.
+        #[property(name = "disable_s4", default = 0, absent = "0")]
+        #[vmstate(skip)]
+        pub disable_s4: u8,
+        /// The S4 value.
+        #[property(name = "s4_val", default = 2, absent = "2")]
+        #[vmstate(skip)]
+        pub s4_val: u8,
+        /// SMBus I/O base.
+        #[property(name = "smb_io_base", default = 0, absent = "0")]
+        #[vmstate(skip)]
+        pub smb_io_base: u32,
+    }
 );
 
 /// `PIIX4_PM` before 4.0: no smbus state.

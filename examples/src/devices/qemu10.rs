@@ -10,7 +10,6 @@ use compat_core::Board;
 use compat_core::{Device, PropertyEnum, Size, VMState};
 
 use super::pci::{AerLog, MsixState, PciDeviceState, ROOT_PORT_10_0};
-use super::piix4::SMBUS_NO_MIGRATION_SUPPORT;
 use super::virtio::{realize_queues, VirtioBlk};
 
 /// The largest `acpi-index` QEMU accepts.
@@ -351,94 +350,7 @@ impl VirtioBlkPci {
     }
 }
 
-/// `PIIX4_PM` of QEMU 10.0: the ACPI device of `pc-i440fx` machines.
-#[derive(Debug, Clone, Device, VMState)]
-#[device(
-    name = "PIIX4_PM",
-    parent = PciDevice,
-    hotpluggable = false,
-    user_creatable = false,
-    vmstate,
-    realize = Piix4Pm::realize
-)]
-#[vmstate(name = "piix4_pm", version = 3)]
-pub struct Piix4Pm {
-    #[device(parent)]
-    #[vmstate(skip)]
-    pub pci: PciDevice,
-    /// ACPI PCI hot-plug with bridge support.
-    #[property(
-        name = "acpi-pci-hotplug-with-bridge-support",
-        bit = 0,
-        default = true,
-        absent = "on"
-    )]
-    #[property(name = "acpi-root-pci-hotplug", bit = 1, default = true, absent = "on")]
-    #[property(
-        name = "memory-hotplug-support",
-        bit = 2,
-        default = true,
-        absent = "on"
-    )]
-    #[property(name = "smm-compat", bit = 3, default = false, absent = "off")]
-    #[property(name = "smm-enabled", bit = 4, default = false)]
-    #[property(
-        name = "x-not-migrate-acpi-index",
-        bit = 5,
-        default = false,
-        absent = "off"
-    )]
-    #[vmstate(skip)]
-    pub switches: u32,
-    /// S3 disabled.
-    #[property(name = "disable_s3", default = 0, absent = "0")]
-    #[vmstate(skip)]
-    pub disable_s3: u8,
-    /// S4 disabled.
-    #[property(name = "disable_s4", default = 0, absent = "0")]
-    #[vmstate(skip)]
-    pub disable_s4: u8,
-    /// The S4 value.
-    #[property(name = "s4_val", default = 2, absent = "2")]
-    #[vmstate(skip)]
-    pub s4_val: u8,
-    /// SMBus I/O base.
-    #[property(name = "smb_io_base", default = 0, absent = "0")]
-    #[vmstate(skip)]
-    pub smb_io_base: u32,
-    /// The machine's flag, read at realize.
-    #[vmstate(skip)]
-    pub smbus_no_migration_support: bool,
-    /// PM1 event status.
-    #[vmstate(name = "ar.pm1.evt.sts")]
-    pub pm1_sts: u16,
-    /// PM1 event enable.
-    #[vmstate(name = "ar.pm1.evt.en")]
-    pub pm1_en: u16,
-    /// SMBus status, migrated only when the machine supports it.
-    #[vmstate(name = "smb.smb_stat", exists = Piix4Pm::smbus_exists)]
-    pub smb_stat: u8,
-    /// SMBus control.
-    #[vmstate(name = "smb.smb_ctl", exists = Piix4Pm::smbus_exists)]
-    pub smb_ctl: u8,
-    /// SMBus data.
-    #[vmstate(name = "smb.smb_data", exists = Piix4Pm::smbus_exists)]
-    pub smb_data: [u8; 32],
-}
-
-impl Piix4Pm {
-    /// Read the machine's smbus flag.
-    pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
-        self.pci.check("PIIX4_PM")?;
-        self.smbus_no_migration_support = board.flag(SMBUS_NO_MIGRATION_SUPPORT);
-        self.pm1_en = 0x0121;
-        Ok(())
-    }
-
-    fn smbus_exists(&self, _version: u32) -> bool {
-        !self.smbus_no_migration_support
-    }
-}
+pub use super::piix4::Piix4Pm10 as Piix4Pm;
 
 /// `mch`, the Q35 host bridge at `00.0`, created by `pc-q35` machines.
 /// Its migrated state is not modelled.
