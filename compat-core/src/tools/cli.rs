@@ -963,9 +963,7 @@ fn check_files(
         return Ok(Outcome {
             success: findings.is_empty(),
             text: if json {
-                pretty(
-                    &json!({"works": findings.is_empty(), "findings": findings.iter().map(|f| f.to_string()).collect::<Vec<_>>()}),
-                )
+                pretty(&json!({"works": findings.is_empty(), "findings": findings_json(&findings)}))
             } else {
                 text
             },
@@ -1270,6 +1268,24 @@ fn matrix(
     }))
 }
 
+/// Findings as `verify --json` and `check --json` print them.
+fn findings_json(findings: &[crate::migration::verify::Finding]) -> Vec<Value> {
+    findings
+        .iter()
+        .map(|f| {
+            json!({
+                "kind": format!("{:?}", f.kind),
+                "device": f.device,
+                "item": f.item,
+                "machines": f.machines,
+                "direction": f.direction.to_string(),
+                "message": f.message,
+                "fixes": f.fixes,
+            })
+        })
+        .collect()
+}
+
 /// `release` against each lock: a report per lock, findings with fixes.
 fn verify(
     catalog: &Catalog,
@@ -1327,20 +1343,7 @@ fn verify(
             }
         ));
         text.push_str(&crate::migration::verify::indented(&findings));
-        let items: Vec<Value> = findings
-            .iter()
-            .map(|f| {
-                json!({
-                    "kind": format!("{:?}", f.kind),
-                    "device": f.device,
-                    "item": f.item,
-                    "machines": f.machines,
-                    "direction": f.direction.to_string(),
-                    "message": f.message,
-                    "fixes": f.fixes,
-                })
-            })
-            .collect();
+        let items = findings_json(&findings);
         reports.push(json!({
             "lock": file,
             "locked_release": locked_release,
