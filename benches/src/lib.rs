@@ -256,7 +256,7 @@ pub fn sections<T: VMState>(devices: &mut [T]) -> Vec<Section<'_>> {
         .iter_mut()
         .enumerate()
         .map(|(i, d)| Section {
-            idstr: format!("{}.{i}", T::DESCRIPTION.name),
+            idstr: format!("{}.{i}", T::DESCRIPTION.name).into(),
             instance_id: i as u32,
             state: d,
         })

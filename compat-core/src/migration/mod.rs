@@ -99,9 +99,12 @@ impl Machine<'_> {
         self.devices
             .iter_mut()
             .filter_map(|d| {
-                let id = d.section.clone()?;
-                d.object.migratable().map(|state| Section {
-                    idstr: id.idstr,
+                let crate::resolve::DeviceInstance {
+                    section, object, ..
+                } = d;
+                let id = section.as_ref()?;
+                object.migratable().map(|state| Section {
+                    idstr: std::borrow::Cow::Borrowed(id.idstr.as_str()),
                     instance_id: id.instance_id,
                     state,
                 })

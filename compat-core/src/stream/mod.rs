@@ -11,6 +11,7 @@
 
 pub mod qemu;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::codec::*;
@@ -18,8 +19,9 @@ use crate::vmstate::{Backups, FieldLayout, Layout, Migratable, TypeSlots};
 
 /// One device's section: its idstr, instance id and state.
 pub struct Section<'a> {
-    /// QEMU's idstr (`0000:00:03.0/pcie-root-port`, or the VMSD name).
-    pub idstr: String,
+    /// QEMU's idstr (`0000:00:03.0/pcie-root-port`, or the VMSD name),
+    /// borrowed from the device when it can be: a save allocates none.
+    pub idstr: Cow<'a, str>,
     /// The instance id.
     pub instance_id: u32,
     /// The state.
@@ -206,7 +208,7 @@ fn write_trailer(
             out.extend_from_slice(b", ");
         }
         out.extend_from_slice(b"{\"name\": ");
-        write_qemu_json(out, s.idstr.as_str());
+        write_qemu_json(out, &*s.idstr);
         out.extend_from_slice(b", \"instance_id\": ");
         write_qemu_json(out, &s.instance_id);
         out.extend_from_slice(b", ");
@@ -482,7 +484,7 @@ fn read_sections(
                             sections
                                 .iter()
                                 .enumerate()
-                                .map(|(i, s)| ((s.idstr.clone(), s.instance_id), i))
+                                .map(|(i, s)| ((s.idstr.to_string(), s.instance_id), i))
                                 .collect()
                         })
                         .get(&(h.text()?.to_owned(), h.instance_id))
@@ -508,7 +510,7 @@ fn read_sections(
                 if plan[i].is_some() {
                     return Err(LoadError::new(
                         LoadErrorKind::DuplicateSection {
-                            idstr: sections[i].idstr.clone(),
+                            idstr: sections[i].idstr.to_string(),
                             instance_id: h.instance_id,
                         },
                         at,
@@ -546,7 +548,7 @@ fn read_sections(
 
     if let Some(missing) = plan.iter().position(Option::is_none) {
         return Err(r.error(LoadErrorKind::MissingSection {
-            idstr: sections[missing].idstr.clone(),
+            idstr: sections[missing].idstr.to_string(),
             instance_id: sections[missing].instance_id,
         }));
     }
