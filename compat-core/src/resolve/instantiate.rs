@@ -18,30 +18,32 @@ struct Prepared {
     /// The property and its value; `Err` for a user global whose property
     /// or value the type rejects: QEMU reports that only where the global
     /// is applied, naming the device's own type.
-    setting: Result<(&'static str, PropertyValue), (String, String)>,
-    /// The global's text, for the error where it is applied.
-    text: String,
+    setting: Result<(&'static str, PropertyValue), Rejected>,
     source: usize,
     /// For user globals: the warning text if it matches nothing.
     unused_warning: Option<String>,
     used: bool,
 }
 
-impl Prepared {
-    /// The error of applying this global, whose property or value its
-    /// type rejected, to a device of type `ty`: QEMU's names the device's
-    /// own type.
-    fn error_on(
-        &self,
-        ty: &'static DeviceTypeInfo,
-        (property, value): &(String, String),
-    ) -> ResolveError {
-        let error = match ty.property(property) {
-            Ok((_, def)) => def.parse(ty.name, value).err(),
+/// A user global whose property or value its type rejects: kept to be
+/// reported where it applies.
+struct Rejected {
+    /// The global as given.
+    global: String,
+    property: String,
+    value: String,
+}
+
+impl Rejected {
+    /// The error of applying it to a device of type `ty`: QEMU's names the
+    /// device's own type.
+    fn error_on(&self, ty: &'static DeviceTypeInfo) -> ResolveError {
+        let error = match ty.property(&self.property) {
+            Ok((_, def)) => def.parse(ty.name, &self.value).err(),
             Err(e) => Some(e),
         };
         ResolveError::Global {
-            global: self.text.clone(),
+            global: self.global.clone(),
             error: Box::new(error.expect("rejected when prepared").into()),
         }
     }
@@ -108,21 +110,20 @@ impl Release {
                 Ok((_, def)) => def.parse(ty.name, value).map(|v| (def.name, v)),
                 Err(e) => Err(e),
             };
-            let setting = match setting {
-                Ok(setting) => Ok(setting),
-                Err(_) if user => Err((property.to_owned(), value.to_owned())),
-                Err(e) => return Err(e.into()),
+            let setting = match (setting, &source) {
+                (Ok(setting), _) => Ok(setting),
+                (Err(_), Source::Global { text, .. }) => Err(Rejected {
+                    global: text.clone(),
+                    property: property.to_owned(),
+                    value: value.to_owned(),
+                }),
+                (Err(e), _) => return Err(e.into()),
             };
             let unused_warning = unused.filter(|_| !ty.hotpluggable);
-            let text = match &source {
-                Source::Global { text, .. } => text.clone(),
-                _ => format!("{driver}.{property}={value}"),
-            };
             sources.push(source);
             by_driver.entry(ty.name).or_default().push(prepared.len());
             prepared.push(Prepared {
                 setting,
-                text,
                 source: sources.len() - 1,
                 unused_warning,
                 used: false,
@@ -196,7 +197,7 @@ impl Release {
                 .flatten()
             {
                 if let Err(rejected) = &prepared[i].setting {
-                    return Err(prepared[i].error_on(nic, rejected));
+                    return Err(rejected.error_on(nic));
                 }
             }
         }
@@ -270,7 +271,7 @@ impl Release {
                 p.used = true;
                 let (property, value) = match &p.setting {
                     Ok(setting) => setting.clone(),
-                    Err(rejected) => return Err(p.error_on(ty, rejected)),
+                    Err(rejected) => return Err(rejected.error_on(ty)),
                 };
                 object.set(property, &value).map_err(|e| fail(e.into()))?;
                 settings.push(Setting {
