@@ -343,11 +343,12 @@ fn a_bad_preflight_section_is_refused_precisely_before_any_device() {
     // A property or a section listed twice is not a pre-flight.
     let mut twice = Preflight::of(&mut source);
     let again = twice.devices[0].properties[0].clone();
+    assert_eq!(again.name, "acpi-index");
     twice.devices[0].properties.push(again);
     let err = Preflight::from_json(twice.to_json().as_bytes()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "the pre-flight of device 'rp1' is not readable: property 'addr' is listed twice"
+        "the pre-flight of device 'rp1' is not readable: property 'acpi-index' is listed twice"
     );
     let mut twice = Preflight::of(&mut source);
     let again = twice.devices[0].clone();
@@ -536,4 +537,51 @@ fn a_property_only_the_destination_has_and_a_device_without_an_id() {
     assert_eq!(missing.len(), 1, "{missing:#?}");
     assert_eq!(missing[0].fix.as_deref(), Some("-device e1000e"));
     assert_eq!(missing[0].device.as_deref(), Some("e1000e[0]"));
+}
+
+/// QEMU 9.2 made `rombar` an int32 defaulting to -1 where 7.2 had a uint32
+/// defaulting to 1, with no compat entry: the two behave alike without a
+/// ROM file, and release 10.0 declares it (`alike = "1"`). A pre-flight
+/// between 7.2 and 10.0 finds no difference in it either way; the same
+/// pre-flight without the declaration names every PCI device's `rombar`.
+#[test]
+fn rombar_values_declared_alike_are_no_difference() {
+    let config = standard_config("pc-q35-7.2");
+    let (old, new) = (release("7.2"), release("10.0"));
+    for (src, dst) in [(&old, &new), (&new, &old)] {
+        let mut source = src.instantiate_config(&config).unwrap();
+        let mut destination = dst.instantiate_config(&config).unwrap();
+        let incoming = Preflight::of(&mut source);
+        let differences = preflight::check(&incoming, &mut destination);
+        assert!(
+            differences.iter().all(|d| d.item != "rombar"),
+            "{} -> {}: {differences:?}",
+            src.name(),
+            dst.name()
+        );
+    }
+    // 10.0 → 7.2 with the source's declaration taken away: `-1` against
+    // `1`, for the root port and e1000e (the host bridge migrates nothing
+    // here, so no pre-flight lists it).
+    let mut source = new.instantiate_config(&config).unwrap();
+    let mut destination = old.instantiate_config(&config).unwrap();
+    let mut incoming = Preflight::of(&mut source);
+    for p in incoming.devices.iter_mut().flat_map(|d| &mut d.properties) {
+        assert!(p.name != "rombar" || p.alike == ["-1", "1"], "{p:?}");
+        p.alike.clear();
+    }
+    let text: Vec<String> = preflight::check(&incoming, &mut destination)
+        .iter()
+        .filter(|d| d.item == "rombar")
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        text,
+        [
+            "device 'rp1': property 'rombar': source -1, destination 1 \
+             (accept it with -global pcie-root-port.rombar=-1)",
+            "device 'net0': property 'rombar': source -1, destination 1 \
+             (accept it with -global e1000e.rombar=-1)",
+        ]
+    );
 }

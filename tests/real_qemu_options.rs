@@ -1,6 +1,7 @@
-//! The option table recorded from real QEMU 10.0
-//! (`tests/fixtures/real-qemu/options-10.0.json`, written by
-//! `scripts/real-qemu/record.sh`): still what the installed QEMU does.
+//! The option tables recorded from real QEMU 10.0 and 7.2
+//! (`tests/fixtures/real-qemu/options-{10.0,7.2}.json`, written by
+//! `scripts/real-qemu/record.sh`): still what the installed QEMU does, and
+//! what compat's releases 10.0 and 7.2 do.
 
 use compat_core::property::{PropertyKind, PropertyValue};
 use compat_tests::real_qemu::{OptionCase, RealQemu, Version};
@@ -13,21 +14,38 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-#[test]
-fn recorded_table_is_what_qemu_10_does() {
-    let Some(qemu) = RealQemu::for_test(Version::V10_0, "re-running the option table") else {
-        return;
-    };
-    let cases = OptionCase::parse_all(&fixture("option-cases.jsonl")).unwrap();
-    let recorded: Value = serde_json::from_str(&fixture("options-10.0.json")).unwrap();
-    let recorded = recorded["cases"].as_array().unwrap();
+/// The cases of file `cases` and what real QEMU did in each (`recorded`).
+fn table(cases: &str, recorded: &str) -> (Vec<OptionCase>, Vec<Value>) {
+    let cases = OptionCase::parse_all(&fixture(cases)).unwrap();
+    let recorded: Value = serde_json::from_str(&fixture(recorded)).unwrap();
+    let recorded = recorded["cases"].as_array().unwrap().clone();
     assert_eq!(
         recorded.len(),
         cases.len(),
         "re-record: scripts/real-qemu/record.sh"
     );
-    // Every fifth case: the whole table takes QEMU about ten seconds.
-    for (case, want) in cases.iter().zip(recorded).step_by(5) {
+    (cases, recorded)
+}
+
+#[test]
+fn recorded_table_is_what_qemu_10_does() {
+    rerun(Version::V10_0, "option-cases.jsonl", "options-10.0.json");
+}
+
+#[test]
+fn recorded_table_is_what_qemu_7_2_does() {
+    rerun(Version::V7_2, "option-cases-7.2.jsonl", "options-7.2.json");
+}
+
+/// Every fifth case of `cases` run again on the installed QEMU `version`
+/// (the whole table takes QEMU about ten seconds): it still does what
+/// `recorded` says.
+fn rerun(version: Version, cases: &str, recorded: &str) {
+    let Some(qemu) = RealQemu::for_test(version, "re-running the option table") else {
+        return;
+    };
+    let (cases, recorded) = table(cases, recorded);
+    for (case, want) in cases.iter().zip(&recorded).step_by(5) {
         assert_eq!(want["case"], serde_json::json!(case.items));
         let outcome = qemu.run(&case.command_line(), &[]);
         assert_eq!(
@@ -303,22 +321,60 @@ const DIFFERENCES: &[(&str, &str)] = &[(
 /// remaining difference is listed with its reason.
 #[test]
 fn option_semantics_agree_with_qemu_10() {
-    let release = compat_examples::releases::release("10.0").unwrap();
-    let cases = OptionCase::parse_all(&fixture("option-cases.jsonl")).unwrap();
-    let recorded: Value = serde_json::from_str(&fixture("options-10.0.json")).unwrap();
+    let (comparable, agreeing) = agreement(
+        "10.0",
+        "option-cases.jsonl",
+        "options-10.0.json",
+        NOT_COMPARABLE,
+        DIFFERENCES,
+    );
+    assert!(comparable >= 150, "{comparable} comparable cases");
+    let percent = 100.0 * agreeing as f64 / comparable as f64;
+    assert!(percent >= 98.0, "{percent:.1} %");
+}
+
+/// Every case of the 7.2 table run through compat's release 7.2: the
+/// device types it models have real QEMU 7.2.22's properties, kinds,
+/// defaults and checks, every case agreeing.
+#[test]
+fn option_semantics_agree_with_qemu_7_2() {
+    let (comparable, agreeing) = agreement(
+        "7.2",
+        "option-cases-7.2.jsonl",
+        "options-7.2.json",
+        &[],
+        &[],
+    );
+    assert_eq!(agreeing, comparable);
+    assert!(comparable >= 45, "{comparable} cases");
+}
+
+/// The cases of `cases` run through compat's release `release`, compared
+/// with what real QEMU did (`recorded`): `(comparable, agreeing)`. Fails on
+/// a disagreement not listed in `differences` and on a listed one that
+/// agrees now.
+fn agreement(
+    release: &str,
+    cases: &str,
+    recorded: &str,
+    not_comparable: &[(&str, &str)],
+    differences: &[(&str, &str)],
+) -> (usize, usize) {
+    let release = compat_examples::releases::release(release).unwrap();
+    let (cases, recorded) = table(cases, recorded);
     let (mut comparable, mut agreeing) = (0, 0);
     let mut unexplained = Vec::new();
     let mut explained = Vec::new();
-    for (case, want) in cases.iter().zip(recorded["cases"].as_array().unwrap()) {
+    for (case, want) in cases.iter().zip(&recorded) {
         let text = case.items.join(" ");
-        if NOT_COMPARABLE.iter().any(|(c, _)| *c == text) {
+        if not_comparable.iter().any(|(c, _)| *c == text) {
             continue;
         }
         comparable += 1;
         let (qemu, ours) = (qemu_verdict(want), compat_verdict(&release, case));
         if agree(&qemu, &ours) {
             agreeing += 1;
-        } else if DIFFERENCES.iter().any(|(c, _)| *c == text) {
+        } else if differences.iter().any(|(c, _)| *c == text) {
             explained.push(text);
         } else {
             unexplained.push(format!(
@@ -332,7 +388,7 @@ fn option_semantics_agree_with_qemu_10() {
         unexplained.len(),
         unexplained.join("\n")
     );
-    for (c, _) in DIFFERENCES {
+    for (c, _) in differences {
         assert!(
             explained.iter().any(|e| e == c),
             "listed difference agrees now: {c}"
@@ -340,8 +396,9 @@ fn option_semantics_agree_with_qemu_10() {
     }
     let percent = 100.0 * agreeing as f64 / comparable as f64;
     eprintln!(
-        "option semantics: {agreeing} of {comparable} comparable cases agree ({percent:.1} %)"
+        "option semantics of release {}: {agreeing} of {comparable} comparable cases agree \
+         ({percent:.1} %)",
+        release.name()
     );
-    assert!(comparable >= 150, "{comparable} comparable cases");
-    assert!(percent >= 98.0, "{percent:.1} %");
+    (comparable, agreeing)
 }

@@ -117,7 +117,12 @@ fn derive(
 ///   behaved, as a value of it (checked at compile time): a migration from
 ///   or to such a release is no difference while the property holds it.
 ///   Without it, a property only one side has is a difference unless a
-///   compat set gave its value — what a forgotten compat entry looks like.
+///   compat set gave its value — what a forgotten compat entry looks like;
+/// * `alike = "VALUE"`: a value that behaves as the default (checked at
+///   compile time), for a default that changed without changing behaviour
+///   (QEMU's `rombar`: `1` up to 9.1, `-1` since, alike without a ROM
+///   file): a type of another release holding it is no difference from
+///   this property at its default, either way. Not for bit properties.
 ///
 /// Fields that are neither the parent nor properties start at
 /// `Default::default()`. A property field is configuration, not state: it

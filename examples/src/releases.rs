@@ -38,6 +38,14 @@ pub const OLD_MACHINE_DEPRECATION: &str =
     "machines more than 3 years old are subject to deletion after 6 years";
 
 compat_set! {
+    /// 4.0 gave PCIe ports a 16 GT/s x32 link (and the properties choosing
+    /// it); 3.1 machine types keep 2.5 GT/s x1. The example line's root
+    /// port has the properties from its first release on, so its 3.1
+    /// machine types carry the set from the start.
+    pub HW_COMPAT_3_1 = "hw_compat_3_1" [
+        { v7_2::PcieRootPort, "x-speed", "2_5" },
+        { v7_2::PcieRootPort, "x-width", "1" },
+    ];
     /// 6.1 gave e1000e `init-vet`; older machine types keep it off.
     pub HW_COMPAT_6_0 = "hw_compat_6_0" [
         { E1000e72, "init-vet", "off" },
@@ -126,7 +134,7 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
                             .reserve("1f.3"),
                     )
                     .onboard("mch,addr=00.0")
-                    .version(v(3, 1), VersionStep::default()),
+                    .version(v(3, 1), VersionStep::compat([HW_COMPAT_3_1])),
             )
             // The i440FX host bridge at 00.0, PIIX3 at 01.0 and its IDE at
             // 01.1 (not modelled), PIIX4_PM at 01.3: user devices start at
@@ -142,7 +150,7 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
                             .reserve("01.1"),
                     )
                     .onboard("PIIX4_PM,id=pm,addr=01.3,smm-enabled=on")
-                    .version(v(3, 1), VersionStep::default()),
+                    .version(v(3, 1), VersionStep::compat([HW_COMPAT_3_1])),
             )
             .machine(
                 MachineDef::based_on("xenfv", "xenfv", "pc-i440fx", None)
@@ -158,7 +166,7 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
             b.edit_family("pc-i440fx", |f| {
                 f.version(
                     v(3, 1),
-                    VersionStep::default().flag(SMBUS_NO_MIGRATION_SUPPORT, true),
+                    VersionStep::compat([HW_COMPAT_3_1]).flag(SMBUS_NO_MIGRATION_SUPPORT, true),
                 )
             })
         }

@@ -3,7 +3,8 @@
 //! `install.sh`; writes into `tests/fixtures/real-qemu/`.
 //!
 //! `options`: every case of `option-cases.jsonl` run on QEMU 10.0, the
-//! outcome in `options-10.0.json`.
+//! outcome in `options-10.0.json`; every case of `option-cases-7.2.jsonl`
+//! run on QEMU 7.2, in `options-7.2.json`.
 //!
 //! `config`: the config space of a `pcie-root-port` and an `e1000e` as QEMU 7.2 and 10.0
 //! build it (from a stream of a paused guest) and the bits they compare on
@@ -33,7 +34,9 @@ fn main() {
     };
     let q10 = installed(Version::V10_0);
     if matches!(what.as_str(), "options" | "all") {
-        record_options(&q10, &dir);
+        record_options(&q10, "option-cases.jsonl", "options-10.0.json", &dir);
+        let q72 = installed(Version::V7_2);
+        record_options(&q72, "option-cases-7.2.jsonl", "options-7.2.json", &dir);
     }
     if matches!(what.as_str(), "config" | "all") {
         let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/src/devices/recorded");
@@ -140,10 +143,10 @@ fn fail(message: &str) -> ! {
     std::process::exit(1);
 }
 
-/// Run every option case on QEMU 10.0; write what it did.
-fn record_options(qemu: &RealQemu, dir: &Path) {
-    let text = std::fs::read_to_string(dir.join("option-cases.jsonl"))
-        .unwrap_or_else(|e| fail(&format!("option-cases.jsonl: {e}")));
+/// Run every option case of `cases` on `qemu`; write what it did to `out`.
+fn record_options(qemu: &RealQemu, cases: &str, out: &str, dir: &Path) {
+    let text =
+        std::fs::read_to_string(dir.join(cases)).unwrap_or_else(|e| fail(&format!("{cases}: {e}")));
     let cases = OptionCase::parse_all(&text).unwrap_or_else(|e| fail(&e));
     let mut results = Vec::new();
     for case in &cases {
@@ -177,7 +180,7 @@ fn record_options(qemu: &RealQemu, dir: &Path) {
             "reads": reads,
         }));
     }
-    let out = dir.join("options-10.0.json");
+    let out = dir.join(out);
     let mut text = serde_json::to_string_pretty(&json!({
         "qemu": qemu.version.full(),
         "cases": results,

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::check::{layout_mismatch, reads_at};
 use super::lock::{text_with_controls, unhex, MustMatchLock};
 use crate::property::cmdline::is_identifier;
+use crate::property::values_alike;
 use crate::resolve::{Machine, Setting, Source};
 use crate::text::escape::escaped;
 use crate::vmstate::{first_difference, Layout, VmStateDescription};
@@ -108,6 +109,10 @@ pub struct PropertyPreflight {
     /// holds this value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub absent: Option<String>,
+    /// Values that behave alike, as its type declares (its default and
+    /// the value an older type held): no difference between them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alike: Vec<String>,
 }
 
 /// What kind of difference a pre-flight found.
@@ -258,6 +263,7 @@ impl Preflight {
                         name: def.name.to_owned(),
                         local: def.local,
                         absent: def.absent_text(),
+                        alike: def.alike_texts(),
                         value: d
                             .configured(def.name)
                             .map(|v| v.to_string())
@@ -476,7 +482,11 @@ pub(super) fn compare(
             if theirs.is_none() && p.absent.as_ref() == Some(&p.value) {
                 continue;
             }
-            if theirs.is_some_and(|x| x.value == p.value) {
+            // Equal, or values either side's type says behave alike.
+            if theirs.is_some_and(|x| {
+                values_alike(&p.alike, &p.value, &x.value)
+                    || values_alike(&x.alike, &p.value, &x.value)
+            }) {
                 continue;
             }
             out.push(Difference {

@@ -693,12 +693,22 @@ fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Findi
             let Some(nd) = new.devices.iter().find(|d| d.type_name == od.type_name) else {
                 continue;
             };
+            // The current release's declaration of a property.
+            let def = |name: &str| {
+                current
+                    .registry()
+                    .get(&nd.type_name)
+                    .and_then(|t| t.find_property(name))
+                    .map(|(_, def)| def)
+            };
             let mut explained = false;
             for op in &od.properties {
                 let Some(np) = nd.properties.iter().find(|p| p.name == op.name) else {
                     continue;
                 };
-                if np.value != op.value {
+                // Values the type declares alike are no change.
+                let alike = def(&op.name).is_some_and(|d| d.behave_alike(&op.value, &np.value));
+                if np.value != op.value && !alike {
                     explained = true;
                     changed
                         .entry((
@@ -720,13 +730,6 @@ fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Findi
             // New properties at their class default are the suspects, but
             // for a host setting (`local`) and one holding the value its
             // type says a release without it behaved as (`absent`).
-            let def = |name: &str| {
-                current
-                    .registry()
-                    .get(&nd.type_name)
-                    .and_then(|t| t.find_property(name))
-                    .map(|(_, def)| def)
-            };
             let suspects: Vec<_> = nd
                 .properties
                 .iter()

@@ -169,6 +169,11 @@ pub struct PropertyDef {
     /// destination has is a difference unless a compat set gave its
     /// value (a forgotten compat entry looks just so).
     pub absent: Option<&'static str>,
+    /// A value that behaves as the class default: an older type that held
+    /// it by default (QEMU's `rombar`, `1` before 9.2 and `-1` after,
+    /// which act alike without a ROM file) is no difference from this
+    /// property at its default, and the reverse.
+    pub alike: Option<&'static str>,
 }
 
 impl fmt::Debug for PropertyDef {
@@ -181,6 +186,7 @@ impl fmt::Debug for PropertyDef {
             .field("sticky", &self.sticky)
             .field("local", &self.local)
             .field("absent", &self.absent)
+            .field("alike", &self.alike)
             .finish()
     }
 }
@@ -202,6 +208,21 @@ impl PropertyDef {
             .map(|v| v.to_string())
     }
 
+    /// The values that behave alike, as text, canonical: the class default
+    /// and [`alike`](Self::alike); empty without `alike`.
+    pub fn alike_texts(&self) -> Vec<String> {
+        match self.alike.and_then(|text| self.kind.parse(text).ok()) {
+            Some(v) => vec![self.default_value().to_string(), v.to_string()],
+            None => Vec::new(),
+        }
+    }
+
+    /// Whether values `a` and `b` (as text) of this property behave alike:
+    /// equal, or both among [`alike_texts`](Self::alike_texts).
+    pub fn behave_alike(&self, a: &str, b: &str) -> bool {
+        a == b || values_alike(&self.alike_texts(), a, b)
+    }
+
     /// Whether the default was declared (QEMU's `set_default`): help shows
     /// only declared defaults.
     pub fn has_declared_default(&self) -> bool {
@@ -220,6 +241,12 @@ impl PropertyDef {
                 reason,
             })
     }
+}
+
+/// Whether values `a` and `b` (as text) are equal or both in `group`, a
+/// set of values that behave alike ([`PropertyDef::alike_texts`]).
+pub fn values_alike(group: &[String], a: &str, b: &str) -> bool {
+    a == b || (group.iter().any(|t| t == a) && group.iter().any(|t| t == b))
 }
 
 /// A value parsed without allocating, so that parsing can run in `const`

@@ -166,6 +166,7 @@ fn error_names_device_property_value_and_what_is_allowed() {
         sticky: false,
         local: false,
         absent: None,
+        alike: None,
     };
     let err = def.parse("virtio-blk-device", "70000").unwrap_err();
     assert_eq!(
@@ -180,6 +181,7 @@ fn error_names_device_property_value_and_what_is_allowed() {
         sticky: false,
         local: false,
         absent: None,
+        alike: None,
     };
     assert_eq!(
         def.parse("kvm-pit", "drop").unwrap_err().to_string(),
@@ -194,6 +196,7 @@ fn error_names_device_property_value_and_what_is_allowed() {
         sticky: false,
         local: false,
         absent: None,
+        alike: None,
     };
     assert_eq!(
         bool_def.parse("pci-device", "2").unwrap_err().to_string(),
@@ -243,6 +246,7 @@ fn zero_values_and_defaults() {
         sticky: false,
         local: false,
         absent: None,
+        alike: None,
     };
     assert!(def.has_declared_default());
     assert_eq!(def.default_value(), PropertyValue::Bool(true));

@@ -24,7 +24,7 @@ const DEVICE_KEYS: &[&str] = &[
 ];
 const FIELD_DEVICE_KEYS: &[&str] = &["parent"];
 const PROPERTY_KEYS: &[&str] = &[
-    "name", "default", "bit", "doc", "accessor", "sticky", "local", "absent",
+    "name", "default", "bit", "doc", "accessor", "sticky", "local", "absent", "alike",
 ];
 
 /// `#[device(...)]` on the struct.
@@ -95,6 +95,7 @@ pub struct PropertyAttrs<'a> {
     pub sticky: Slot<bool>,
     pub local: Slot<bool>,
     pub absent: Slot<LitStr>,
+    pub alike: Slot<LitStr>,
 }
 
 /// The attributes of one field.
@@ -125,6 +126,7 @@ impl<'a> FieldAttrs<'a> {
                 sticky: Slot::new(p, "sticky"),
                 local: Slot::new(p, "local"),
                 absent: Slot::new(p, "absent"),
+                alike: Slot::new(p, "alike"),
             };
             let parsed = read_keys(
                 cx,
@@ -139,6 +141,7 @@ impl<'a> FieldAttrs<'a> {
                         "doc" => raw.doc.set(cx, span, value(meta)?),
                         "sticky" => raw.sticky.set(cx, span, parse_flag(meta)?),
                         "absent" => raw.absent.set(cx, span, value(meta)?),
+                        "alike" => raw.alike.set(cx, span, value(meta)?),
                         "local" => raw.local.set(cx, span, parse_flag(meta)?),
                         _ => raw.accessor.set(cx, span, value(meta)?),
                     }

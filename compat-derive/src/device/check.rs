@@ -285,8 +285,10 @@ fn property(cx: &Ctxt, field: &Field, class: TypeClass) -> Role {
         .default
         .get()
         .and_then(|expr| default_init(cx, class, field.ty, expr, &name));
-    if let Some(text) = raw.absent.get() {
-        check_absent(cx, class, text, &name);
+    for (key, slot) in [("absent", &raw.absent), ("alike", &raw.alike)] {
+        if let Some(text) = slot.get() {
+            check_value_text(cx, class, key, text, &name);
+        }
     }
     Role::Property(PropertyModel {
         accessor: accessor(cx, raw, &name),
@@ -299,6 +301,7 @@ fn property(cx: &Ctxt, field: &Field, class: TypeClass) -> Role {
         sticky: raw.sticky.get().copied().unwrap_or(false),
         local: raw.local.get().copied().unwrap_or(false),
         absent: raw.absent.get().cloned(),
+        alike: raw.alike.get().cloned(),
         name,
         default,
     })
@@ -362,6 +365,16 @@ fn bit_properties(cx: &Ctxt, field: &Field, class: TypeClass) -> Role {
                 false
             }
         };
+        if let Some(text) = raw.alike.get() {
+            cx.error_spanned_by(
+                text,
+                format!(
+                    "`alike` does not apply to bit property `{}`: its two values never \
+                     behave alike",
+                    name.value()
+                ),
+            );
+        }
         let absent = raw.absent.get().cloned();
         if let Some(text) = &absent {
             if compat_text::number::parse_bool(text.value().as_bytes()).is_none() {
@@ -396,10 +409,10 @@ fn bit_properties(cx: &Ctxt, field: &Field, class: TypeClass) -> Role {
     Role::Bits(models)
 }
 
-/// `absent = "TEXT"` of a property whose kind the field's type tells:
-/// checked here with the runtime's parsers (an enum's is checked by the
-/// compiler, from the emitted code).
-fn check_absent(cx: &Ctxt, class: TypeClass, text: &LitStr, prop: &LitStr) {
+/// `absent = "TEXT"` or `alike = "TEXT"` (`key`) of a property whose kind
+/// the field's type tells: checked here with the runtime's parsers (an
+/// enum's is checked by the compiler, from the emitted code).
+fn check_value_text(cx: &Ctxt, class: TypeClass, key: &str, text: &LitStr, prop: &LitStr) {
     let value = text.value();
     let expects = match class {
         TypeClass::Bool => compat_text::number::parse_bool(value.as_bytes())
@@ -418,7 +431,7 @@ fn check_absent(cx: &Ctxt, class: TypeClass, text: &LitStr, prop: &LitStr) {
         cx.error_spanned_by(
             text,
             format!(
-                "`absent` of property `{}` is not a value of its kind: expects {expects}",
+                "`{key}` of property `{}` is not a value of its kind: expects {expects}",
                 prop.value()
             ),
         );

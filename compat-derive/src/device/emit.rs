@@ -312,11 +312,11 @@ fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
         None => (quote!(#pt::zero()), quote!(__compat::None)),
     };
     let (sticky, local) = (p.sticky, p.local);
-    let absent = match &p.absent {
+    // Checked by the compiler with the runtime's own parser.
+    let mut value_text = |key: &str, text: &Option<syn::LitStr>| match text {
         Some(text) => {
-            // Checked by the compiler with the runtime's own parser.
             let message = format!(
-                "`absent` of property `{}` is not a value of its kind",
+                "`{key}` of property `{}` is not a value of its kind",
                 name.value()
             );
             out.helpers.push(quote_spanned! {text.span()=>
@@ -326,6 +326,8 @@ fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
         }
         None => quote!(__compat::None),
     };
+    let absent = value_text("absent", &p.absent);
+    let alike = value_text("alike", &p.alike);
     out.defs.push(quote! {
         __compat::PropertyDef {
             name: #name,
@@ -335,6 +337,7 @@ fn emit_property(f: &FieldModel, p: &PropertyModel, out: &mut Pieces) {
             sticky: #sticky,
             local: #local,
             absent: #absent,
+            alike: #alike,
         }
     });
     out.inits.push(quote!(#member: #init));
@@ -408,6 +411,7 @@ fn emit_bits(f: &FieldModel, bits: &[BitModel], out: &mut Pieces) {
                 sticky: #sticky,
                 local: #local,
                 absent: #absent,
+                alike: __compat::None,
             }
         });
         set_defaults.push(quote!(bits = #bf::with_bit(bits, #bit, #on);));

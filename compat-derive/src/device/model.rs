@@ -73,6 +73,8 @@ pub struct PropertyModel {
     pub local: bool,
     /// `absent = "VALUE"`: how a release without the property behaved.
     pub absent: Option<LitStr>,
+    /// `alike = "VALUE"`: a value that behaves as the default.
+    pub alike: Option<LitStr>,
 }
 
 pub struct BitModel {

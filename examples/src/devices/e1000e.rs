@@ -89,9 +89,6 @@ impl Default for E1000eMsix {
 /// The MAC address QEMU gives the first network card without `mac=`.
 pub const DEFAULT_MAC: &str = "52:54:00:12:34:56";
 
-/// PCI subsystem vendor id at reset: Intel.
-pub const SUBSYS_VEN: u16 = 0x8086;
-
 /// Declares an `e1000e` with the whole section QEMU migrates. `$device`
 /// is the rest of the `#[device(...)]` list, `$props` the property fields,
 /// `$subsys` the two subsystem id fields (properties since 10.0), the
@@ -107,12 +104,6 @@ macro_rules! e1000e {
         e1000e!(
             $(#[$doc])* $name, parent = $parent, device = { $($device)* },
             props = { $($props)* },
-            subsys = {
-                /// PCI subsystem id.
-                pub subsys: u16,
-                /// PCI subsystem vendor id.
-                pub subsys_ven: u16,
-            },
             itr_pending = {
                 /// An interrupt held back by throttling.
                 #[vmstate(name = "core.itr_intr_pending")]
@@ -128,7 +119,7 @@ macro_rules! e1000e {
     };
     (
         $(#[$doc:meta])* $name:ident, parent = $parent:ty, device = { $($device:tt)* },
-        props = { $($props:tt)* }, subsys = { $($subsys:tt)* },
+        props = { $($props:tt)* },
         itr_pending = { $($itr_pending:tt)* }, eitr_pending = { $($eitr_pending:tt)* },
         tail = { $($tail:tt)* }
     ) => {
@@ -140,6 +131,31 @@ macro_rules! e1000e {
             #[device(parent)]
             #[vmstate(skip)]
             pub pci: $parent,
+            /// Boot order (-1: none).
+            #[property(name = "bootindex", default = -1, absent = "-1")]
+            #[vmstate(skip)]
+            pub bootindex: i32,
+            /// Do not use virtio headers, perform SW offloads emulation instead.
+            #[property(
+                name = "disable_vnet_hdr",
+                default = 0,
+                doc = "Do not use virtio headers, perform SW offloads emulation instead",
+                absent = "0"
+            )]
+            #[vmstate(skip)]
+            pub disable_vnet_hdr: u8,
+            /// The MAC address (the first card's default when empty).
+            #[property(
+                name = "mac",
+                doc = "Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56",
+                absent = ""
+            )]
+            #[vmstate(skip)]
+            pub mac_address: String,
+            /// The network back end, a host setting.
+            #[property(name = "netdev", doc = "ID of a netdev to use as a backend", local)]
+            #[vmstate(skip)]
+            pub netdev: String,
             $($props)*
             /// The PCI function.
             #[vmstate(name = "parent_obj")]
@@ -177,7 +193,19 @@ macro_rules! e1000e {
             /// Interrupt causes held back.
             #[vmstate(name = "core.delayed_causes")]
             pub delayed_causes: u32,
-            $($subsys)*
+            /// PCI subsystem id.
+            #[property(name = "subsys", default = 0, doc = "PCI device Subsystem ID", absent = "0")]
+            #[vmstate(name = "subsys")]
+            pub subsys: u16,
+            /// PCI subsystem vendor id.
+            #[property(
+                name = "subsys_ven",
+                default = 32902,
+                doc = "PCI device Subsystem Vendor ID",
+                absent = "32902"
+            )]
+            #[vmstate(name = "subsys_ven")]
+            pub subsys_ven: u16,
             /// Receive delay timer.
             #[vmstate(name = "core.rdtr")]
             pub rdtr: IntrTimer,
@@ -218,32 +246,61 @@ macro_rules! e1000e {
     };
 }
 
-/// What every version does at realize: the config space QEMU builds, the
-/// MSI-X vectors masked, the timers idle, the MAC address in place, the
-/// subsystem vendor Intel's.
-macro_rules! e1000e_reset {
+/// What every version does at realize, as an expression of type
+/// `Result<(), String>`: check the properties as QEMU does, then the card
+/// at reset — the config space QEMU builds (`$recorded`), the MSI-X
+/// vectors masked, the timers idle, the MAC address in place (the first
+/// card's default when none was set).
+macro_rules! e1000e_realize {
     ($self:ident, $recorded:expr) => {{
-        $self.config = PciDeviceState::from_recorded($recorded);
-        $self.msix = E1000eMsix::default();
-        for vector in 0..5 {
-            $self.msix.msix[vector * 16 + 12] = 1;
-        }
-        for t in [
-            &mut $self.rdtr,
-            &mut $self.radv,
-            &mut $self.raid,
-            &mut $self.tadv,
-            &mut $self.tidv,
-            &mut $self.itr,
-        ]
-        .into_iter()
-        .chain(&mut $self.eitr)
-        {
-            t.timer = -1;
-        }
-        $self.permanent_mac = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
-        $self.rxbuf_min_shift = 5;
+        (|| -> Result<(), String> {
+            $self.pci.check("e1000e")?;
+            if $self.mac_address.is_empty() {
+                $self.mac_address = DEFAULT_MAC.to_owned();
+            }
+            $self.permanent_mac = parse_mac(&$self.mac_address).ok_or_else(|| {
+                format!(
+                    "Property 'e1000e.mac' doesn't take value '{}'",
+                    compat_core::text::escape::escaped(&$self.mac_address)
+                )
+            })?;
+            $self.config = PciDeviceState::from_recorded($recorded);
+            $self.msix = E1000eMsix::default();
+            for vector in 0..5 {
+                $self.msix.msix[vector * 16 + 12] = 1;
+            }
+            for t in [
+                &mut $self.rdtr,
+                &mut $self.radv,
+                &mut $self.raid,
+                &mut $self.tadv,
+                &mut $self.tidv,
+                &mut $self.itr,
+            ]
+            .into_iter()
+            .chain(&mut $self.eitr)
+            {
+                t.timer = -1;
+            }
+            $self.rxbuf_min_shift = 5;
+            Ok(())
+        })()
     }};
+}
+
+/// `mac` as six bytes, if it is six two-digit hex bytes separated by `:`
+/// (or `-`).
+fn parse_mac(mac: &str) -> Option<[u8; 6]> {
+    let mut out = [0u8; 6];
+    let mut parts = mac.split([':', '-']);
+    for byte in &mut out {
+        let part = parts.next()?;
+        if part.len() != 2 {
+            return None;
+        }
+        *byte = u8::from_str_radix(part, 16).ok()?;
+    }
+    parts.next().is_none().then_some(out)
 }
 
 e1000e!(
@@ -291,18 +348,14 @@ e1000e!(
 impl E1000e52 {
     /// The card at reset, as QEMU 7.2 builds it.
     pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        e1000e_reset!(self, &E1000E_7_2);
-        self.subsys_ven = SUBSYS_VEN;
-        Ok(())
+        e1000e_realize!(self, &E1000E_7_2)
     }
 }
 
 impl E1000e72 {
     /// The card at reset, as QEMU 7.2 builds it.
     pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        e1000e_reset!(self, &E1000E_7_2);
-        self.subsys_ven = SUBSYS_VEN;
-        Ok(())
+        e1000e_realize!(self, &E1000E_7_2)
     }
 }
 
@@ -310,11 +363,10 @@ impl E1000e {
     /// The card at reset, as QEMU 7.2 builds it, with 8.0's AER mask (its
     /// AER capability is the root port's).
     pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        e1000e_reset!(self, &E1000E_7_2);
+        e1000e_realize!(self, &E1000E_7_2)?;
         if self.pci.x_pcie_err_unc_mask() {
             self.config.set_unc_mask_8_0();
         }
-        self.subsys_ven = SUBSYS_VEN;
         Ok(())
     }
 
@@ -328,54 +380,14 @@ e1000e!(
     /// properties of QEMU 10.0.2.
     E1000e10, parent = qemu10::PciDevice, device = { nic, realize = E1000e10::realize },
     props = {
-        /// Boot order.
-        #[property(name = "bootindex", absent = "0")]
-        #[vmstate(skip)]
-        pub bootindex: i32,
-        /// Do not use virtio headers, perform SW offloads emulation instead.
-        #[property(
-            name = "disable_vnet_hdr",
-            default = 0,
-            doc = "Do not use virtio headers, perform SW offloads emulation instead",
-            absent = "0"
-        )]
-        #[vmstate(skip)]
-        pub disable_vnet_hdr: u8,
         /// Initialize the VLAN ether type register.
         #[property(name = "init-vet", default = true)]
         #[vmstate(skip)]
         pub init_vet: bool,
-        /// The MAC address.
-        #[property(
-            name = "mac",
-            doc = "Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56",
-            absent = ""
-        )]
-        #[vmstate(skip)]
-        pub mac_address: String,
         /// Migrate the time adjustment (new in 8.0).
         #[property(name = "migrate-timadj", default = true)]
         #[vmstate(skip)]
         pub migrate_timadj: bool,
-        /// The network back end, a host setting.
-        #[property(name = "netdev", doc = "ID of a netdev to use as a backend", local)]
-        #[vmstate(skip)]
-        pub netdev: String,
-    },
-    subsys = {
-        /// PCI subsystem id.
-        #[property(name = "subsys", default = 0, doc = "PCI device Subsystem ID", absent = "0")]
-        #[vmstate(name = "subsys")]
-        pub subsys: u16,
-        /// PCI subsystem vendor id.
-        #[property(
-            name = "subsys_ven",
-            default = 32902,
-            doc = "PCI device Subsystem Vendor ID",
-            absent = "32902"
-        )]
-        #[vmstate(name = "subsys_ven")]
-        pub subsys_ven: u16,
     },
     itr_pending = {
         #[vmstate(unused = 1)]
@@ -392,35 +404,15 @@ e1000e!(
     }
 );
 
-/// Whether `mac` is six two-digit hex bytes separated by `:` (or `-`).
-fn is_mac(mac: &str) -> bool {
-    let bytes: Vec<&str> = mac.split([':', '-']).collect();
-    bytes.len() == 6
-        && bytes
-            .iter()
-            .all(|b| b.len() == 2 && b.bytes().all(|c| c.is_ascii_hexdigit()))
-}
-
 impl E1000e10 {
     fn timadj_exists(&self, _version: u32) -> bool {
         self.migrate_timadj
     }
 
-    /// Check the properties as QEMU's realize does; the card at reset as
-    /// QEMU 10.0 builds it, with the default MAC address when none was set.
+    /// The card at reset as QEMU 10.0 builds it (recorded on pc-q35-7.2:
+    /// the mask and extended tags off), with what the properties change.
     pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        self.pci.check("e1000e")?;
-        if self.mac_address.is_empty() {
-            self.mac_address = DEFAULT_MAC.to_owned();
-        } else if !is_mac(&self.mac_address) {
-            return Err(format!(
-                "Property 'e1000e.mac' doesn't take value '{}'",
-                compat_core::text::escape::escaped(&self.mac_address)
-            ));
-        }
-        e1000e_reset!(self, &E1000E_10_0);
-        // Recorded on pc-q35-7.2 (the mask and extended tags off), with
-        // what the properties change.
+        e1000e_realize!(self, &E1000E_10_0)?;
         if self.pci.x_pcie_err_unc_mask() {
             self.config.set_unc_mask_10_0();
         }

@@ -172,8 +172,9 @@ macro_rules! am53c974 {
         }
 
         impl $name {
-            /// The state at reset.
+            /// Check the properties; the state at reset.
             pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
+                self.pci.check("am53c974")?;
                 self.config = PciConfig256::am53c974();
                 self.mig_version_id = $esp;
                 self.rregs = esp_reset_rregs();

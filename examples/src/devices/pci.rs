@@ -8,8 +8,10 @@
 //! The VMState layout mirrors QEMU's `pcie-root-port` section, so the model
 //! loads the root-port section of a stream real QEMU wrote.
 
-use compat_core::Board;
-use compat_core::{Device, VMState};
+use compat_core::{Board, Size};
+use compat_core::{Device, PropertyEnum, VMState};
+
+use v7_2::PcieLinkSpeed;
 
 /// Config space size of a PCIe function.
 pub const PCIE_CONFIG_SPACE_SIZE: usize = 4096;
@@ -25,29 +27,93 @@ pub const PCI_ERR_UNC_TLP_PRF_BLOCKED: u32 = 0x0200_0000;
 /// (`PCI_ERR_UNC_SUPPORTED` of 8.0: without the internal error).
 pub const PCI_ERR_UNC_SUPPORTED: u32 = 0x03bf_f030;
 
-/// The abstract parent of every PCI device since 8.0: the AER mask
-/// switch. (The examples model the properties the migration stories need;
-/// release `10.0` has QEMU 10.0's whole set.)
-#[derive(Debug, Clone, Device)]
-#[device(name = "pci-device", abstract, bus = "PCI")]
-pub struct PciDevice {
-    /// Slot and optional function number on its bus (`03.0`); the first
-    /// free slot when empty.
-    #[property(
-        name = "addr",
-        doc = "Slot and optional function number, example: 06.0 or 06"
-    )]
-    pub addr: String,
-    /// Capability bits (QEMU's `cap_present`).
-    #[property(
-        name = "x-pcie-err-unc-mask",
-        bit = 0,
-        default = true,
-        doc = "mask uncorrectable internal errors by default (new in 8.0)",
-        sticky
-    )]
-    pub cap_present: u32,
+/// The largest `acpi-index` QEMU accepts.
+pub const ACPI_INDEX_MAX: u32 = 16383;
+
+/// Declares a `pci-device` type (abstract, the parent of every PCI device)
+/// with the properties QEMU 7.2 and later share, the version's `rombar`,
+/// its other properties `$props` and its capability bits `$bits` beside
+/// `x-pcie-lnksta-dllla` (bit 2) and `x-pcie-extcap-init` (bit 3).
+macro_rules! pci_device {
+    (
+        $(#[$doc:meta])* $name:ident, rombar = { $($rombar:tt)* }, props = { $($props:tt)* },
+        bits = { $(#[$bits:meta])* }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Device)]
+        #[device(name = "pci-device", abstract, bus = "PCI")]
+        pub struct $name {
+            /// ACPI index of the device's slot (0: none).
+            #[property(name = "acpi-index", default = 0, absent = "0")]
+            pub acpi_index: u32,
+            /// Slot and optional function number on its bus (`03.0`); the
+            /// first free slot when empty.
+            #[property(
+                name = "addr",
+                doc = "Slot and optional function number, example: 06.0 or 06",
+                absent = ""
+            )]
+            pub addr: String,
+            /// The id of the primary device of a failover pair.
+            #[property(name = "failover_pair_id", absent = "")]
+            pub failover_pair_id: String,
+            /// Whether the slot has several functions.
+            #[property(name = "multifunction", default = false, absent = "off")]
+            pub multifunction: bool,
+            $($rombar)*
+            /// The expansion ROM image.
+            #[property(name = "romfile", absent = "")]
+            pub romfile: String,
+            /// The expansion ROM's size (`u32::MAX`: the file's).
+            #[property(name = "romsize", default = 4294967295, absent = "4294967295")]
+            pub romsize: u32,
+            $($props)*
+            /// Capability bits (QEMU's `cap_present`).
+            $(#[$bits])*
+            #[property(name = "x-pcie-lnksta-dllla", bit = 2, default = true, absent = "on")]
+            #[property(name = "x-pcie-extcap-init", bit = 3, default = true, absent = "on")]
+            pub cap_present: u32,
+        }
+
+        impl $name {
+            /// What QEMU's `pci_qdev_realize` refuses of the properties
+            /// every version shares.
+            pub fn check_common(&self) -> Result<(), String> {
+                if self.acpi_index > ACPI_INDEX_MAX {
+                    return Err(format!(
+                        "acpi-index should be less or equal to {ACPI_INDEX_MAX}"
+                    ));
+                }
+                if self.romsize != u32::MAX && !self.romsize.is_power_of_two() {
+                    return Err(format!("ROM size {} is not a power of two", self.romsize));
+                }
+                Ok(())
+            }
+        }
+    };
 }
+pub(crate) use pci_device;
+
+pci_device!(
+    /// `pci-device` since 8.0: QEMU 7.2's properties and the AER mask
+    /// switch.
+    PciDevice,
+    rombar = {
+        /// Expansion ROM BAR: 0 none, else present.
+        #[property(name = "rombar", default = 1)]
+        pub rombar: u32,
+    },
+    props = {},
+    bits = {
+        #[property(
+            name = "x-pcie-err-unc-mask",
+            bit = 0,
+            default = true,
+            doc = "mask uncorrectable internal errors by default (new in 8.0)",
+            sticky
+        )]
+    }
+);
 
 /// `mch`, the Q35 host bridge at `00.0`, since 8.0 (a PCI device of 8.0).
 /// Its migrated state is not modelled.
@@ -130,11 +196,42 @@ pub struct MsixState {
     pub msix: [u8; 17],
 }
 
-/// Declares a `pcie-root-port` whose parent is `$parent` and whose AER mask
-/// behaviour `$unc_mask` (`fn(&Self) -> bool`) decides: the one thing that
-/// differs between the 7.2 and 8.0 versions of the device.
+/// PCIe link width (QEMU's `PCIELinkWidth`), in lanes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PropertyEnum)]
+#[property_enum(name = "PCIELinkWidth")]
+pub enum PcieLinkWidth {
+    /// x1.
+    #[property_enum(name = "1")]
+    X1,
+    /// x2.
+    #[property_enum(name = "2")]
+    X2,
+    /// x4.
+    #[property_enum(name = "4")]
+    X4,
+    /// x8.
+    #[property_enum(name = "8")]
+    X8,
+    /// x12.
+    #[property_enum(name = "12")]
+    X12,
+    /// x16.
+    #[property_enum(name = "16")]
+    X16,
+    /// x32.
+    #[property_enum(name = "32")]
+    X32,
+}
+
+/// Declares a `pcie-root-port` on the `pci-device` type `$parent`, with the
+/// properties QEMU 7.2 and later share, the version's link speeds
+/// `$speed` (an enum with `Gt16`) and its other properties `$props`;
+/// `$build` (`fn(&mut Self)`) builds the config space at realize.
 macro_rules! pcie_root_port {
-    ($(#[$doc:meta])* $name:ident, parent = $parent:ty, unc_mask = $unc_mask:path) => {
+    (
+        $(#[$doc:meta])* $name:ident, parent = $parent:ty, speed = $speed:ident,
+        build = $build:path, props = { $($props:tt)* }
+    ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Device, VMState)]
         #[device(
@@ -150,14 +247,83 @@ macro_rules! pcie_root_port {
             #[device(parent)]
             #[vmstate(skip)]
             pub pci: $parent,
+            /// Size of the AER log.
+            #[property(name = "aer_log_max", default = 8, absent = "8")]
+            #[vmstate(skip)]
+            pub aer_log_max: u16,
+            /// Buses to reserve behind the port (`u32::MAX`: none asked).
+            #[property(name = "bus-reserve", default = 4294967295, absent = "4294967295")]
+            #[vmstate(skip)]
+            pub bus_reserve: u32,
             /// Chassis number.
             #[property(name = "chassis", default = 0)]
             #[vmstate(skip)]
             pub chassis: u8,
+            /// Disable the ACS capability.
+            #[property(name = "disable-acs", default = false, absent = "off")]
+            #[vmstate(skip)]
+            pub disable_acs: bool,
+            /// Allow hot-plug behind the port.
+            #[property(name = "hotplug", default = true, absent = "on")]
+            #[vmstate(skip)]
+            pub hotplug: bool,
+            /// I/O window to reserve.
+            #[property(
+                name = "io-reserve",
+                default = 18446744073709551615,
+                absent = "18446744073709551615"
+            )]
+            #[vmstate(skip)]
+            pub io_reserve: Size,
+            /// Memory window to reserve.
+            #[property(
+                name = "mem-reserve",
+                default = 18446744073709551615,
+                absent = "18446744073709551615"
+            )]
+            #[vmstate(skip)]
+            pub mem_reserve: Size,
+            /// Port number.
+            #[property(name = "port", default = 0, absent = "0")]
+            #[vmstate(skip)]
+            pub port: u8,
+            /// A power controller in the slot.
+            #[property(name = "power_controller_present", default = true, absent = "on")]
+            #[vmstate(skip)]
+            pub power_controller_present: bool,
+            /// 32-bit prefetchable window to reserve.
+            #[property(
+                name = "pref32-reserve",
+                default = 18446744073709551615,
+                absent = "18446744073709551615"
+            )]
+            #[vmstate(skip)]
+            pub pref32_reserve: Size,
+            /// 64-bit prefetchable window to reserve.
+            #[property(
+                name = "pref64-reserve",
+                default = 18446744073709551615,
+                absent = "18446744073709551615"
+            )]
+            #[vmstate(skip)]
+            pub pref64_reserve: Size,
             /// Slot number.
             #[property(name = "slot", default = 0)]
             #[vmstate(skip)]
             pub slot: u16,
+            /// Migrate MSI-X state.
+            #[property(name = "x-migrate-msix", default = true, absent = "on")]
+            #[vmstate(skip)]
+            pub migrate_msix: bool,
+            $($props)*
+            /// Link speed.
+            #[property(name = "x-speed", default = $speed::Gt16, absent = "16")]
+            #[vmstate(skip)]
+            pub speed: $speed,
+            /// Link width.
+            #[property(name = "x-width", default = PcieLinkWidth::X32, absent = "32")]
+            #[vmstate(skip)]
+            pub width: PcieLinkWidth,
             /// The config space.
             #[vmstate(name = "parent_obj.parent_obj.parent_obj")]
             pub config: PciDeviceState,
@@ -170,33 +336,46 @@ macro_rules! pcie_root_port {
         }
 
         impl $name {
-            /// Build the config space from the properties (QEMU's
-            /// `pcie_aer_init`).
+            /// Check the properties, build the config space.
             pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-                self.build_config();
-                Ok(())
-            }
-
-            /// The config space for the current properties.
-            pub fn build_config(&mut self) {
-                let unc_mask = $unc_mask(self);
-                build_aer_config(&mut self.config, unc_mask);
+                self.pci.check("pcie-root-port")?;
+                let build: fn(&mut Self) = $build;
+                build(self);
                 self.config.set_slot_number(self.slot);
+                self.aer_log.log_max = self.aer_log_max;
+                Ok(())
             }
         }
     };
 }
+pub(crate) use pcie_root_port;
 
 pcie_root_port!(
     /// A PCIe root port since 8.0: `x-pcie-err-unc-mask` decides the mask.
     PcieRootPort,
     parent = PciDevice,
-    unc_mask = PcieRootPort::unc_mask
+    speed = PcieLinkSpeed,
+    build = PcieRootPort::build_config,
+    props = {
+        /// Native PCIe hot-plug in the slot (10.0 has no such switch:
+        /// a release without it behaves as on).
+        #[property(name = "x-native-hotplug", default = true, absent = "on")]
+        #[vmstate(skip)]
+        pub native_hotplug: bool,
+    }
 );
 
 impl PcieRootPort {
-    fn unc_mask(&self) -> bool {
-        self.pci.x_pcie_err_unc_mask()
+    /// The config space as QEMU 7.2 builds it, with 8.0's mask.
+    pub fn build_config(&mut self) {
+        build_aer_config(&mut self.config, self.pci.x_pcie_err_unc_mask());
+    }
+}
+
+impl PciDevice {
+    /// What QEMU's `pci_qdev_realize` refuses.
+    pub fn check(&self, _type_name: &str) -> Result<(), String> {
+        self.check_common()
     }
 }
 
@@ -361,22 +540,23 @@ pub fn build_aer_config(c: &mut PciDeviceState, unc_mask: bool) {
 
 /// The PCI types as they were up to 7.2, before `x-pcie-err-unc-mask`.
 pub mod v7_2 {
-    use super::{build_aer_config, AerLog, MsixState, PciDeviceState};
-    use compat_core::Board;
-    use compat_core::{Device, VMState};
+    use super::{
+        build_aer_config, AerLog, MsixState, PciDeviceState, PcieLinkWidth, ACPI_INDEX_MAX,
+    };
+    use compat_core::{Board, Size};
+    use compat_core::{Device, PropertyEnum, VMState};
 
-    /// `pci-device` before 8.0: its place on the bus.
-    #[derive(Debug, Clone, Device)]
-    #[device(name = "pci-device", abstract, bus = "PCI")]
-    pub struct PciDevice {
-        /// Slot and optional function number on its bus (`03.0`); the
-        /// first free slot when empty.
-        #[property(
-            name = "addr",
-            doc = "Slot and optional function number, example: 06.0 or 06"
-        )]
-        pub addr: String,
-    }
+    pci_device!(
+        /// `pci-device` of QEMU 7.2.
+        PciDevice,
+        rombar = {
+            /// Expansion ROM BAR: 0 none, else present.
+            #[property(name = "rombar", default = 1)]
+            pub rombar: u32,
+        },
+        props = {},
+        bits = {}
+    );
 
     /// `mch`, the Q35 host bridge at `00.0`, created by `pc-q35` machines.
     /// Its migrated state is not modelled.
@@ -387,16 +567,50 @@ pub mod v7_2 {
         pub pci: PciDevice,
     }
 
+    /// PCIe link speed (QEMU 7.2's `PCIELinkSpeed`), in GT/s.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PropertyEnum)]
+    #[property_enum(name = "PCIELinkSpeed")]
+    pub enum PcieLinkSpeed {
+        /// 2.5 GT/s.
+        #[property_enum(name = "2_5")]
+        Gt2_5,
+        /// 5 GT/s.
+        #[property_enum(name = "5")]
+        Gt5,
+        /// 8 GT/s.
+        #[property_enum(name = "8")]
+        Gt8,
+        /// 16 GT/s.
+        #[property_enum(name = "16")]
+        Gt16,
+    }
+
     pcie_root_port!(
-        /// A PCIe root port before 8.0: the mask register read-only zero.
+        /// A PCIe root port of QEMU 7.2: the mask register read-only zero.
         PcieRootPort,
         parent = PciDevice,
-        unc_mask = PcieRootPort::unc_mask
+        speed = PcieLinkSpeed,
+        build = PcieRootPort::build_config,
+        props = {
+            /// Native PCIe hot-plug in the slot (10.0 has no such switch:
+            /// a release without it behaves as on).
+            #[property(name = "x-native-hotplug", default = true, absent = "on")]
+            #[vmstate(skip)]
+            pub native_hotplug: bool,
+        }
     );
 
     impl PcieRootPort {
-        fn unc_mask(&self) -> bool {
-            false
+        /// The config space as QEMU 7.2 builds it.
+        pub fn build_config(&mut self) {
+            build_aer_config(&mut self.config, false);
+        }
+    }
+
+    impl PciDevice {
+        /// What QEMU's `pci_qdev_realize` refuses.
+        pub fn check(&self, _type_name: &str) -> Result<(), String> {
+            self.check_common()
         }
     }
 }

@@ -18,7 +18,7 @@ macro_rules! piix4_pm {
     // Up to 8.x: `smm-enabled` the one property the stories need.
     ($(#[$doc:meta])* $name:ident, parent = $parent:ty) => {
         piix4_pm!(
-            $(#[$doc])* $name, parent = $parent, check = |_: &$name| Ok(()),
+            $(#[$doc])* $name, parent = $parent,
             props = {
                 /// SMM enabled (the machine turns it on).
                 #[property(name = "smm-enabled", default = false)]
@@ -28,8 +28,7 @@ macro_rules! piix4_pm {
         );
     };
     (
-        $(#[$doc:meta])* $name:ident, parent = $parent:ty, check = $check:expr,
-        props = { $($props:tt)* }
+        $(#[$doc:meta])* $name:ident, parent = $parent:ty, props = { $($props:tt)* }
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Device, VMState)]
@@ -70,8 +69,7 @@ macro_rules! piix4_pm {
         impl $name {
             /// Check the properties, read the machine's smbus flag.
             pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
-                let check: fn(&Self) -> Result<(), String> = $check;
-                check(self)?;
+                self.pci.check("PIIX4_PM")?;
                 self.smbus_no_migration_support = board.flag(SMBUS_NO_MIGRATION_SUPPORT);
                 self.pm1_en = 0x0121;
                 Ok(())
@@ -98,7 +96,7 @@ piix4_pm!(
 
 piix4_pm!(
     /// `PIIX4_PM` of QEMU 10.0, with its properties.
-    Piix4Pm10, parent = qemu10::PciDevice, check = |pm: &Piix4Pm10| pm.pci.check("PIIX4_PM"),
+    Piix4Pm10, parent = qemu10::PciDevice,
     props = {
         /// ACPI and SMM switches.
         #[property(
