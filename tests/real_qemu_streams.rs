@@ -356,6 +356,51 @@ fn e1000e_streams_both_ways_as_real_qemu() {
     std::fs::remove_file(&file).ok();
 }
 
+/// A fresh e1000e is what real QEMU builds, byte for byte over its whole
+/// section: the config space, the EEPROM, the PHY and the MAC registers at
+/// reset, with what the properties put there — the MAC address (EEPROM,
+/// its checksum, receive address 0, the device serial number), the
+/// subsystem ids, `init-vet` — on 7.2 and 10.0.
+#[test]
+fn a_fresh_e1000e_is_the_section_real_qemu_writes() {
+    let Some((q72, q10)) = both("e1000e's state at reset") else {
+        return;
+    };
+    let section = "0000:00:01.0/e1000e";
+    let file = temp("e1000e-fresh.mig");
+    let cases = [
+        "",
+        ",mac=02:11:22:33:44:55,subsys=0x1234,subsys_ven=0x5678",
+        ",init-vet=off,mac=52-54-00-ab-cd-ef",
+    ];
+    for (qemu, name) in [(&q72, "7.2"), (&q10, "10.0")] {
+        for props in cases {
+            let device = format!("e1000e,romfile={props}");
+            qemu.save(
+                &["-M", MACHINE, "-device", &device].map(str::to_owned),
+                &file,
+            )
+            .unwrap();
+            let real = std::fs::read(&file).unwrap();
+            let ours = machine_with(&release(name), &format!("e1000e{props}"), &[])
+                .save()
+                .unwrap();
+            let (a, b) = (
+                QemuStream::parse(&real).unwrap(),
+                QemuStream::parse(&ours).unwrap(),
+            );
+            let (a, b) = (
+                a.section_data(&real, section, 0).unwrap(),
+                b.section_data(&ours, section, 0).unwrap(),
+            );
+            assert_eq!(a.len(), b.len(), "{name} e1000e{props}");
+            let first = a.iter().zip(b).position(|(x, y)| x != y);
+            assert_eq!(first, None, "{name} e1000e{props}: first byte that differs");
+        }
+    }
+    std::fs::remove_file(&file).ok();
+}
+
 /// What QEMU 10.0 changes with `x-pcie-err-unc-mask=on`, as compat sets
 /// it, is what the recording with the property on holds, byte for byte
 /// and bit for compared bit.

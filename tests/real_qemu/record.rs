@@ -10,7 +10,8 @@
 //! build it (from a stream of a paused guest) and the bits they compare on
 //! load, found by loading that stream back with bytes flipped: each refusal
 //! names the first byte compared and its masks. Written to
-//! `examples/src/devices/recorded/`, where the example root port reads it.
+//! `examples/src/devices/recorded/`, where the example root port reads it;
+//! with the register files (EEPROM, PHY, MAC) of an `e1000e` at reset.
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +50,8 @@ fn main() {
         record_config(&q10, port, &mask_on, "10.0-unc-mask", &out);
         record_config(&q72, nic, &[], "7.2", &out);
         record_config(&q10, nic, &[], "10.0", &out);
+        record_registers(&q72, "7.2", &out);
+        record_registers(&q10, "10.0", &out);
     }
 }
 
@@ -136,6 +139,51 @@ fn record_config(
     let file = out.join(format!("{file_name}-{name}.txt"));
     std::fs::write(&file, text).unwrap_or_else(|e| fail(&e.to_string()));
     eprintln!("{}: {} bytes compared", file.display(), checked.len());
+}
+
+/// The register files of an `e1000e` at reset on `qemu` (`-M pc-q35-7.2`,
+/// the default MAC address, `init-vet` on): every element of the EEPROM,
+/// the PHY and the MAC register file that is not zero, read from a paused
+/// guest's stream through its description, as `e1000e-registers-NAME.txt`.
+fn record_registers(qemu: &RealQemu, name: &str, out: &Path) {
+    let args: Vec<String> = ["-M", "pc-q35-7.2", "-device", "e1000e,romfile="]
+        .map(str::to_owned)
+        .to_vec();
+    let tmp = std::env::temp_dir().join(format!("record-registers-{}", std::process::id()));
+    qemu.save(&args, &tmp).unwrap_or_else(|e| fail(&e));
+    let bytes = std::fs::read(&tmp).unwrap_or_else(|e| fail(&e.to_string()));
+    std::fs::remove_file(&tmp).ok();
+    let doc = compat_core::stream::qemu::QemuStream::parse(&bytes)
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let analyzed = doc.analyze();
+    let section = analyzed
+        .as_object()
+        .and_then(|o| o.iter().find(|(k, _)| k.contains("/e1000e ")))
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| fail("no e1000e section"));
+    let mut text = format!(
+        "# The register files of e1000e on QEMU {} -M pc-q35-7.2 at reset (MAC address\n\
+         # 52:54:00:12:34:56, init-vet on), recorded by scripts/real-qemu/record.sh config.\n\
+         # Lines: `FIELD INDEX VALUE` in hex, for every element that is not zero.\n",
+        qemu.version.full()
+    );
+    for field in ["core.eeprom", "core.phy", "core.mac"] {
+        let elements = section[field]
+            .as_array()
+            .unwrap_or_else(|| fail(&format!("no array {field}")));
+        for (i, e) in elements.iter().enumerate() {
+            let hex = e.as_str().and_then(|t| t.strip_prefix("0x"));
+            let value = hex
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .unwrap_or_else(|| fail(&format!("{field}[{i}] is not a number: {e}")));
+            if value != 0 {
+                text.push_str(&format!("{field} {i:x} {value:x}\n"));
+            }
+        }
+    }
+    let file = out.join(format!("e1000e-registers-{name}.txt"));
+    std::fs::write(&file, text).unwrap_or_else(|e| fail(&e.to_string()));
+    eprintln!("{}", file.display());
 }
 
 fn fail(message: &str) -> ! {
