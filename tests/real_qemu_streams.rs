@@ -356,6 +356,72 @@ fn e1000e_streams_both_ways_as_real_qemu() {
     std::fs::remove_file(&file).ok();
 }
 
+/// The section of `section` in the stream `real` that real QEMU wrote and
+/// in compat's `ours`: byte for byte the same, else the first byte that
+/// differs is named with `what`.
+fn assert_same_section(real: &[u8], ours: &[u8], section: &str, what: &str) {
+    let (a, b) = (
+        QemuStream::parse(real).unwrap(),
+        QemuStream::parse(ours).unwrap(),
+    );
+    let (a, b) = (
+        a.section_data(real, section, 0).unwrap(),
+        b.section_data(ours, section, 0).unwrap(),
+    );
+    assert_eq!(a.len(), b.len(), "{what}");
+    let first = a.iter().zip(b).position(|(x, y)| x != y);
+    assert_eq!(first, None, "{what}: first byte that differs");
+}
+
+/// A fresh root port is the section real QEMU writes, byte for byte: the
+/// config space with the link speed and width, the physical slot, the AER
+/// log size the properties give, on 7.2 and 10.0 (and 10.0's own machine
+/// type: the AER mask and extended tags on).
+#[test]
+fn a_fresh_root_port_is_the_section_real_qemu_writes() {
+    let Some((q72, q10)) = both("the root port's state at reset") else {
+        return;
+    };
+    let file = temp("root-port-fresh.mig");
+    let common = [
+        "",
+        ",x-speed=2_5,x-width=1",
+        ",x-speed=2_5,x-width=4,slot=5",
+        ",x-speed=5,x-width=1",
+        ",x-speed=8,x-width=12,aer_log_max=3",
+    ];
+    let cases = common
+        .iter()
+        .map(|p| (&q72, "7.2", MACHINE, *p))
+        .chain(common.iter().map(|p| (&q10, "10.0", MACHINE, *p)))
+        .chain([
+            (&q10, "10.0", MACHINE, ",x-speed=64,x-width=16"),
+            (&q10, "10.0", "pc-q35-10.0", ""),
+            (&q10, "10.0", "pc-q35-10.0", ",x-speed=32,x-width=2"),
+        ]);
+    for (qemu, name, machine, props) in cases {
+        let device = format!("pcie-root-port,id=rp1,chassis=1,addr=0x3{props}");
+        qemu.save(
+            &["-M", machine, "-device", &device].map(str::to_owned),
+            &file,
+        )
+        .unwrap();
+        let real = std::fs::read(&file).unwrap();
+        let ours = release(name)
+            .instantiate_config(&MachineConfig {
+                machine: machine.to_owned(),
+                devices: vec![parse_device(&device).unwrap()],
+                ..MachineConfig::default()
+            })
+            .unwrap()
+            .save()
+            .unwrap();
+        let what = format!("{name} -M {machine} {device}");
+        assert_same_section(&real, &ours, "0000:00:03.0/pcie-root-port", &what);
+    }
+    std::fs::remove_file(&file).ok();
+}
+
 /// A fresh e1000e is what real QEMU builds, byte for byte over its whole
 /// section: the config space, the EEPROM, the PHY and the MAC registers at
 /// reset, with what the properties put there — the MAC address (EEPROM,
@@ -385,17 +451,7 @@ fn a_fresh_e1000e_is_the_section_real_qemu_writes() {
             let ours = machine_with(&release(name), &format!("e1000e{props}"), &[])
                 .save()
                 .unwrap();
-            let (a, b) = (
-                QemuStream::parse(&real).unwrap(),
-                QemuStream::parse(&ours).unwrap(),
-            );
-            let (a, b) = (
-                a.section_data(&real, section, 0).unwrap(),
-                b.section_data(&ours, section, 0).unwrap(),
-            );
-            assert_eq!(a.len(), b.len(), "{name} e1000e{props}");
-            let first = a.iter().zip(b).position(|(x, y)| x != y);
-            assert_eq!(first, None, "{name} e1000e{props}: first byte that differs");
+            assert_same_section(&real, &ours, section, &format!("{name} e1000e{props}"));
         }
     }
     std::fs::remove_file(&file).ok();

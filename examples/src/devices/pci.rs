@@ -223,6 +223,21 @@ pub enum PcieLinkWidth {
     X32,
 }
 
+impl PcieLinkWidth {
+    /// The number of lanes.
+    pub fn lanes(self) -> u8 {
+        match self {
+            PcieLinkWidth::X1 => 1,
+            PcieLinkWidth::X2 => 2,
+            PcieLinkWidth::X4 => 4,
+            PcieLinkWidth::X8 => 8,
+            PcieLinkWidth::X12 => 12,
+            PcieLinkWidth::X16 => 16,
+            PcieLinkWidth::X32 => 32,
+        }
+    }
+}
+
 /// Declares a `pcie-root-port` on the `pci-device` type `$parent`, with the
 /// properties QEMU 7.2 and later share, the version's link speeds
 /// `$speed` (an enum with `Gt16`) and its other properties `$props`;
@@ -342,7 +357,12 @@ macro_rules! pcie_root_port {
                 let build: fn(&mut Self) = $build;
                 build(self);
                 self.config.set_slot_number(self.slot);
+                self.config.set_link(self.speed as u8, self.width.lanes());
                 self.aer_log.log_max = self.aer_log_max;
+                // Its one MSI-X vector starts masked (the vector control
+                // word of the table entry), none pending.
+                self.msix = MsixState::default();
+                self.msix.msix[12] = 1;
                 Ok(())
             }
         }
@@ -444,6 +464,16 @@ pub static E1000E_10_0: std::sync::LazyLock<RecordedConfig> =
 /// number is bits 31..19.
 const PCI_EXP_SLTCAP: usize = 0x14;
 
+/// `PCI_EXP_LNKCAP`, `PCI_EXP_LNKCAP2` and `PCI_EXP_LNKCTL2` inside the PCI
+/// Express capability.
+const PCI_EXP_LNKCAP: usize = 0x0c;
+const PCI_EXP_LNKCAP2: usize = 0x2c;
+const PCI_EXP_LNKCTL2: usize = 0x30;
+/// Data-link-layer active reporting and link bandwidth notification, in
+/// `PCI_EXP_LNKCAP`.
+const LNKCAP_DLLLARC: u32 = 1 << 20;
+const LNKCAP_LBNC: u32 = 1 << 21;
+
 /// `PCI_EXP_DEVCAP` inside the PCI Express capability.
 const PCI_EXP_DEVCAP: usize = 0x04;
 
@@ -513,6 +543,42 @@ impl PciDeviceState {
         );
     }
 
+    /// Set the link QEMU advertises for speed `speed` (1: 2.5 GT/s, 2: 5,
+    /// 3: 8, 4: 16, 5: 32, 6: 64) and width `lanes`, as its
+    /// `pcie_cap_fill_slot_lnk` does: the link capabilities (speed, width,
+    /// bandwidth notification unless 2.5 GT/s x1, active-state reporting
+    /// above 2.5 GT/s), the supported speeds above 5 GT/s and the target
+    /// speed above 2.5 GT/s.
+    pub fn set_link(&mut self, speed: u8, lanes: u8) {
+        let Some(exp) = self.capability(0x10) else {
+            return;
+        };
+        let (speed, lanes) = (u32::from(speed), u32::from(lanes));
+        let mut lnkcap = self.le32(exp + PCI_EXP_LNKCAP) & !(0x3ff | LNKCAP_DLLLARC | LNKCAP_LBNC);
+        lnkcap |= speed | lanes << 4;
+        if speed > 1 || lanes > 1 {
+            lnkcap |= LNKCAP_LBNC;
+        }
+        if speed > 1 {
+            lnkcap |= LNKCAP_DLLLARC;
+        }
+        let mut lnkcap2 = self.le32(exp + PCI_EXP_LNKCAP2) & !0xfe;
+        if speed > 2 {
+            lnkcap2 |= ((1 << speed) - 1) << 1;
+        }
+        let mut lnkctl2 = self.le32(exp + PCI_EXP_LNKCTL2) & !0xf;
+        if speed > 1 {
+            lnkctl2 |= speed;
+        }
+        for (at, value) in [
+            (PCI_EXP_LNKCAP, lnkcap),
+            (PCI_EXP_LNKCAP2, lnkcap2),
+            (PCI_EXP_LNKCTL2, lnkctl2),
+        ] {
+            self.config[exp + at..exp + at + 4].copy_from_slice(&value.to_le_bytes());
+        }
+    }
+
     /// Set the physical slot number QEMU puts in the slot capabilities
     /// (the `slot` property).
     pub fn set_slot_number(&mut self, slot: u16) {
@@ -567,22 +633,23 @@ pub mod v7_2 {
         pub pci: PciDevice,
     }
 
-    /// PCIe link speed (QEMU 7.2's `PCIELinkSpeed`), in GT/s.
+    /// PCIe link speed (QEMU 7.2's `PCIELinkSpeed`), in GT/s; the
+    /// discriminant is the speed's code in the link registers.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PropertyEnum)]
     #[property_enum(name = "PCIELinkSpeed")]
     pub enum PcieLinkSpeed {
         /// 2.5 GT/s.
         #[property_enum(name = "2_5")]
-        Gt2_5,
+        Gt2_5 = 1,
         /// 5 GT/s.
         #[property_enum(name = "5")]
-        Gt5,
+        Gt5 = 2,
         /// 8 GT/s.
         #[property_enum(name = "8")]
-        Gt8,
+        Gt8 = 3,
         /// 16 GT/s.
         #[property_enum(name = "16")]
-        Gt16,
+        Gt16 = 4,
     }
 
     pcie_root_port!(

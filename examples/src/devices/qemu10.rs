@@ -67,28 +67,29 @@ impl PciDevice {
 
 pub use super::e1000e::{E1000e10 as E1000e, DEFAULT_MAC};
 
-/// PCIe link speed (QEMU's `PCIELinkSpeed`), in GT/s.
+/// PCIe link speed (QEMU's `PCIELinkSpeed`), in GT/s; the discriminant
+/// is the speed's code in the link registers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PropertyEnum)]
 #[property_enum(name = "PCIELinkSpeed")]
 pub enum PcieLinkSpeed {
     /// 2.5 GT/s.
     #[property_enum(name = "2_5")]
-    Gt2_5,
+    Gt2_5 = 1,
     /// 5 GT/s.
     #[property_enum(name = "5")]
-    Gt5,
+    Gt5 = 2,
     /// 8 GT/s.
     #[property_enum(name = "8")]
-    Gt8,
+    Gt8 = 3,
     /// 16 GT/s.
     #[property_enum(name = "16")]
-    Gt16,
+    Gt16 = 4,
     /// 32 GT/s.
     #[property_enum(name = "32")]
-    Gt32,
+    Gt32 = 5,
     /// 64 GT/s.
     #[property_enum(name = "64")]
-    Gt64,
+    Gt64 = 6,
 }
 
 pcie_root_port!(
