@@ -112,6 +112,16 @@ fn esp_reset_rregs() -> [u8; 16] {
     r
 }
 
+/// The DMA engine's registers after reset (QEMU's `esp_pci_hard_reset`):
+/// the working address (`DMA_WAC`, register 4) all ones, the working MDL
+/// address (`DMA_WMAC`, register 7) `0xfffffffd`, as they are in memory.
+fn dma_reset_regs() -> [u8; 32] {
+    let mut r = [0u8; 32];
+    r[4 * 4..5 * 4].copy_from_slice(&0xffff_ffffu32.to_le_bytes());
+    r[7 * 4..8 * 4].copy_from_slice(&0xffff_fffdu32.to_le_bytes());
+    r
+}
+
 /// Declares an `am53c974` on a `pci-device` of type `$parent` writing ESP
 /// state version `$esp`: the fields both versions share, then `$tail`, the
 /// fields that end the state in that version. QEMU's `esp_pre_save` writes
@@ -178,6 +188,7 @@ macro_rules! am53c974 {
                 self.config = PciConfig256::am53c974();
                 self.mig_version_id = $esp;
                 self.rregs = esp_reset_rregs();
+                self.dma_regs = dma_reset_regs();
                 Ok(())
             }
 
