@@ -10,7 +10,7 @@
 use compat_core::Board;
 use compat_core::{Device, VMState};
 
-use super::pci::{v7_2, PciDevice, PciDeviceState, E1000E_10_0, E1000E_7_2};
+use super::pci::{v7_2, PciDevice, PciDeviceState, RecordedConfig, E1000E_10_0, E1000E_7_2};
 use super::qemu10;
 
 /// An interrupt delay timer as QEMU migrates it: its expiry time (-1 when
@@ -243,68 +243,65 @@ macro_rules! e1000e {
             pub tx: [TxContext; 2],
             $($tail)*
         }
-    };
-}
 
-/// What every version does at realize, as an expression of type
-/// `Result<(), String>`: check the properties as QEMU does, then the card
-/// at reset — the config space (`$recorded`) and register files
-/// (`$registers`) QEMU builds, with the MAC address (the first card's
-/// default when none was set), the subsystem ids and the VLAN ether type
-/// (`$init_vet`) the properties give; the MSI-X vectors masked, the timers
-/// idle.
-macro_rules! e1000e_realize {
-    ($self:ident, $recorded:expr, $registers:expr, init_vet = $init_vet:expr) => {{
-        (|| -> Result<(), String> {
-            $self.pci.check("e1000e")?;
-            if $self.mac_address.is_empty() {
-                $self.mac_address = DEFAULT_MAC.to_owned();
+        impl $name {
+            /// What every version does at realize: check the properties as
+            /// QEMU does, then the card at reset — the config space
+            /// (`recorded`) and register files (`registers`) QEMU builds,
+            /// with the MAC address (the first card's default when none was
+            /// set), the subsystem ids and the VLAN ether type (`init_vet`)
+            /// the properties give; the MSI-X vectors masked, the timers
+            /// idle.
+            fn reset_to(
+                &mut self,
+                recorded: &RecordedConfig,
+                registers: &RecordedRegisters,
+                init_vet: bool,
+            ) -> Result<(), String> {
+                self.pci.check("e1000e")?;
+                if self.mac_address.is_empty() {
+                    self.mac_address = DEFAULT_MAC.to_owned();
+                }
+                self.permanent_mac = parse_mac(&self.mac_address).ok_or_else(|| {
+                    format!(
+                        "Property 'e1000e.mac' doesn't take value '{}'",
+                        compat_core::text::escape::escaped(&self.mac_address)
+                    )
+                })?;
+                self.config = PciDeviceState::from_recorded(recorded);
+                self.eeprom = registers.eeprom;
+                self.phy = registers.phy;
+                self.mac_regs.fill(0);
+                for &(i, value) in &registers.mac {
+                    self.mac_regs[i] = value;
+                }
+                let mac = self.permanent_mac;
+                set_mac_address(&mut self.config, &mut self.eeprom, &mut self.mac_regs, mac);
+                self.config.config[0x2c..0x2e].copy_from_slice(&self.subsys_ven.to_le_bytes());
+                self.config.config[0x2e..0x30].copy_from_slice(&self.subsys.to_le_bytes());
+                self.mac_regs[VET] = if init_vet { ETH_P_VLAN } else { 0 };
+                self.msix = E1000eMsix::default();
+                for vector in 0..5 {
+                    self.msix.msix[vector * 16 + 12] = 1;
+                }
+                for t in [
+                    &mut self.rdtr,
+                    &mut self.radv,
+                    &mut self.raid,
+                    &mut self.tadv,
+                    &mut self.tidv,
+                    &mut self.itr,
+                ]
+                .into_iter()
+                .chain(&mut self.eitr)
+                {
+                    t.timer = -1;
+                }
+                self.rxbuf_min_shift = 5;
+                Ok(())
             }
-            $self.permanent_mac = parse_mac(&$self.mac_address).ok_or_else(|| {
-                format!(
-                    "Property 'e1000e.mac' doesn't take value '{}'",
-                    compat_core::text::escape::escaped(&$self.mac_address)
-                )
-            })?;
-            $self.config = PciDeviceState::from_recorded($recorded);
-            let registers: &RecordedRegisters = $registers;
-            $self.eeprom = registers.eeprom;
-            $self.phy = registers.phy;
-            $self.mac_regs.fill(0);
-            for &(i, value) in &registers.mac {
-                $self.mac_regs[i] = value;
-            }
-            let (mac, init_vet): ([u8; 6], bool) = ($self.permanent_mac, $init_vet);
-            set_mac_address(
-                &mut $self.config,
-                &mut $self.eeprom,
-                &mut $self.mac_regs,
-                mac,
-            );
-            $self.config.config[0x2c..0x2e].copy_from_slice(&$self.subsys_ven.to_le_bytes());
-            $self.config.config[0x2e..0x30].copy_from_slice(&$self.subsys.to_le_bytes());
-            $self.mac_regs[VET] = if init_vet { ETH_P_VLAN } else { 0 };
-            $self.msix = E1000eMsix::default();
-            for vector in 0..5 {
-                $self.msix.msix[vector * 16 + 12] = 1;
-            }
-            for t in [
-                &mut $self.rdtr,
-                &mut $self.radv,
-                &mut $self.raid,
-                &mut $self.tadv,
-                &mut $self.tidv,
-                &mut $self.itr,
-            ]
-            .into_iter()
-            .chain(&mut $self.eitr)
-            {
-                t.timer = -1;
-            }
-            $self.rxbuf_min_shift = 5;
-            Ok(())
-        })()
-    }};
+        }
+    };
 }
 
 /// The register files of an `e1000e` at reset as real QEMU builds them
@@ -456,19 +453,14 @@ e1000e!(
 impl E1000e52 {
     /// The card at reset, as QEMU 7.2 builds it.
     pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        e1000e_realize!(self, &E1000E_7_2, &E1000E_REGISTERS_7_2, init_vet = false)
+        self.reset_to(&E1000E_7_2, &E1000E_REGISTERS_7_2, false)
     }
 }
 
 impl E1000e72 {
     /// The card at reset, as QEMU 7.2 builds it.
     pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        e1000e_realize!(
-            self,
-            &E1000E_7_2,
-            &E1000E_REGISTERS_7_2,
-            init_vet = self.init_vet
-        )
+        self.reset_to(&E1000E_7_2, &E1000E_REGISTERS_7_2, self.init_vet)
     }
 }
 
@@ -476,12 +468,7 @@ impl E1000e {
     /// The card at reset, as QEMU 7.2 builds it, with 8.0's AER mask (its
     /// AER capability is the root port's).
     pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        e1000e_realize!(
-            self,
-            &E1000E_7_2,
-            &E1000E_REGISTERS_7_2,
-            init_vet = self.init_vet
-        )?;
+        self.reset_to(&E1000E_7_2, &E1000E_REGISTERS_7_2, self.init_vet)?;
         if self.pci.x_pcie_err_unc_mask() {
             self.config.set_unc_mask_8_0();
         }
@@ -530,12 +517,7 @@ impl E1000e10 {
     /// The card at reset as QEMU 10.0 builds it (recorded on pc-q35-7.2:
     /// the mask and extended tags off), with what the properties change.
     pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        e1000e_realize!(
-            self,
-            &E1000E_10_0,
-            &E1000E_REGISTERS_10_0,
-            init_vet = self.init_vet
-        )?;
+        self.reset_to(&E1000E_10_0, &E1000E_REGISTERS_10_0, self.init_vet)?;
         if self.pci.x_pcie_err_unc_mask() {
             self.config.set_unc_mask_10_0();
         }
