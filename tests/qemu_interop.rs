@@ -11,7 +11,7 @@ use compat_core::property::cmdline::{parse_device, parse_global};
 use compat_core::stream::qemu::{analyze_text, QemuStream};
 use compat_core::stream::{self, Section, StreamOptions};
 use compat_core::{BusDef, MachineFamily, Release, ReleaseBuilder, Version, VersionStep};
-use compat_examples::devices::{PcieRootPort, AER_OFFSET, PCI_ERR_UNCOR_MASK};
+use compat_examples::devices::{AerError, PcieRootPort, AER_OFFSET, PCI_ERR_UNCOR_MASK};
 use compat_tests::{python, shared};
 
 const FIXTURES: [&str; 3] = ["base_72to72.mig", "base_10to10.mig", "uncmask_10to72.mig"];
@@ -183,6 +183,17 @@ fn analyze_migration_py_reads_a_stream_we_wrote() {
         return;
     }
     let mut port = root_port(&[]);
+    // Three logged errors: QEMU's script reads them as QEMU's description
+    // of the log says.
+    port.aer_log.log = (1..=3)
+        .map(|i| AerError {
+            status: 0x10 << i,
+            source_id: 0x18,
+            flags: 1,
+            header: [i, 0, 0, 0],
+            prefix: [0; 4],
+        })
+        .collect();
     port.aer_log.log_num = 3;
     port.msix.msix[12] = 1;
     let bytes = stream::save(
@@ -204,6 +215,10 @@ fn analyze_migration_py_reads_a_stream_we_wrote() {
         dev["parent_obj.parent_obj.parent_obj.exp.aer_log"]["log_max"],
         "0x0008"
     );
+    let log = &dev["parent_obj.parent_obj.parent_obj.exp.aer_log"]["log"];
+    assert_eq!(log.as_array().map(Vec::len), Some(3), "{log}");
+    assert_eq!(log[2]["status"], "0x00000080");
+    assert_eq!(log[2]["header"][0], "0x00000003");
     assert_eq!(
         dev["parent_obj.parent_obj.parent_obj"]["version_id"],
         "0x00000002"

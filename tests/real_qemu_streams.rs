@@ -422,6 +422,72 @@ fn a_fresh_root_port_is_the_section_real_qemu_writes() {
     std::fs::remove_file(&file).ok();
 }
 
+/// Put `errors` in the AER log of the root port `rp1` of `m` (release
+/// 7.2's or 10.0's type).
+fn set_aer_log(m: &mut compat_core::Machine<'_>, errors: &[compat_examples::devices::AerError]) {
+    use compat_examples::devices::{qemu10, v7_2};
+    let port = m
+        .devices
+        .iter_mut()
+        .find(|d| d.id.as_deref() == Some("rp1"))
+        .expect("the root port");
+    let log = if let Some(p) = port.object.downcast_mut::<v7_2::PcieRootPort>() {
+        &mut p.aer_log
+    } else if let Some(p) = port.object.downcast_mut::<qemu10::PcieRootPort>() {
+        &mut p.aer_log
+    } else {
+        panic!("not a root port of release 7.2 or 10.0");
+    };
+    log.log = errors.to_vec();
+    log.log_num = errors.len() as u16;
+}
+
+/// The root port's AER log holds as many errors as `log_num` says
+/// (QEMU's `VMSTATE_STRUCT_VARRAY_POINTER_UINT16`): compat's stream with
+/// two logged errors loads into real QEMU 7.2 and 10.0, which save the same
+/// section again; compat reads QEMU's stream back to the same log.
+#[test]
+fn a_root_port_with_logged_errors_round_trips_through_real_qemu() {
+    use compat_examples::devices::AerError;
+    let Some((q72, q10)) = both("the AER log against real QEMU") else {
+        return;
+    };
+    let section = "0000:00:03.0/pcie-root-port";
+    let (out, back) = (temp("aer-out.mig"), temp("aer-back.mig"));
+    for (qemu, name) in [(&q72, "7.2"), (&q10, "10.0")] {
+        let r = release(name);
+        let mut m = root_port_machine(&r, &[]);
+        let errors = [
+            AerError {
+                status: 0x10,
+                source_id: 0x18,
+                flags: 1,
+                header: [1, 2, 3, 4],
+                prefix: [0; 4],
+            },
+            AerError {
+                status: 0x4000,
+                source_id: 0x18,
+                flags: 3,
+                header: [5, 6, 7, 8],
+                prefix: [9, 10, 11, 12],
+            },
+        ];
+        set_aer_log(&mut m, &errors);
+        let ours = m.save().unwrap();
+        std::fs::write(&out, &ours).unwrap();
+        qemu.relay(&root_port_args(&[]), &out, &back)
+            .unwrap_or_else(|e| panic!("QEMU {name}: {e}"));
+        let theirs = std::fs::read(&back).unwrap();
+        assert_same_section(&theirs, &ours, section, &format!("QEMU {name}'s save"));
+        let mut again = root_port_machine(&r, &[]);
+        again.load_modelled(&theirs).unwrap();
+        assert_eq!(again.save().unwrap(), ours, "{name}");
+    }
+    std::fs::remove_file(&out).ok();
+    std::fs::remove_file(&back).ok();
+}
+
 /// A fresh am53c974 is the section real QEMU writes, byte for byte but for
 /// the empty FIFOs' buffers (ESP state version 6 on 7.2, 7 on 10.0), on
 /// both machine types.

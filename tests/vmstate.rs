@@ -1152,3 +1152,56 @@ fn a_fixed_layout_is_described_once_and_copied_for_each_device() {
         assert_eq!(devices[i], want, "device {i}");
     }
 }
+
+/// A variable array of structs (QEMU's `VMSTATE_STRUCT_VARRAY_*`): as many
+/// elements as the earlier length field says, one after another, and
+/// nothing else on the wire; a length past `max` is refused before anything
+/// is allocated, and the destination is left as it was.
+#[derive(Clone, Debug, PartialEq, Default, VMState)]
+#[vmstate(name = "log", version = 1)]
+struct Log {
+    n: u16,
+    #[vmstate(len = n, max = 4)]
+    entries: Vec<Inner>,
+    after: u8,
+}
+
+#[test]
+fn a_variable_array_of_structs_round_trips_and_is_bounded() {
+    let mut src = Log {
+        n: 2,
+        entries: vec![Inner { x: 1, y: 2 }, Inner { x: 3, y: 4 }],
+        after: 0xee,
+    };
+    let bytes = save_one(&mut src, "log");
+    let mut dst = Log::default();
+    load_one(&bytes, &mut dst, "log").unwrap();
+    assert_eq!(dst, src);
+    // On the wire: the length, each element's six bytes, the last field.
+    let wire = [
+        &[0u8, 2][..],
+        &[0, 0, 0, 1, 0, 2],
+        &[0, 0, 0, 3, 0, 4],
+        &[0xee],
+    ]
+    .concat();
+    let at = bytes
+        .windows(wire.len())
+        .position(|w| w == wire)
+        .expect("the section's fields as QEMU lays them out");
+    // A length past the maximum, refused naming the field; one within it
+    // but longer than what was sent, which reads into the section's end.
+    for (n, expect) in [(5u16, "entries"), (4, "Missing section footer for log")] {
+        let mut bad = bytes.clone();
+        bad[at..at + 2].copy_from_slice(&n.to_be_bytes());
+        let before = Log {
+            n: 1,
+            entries: vec![Inner { x: 7, y: 7 }],
+            after: 1,
+        };
+        let mut dst = before.clone();
+        let err = load_one(&bad, &mut dst, "log").unwrap_err();
+        assert!(err.to_string().contains(expect), "{err}");
+        assert_eq!(dst, before, "{err}");
+    }
+}

@@ -211,9 +211,11 @@ pub fn derive_property_enum(input: TokenStream) -> TokenStream {
 ///   a bool property of the device type, it is sent only while that property
 ///   is on, so that a compat set turning the property off for old machine
 ///   types provably keeps it off their streams;
-/// * `len = field, max = N` on a `Vec`: its length is that earlier unsigned
-///   field; a stream announcing more than `max` is refused before anything
-///   is allocated;
+/// * `len = field, max = N` on a `Vec` of scalars or of structs deriving
+///   VMState (QEMU's `VMSTATE_VARRAY_*` and `VMSTATE_STRUCT_VARRAY_*`): its
+///   length is that earlier unsigned field, the elements one after another;
+///   a stream announcing more than `max` is refused before anything is
+///   allocated;
 /// * `alloc` on an array of nullable elements: every slot is marked, 0x31
 ///   before an element and 0x30 for an empty slot, and the stream decides
 ///   which slots a load fills, allocating present elements (QEMU's

@@ -203,6 +203,34 @@ impl RealQemu {
     }
 }
 
+impl RealQemu {
+    /// Start with `args` and `-incoming` from `from`, then, once the load
+    /// completed, save to `to`: what QEMU writes of the state it loaded.
+    pub fn relay(&self, args: &[String], from: &Path, to: &Path) -> Result<(), String> {
+        let mut all = args.to_vec();
+        all.push("-incoming".to_owned());
+        all.push(format!("exec:cat '{}'", from.display()));
+        let mut p = self.start(&all);
+        let loaded = p.wait_migration();
+        let saved = if loaded.as_deref() == Some("completed") {
+            let uri = format!("exec:cat > '{}'", to.display());
+            p.command("migrate", json!({ "uri": uri }));
+            p.wait_migration()
+        } else {
+            None
+        };
+        p.send(&json!({"execute": "quit"}));
+        let outcome = p.finish();
+        match (loaded.as_deref(), saved.as_deref()) {
+            (Some("completed"), Some("completed")) => Ok(()),
+            _ => Err(format!(
+                "load {loaded:?}, save {saved:?}; stderr: {}",
+                outcome.stderr.join(" | ")
+            )),
+        }
+    }
+}
+
 /// What a run of QEMU did.
 #[derive(Debug, Clone)]
 pub struct Outcome {

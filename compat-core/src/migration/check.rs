@@ -546,6 +546,7 @@ fn nested_description(kind: &FieldKind) -> Option<&'static VmStateDescription> {
     match *kind {
         FieldKind::Struct(d)
         | FieldKind::StructArray { elem: d, .. }
+        | FieldKind::StructVarArray { elem: d, .. }
         | FieldKind::NullableArray {
             elem: Element::Struct(d),
             ..
@@ -876,6 +877,7 @@ fn nested_vmsd(
         .and_then(|f| match f.kind {
             FieldKind::Struct(d)
             | FieldKind::StructArray { elem: d, .. }
+            | FieldKind::StructVarArray { elem: d, .. }
             | FieldKind::NullableArray {
                 elem: crate::vmstate::Element::Struct(d),
                 ..

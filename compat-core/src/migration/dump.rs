@@ -76,6 +76,7 @@ fn field(f: &VmStateField) -> Value {
     | FieldKind::List { elem: d, .. }
     | FieldKind::Map { value: d, .. }
     | FieldKind::StructArray { elem: d, .. }
+    | FieldKind::StructVarArray { elem: d, .. }
     | FieldKind::Tmp(d) = f.kind
     {
         m.insert("Description".into(), description(d));

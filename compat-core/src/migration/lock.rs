@@ -661,6 +661,16 @@ fn field(f: &VmStateField) -> FieldLock {
             lock.count = Some(len);
             "struct-array"
         }
+        FieldKind::StructVarArray {
+            elem,
+            len_field,
+            max,
+        } => {
+            lock.nested = nested(elem);
+            lock.len_field = Some(len_field.to_owned());
+            lock.max = Some(max);
+            "struct-var-array"
+        }
         FieldKind::NullableArray { elem, len, alloc } => {
             match elem {
                 Element::Scalar(s) => lock.wire = Some(s.info_name(false).to_owned()),

@@ -96,6 +96,17 @@ pub enum FieldKind {
         /// Elements.
         len: usize,
     },
+    /// A variable array of nested VMStates (QEMU's
+    /// `VMSTATE_STRUCT_VARRAY_*`): as many elements as another field, read
+    /// before it, says, one after another.
+    StructVarArray {
+        /// The elements' description.
+        elem: &'static VmStateDescription,
+        /// The length field.
+        len_field: &'static str,
+        /// The declared maximum length.
+        max: usize,
+    },
     /// A fixed array whose slots may be empty (QEMU's
     /// `VMSTATE_ARRAY_OF_POINTER[_TO_STRUCT]`): an empty slot is the byte
     /// 0x30 on the wire, a present one its element; which slots are empty
@@ -225,6 +236,7 @@ impl VmStateField {
             FieldKind::List { elem: d, .. }
             | FieldKind::Map { value: d, .. }
             | FieldKind::StructArray { elem: d, .. }
+            | FieldKind::StructVarArray { elem: d, .. }
             | FieldKind::Tmp(d) => d.static_size().unwrap_or(0),
             FieldKind::Unused { size } => size,
         }
@@ -268,7 +280,10 @@ impl VmStateDescription {
             if f.has_exists_test {
                 return false;
             }
-            if let FieldKind::Struct(d) | FieldKind::StructArray { elem: d, .. } = f.kind {
+            if let FieldKind::Struct(d)
+            | FieldKind::StructArray { elem: d, .. }
+            | FieldKind::StructVarArray { elem: d, .. } = f.kind
+            {
                 if !d.can_compress() {
                     return false;
                 }
@@ -292,6 +307,7 @@ impl VmStateDescription {
             total += match f.kind {
                 FieldKind::Array { elem, len } => elem.size() * len,
                 FieldKind::VarArray { .. }
+                | FieldKind::StructVarArray { .. }
                 | FieldKind::NullableArray { .. }
                 | FieldKind::List { .. }
                 | FieldKind::Map { .. } => return None,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use proc_macro2::Span;
 use quote::ToTokens;
-use syn::LitInt;
+use syn::{Ident, LitInt};
 
 use super::ast::{Container, Field, Nullable, Shape};
 use super::attrs::FieldAttrs;
@@ -18,7 +18,8 @@ const SUPPORTED: &str =
     "VMState fields are bool, u8..u64, i8..i64, fixed arrays of them ([u8; N] is a \
                          byte buffer), Vec of them with `len = field, max = N`, another type \
                          deriving VMState (or a Box of one), a fixed array of those \
-                         structs, a 2-D array of scalars, a fixed array of nullable \
+                         structs or a Vec of them with `len`, a 2-D array of scalars, a \
+                         fixed array of nullable \
                          elements ([Option<T>; N] or [Option<Box<T>>; N]), or a list or \
                          map of structs";
 
@@ -376,13 +377,26 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
             var_array(cx, f, *elem, before, all)
         }
         Shape::StructList { elem } => {
+            // With `len`, QEMU's `VMSTATE_STRUCT_VARRAY_*`: as many
+            // elements as an earlier field says, one after another.
             if let Some(span) = raw.len.span() {
-                cx.error_at(
-                    span,
-                    "a Vec of structs is a list, not a variable array: `len` takes a Vec of \
-                     scalars; say #[vmstate(qtailq, max = N)] or #[vmstate(qlist, max = N)]",
-                );
-                return None;
+                if raw.qtailq.get().is_some() || raw.qlist.get().is_some() {
+                    cx.error_at(
+                        span,
+                        "`len` makes a Vec of structs a variable array (QEMU's \
+                         VMSTATE_STRUCT_VARRAY); a list (`qtailq`, `qlist`) carries no \
+                         length field: say one or the other",
+                    );
+                    return None;
+                }
+                container_keys(cx, raw, None);
+                let (len_member, len_wire, max) = var_len(cx, f, before, all)?;
+                return Some(Kind::StructVarArray {
+                    elem: Box::new((*elem).clone()),
+                    len_member,
+                    len_wire,
+                    max,
+                });
             }
             container_keys(cx, raw, Some("list"));
             let said = raw.qtailq.get().is_some() || raw.qlist.get().is_some();
@@ -488,11 +502,29 @@ fn var_array(
     before: &[Field],
     all: &[Field],
 ) -> Option<Kind> {
-    let (member, raw) = (f.member, &f.attrs);
     let Some(elem) = elem else {
         cx.error_spanned_by(f.ty, format!("`{}`: {SUPPORTED}", type_text(f.ty)));
         return None;
     };
+    let (len_member, len_wire, max) = var_len(cx, f, before, all)?;
+    Some(Kind::VarArray {
+        elem,
+        len_member,
+        len_wire,
+        max,
+    })
+}
+
+/// The length of a variable array (`len = field, max = N`): its length
+/// field — declared earlier, an unsigned integer — as member and wire
+/// name, and the maximum a stream may announce.
+fn var_len(
+    cx: &Ctxt,
+    f: &Field,
+    before: &[Field],
+    all: &[Field],
+) -> Option<(Ident, String, usize)> {
+    let (member, raw) = (f.member, &f.attrs);
     if let Some(span) = raw.must_match.span() {
         cx.error_at(span, "`must_match` on a variable array is not supported");
     }
@@ -546,12 +578,7 @@ fn var_array(
         .get()
         .map(|lit| lit.value())
         .unwrap_or_else(|| len.to_string());
-    Some(Kind::VarArray {
-        elem,
-        len_member: len.clone(),
-        len_wire,
-        max,
-    })
+    Some((len.clone(), len_wire, max))
 }
 
 /// `qtailq`, `qlist` and `gtree` say which container a field is: one of

@@ -330,6 +330,7 @@ fn fixed_layout(f: &FieldModel) -> TokenStream {
         Kind::StructArray(elem, _) => of(elem),
         Kind::Tmp(view) => of(view),
         Kind::VarArray { .. }
+        | Kind::StructVarArray { .. }
         | Kind::List { .. }
         | Kind::Map { .. }
         | Kind::NullableArray { .. }
@@ -397,6 +398,7 @@ fn field_check(f: &FieldModel) -> Option<TokenStream> {
         Kind::Unused(_) => field_code(f).load,
         Kind::Skip => TokenStream::new(),
         Kind::VarArray { .. }
+        | Kind::StructVarArray { .. }
         | Kind::NullableArray { .. }
         | Kind::List { .. }
         | Kind::Map { .. }
@@ -953,6 +955,59 @@ fn field_code(f: &FieldModel) -> FieldCode {
                         #wire,
                         self.#member.iter().map(|(_k, v)| (#key_layout, #vv::layout(v))).collect(),
                         8,
+                    ));
+                },
+            }
+        }
+        Kind::StructVarArray {
+            elem,
+            len_member,
+            len_wire,
+            max,
+        } => {
+            let vs = quote_spanned!(elem.span()=> <#elem as __compat::VMState>);
+            let name = f.member.to_string();
+            let no_exists = f.exists.is_none();
+            FieldCode {
+                desc: Some(field_desc(
+                    f,
+                    quote!(#p::FieldKind::StructVarArray {
+                        elem: #vs::DESCRIPTION,
+                        len_field: #len_wire,
+                        max: #max,
+                    }),
+                )),
+                save: quote! {
+                    let n = #p::saved_len(&self.#member, self.#len_member as u64, #name)?;
+                    for e in self.#member[..n].iter_mut() {
+                        #vs::save_state(e, w)?;
+                    }
+                },
+                // The length is bounded by the declared maximum and, for
+                // elements of a fixed size, by the bytes left, before
+                // anything is allocated.
+                load: quote! {
+                    {
+                        let n = #p::checked_array_len(
+                            r,
+                            self.#len_member as u64,
+                            #max,
+                            #vs::DESCRIPTION.static_size().unwrap_or(0),
+                        )#in_field;
+                        self.#member.clear();
+                        self.#member.resize_with(n, ::core::default::Default::default);
+                        for (i, e) in self.#member.iter_mut().enumerate() {
+                            #vs::load_state(e, r, #vs::DESCRIPTION.version_id)
+                                .map_err(|err| err.in_field(&::std::format!("{}[{}]", #wire, i)))?;
+                        }
+                    }
+                },
+                layout: quote! {
+                    let n = (self.#len_member as usize).min(self.#member.len());
+                    fields.extend(#p::FieldLayout::struct_array(
+                        #wire,
+                        self.#member[..n].iter().map(|e| #vs::layout(e)).collect(),
+                        #no_exists && #vs::DESCRIPTION.can_compress(),
                     ));
                 },
             }

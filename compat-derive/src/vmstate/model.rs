@@ -18,6 +18,14 @@ pub enum Kind {
         len_wire: String,
         max: usize,
     },
+    /// `Vec<T>` of another `VMState` type whose length is field `len`, at
+    /// most `max`: QEMU's `VMSTATE_STRUCT_VARRAY_*`.
+    StructVarArray {
+        elem: Box<syn::Type>,
+        len_member: Ident,
+        len_wire: String,
+        max: usize,
+    },
     /// Another `VMState` type.
     Struct,
     /// `[T; N]` of another `VMState` type.

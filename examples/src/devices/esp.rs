@@ -27,8 +27,10 @@ pub struct PciConfig256 {
     /// The config space; its read-only bits must match.
     #[vmstate(name = "config", must_match, mask = PciConfig256::check_mask)]
     pub config: [u8; 256],
-    /// INTx levels.
-    pub irq_state: [i32; 4],
+    /// INTx levels: four big-endian int32s, one 16-byte field as QEMU
+    /// declares it (`vmstate_info_pci_irq_state`), since version 2.
+    #[vmstate(since = 2)]
+    pub irq_state: [u8; 16],
 }
 
 /// The bits of a conventional function's config space QEMU compares on
@@ -70,7 +72,7 @@ impl PciConfig256 {
         PciConfig256 {
             version_id: 2,
             config,
-            irq_state: [0; 4],
+            irq_state: [0; 16],
         }
     }
 }

@@ -133,8 +133,10 @@ pub struct PciDeviceState {
     /// The config space; must match under `check_mask`.
     #[vmstate(name = "config", must_match, mask = PciDeviceState::check_mask)]
     pub config: [u8; PCIE_CONFIG_SPACE_SIZE],
-    /// INTx levels.
-    pub irq_state: [i32; 4],
+    /// INTx levels: four big-endian int32s, one 16-byte field as QEMU
+    /// declares it (`vmstate_info_pci_irq_state`), since version 2.
+    #[vmstate(since = 2)]
+    pub irq_state: [u8; 16],
     /// Bits compared on load: read-only ones (`cmask & ~wmask`).
     #[vmstate(skip)]
     pub check: [u8; PCIE_CONFIG_SPACE_SIZE],
@@ -145,7 +147,7 @@ impl Default for PciDeviceState {
         PciDeviceState {
             version_id: 2,
             config: [0; PCIE_CONFIG_SPACE_SIZE],
-            irq_state: [0; 4],
+            irq_state: [0; 16],
             check: [0; PCIE_CONFIG_SPACE_SIZE],
         }
     }
@@ -168,7 +170,27 @@ impl PciDeviceState {
     }
 }
 
-/// The AER error log (QEMU's `PCIE_AER_ERROR_LOG`).
+/// One logged error (QEMU's `PCIE_AER_ERROR`).
+#[derive(Debug, Clone, Default, VMState)]
+#[vmstate(name = "PCIE_AER_ERROR", version = 1)]
+pub struct AerError {
+    /// The error's status bit.
+    pub status: u32,
+    /// The requester that reported it.
+    pub source_id: u16,
+    /// Whether the header and prefix were logged.
+    pub flags: u16,
+    /// The TLP header.
+    pub header: [u32; 4],
+    /// The TLP prefix.
+    pub prefix: [u32; 4],
+}
+
+/// The largest AER log QEMU allows (`PCIE_AER_LOG_MAX_LIMIT`).
+pub const AER_LOG_MAX_LIMIT: usize = 128;
+
+/// The AER error log (QEMU's `PCIE_AER_ERROR_LOG`): the errors logged, as
+/// many as `log_num` says.
 #[derive(Debug, Clone, VMState)]
 #[vmstate(name = "PCIE_AER_ERROR_LOG", version = 1)]
 pub struct AerLog {
@@ -177,6 +199,9 @@ pub struct AerLog {
     /// Log capacity; both sides must agree.
     #[vmstate(must_match)]
     pub log_max: u16,
+    /// The errors (at most [`AER_LOG_MAX_LIMIT`]).
+    #[vmstate(len = log_num, max = 128)]
+    pub log: Vec<AerError>,
 }
 
 impl Default for AerLog {
@@ -184,6 +209,7 @@ impl Default for AerLog {
         AerLog {
             log_num: 0,
             log_max: 8,
+            log: Vec::new(),
         }
     }
 }
@@ -354,6 +380,13 @@ macro_rules! pcie_root_port {
             /// Check the properties, build the config space.
             pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
                 self.pci.check("pcie-root-port")?;
+                let limit = $crate::devices::pci::AER_LOG_MAX_LIMIT;
+                if usize::from(self.aer_log_max) > limit {
+                    return Err(format!(
+                        "Invalid aer_log_max {}. The max number of aer log is {limit}",
+                        self.aer_log_max
+                    ));
+                }
                 let build: fn(&mut Self) = $build;
                 build(self);
                 self.config.set_slot_number(self.slot);

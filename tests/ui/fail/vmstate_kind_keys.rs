@@ -15,7 +15,7 @@ struct Dev {
     skipped: u32,
     #[vmstate(qtailq)]
     scalar_array: [u16; 4],
-    #[vmstate(len = n, max = 4)]
+    #[vmstate(len = n, max = 4, qtailq)]
     structs: Vec<E>,
     #[vmstate(alloc)]
     bufs: [Option<Vec<u8>>; 2],
