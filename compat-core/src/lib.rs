@@ -334,7 +334,7 @@ pub mod __private {
     pub use crate::codec::{LoadError, SaveError, StreamReader, StreamWriter};
     pub use crate::compat::derive_support::{check_compat_property, check_compat_value};
     pub use crate::compat::{CompatSet, GlobalProperty};
-    pub use crate::device::derive_support::{chain_declares, check_gate};
+    pub use crate::device::derive_support::{chain_declares, check_gate, check_inert_property};
     pub use crate::device::{
         Board, Device, DeviceTypeInfo, RealizeError, SetPropertyError, DEVICE,
     };

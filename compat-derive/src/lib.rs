@@ -88,6 +88,10 @@ fn derive(
 /// * `provides_bus = "KIND"`, `bus_slots = N`: instances provide a bus of
 ///   that kind with N slots (default 32), named by their id (a PCIe root
 ///   port: one slot);
+/// * `inert = "a, b"`: inherited properties that have no effect on this
+///   type (a PCI Express switch on a conventional PCI function), each
+///   checked at compile time to be a property of the type or an ancestor:
+///   like a `local` property, a pre-flight and `verify` do not compare them;
 /// * `vmstate`: instances migrate, with the struct's `#[derive(VMState)]`;
 /// * `realize = path`: `fn(&mut Self, &Board) -> Result<(), E>` where `E`
 ///   converts into `RealizeError` (a `String` or `&str` does), run once the

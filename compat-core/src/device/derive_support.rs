@@ -10,6 +10,27 @@ pub const fn chain_declares(ty: &'static DeviceTypeInfo, name: &str) -> bool {
     find_in_chain(ty, name).is_some()
 }
 
+/// Const-evaluable check of `#[device(inert = "...")]`: `name` is a
+/// property of `ty`'s chain, else a compile error naming it (and the closest
+/// property, if one is close).
+pub const fn check_inert_property(ty: &'static DeviceTypeInfo, name: &str) {
+    if find_in_chain(ty, name).is_some() || chain_is_erroneous(ty) {
+        return;
+    }
+    let mut msg = crate::text::ConstMsg::<512>::new();
+    msg.push("`inert` names '");
+    msg.push(name);
+    msg.push("', which is no property of device type '");
+    msg.push(ty.name);
+    msg.push("' or its ancestors");
+    if let Some(close) = closest_in_chain(ty, name) {
+        msg.push("; did you mean '");
+        msg.push(close);
+        msg.push("'?");
+    }
+    panic!("{}", msg.as_str());
+}
+
 /// The property along `ty`'s chain closest to the misspelt `name`;
 /// usable in `const` (see [`crate::text::suggest::score`]).
 pub const fn closest_in_chain(ty: &'static DeviceTypeInfo, name: &str) -> Option<&'static str> {

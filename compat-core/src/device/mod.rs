@@ -51,6 +51,11 @@ pub struct DeviceTypeInfo {
     pub provides_bus: Option<&'static str>,
     /// How many slots that bus has.
     pub bus_slots: u8,
+    /// Properties inherited from an ancestor that have no effect on this
+    /// type (a PCI Express switch on a conventional PCI function): settings
+    /// of it that may differ between a source and its destination, which a
+    /// pre-flight and `verify` do not compare — as for a `local` property.
+    pub inert: &'static [&'static str],
     /// The properties this type declares itself (not inherited ones).
     pub properties: &'static [PropertyDef],
     /// One line of documentation.
@@ -84,6 +89,7 @@ pub const DEVICE: &DeviceTypeInfo = &DeviceTypeInfo {
     bus: None,
     provides_bus: None,
     bus_slots: 32,
+    inert: &[],
     properties: &[],
     description: "the root of all device types",
     rust_type: TypeId::of::<RootDevice>,
@@ -125,6 +131,12 @@ impl DeviceTypeInfo {
     /// This type, then its parent, up to the root.
     pub fn ancestors(&'static self) -> impl Iterator<Item = &'static DeviceTypeInfo> {
         std::iter::successors(Some(self), |t| t.parent)
+    }
+
+    /// Whether property `name` has no effect on this type: it or an
+    /// ancestor lists it as `inert`.
+    pub fn is_inert(&'static self, name: &str) -> bool {
+        self.ancestors().any(|t| t.inert.contains(&name))
     }
 
     /// Whether this type is `name` or derives from it (QOM's is-a).

@@ -23,6 +23,7 @@ impl Device for PciDevice {
         bus: None,
         provides_bus: None,
         bus_slots: 32,
+        inert: &[],
         properties: &[PropertyDef {
             name: "x-pcie-err-unc-mask",
             kind: PropertyKind::Bit { bit: 2, width: 32 },
@@ -85,6 +86,7 @@ impl Device for RootPort {
         bus: None,
         provides_bus: None,
         bus_slots: 32,
+        inert: &[],
         properties: &[PropertyDef {
             name: "chassis",
             kind: PropertyKind::U8,
@@ -143,6 +145,7 @@ impl Device for Impostor {
         bus: None,
         provides_bus: None,
         bus_slots: 32,
+        inert: &[],
         properties: &[],
         description: "",
         rust_type: TypeId::of::<Impostor>,
@@ -172,6 +175,7 @@ const CLASHING: &DeviceTypeInfo = &DeviceTypeInfo {
     bus: None,
     provides_bus: None,
     bus_slots: 32,
+    inert: &[],
     properties: &[PropertyDef {
         name: "x-pcie-err-unc-mask",
         kind: PropertyKind::Bool,
@@ -200,6 +204,7 @@ const TWICE: &DeviceTypeInfo = &DeviceTypeInfo {
     bus: None,
     provides_bus: None,
     bus_slots: 32,
+    inert: &[],
     properties: &[
         PropertyDef {
             name: "a",

@@ -261,7 +261,7 @@ impl Preflight {
                     .all_properties()
                     .map(|(_, def)| PropertyPreflight {
                         name: def.name.to_owned(),
-                        local: def.local,
+                        local: def.local || ty.is_inert(def.name),
                         absent: def.absent_text(),
                         alike: def.alike_texts(),
                         value: d

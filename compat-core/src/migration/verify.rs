@@ -693,21 +693,20 @@ fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Findi
             let Some(nd) = new.devices.iter().find(|d| d.type_name == od.type_name) else {
                 continue;
             };
-            // The current release's declaration of a property.
-            let def = |name: &str| {
-                current
-                    .registry()
-                    .get(&nd.type_name)
-                    .and_then(|t| t.find_property(name))
-                    .map(|(_, def)| def)
-            };
+            // The current release's declaration of a property, and whether
+            // it has no effect on this type.
+            let ty = current.registry().get(&nd.type_name);
+            let def = |name: &str| ty.and_then(|t| t.find_property(name)).map(|(_, def)| def);
+            let inert = |name: &str| ty.is_some_and(|t| t.is_inert(name));
             let mut explained = false;
             for op in &od.properties {
                 let Some(np) = nd.properties.iter().find(|p| p.name == op.name) else {
                     continue;
                 };
-                // Values the type declares alike are no change.
-                let alike = def(&op.name).is_some_and(|d| d.behave_alike(&op.value, &np.value));
+                // Values the type declares alike, or of a property without
+                // effect on it, are no change.
+                let alike = def(&op.name).is_some_and(|d| d.behave_alike(&op.value, &np.value))
+                    || inert(&op.name);
                 if np.value != op.value && !alike {
                     explained = true;
                     changed
@@ -736,8 +735,9 @@ fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Findi
                 .filter(|p| p.set_by.is_none())
                 .filter(|p| !od.properties.iter().any(|o| o.name == p.name))
                 .filter(|p| {
-                    def(&p.name)
-                        .is_none_or(|d| !d.local && d.absent_text().as_ref() != Some(&p.value))
+                    !inert(&p.name)
+                        && def(&p.name)
+                            .is_none_or(|d| !d.local && d.absent_text().as_ref() != Some(&p.value))
                 })
                 .collect();
             if suspects.is_empty() {

@@ -156,6 +156,21 @@ pub fn check<'a>(cx: &Ctxt, c: Container<'a>) -> DeviceModel<'a> {
         child: a.child.get().cloned(),
         bus: a.bus.get().map(LitStr::value),
         provides_bus: a.provides_bus.get().map(LitStr::value),
+        inert: a.inert.get().map(|lit| {
+            let names: Vec<String> = lit
+                .value()
+                .split(',')
+                .map(|n| n.trim().to_owned())
+                .collect();
+            if names.iter().any(String::is_empty) {
+                cx.error_spanned_by(
+                    lit,
+                    "`inert` lists property names separated by commas, e.g. \
+                     inert = \"x-pcie-err-unc-mask, x-pcie-ext-tag\"",
+                );
+            }
+            (names, lit.clone())
+        }),
         bus_slots: match a.bus_slots.get() {
             None => 32,
             Some(n) => match n.base10_parse::<u8>() {

@@ -27,6 +27,7 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
                 bus: __compat::None,
                 provides_bus: __compat::None,
                 bus_slots: 32,
+                inert: &[],
                 properties: &[],
                 description: "",
                 rust_type: __compat::TypeId::of::<Self>,
@@ -64,6 +65,19 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
         None => quote!(__compat::None),
     };
     let (bus, provides_bus, bus_slots) = (option(&m.bus), option(&m.provides_bus), m.bus_slots);
+    let inert: Vec<&String> = m.inert.iter().flat_map(|(names, _)| names).collect();
+    // Each one a property of the type's chain, checked by the compiler.
+    let inert_checks = m.inert.iter().flat_map(|(names, lit)| {
+        names.iter().map(move |n| {
+            quote_spanned! {lit.span()=>
+                const _: () = __compat::check_inert_property(
+                    <#ident as __compat::Device>::TYPE,
+                    #n,
+                );
+            }
+        })
+    });
+    let inert_checks: Vec<TokenStream> = inert_checks.collect();
     let child = match &m.child {
         Some(ty) => quote!(__compat::Some(<#ty as __compat::Device>::TYPE)),
         None => quote!(__compat::None),
@@ -200,6 +214,7 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
                 bus: #bus,
                 provides_bus: #provides_bus,
                 bus_slots: #bus_slots,
+                inert: &[#(#inert),*],
                 properties: &[#(#defs),*],
                 description: #description,
                 rust_type: __compat::TypeId::of::<Self>,
@@ -242,6 +257,7 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
         }
 
         #(#clash_checks)*
+        #(#inert_checks)*
         };
     }
 }

@@ -23,6 +23,9 @@ pub struct DeviceModel<'a> {
     pub child: Option<syn::Type>,
     /// `bus = "KIND"`: the kind of bus instances plug into.
     pub bus: Option<String>,
+    /// `inert = "a, b"`: inherited properties without effect on this type,
+    /// with the literal to span errors on.
+    pub inert: Option<(Vec<String>, syn::LitStr)>,
     /// `provides_bus = "KIND"`: instances provide a bus of that kind,
     /// named by their id.
     pub provides_bus: Option<String>,

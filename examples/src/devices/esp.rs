@@ -130,12 +130,12 @@ fn dma_reset_regs() -> [u8; 32] {
 /// its own version whatever version was loaded.
 macro_rules! am53c974 {
     (
-        $(#[$doc:meta])* $name:ident, parent = $parent:ty, esp = $esp:expr,
+        $(#[$doc:meta])* $name:ident, parent = $parent:ty, inert = $inert:literal, esp = $esp:expr,
         ready = $ready:literal, { $($tail:tt)* }
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Device, VMState)]
-        #[device(name = "am53c974", parent = $parent, vmstate, realize = $name::realize)]
+        #[device(name = "am53c974", parent = $parent, inert = $inert, vmstate, realize = $name::realize)]
         #[vmstate(name = "pciespscsi", version = 2, minimum_version = 1, pre_save = $name::pre_save)]
         pub struct $name {
             #[device(parent)]
@@ -204,7 +204,7 @@ macro_rules! am53c974 {
 
 am53c974!(
     /// `am53c974` of QEMU 7.2 (ESP state version 6).
-    Am53c97472, parent = v7_2::PciDevice, esp = 6, ready = "esp.data_in_ready", {
+    Am53c97472, parent = v7_2::PciDevice, inert = "x-pcie-lnksta-dllla, x-pcie-extcap-init", esp = 6, ready = "esp.data_in_ready", {
         /// The transfer command.
         #[vmstate(name = "esp.ti_cmd")]
         pub ti_cmd: u8,
@@ -216,7 +216,7 @@ am53c974!(
 
 am53c974!(
     /// `am53c974` of QEMU 7.2, on the PCI device type of 8.0.
-    Am53c97480, parent = PciDevice, esp = 6, ready = "esp.data_in_ready", {
+    Am53c97480, parent = PciDevice, inert = "x-pcie-lnksta-dllla, x-pcie-extcap-init, x-pcie-err-unc-mask", esp = 6, ready = "esp.data_in_ready", {
         /// The transfer command.
         #[vmstate(name = "esp.ti_cmd")]
         pub ti_cmd: u8,
@@ -229,7 +229,7 @@ am53c974!(
 am53c974!(
     /// `am53c974` of QEMU 10.0 (ESP state version 7): `ti_cmd` is read only
     /// from states of versions 5 and 6, `drq_state` always follows `lun`.
-    Am53c974, parent = qemu10::PciDevice, esp = 7, ready = "esp.data_ready", {
+    Am53c974, parent = qemu10::PciDevice, inert = "x-pcie-lnksta-dllla, x-pcie-extcap-init, x-pcie-err-unc-mask, x-pcie-ext-tag, x-pcie-ari-nextfn-1", esp = 7, ready = "esp.data_ready", {
         /// The transfer command of an ESP state of version 5 or 6.
         #[vmstate(name = "esp.mig_ti_cmd", exists = Am53c974::is_version_5_or_6)]
         pub mig_ti_cmd: u8,

@@ -118,7 +118,13 @@ pci_device!(
 /// `mch`, the Q35 host bridge at `00.0`, since 8.0 (a PCI device of 8.0).
 /// Its migrated state is not modelled.
 #[derive(Debug, Clone, Device)]
-#[device(name = "mch", parent = PciDevice, hotpluggable = false, user_creatable = false)]
+#[device(
+    name = "mch",
+    parent = PciDevice,
+    inert = "x-pcie-lnksta-dllla, x-pcie-extcap-init, x-pcie-err-unc-mask",
+    hotpluggable = false,
+    user_creatable = false
+)]
 pub struct Mch {
     #[device(parent)]
     pub pci: PciDevice,
@@ -660,7 +666,13 @@ pub mod v7_2 {
     /// `mch`, the Q35 host bridge at `00.0`, created by `pc-q35` machines.
     /// Its migrated state is not modelled.
     #[derive(Debug, Clone, Device)]
-    #[device(name = "mch", parent = PciDevice, hotpluggable = false, user_creatable = false)]
+    #[device(
+        name = "mch",
+        parent = PciDevice,
+        inert = "x-pcie-lnksta-dllla, x-pcie-extcap-init",
+        hotpluggable = false,
+        user_creatable = false
+    )]
     pub struct Mch {
         #[device(parent)]
         pub pci: PciDevice,

@@ -16,9 +16,9 @@ pub const SMBUS_NO_MIGRATION_SUPPORT: &str = "smbus_no_migration_support";
 /// PCI properties are what differs between versions.
 macro_rules! piix4_pm {
     // Up to 8.x: `smm-enabled` the one property the stories need.
-    ($(#[$doc:meta])* $name:ident, parent = $parent:ty) => {
+    ($(#[$doc:meta])* $name:ident, parent = $parent:ty, inert = $inert:literal) => {
         piix4_pm!(
-            $(#[$doc])* $name, parent = $parent,
+            $(#[$doc])* $name, parent = $parent, inert = $inert,
             props = {
                 /// SMM enabled (the machine turns it on).
                 #[property(name = "smm-enabled", default = false)]
@@ -28,13 +28,15 @@ macro_rules! piix4_pm {
         );
     };
     (
-        $(#[$doc:meta])* $name:ident, parent = $parent:ty, props = { $($props:tt)* }
+        $(#[$doc:meta])* $name:ident, parent = $parent:ty, inert = $inert:literal,
+        props = { $($props:tt)* }
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Device, VMState)]
         #[device(
             name = "PIIX4_PM",
             parent = $parent,
+            inert = $inert,
             hotpluggable = false,
             user_creatable = false,
             vmstate,
@@ -85,18 +87,21 @@ macro_rules! piix4_pm {
 piix4_pm!(
     /// `PIIX4_PM` since 8.0: a PCI device of 8.0.
     Piix4Pm80,
-    parent = PciDevice
+    parent = PciDevice,
+    inert = "x-pcie-lnksta-dllla, x-pcie-extcap-init, x-pcie-err-unc-mask"
 );
 
 piix4_pm!(
     /// `PIIX4_PM` from 4.0 to 7.2.
     Piix4Pm,
-    parent = v7_2::PciDevice
+    parent = v7_2::PciDevice,
+    inert = "x-pcie-lnksta-dllla, x-pcie-extcap-init"
 );
 
 piix4_pm!(
     /// `PIIX4_PM` of QEMU 10.0, with its properties.
     Piix4Pm10, parent = qemu10::PciDevice,
+    inert = "x-pcie-lnksta-dllla, x-pcie-extcap-init, x-pcie-err-unc-mask, x-pcie-ext-tag, x-pcie-ari-nextfn-1",
     props = {
         /// ACPI and SMM switches.
         #[property(
@@ -136,6 +141,7 @@ piix4_pm!(
 #[device(
     name = "PIIX4_PM",
     parent = v7_2::PciDevice,
+    inert = "x-pcie-lnksta-dllla, x-pcie-extcap-init",
     hotpluggable = false,
     user_creatable = false,
     vmstate,

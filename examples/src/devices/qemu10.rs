@@ -207,7 +207,13 @@ pub use super::piix4::Piix4Pm10 as Piix4Pm;
 /// `mch`, the Q35 host bridge at `00.0`, created by `pc-q35` machines.
 /// Its migrated state is not modelled.
 #[derive(Debug, Clone, Device)]
-#[device(name = "mch", parent = PciDevice, hotpluggable = false, user_creatable = false)]
+#[device(
+    name = "mch",
+    parent = PciDevice,
+    inert = "x-pcie-lnksta-dllla, x-pcie-extcap-init, x-pcie-err-unc-mask, x-pcie-ext-tag, x-pcie-ari-nextfn-1",
+    hotpluggable = false,
+    user_creatable = false
+)]
 pub struct Mch {
     #[device(parent)]
     pub pci: PciDevice,
