@@ -3,7 +3,7 @@
 //! build's [`check_entry`](super::check_entry) would. Reachable from
 //! outside only through the crate's hidden `__private` module.
 
-use crate::device::derive_support::{chain_is_erroneous, closest_in_chain};
+use crate::device::derive_support::{chain_is_erroneous, push_did_you_mean};
 use crate::device::{find_in_chain, DeviceTypeInfo};
 use crate::text::ConstMsg;
 
@@ -23,11 +23,7 @@ pub const fn check_compat_property(
     let mut msg = ConstMsg::<1024>::new();
     entry_prefix(&mut msg, set, ty.name, property, value);
     msg.push("' not found");
-    if let Some(close) = closest_in_chain(ty, property) {
-        msg.push("; did you mean '");
-        msg.push(close);
-        msg.push("'?");
-    }
+    push_did_you_mean(&mut msg, ty, property, "; did you mean '", "'?");
     panic!("{}", msg.as_str());
 }
 

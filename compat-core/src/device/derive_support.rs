@@ -23,12 +23,24 @@ pub const fn check_inert_property(ty: &'static DeviceTypeInfo, name: &str) {
     msg.push("', which is no property of device type '");
     msg.push(ty.name);
     msg.push("' or its ancestors");
-    if let Some(close) = closest_in_chain(ty, name) {
-        msg.push("; did you mean '");
-        msg.push(close);
-        msg.push("'?");
-    }
+    push_did_you_mean(&mut msg, ty, name, "; did you mean '", "'?");
     panic!("{}", msg.as_str());
+}
+
+/// Append `before`, the property along `ty`'s chain closest to the
+/// misspelt `name`, and `after` — when one is close enough.
+pub(crate) const fn push_did_you_mean<const N: usize>(
+    msg: &mut crate::text::ConstMsg<N>,
+    ty: &'static DeviceTypeInfo,
+    name: &str,
+    before: &str,
+    after: &str,
+) {
+    if let Some(close) = closest_in_chain(ty, name) {
+        msg.push(before);
+        msg.push(close);
+        msg.push(after);
+    }
 }
 
 /// The property along `ty`'s chain closest to the misspelt `name`;
@@ -97,11 +109,7 @@ pub const fn check_gate(ty: &'static DeviceTypeInfo, gate: &str) {
             msg.push("' has no property '");
             msg.push(gate);
             msg.push("' to gate a subsection");
-            if let Some(close) = closest_in_chain(ty, gate) {
-                msg.push(" (did you mean '");
-                msg.push(close);
-                msg.push("'?)");
-            }
+            push_did_you_mean(&mut msg, ty, gate, " (did you mean '", "'?)");
         }
     }
     panic!("{}", msg.as_str());
