@@ -104,11 +104,11 @@ fn fixes_in_the_seeds_terms() {
             .map(|d| d.to_string())
             .collect::<Vec<_>>(),
         [
-            // The machine's own host bridge is a PCI device too.
-            "mch[0]: pci-device.x-pcie-err-unc-mask is on on the source, off on the destination",
+            // The machine's own host bridge is a conventional PCI function,
+            // which declares the switch without effect: not listed.
             "rp1: pci-device.x-pcie-err-unc-mask is on on the source, off on the destination",
-            // e1000e is a PCI device too (as in QEMU): the switch differs,
-            // harmlessly, since its state does not depend on it.
+            // e1000e is a PCI Express device with the root port's AER
+            // capability: the switch differs, and so does its config space.
             "net0: pci-device.x-pcie-err-unc-mask is on on the source, off on the destination"
         ]
     );

@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::device::DeviceTypeInfo;
+use crate::property::PropertyDef;
 use crate::release::Release;
 use crate::resolve::{Machine, MachineConfig};
 use crate::stream::{StreamFormat, StreamOptions};
@@ -886,34 +888,43 @@ fn nested_vmsd(
         })
 }
 
+/// The properties whose values differ between the two sides of each
+/// device, by the pre-flight's rule: not those that may differ (host
+/// settings, switches without effect on the type), values declared alike,
+/// nor a property one side lacks where a compat set or the type's
+/// `absent` says that side behaves alike.
 fn property_differences(src: &Machine<'_>, dst: &Machine<'_>) -> Vec<PropertyDifference> {
+    use super::property_diff::{
+        destination_property_differs, property_preflights, source_property_differs,
+    };
     let mut out = Vec::new();
     for s in &src.devices {
         let Some(d) = dst.devices.iter().find(|d| d.label == s.label) else {
             continue;
         };
-        let mut names: Vec<(&'static str, &'static str)> = Vec::new();
-        for (owner, p) in s
-            .object
-            .type_info()
-            .all_properties()
-            .chain(d.object.type_info().all_properties())
-        {
-            if !names.iter().any(|(_, n)| *n == p.name) {
-                names.push((owner.name, p.name));
+        let (mine, theirs) = (
+            property_preflights(s, &src.sources),
+            property_preflights(d, &dst.sources),
+        );
+        let mut push = |owner: &'static DeviceTypeInfo, def: &'static PropertyDef| {
+            out.push(PropertyDifference {
+                device: s.label.clone(),
+                owner: owner.name,
+                property: def.name,
+                source: s.configured(def.name).map(|v| v.to_string()),
+                destination: d.configured(def.name).map(|v| v.to_string()),
+            });
+        };
+        // `property_preflights` lists a type's properties in the order of
+        // `all_properties`.
+        for (p, (owner, def)) in mine.iter().zip(s.object.type_info().all_properties()) {
+            if source_property_differs(p, theirs.iter().find(|t| t.name == p.name)) {
+                push(owner, def);
             }
         }
-        for (owner, name) in names {
-            let sv = s.configured(name).map(|v| v.to_string());
-            let dv = d.configured(name).map(|v| v.to_string());
-            if sv != dv {
-                out.push(PropertyDifference {
-                    device: s.label.clone(),
-                    owner,
-                    property: name,
-                    source: sv,
-                    destination: dv,
-                });
+        for (p, (owner, def)) in theirs.iter().zip(d.object.type_info().all_properties()) {
+            if !mine.iter().any(|m| m.name == p.name) && destination_property_differs(p) {
+                push(owner, def);
             }
         }
     }

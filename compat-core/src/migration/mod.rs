@@ -9,6 +9,7 @@ pub mod dump_check;
 pub mod incoming;
 pub mod lock;
 pub mod preflight;
+mod property_diff;
 pub mod verify;
 
 use crate::codec::{LoadError, SaveError};

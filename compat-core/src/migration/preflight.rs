@@ -22,9 +22,12 @@ use serde::{Deserialize, Serialize};
 
 use super::check::{layout_mismatch, reads_at};
 use super::lock::{text_with_controls, unhex, MustMatchLock};
+pub use super::property_diff::PropertyPreflight;
+use super::property_diff::{
+    destination_property_differs, property_preflights, source_property_differs,
+};
 use crate::property::cmdline::is_identifier;
-use crate::property::values_alike;
-use crate::resolve::{Machine, Setting, Source};
+use crate::resolve::Machine;
 use crate::text::escape::escaped;
 use crate::vmstate::{first_difference, Layout, VmStateDescription};
 
@@ -80,39 +83,6 @@ pub struct DevicePreflight {
     pub layout: serde_json::Value,
     /// Its must-match values, as they go on the wire.
     pub must_match: Vec<MustMatchLock>,
-}
-
-/// One property's value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct PropertyPreflight {
-    /// The property.
-    pub name: String,
-    /// Its value, as text.
-    pub value: String,
-    /// For a sticky value the source itself took from an incoming
-    /// migration: the release that first gave it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_set_by: Option<String>,
-    /// A setting of the host, which may differ between the two sides
-    /// (not compared).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub local: bool,
-    /// The compat set of the machine type that gave the value, if one did:
-    /// the behaviour of an older release, which a destination that does not
-    /// know the property has.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_by: Option<String>,
-    /// How a release whose type lacks the property behaved, as its type
-    /// declares: a source without the property is no difference while it
-    /// holds this value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub absent: Option<String>,
-    /// Values that behave alike, as its type declares (its default and
-    /// the value an older type held): no difference between them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub alike: Vec<String>,
 }
 
 /// What kind of difference a pre-flight found.
@@ -257,34 +227,7 @@ impl Preflight {
             .iter_mut()
             .filter_map(|d| {
                 let ty = d.object.type_info();
-                let properties = ty
-                    .all_properties()
-                    .map(|(_, def)| PropertyPreflight {
-                        name: def.name.to_owned(),
-                        local: def.local || ty.is_inert(def.name),
-                        absent: def.absent_text(),
-                        alike: def.alike_texts(),
-                        value: d
-                            .configured(def.name)
-                            .map(|v| v.to_string())
-                            .unwrap_or_default(),
-                        // The last setting decides: an adopted value is
-                        // passed on with its first release, a compat
-                        // set's value names the set.
-                        first_set_by: last_source(&d.settings, def.name).and_then(
-                            |s| match &sources[s] {
-                                Source::Adopted { first_set_by } => Some(first_set_by.clone()),
-                                _ => None,
-                            },
-                        ),
-                        set_by: last_source(&d.settings, def.name).and_then(|s| {
-                            match &sources[s] {
-                                Source::Compat { set, .. } => Some((*set).to_owned()),
-                                _ => None,
-                            }
-                        }),
-                    })
-                    .collect();
+                let properties = property_preflights(d, sources);
                 let label = d.label.clone();
                 let section = d.section.as_ref()?.key();
                 let state = d.object.migratable()?;
@@ -468,25 +411,7 @@ pub(super) fn compare(
             d.properties.iter().map(|p| (p.name.as_str(), p)).collect();
         for p in &s.properties {
             let theirs = their_properties.get(p.name.as_str()).copied();
-            if p.local || theirs.is_some_and(|x| x.local) {
-                continue;
-            }
-            // A property the destination does not know, holding the value
-            // a compat set gives for an older release: the destination
-            // behaves so already.
-            if theirs.is_none() && p.set_by.is_some() {
-                continue;
-            }
-            // Or holding the value its type says a release without it
-            // behaved as.
-            if theirs.is_none() && p.absent.as_ref() == Some(&p.value) {
-                continue;
-            }
-            // Equal, or values either side's type says behave alike.
-            if theirs.is_some_and(|x| {
-                values_alike(&p.alike, &p.value, &x.value)
-                    || values_alike(&x.alike, &p.value, &x.value)
-            }) {
+            if !source_property_differs(p, theirs) {
                 continue;
             }
             out.push(Difference {
@@ -505,9 +430,9 @@ pub(super) fn compare(
         for p in d
             .properties
             .iter()
-            .filter(|p| !p.local && p.set_by.is_none())
+            .filter(|p| destination_property_differs(p))
         {
-            if sent.contains(p.name.as_str()) || p.absent.as_ref() == Some(&p.value) {
+            if sent.contains(p.name.as_str()) {
                 continue;
             }
             let Some(before) = super::opposite_switch(&p.value) else {
@@ -544,15 +469,6 @@ pub(super) fn compare(
         }
     }
     out
-}
-
-/// The source of the last setting of `property`, if any.
-fn last_source(settings: &[Setting], property: &str) -> Option<usize> {
-    settings
-        .iter()
-        .rev()
-        .find(|s| s.property == property)
-        .map(|s| s.source)
 }
 
 /// The host CPU features the source's guest sees through `-cpu host` that

@@ -1,0 +1,114 @@
+//! One property of a device as a pre-flight carries it — its value, where
+//! the value came from, what its type declares of it — and the one rule
+//! that says whether two sides' values are a difference, which the
+//! pre-flight and the static checker share.
+
+use serde::{Deserialize, Serialize};
+
+use crate::property::values_alike;
+use crate::resolve::{DeviceInstance, Setting, Source};
+
+/// One property's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PropertyPreflight {
+    /// The property.
+    pub name: String,
+    /// Its value, as text.
+    pub value: String,
+    /// For a sticky value the source itself took from an incoming
+    /// migration: the release that first gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_set_by: Option<String>,
+    /// A setting of the host, which may differ between the two sides
+    /// (not compared).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub local: bool,
+    /// The compat set of the machine type that gave the value, if one did:
+    /// the behaviour of an older release, which a destination that does not
+    /// know the property has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_by: Option<String>,
+    /// How a release whose type lacks the property behaved, as its type
+    /// declares: a source without the property is no difference while it
+    /// holds this value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent: Option<String>,
+    /// Values that behave alike, as its type declares (its default and
+    /// the value an older type held): no difference between them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alike: Vec<String>,
+}
+
+/// How device `d` (of a machine whose settings came from `sources`) has
+/// each of its properties: value, where it came from, and what its type
+/// declares of it.
+pub(super) fn property_preflights(
+    d: &DeviceInstance,
+    sources: &[Source],
+) -> Vec<PropertyPreflight> {
+    let ty = d.object.type_info();
+    ty.all_properties()
+        .map(|(_, def)| PropertyPreflight {
+            name: def.name.to_owned(),
+            local: def.local || ty.is_inert(def.name),
+            absent: def.absent_text(),
+            alike: def.alike_texts(),
+            value: d
+                .configured(def.name)
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            // The last setting decides: an adopted value is passed on with
+            // its first release, a compat set's value names the set.
+            first_set_by: last_source(&d.settings, def.name).and_then(|s| match &sources[s] {
+                Source::Adopted { first_set_by } => Some(first_set_by.clone()),
+                _ => None,
+            }),
+            set_by: last_source(&d.settings, def.name).and_then(|s| match &sources[s] {
+                Source::Compat { set, .. } => Some((*set).to_owned()),
+                _ => None,
+            }),
+        })
+        .collect()
+}
+
+/// Whether a property the source has (`mine`) is a difference from the
+/// destination's (`theirs`, `None` when its type lacks it): not when either
+/// side's type says it may differ (`local`, `inert`), nor — where the
+/// destination lacks it — when a compat set gave the source's value (the
+/// older behaviour, which the destination has) or its type says a release
+/// without it behaved so (`absent`), nor when the values are equal or
+/// declared alike by either side's type.
+pub(super) fn source_property_differs(
+    mine: &PropertyPreflight,
+    theirs: Option<&PropertyPreflight>,
+) -> bool {
+    if mine.local || theirs.is_some_and(|x| x.local) {
+        return false;
+    }
+    match theirs {
+        None => mine.set_by.is_none() && mine.absent.as_ref() != Some(&mine.value),
+        Some(x) => {
+            !values_alike(&mine.alike, &mine.value, &x.value)
+                && !values_alike(&x.alike, &mine.value, &x.value)
+        }
+    }
+}
+
+/// Whether a property only the destination has (`theirs`) is a difference:
+/// new behaviour the source never had — unless it is a host setting or
+/// without effect, a compat set of the machine type gave the older value,
+/// or its type says a release without it behaved so.
+pub(super) fn destination_property_differs(theirs: &PropertyPreflight) -> bool {
+    !theirs.local && theirs.set_by.is_none() && theirs.absent.as_ref() != Some(&theirs.value)
+}
+
+/// The source of the last setting of `property`, if any.
+fn last_source(settings: &[Setting], property: &str) -> Option<usize> {
+    settings
+        .iter()
+        .rev()
+        .find(|s| s.property == property)
+        .map(|s| s.source)
+}
