@@ -215,6 +215,9 @@ pub fn derive_property_enum(input: TokenStream) -> TokenStream {
 ///   a bool property of the device type, it is sent only while that property
 ///   is on, so that a compat set turning the property off for old machine
 ///   types provably keeps it off their streams;
+/// * `elements` on a `[u8; N]`: described as N `uint8`s (QEMU's
+///   `VMSTATE_UINT8_ARRAY`) instead of one buffer (`VMSTATE_BUFFER`) — the
+///   same bytes on the wire, another shape in descriptions and dumps;
 /// * `len = field, max = N` on a `Vec` of scalars or of structs deriving
 ///   VMState (QEMU's `VMSTATE_VARRAY_*` and `VMSTATE_STRUCT_VARRAY_*`): its
 ///   length is that earlier unsigned field, the elements one after another;

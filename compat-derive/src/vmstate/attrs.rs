@@ -37,6 +37,7 @@ const FIELD_KEYS: &[&str] = &[
     "tmp",
     "alloc",
     "gate",
+    "elements",
 ];
 
 /// `#[vmstate(...)]` on the struct.
@@ -98,6 +99,7 @@ pub struct FieldAttrs {
     pub tmp: Slot<syn::Type>,
     pub alloc: Slot<()>,
     pub gate: Slot<syn::LitStr>,
+    pub elements: Slot<()>,
 }
 
 impl FieldAttrs {
@@ -108,6 +110,7 @@ impl FieldAttrs {
             since: Slot::new(A, "since"),
             exists: Slot::new(A, "exists"),
             must_match: Slot::new(A, "must_match"),
+            elements: Slot::new(A, "elements"),
             mask: Slot::new(A, "mask"),
             skip: Slot::new(A, "skip"),
             unused: Slot::new(A, "unused"),
@@ -128,6 +131,7 @@ impl FieldAttrs {
                 "since" => a.since.set(cx, span, value(meta)?),
                 "exists" => a.exists.set(cx, span, value(meta)?),
                 "must_match" => a.must_match.set(cx, span, ()),
+                "elements" => a.elements.set(cx, span, ()),
                 "mask" => a.mask.set(cx, span, value(meta)?),
                 "skip" => a.skip.set(cx, span, ()),
                 "unused" => a.unused.set(cx, span, value(meta)?),

@@ -67,7 +67,8 @@ pub fn check<'a>(cx: &Ctxt, mut c: Container<'a>) -> VmStateModel<'a> {
     }
 
     let mut fields = Vec::new();
-    let mut wires: HashMap<String, String> = HashMap::new();
+    // Wire name → (member, whether a nested struct).
+    let mut wires: HashMap<String, (String, bool)> = HashMap::new();
     for (index, f) in c.fields.iter().enumerate() {
         let Some(mut model) = field(cx, f, version, &c.fields[..index], &c.fields) else {
             continue;
@@ -79,7 +80,17 @@ pub fn check<'a>(cx: &Ctxt, mut c: Container<'a>) -> VmStateModel<'a> {
             Kind::Skip | Kind::Unused(_) | Kind::Subsection(..) | Kind::Tmp(_)
         );
         if on_wire {
-            if let Some(other) = wires.insert(model.wire.clone(), f.member.to_string()) {
+            // QEMU names a device's parts by the C member they sit in: two
+            // nested structs may share one (e1000e's PCI function and its
+            // MSI-X state are both `parent_obj`); anything else is a
+            // mistake.
+            let nested = matches!(model.kind, Kind::Struct);
+            let entry = (f.member.to_string(), nested);
+            if let Some((other, other_nested)) = wires.insert(model.wire.clone(), entry) {
+                if nested && other_nested {
+                    fields.push(model);
+                    continue;
+                }
                 cx.error_spanned_by(
                     f.member,
                     format!(
@@ -161,6 +172,24 @@ fn field<'a>(
     let var_array = matches!(f.shape, Shape::Vec(_));
     key_combinations(cx, member, raw, var_array);
     let kind = kind(cx, f, before, all)?;
+    if let Some(span) = raw.elements.span() {
+        if !matches!(kind, Kind::Array(Scalar::U8, _)) {
+            err_span(
+                cx,
+                Some(span),
+                member,
+                "`elements` applies to byte arrays ([u8; N]), which are otherwise one buffer"
+                    .into(),
+            );
+        } else if raw.mask.get().is_some() {
+            err_span(
+                cx,
+                Some(span),
+                member,
+                "`elements` and `mask`: a check mask applies to a buffer".into(),
+            );
+        }
+    }
     if raw.mask.get().is_some() && !matches!(kind, Kind::Array(Scalar::U8, _)) {
         err_span(
             cx,
@@ -179,6 +208,7 @@ fn field<'a>(
         exists: raw.exists.get().cloned(),
         must_match: raw.must_match.get().is_some(),
         mask: raw.mask.get().cloned(),
+        elements: raw.elements.get().is_some(),
     })
 }
 

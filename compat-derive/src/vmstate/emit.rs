@@ -621,14 +621,31 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 };
                 quote!(.must_match(self.#member.to_vec(), #mask_value))
             });
+            // The same bytes either way; `elements` describes them as QEMU's
+            // `VMSTATE_UINT8_ARRAY` does.
+            let (kind, layout) = if f.elements {
+                let must_match_flag = f.must_match;
+                (
+                    quote!(#p::FieldKind::Array { elem: #p::Scalar::U8, len: #len }),
+                    quote!(#p::FieldLayout::array(
+                        #wire,
+                        self.#member.len(),
+                        #p::Scalar::U8.info_name(#must_match_flag),
+                        1,
+                    )#must_match),
+                )
+            } else {
+                (
+                    quote!(#p::FieldKind::Buffer { len: #len }),
+                    quote!(#p::FieldLayout::value(#wire, "buffer", self.#member.len())#must_match),
+                )
+            };
             FieldCode {
-                desc: Some(field_desc(f, quote!(#p::FieldKind::Buffer { len: #len }))),
+                desc: Some(field_desc(f, kind)),
                 save: quote! { w.put_bytes(&self.#member); },
                 load: quote! { { #load } },
                 layout: quote! {
-                    fields.push(
-                        #p::FieldLayout::value(#wire, "buffer", self.#member.len())#must_match
-                    );
+                    fields.push(#layout);
                 },
             }
         }

@@ -81,6 +81,9 @@ pub struct FieldModel<'a> {
     pub exists: Option<Path>,
     pub must_match: bool,
     pub mask: Option<Path>,
+    /// `elements` on a `[u8; N]`: described as N `uint8`s (QEMU's
+    /// `VMSTATE_UINT8_ARRAY`), not one buffer.
+    pub elements: bool,
 }
 
 pub struct VmStateModel<'a> {

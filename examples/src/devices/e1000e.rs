@@ -160,9 +160,9 @@ macro_rules! e1000e {
             /// The PCI function.
             #[vmstate(name = "parent_obj")]
             pub config: PciDeviceState,
-            /// MSI-X (QEMU names this field `parent_obj` too; the derive
-            /// wants names apart, and the name is not on the wire).
-            #[vmstate(name = "parent_obj.msix")]
+            /// MSI-X (QEMU names this part `parent_obj` too: the C member
+            /// both sit in).
+            #[vmstate(name = "parent_obj")]
             pub msix: E1000eMsix,
             /// The I/O window's address register.
             pub ioaddr: u32,
@@ -188,7 +188,7 @@ macro_rules! e1000e {
             #[vmstate(name = "core.mac")]
             pub mac_regs: [u32; 32768],
             /// The permanent MAC address.
-            #[vmstate(name = "core.permanent_mac")]
+            #[vmstate(name = "core.permanent_mac", elements)]
             pub permanent_mac: [u8; 6],
             /// Interrupt causes held back.
             #[vmstate(name = "core.delayed_causes")]

@@ -1,0 +1,20 @@
+use compat_core::VMState;
+
+#[derive(Clone, Default, VMState)]
+#[vmstate(name = "dev", version = 1)]
+struct Dev {
+    /// Only a byte array has elements to tell apart from a buffer.
+    #[vmstate(elements)]
+    words: [u16; 4],
+    /// A check mask is a buffer's.
+    #[vmstate(elements, must_match, mask = Dev::mask)]
+    config: [u8; 4],
+}
+
+impl Dev {
+    fn mask(&self) -> &[u8] {
+        &[0xff; 4]
+    }
+}
+
+fn main() {}
