@@ -43,8 +43,10 @@ fn the_aer_mask_is_refused_before_any_device_state_with_the_option_that_accepts_
             // AER capability.
             "device 'net0': property 'x-pcie-err-unc-mask': source on, destination off \
              (accept it with -global e1000e.x-pcie-err-unc-mask=on)",
-            "device 'net0': must-match field 'parent_obj.config': source 0x40 at index 0x10a, \
-             destination 0x00",
+            // e1000e's two parts are both `parent_obj`: the trailer names
+            // the first `parent_obj[0]`, as QEMU's does.
+            "device 'net0': must-match field 'parent_obj[0].config': source 0x40 at index \
+             0x10a, destination 0x00",
         ]
     );
     // Before any device section: the refusal is at the pre-flight section,

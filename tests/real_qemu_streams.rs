@@ -571,6 +571,20 @@ fn a_fresh_e1000e_is_the_section_real_qemu_writes() {
                 .save()
                 .unwrap();
             assert_same_section(&real, &ours, section, &format!("{name} e1000e{props}"));
+            // And the trailer names its fields as QEMU's does: the two
+            // parts both named `parent_obj` as `parent_obj[0]` and
+            // `parent_obj[1]`, the skipped bytes `unused[0]`, `unused[1]`.
+            let keys = |bytes: &[u8]| -> Vec<String> {
+                let v = QemuStream::parse(bytes).unwrap().analyze();
+                let (_, dev) = v
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .find(|(k, _)| k.starts_with(section))
+                    .expect("the e1000e section");
+                dev.as_object().unwrap().keys().cloned().collect()
+            };
+            assert_eq!(keys(&ours), keys(&real), "{name} e1000e{props}");
         }
     }
     std::fs::remove_file(&file).ok();

@@ -103,6 +103,7 @@ pub fn check<'a>(cx: &Ctxt, mut c: Container<'a>) -> VmStateModel<'a> {
         }
         fields.push(model);
     }
+    number_repeated_names(&mut fields);
     let a = c.attrs;
     VmStateModel {
         ident: c.ident,
@@ -201,6 +202,7 @@ fn field<'a>(
     Some(FieldModel {
         member,
         ty: f.ty,
+        layout_name: wire.clone(),
         wire,
         kind,
         since,
@@ -210,6 +212,30 @@ fn field<'a>(
         mask: raw.mask.get().cloned(),
         elements: raw.elements.get().is_some(),
     })
+}
+
+/// QEMU's trailer names the k-th of several fields of one name `NAME[k]`
+/// (e1000e's `parent_obj[0]` and `parent_obj[1]`, `unused[0]`): each
+/// field's trailer name, counting the fields written under each name.
+fn number_repeated_names(fields: &mut [FieldModel]) {
+    let written = |f: &FieldModel| -> Option<String> {
+        match f.kind {
+            Kind::Skip | Kind::Subsection(..) => None,
+            Kind::Unused(_) => Some("unused".to_owned()),
+            _ => Some(f.wire.clone()),
+        }
+    };
+    let names: Vec<Option<String>> = fields.iter().map(written).collect();
+    for (i, f) in fields.iter_mut().enumerate() {
+        let Some(name) = &names[i] else { continue };
+        let same = |n: &Option<String>| n.as_ref() == Some(name);
+        if names.iter().filter(|n| same(n)).count() > 1 {
+            let k = names[..i].iter().filter(|n| same(n)).count();
+            f.layout_name = format!("{name}[{k}]");
+        } else {
+            f.layout_name = name.clone();
+        }
+    }
 }
 
 /// `since = V`: at most the struct's version, and not with `exists`.

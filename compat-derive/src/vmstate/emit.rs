@@ -558,6 +558,7 @@ fn field_desc(f: &FieldModel, kind: TokenStream) -> TokenStream {
 fn field_code(f: &FieldModel) -> FieldCode {
     let p = private();
     let (member, ty, wire) = (f.member, f.ty, &f.wire);
+    let layout_name = &f.layout_name;
     let in_field = quote!(.map_err(|e| e.in_field(#wire))?);
     match &f.kind {
         Kind::Scalar(s) => {
@@ -595,7 +596,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 save: quote! { w.#put(self.#member); },
                 load: quote! { { #load } },
                 layout: quote! {
-                    fields.push(#p::FieldLayout::value(#wire, #info, #size)#must_match);
+                    fields.push(#p::FieldLayout::value(#layout_name, #info, #size)#must_match);
                 },
             }
         }
@@ -628,7 +629,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 (
                     quote!(#p::FieldKind::Array { elem: #p::Scalar::U8, len: #len }),
                     quote!(#p::FieldLayout::array(
-                        #wire,
+                        #layout_name,
                         self.#member.len(),
                         #p::Scalar::U8.info_name(#must_match_flag),
                         1,
@@ -637,7 +638,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
             } else {
                 (
                     quote!(#p::FieldKind::Buffer { len: #len }),
-                    quote!(#p::FieldLayout::value(#wire, "buffer", self.#member.len())#must_match),
+                    quote!(#p::FieldLayout::value(#layout_name, "buffer", self.#member.len())#must_match),
                 )
             };
             FieldCode {
@@ -690,7 +691,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 load: quote! { { #load } },
                 layout: quote! {
                     fields.push(
-                        #p::FieldLayout::array(#wire, self.#member.len(), #info, #size)#must_match
+                        #p::FieldLayout::array(#layout_name, self.#member.len(), #info, #size)#must_match
                     );
                 },
             }
@@ -704,10 +705,10 @@ fn field_code(f: &FieldModel) -> FieldCode {
             let sv = scalar_variant(*elem);
             let (put, get) = slice_methods(*elem);
             let layout = if *elem == Scalar::U8 {
-                quote! { fields.push(#p::FieldLayout::value(#wire, "buffer", n)); }
+                quote! { fields.push(#p::FieldLayout::value(#layout_name, "buffer", n)); }
             } else {
                 quote! {
-                    fields.push(#p::FieldLayout::array(#wire, n, #sv.info_name(false), #sv.size()));
+                    fields.push(#p::FieldLayout::array(#layout_name, n, #sv.info_name(false), #sv.size()));
                 }
             };
             let name = f.member.to_string();
@@ -755,7 +756,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                     (
                         quote!(#vs::save_state(v, w)?;),
                         quote!(#vs::load_state(v, r, #vs::DESCRIPTION.version_id)),
-                        quote!(|v| #p::FieldLayout::nested(#wire, #vs::layout(v))),
+                        quote!(|v| #p::FieldLayout::nested(#layout_name, #vs::layout(v))),
                         quote!(#p::Element::Struct(#vs::DESCRIPTION)),
                         quote!(#ety),
                     )
@@ -769,7 +770,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                     (
                         quote!(w.#put(*v);),
                         quote!(r.#get().map(|x| *v = x)),
-                        quote!(|_| #p::FieldLayout::value(#wire, #sv.info_name(false), #sv.size())),
+                        quote!(|_| #p::FieldLayout::value(#layout_name, #sv.info_name(false), #sv.size())),
                         quote!(#p::Element::Scalar(#sv)),
                         quote!(#ty),
                     )
@@ -821,7 +822,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                     },
                     quote! {
                         fields.extend(#p::FieldLayout::marked_slots(
-                            #wire,
+                            #layout_name,
                             self.#member.iter().map(|slot| #slot_ref.map(#layout_elem)),
                         ));
                     },
@@ -849,7 +850,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                     },
                     quote! {
                         fields.extend(#p::FieldLayout::nullable_runs(
-                            #wire,
+                            #layout_name,
                             self.#member.iter().map(|slot| #slot_ref.map(#layout_elem)),
                             #compress,
                         ));
@@ -902,7 +903,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 },
                 layout: quote! {
                     fields.push(#p::FieldLayout::list(
-                        #wire,
+                        #layout_name,
                         #info,
                         self.#member.iter().map(|e| #vs::layout(e)).collect(),
                     ));
@@ -969,7 +970,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 },
                 layout: quote! {
                     fields.push(#p::FieldLayout::map(
-                        #wire,
+                        #layout_name,
                         self.#member.iter().map(|(_k, v)| (#key_layout, #vv::layout(v))).collect(),
                         8,
                     ));
@@ -1022,7 +1023,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 layout: quote! {
                     let n = (self.#len_member as usize).min(self.#member.len());
                     fields.extend(#p::FieldLayout::struct_array(
-                        #wire,
+                        #layout_name,
                         self.#member[..n].iter().map(|e| #vs::layout(e)).collect(),
                         #no_exists && #vs::DESCRIPTION.can_compress(),
                     ));
@@ -1050,7 +1051,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 },
                 layout: quote! {
                     fields.extend(#p::FieldLayout::struct_array(
-                        #wire,
+                        #layout_name,
                         self.#member.iter().map(|e| #vs::layout(e)).collect(),
                         #no_exists && #vs::DESCRIPTION.can_compress(),
                     ));
@@ -1077,7 +1078,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                 },
                 layout: quote! {
                     fields.push(#p::FieldLayout::array(
-                        #wire,
+                        #layout_name,
                         (#inner) * (#outer),
                         #sv.info_name(false),
                         #sv.size(),
@@ -1097,7 +1098,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                     #vs::load_state(&mut self.#member, r, #vs::DESCRIPTION.version_id)#in_field;
                 },
                 layout: quote! {
-                    fields.push(#p::FieldLayout::nested(#wire, #vs::layout(&self.#member)));
+                    fields.push(#p::FieldLayout::nested(#layout_name, #vs::layout(&self.#member)));
                 },
             }
         }
@@ -1122,7 +1123,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                     }
                 },
                 layout: quote! {
-                    fields.push(#p::FieldLayout::tmp(#wire, #vs::layout(&#tv::from_parent(self))));
+                    fields.push(#p::FieldLayout::tmp(#layout_name, #vs::layout(&#tv::from_parent(self))));
                 },
             }
         }
@@ -1144,7 +1145,7 @@ fn field_code(f: &FieldModel) -> FieldCode {
                     w.put_zeros(#n);
                 },
                 load: quote! { r.skip(#n).map_err(|e| e.in_field("unused"))?; },
-                layout: quote! { fields.push(#p::FieldLayout::value("unused", "unused_buffer", #n)); },
+                layout: quote! { fields.push(#p::FieldLayout::value(#layout_name, "unused_buffer", #n)); },
             }
         }
         Kind::Skip | Kind::Subsection(..) => FieldCode {

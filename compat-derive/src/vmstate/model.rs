@@ -73,6 +73,9 @@ pub struct FieldModel<'a> {
     pub ty: &'a syn::Type,
     /// The field's name on the wire and in descriptions.
     pub wire: String,
+    /// Its name in the stream's description trailer: as QEMU writes it,
+    /// `NAME[k]` for the k-th of several fields of one name.
+    pub layout_name: String,
     pub kind: Kind,
     pub since: Option<u32>,
     /// `since`, when a load must test it: above the struct's minimum
