@@ -571,10 +571,14 @@ fn a_fresh_e1000e_is_the_section_real_qemu_writes() {
                 .save()
                 .unwrap();
             assert_same_section(&real, &ours, section, &format!("{name} e1000e{props}"));
-            // And the trailer names its fields as QEMU's does: the two
+            // And the trailer describes the fields as QEMU's does: the two
             // parts both named `parent_obj` as `parent_obj[0]` and
-            // `parent_obj[1]`, the skipped bytes `unused[0]`, `unused[1]`.
-            let keys = |bytes: &[u8]| -> Vec<String> {
+            // `parent_obj[1]`, the skipped bytes `unused[0]`, `unused[1]`,
+            // the timers as `timer`s, the MAC address as six `uint8`s — so
+            // the section reads alike but for the PCI function, whose
+            // config QEMU numbers `config[1]` after a 256-byte alternative
+            // it declares for conventional functions.
+            let fields = |bytes: &[u8]| -> serde_json::Map<String, serde_json::Value> {
                 let v = QemuStream::parse(bytes).unwrap().analyze();
                 let (_, dev) = v
                     .as_object()
@@ -582,9 +586,11 @@ fn a_fresh_e1000e_is_the_section_real_qemu_writes() {
                     .iter()
                     .find(|(k, _)| k.starts_with(section))
                     .expect("the e1000e section");
-                dev.as_object().unwrap().keys().cloned().collect()
+                let mut dev = dev.as_object().unwrap().clone();
+                dev.remove("parent_obj[0]").expect("the PCI function");
+                dev
             };
-            assert_eq!(keys(&ours), keys(&real), "{name} e1000e{props}");
+            assert_eq!(fields(&ours), fields(&real), "{name} e1000e{props}");
         }
     }
     std::fs::remove_file(&file).ok();

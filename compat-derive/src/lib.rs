@@ -215,6 +215,8 @@ pub fn derive_property_enum(input: TokenStream) -> TokenStream {
 ///   a bool property of the device type, it is sent only while that property
 ///   is on, so that a compat set turning the property off for old machine
 ///   types provably keeps it off their streams;
+/// * `timer` on an `i64`: a timer's expiry time (QEMU's
+///   `VMSTATE_TIMER_PTR`), described with QEMU's type name `timer`;
 /// * `elements` on a `[u8; N]`: described as N `uint8`s (QEMU's
 ///   `VMSTATE_UINT8_ARRAY`) instead of one buffer (`VMSTATE_BUFFER`) — the
 ///   same bytes on the wire, another shape in descriptions and dumps;

@@ -38,6 +38,7 @@ const FIELD_KEYS: &[&str] = &[
     "alloc",
     "gate",
     "elements",
+    "timer",
 ];
 
 /// `#[vmstate(...)]` on the struct.
@@ -100,6 +101,7 @@ pub struct FieldAttrs {
     pub alloc: Slot<()>,
     pub gate: Slot<syn::LitStr>,
     pub elements: Slot<()>,
+    pub timer: Slot<()>,
 }
 
 impl FieldAttrs {
@@ -111,6 +113,7 @@ impl FieldAttrs {
             exists: Slot::new(A, "exists"),
             must_match: Slot::new(A, "must_match"),
             elements: Slot::new(A, "elements"),
+            timer: Slot::new(A, "timer"),
             mask: Slot::new(A, "mask"),
             skip: Slot::new(A, "skip"),
             unused: Slot::new(A, "unused"),
@@ -132,6 +135,7 @@ impl FieldAttrs {
                 "exists" => a.exists.set(cx, span, value(meta)?),
                 "must_match" => a.must_match.set(cx, span, ()),
                 "elements" => a.elements.set(cx, span, ()),
+                "timer" => a.timer.set(cx, span, ()),
                 "mask" => a.mask.set(cx, span, value(meta)?),
                 "skip" => a.skip.set(cx, span, ()),
                 "unused" => a.unused.set(cx, span, value(meta)?),

@@ -191,6 +191,18 @@ fn field<'a>(
             );
         }
     }
+    if let Some(span) = raw.timer.span() {
+        if !matches!(kind, Kind::Scalar(Scalar::I64)) || raw.must_match.get().is_some() {
+            err_span(
+                cx,
+                Some(span),
+                member,
+                "`timer` applies to an i64 expiry time (QEMU's VMSTATE_TIMER_PTR), not compared \
+                 on load"
+                    .into(),
+            );
+        }
+    }
     if raw.mask.get().is_some() && !matches!(kind, Kind::Array(Scalar::U8, _)) {
         err_span(
             cx,
@@ -211,6 +223,7 @@ fn field<'a>(
         must_match: raw.must_match.get().is_some(),
         mask: raw.mask.get().cloned(),
         elements: raw.elements.get().is_some(),
+        timer: raw.timer.get().is_some(),
     })
 }
 

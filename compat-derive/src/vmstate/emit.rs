@@ -566,7 +566,11 @@ fn field_code(f: &FieldModel) -> FieldCode {
             let get = format_ident!("get_{}", s.method());
             let sv = scalar_variant(*s);
             let must_match_flag = f.must_match;
-            let info = quote!(#sv.info_name(#must_match_flag));
+            let info = match f.timer {
+                // The same eight bytes, QEMU's name for them.
+                true => quote!("timer"),
+                false => quote!(#sv.info_name(#must_match_flag)),
+            };
             let size = quote!(#sv.size());
             let load = if f.must_match {
                 // bool has no hex form: compare it as a byte.

@@ -87,6 +87,9 @@ pub struct FieldModel<'a> {
     /// `elements` on a `[u8; N]`: described as N `uint8`s (QEMU's
     /// `VMSTATE_UINT8_ARRAY`), not one buffer.
     pub elements: bool,
+    /// `timer` on an `i64`: described as QEMU's `VMSTATE_TIMER_PTR` (type
+    /// `timer`, the expiry time in 8 bytes).
+    pub timer: bool,
 }
 
 pub struct VmStateModel<'a> {

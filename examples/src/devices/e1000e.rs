@@ -19,6 +19,7 @@ use super::qemu10;
 #[vmstate(name = "e1000e-intr-timer", version = 1)]
 pub struct IntrTimer {
     /// When it expires, in QEMU's virtual clock (-1: not armed).
+    #[vmstate(timer)]
     pub timer: i64,
     /// Whether it runs.
     pub running: bool,

@@ -1,3 +1,4 @@
+// Keys that change only how a field is described, on fields they do not fit.
 use compat_core::VMState;
 
 #[derive(Clone, Default, VMState)]
@@ -9,6 +10,9 @@ struct Dev {
     /// A check mask is a buffer's.
     #[vmstate(elements, must_match, mask = Dev::mask)]
     config: [u8; 4],
+    /// A timer's expiry time is an i64.
+    #[vmstate(timer)]
+    deadline: u32,
 }
 
 impl Dev {
