@@ -5,7 +5,9 @@
 //! keeps it off for older machine types); since 8.0 the `migrate-timadj`
 //! property gates the `core.timadj` field (`VMSTATE_INT64_TEST`), and
 //! `hw_compat_7_2` turns it off for older machine types; 10.0 names the two
-//! interrupt-pending fields `unused` (the same bytes).
+//! interrupt-pending fields `unused` (the same bytes). A fresh card holds
+//! the register files real QEMU builds (recorded), with its MAC address,
+//! subsystem ids and VLAN ether type put where QEMU puts them.
 
 use compat_core::Board;
 use compat_core::{Device, VMState};

@@ -1,7 +1,11 @@
 //! `pci-device` and `pcie-root-port` with an AER capability, after QEMU's
-//! `hw/pci/pci.c`, `hw/pci/pcie_aer.c` and `hw/pci-bridge/pcie_root_port.c`.
+//! `hw/pci/pci.c`, `hw/pci/pcie_aer.c` and `hw/pci-bridge/pcie_root_port.c`,
+//! each declared once (`pci_device!`, `pcie_root_port!`) for the property
+//! sets of QEMU 7.2 (the example line's 7.2 and 8.x types) and 10.0.
 //!
-//! The config space is built from properties at realize. On load it is
+//! The config space is the one real QEMU builds (recorded), with what the
+//! properties change set at realize: the physical slot, the link speed and
+//! width, the AER mask, extended tags. On load it is
 //! *must match* under a check mask, as QEMU's `get_pci_config_device`
 //! compares the bits that are read-only (`cmask & ~wmask`): that is what
 //! refuses the 8.0 → 7.2 migration ("Bad config data: i=0x10a").

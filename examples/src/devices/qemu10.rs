@@ -3,8 +3,10 @@
 //! common properties on `pci-device`, `e1000e` a PCI network card,
 //! `PIIX4_PM` and `mch` created by the machine only, `virtio-blk-pci`.
 //!
-//! Their migrated state is still the examples' (the fields the migration
-//! stories need), shared with the 8.x types so the line migrates.
+//! The root port, e1000e and am53c974 migrate QEMU 10.0's sections (their
+//! declarations are shared with the line's types); `PIIX4_PM` and
+//! `virtio-blk-pci` keep the examples' state (the fields the migration
+//! stories need).
 
 use compat_core::Board;
 use compat_core::{Device, PropertyEnum, Size, VMState};
