@@ -356,21 +356,60 @@ fn e1000e_streams_both_ways_as_real_qemu() {
     std::fs::remove_file(&file).ok();
 }
 
+/// The data of section `section` (instance 0) of stream `bytes`.
+fn section_bytes(bytes: &[u8], section: &str) -> Vec<u8> {
+    let doc = QemuStream::parse(bytes).unwrap();
+    doc.section_data(bytes, section, 0)
+        .unwrap_or_else(|| panic!("no section {section}"))
+        .to_vec()
+}
+
 /// The section of `section` in the stream `real` that real QEMU wrote and
 /// in compat's `ours`: byte for byte the same, else the first byte that
 /// differs is named with `what`.
 fn assert_same_section(real: &[u8], ours: &[u8], section: &str, what: &str) {
-    let (a, b) = (
-        QemuStream::parse(real).unwrap(),
-        QemuStream::parse(ours).unwrap(),
+    assert_same_bytes(
+        &section_bytes(real, section),
+        &section_bytes(ours, section),
+        what,
     );
-    let (a, b) = (
-        a.section_data(real, section, 0).unwrap(),
-        b.section_data(ours, section, 0).unwrap(),
-    );
+}
+
+fn assert_same_bytes(a: &[u8], b: &[u8], what: &str) {
     assert_eq!(a.len(), b.len(), "{what}");
     let first = a.iter().zip(b).position(|(x, y)| x != y);
     assert_eq!(first, None, "{what}: first byte that differs");
+}
+
+/// A machine of `machine` with `-device device` saved, paused at start, by
+/// real QEMU `qemu` and by compat's release `name`: `(QEMU's, compat's)`.
+fn fresh_streams(qemu: &RealQemu, name: &str, machine: &str, device: &str) -> (Vec<u8>, Vec<u8>) {
+    // Tests run at once: each save its own file.
+    static SAVES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = temp(&format!("fresh-{n}.mig"));
+    qemu.save(
+        &["-M", machine, "-device", device].map(str::to_owned),
+        &file,
+    )
+    .unwrap_or_else(|e| {
+        panic!(
+            "QEMU {} -M {machine} -device {device}: {e}",
+            qemu.version.name()
+        )
+    });
+    let real = std::fs::read(&file).unwrap();
+    std::fs::remove_file(&file).ok();
+    let ours = release(name)
+        .instantiate_config(&MachineConfig {
+            machine: machine.to_owned(),
+            devices: vec![parse_device(device).unwrap()],
+            ..MachineConfig::default()
+        })
+        .unwrap()
+        .save()
+        .unwrap();
+    (real, ours)
 }
 
 /// A fresh root port is the section real QEMU writes, byte for byte: the
@@ -382,7 +421,6 @@ fn a_fresh_root_port_is_the_section_real_qemu_writes() {
     let Some((q72, q10)) = both("the root port's state at reset") else {
         return;
     };
-    let file = temp("root-port-fresh.mig");
     let common = [
         "",
         ",x-speed=2_5,x-width=1",
@@ -401,25 +439,10 @@ fn a_fresh_root_port_is_the_section_real_qemu_writes() {
         ]);
     for (qemu, name, machine, props) in cases {
         let device = format!("pcie-root-port,id=rp1,chassis=1,addr=0x3{props}");
-        qemu.save(
-            &["-M", machine, "-device", &device].map(str::to_owned),
-            &file,
-        )
-        .unwrap();
-        let real = std::fs::read(&file).unwrap();
-        let ours = release(name)
-            .instantiate_config(&MachineConfig {
-                machine: machine.to_owned(),
-                devices: vec![parse_device(&device).unwrap()],
-                ..MachineConfig::default()
-            })
-            .unwrap()
-            .save()
-            .unwrap();
+        let (real, ours) = fresh_streams(qemu, name, machine, &device);
         let what = format!("{name} -M {machine} {device}");
         assert_same_section(&real, &ours, "0000:00:03.0/pcie-root-port", &what);
     }
-    std::fs::remove_file(&file).ok();
 }
 
 /// Put `errors` in the AER log of the root port `rp1` of `m` (release
@@ -496,37 +519,19 @@ fn a_fresh_am53c974_is_the_section_real_qemu_writes() {
     let Some((q72, q10)) = both("am53c974's state at reset") else {
         return;
     };
-    let file = temp("am53c974-fresh.mig");
     for (qemu, name, machine) in [
         (&q72, "7.2", MACHINE),
         (&q10, "10.0", MACHINE),
         (&q10, "10.0", "pc-q35-10.0"),
     ] {
-        qemu.save(
-            &["-M", machine, "-device", "am53c974"].map(str::to_owned),
-            &file,
-        )
-        .unwrap();
-        let real = std::fs::read(&file).unwrap();
-        let ours = release(name)
-            .instantiate_config(&MachineConfig {
-                machine: machine.to_owned(),
-                ..config()
-            })
-            .unwrap()
-            .save()
-            .unwrap();
+        let (real, ours) = fresh_streams(qemu, name, machine, "am53c974");
         // QEMU allocates the two FIFOs' buffers without clearing them: at
         // reset they hold whatever the heap held (pointers, text). Both
         // FIFOs are empty (`num` 0), so no load reads those bytes; they are
         // the only ones let differ. The ESP state ends with the data FIFO
         // (16 bytes, head, num), the command FIFO (32 bytes, head, num) and
         // two one-byte fields, in both versions.
-        let section = |bytes: &[u8]| {
-            let doc = QemuStream::parse(bytes).unwrap();
-            doc.section_data(bytes, SECTION, 0).unwrap().to_vec()
-        };
-        let (mut a, mut b) = (section(&real), section(&ours));
+        let (mut a, mut b) = (section_bytes(&real, SECTION), section_bytes(&ours, SECTION));
         assert_eq!(a.len(), b.len(), "{name} -M {machine}");
         let cmdfifo = a.len() - 2 - 8 - 32;
         let fifo = cmdfifo - 8 - 16;
@@ -535,10 +540,8 @@ fn a_fresh_am53c974_is_the_section_real_qemu_writes() {
             a[data.clone()].fill(0);
             b[data].fill(0);
         }
-        let first = a.iter().zip(&b).position(|(x, y)| x != y);
-        assert_eq!(first, None, "{name} -M {machine}: first byte that differs");
+        assert_same_bytes(&a, &b, &format!("{name} -M {machine}"));
     }
-    std::fs::remove_file(&file).ok();
 }
 
 /// A fresh e1000e is what real QEMU builds, byte for byte over its whole
@@ -552,7 +555,6 @@ fn a_fresh_e1000e_is_the_section_real_qemu_writes() {
         return;
     };
     let section = "0000:00:01.0/e1000e";
-    let file = temp("e1000e-fresh.mig");
     let cases = [
         "",
         ",mac=02:11:22:33:44:55,subsys=0x1234,subsys_ven=0x5678",
@@ -561,16 +563,8 @@ fn a_fresh_e1000e_is_the_section_real_qemu_writes() {
     for (qemu, name) in [(&q72, "7.2"), (&q10, "10.0")] {
         for props in cases {
             let device = format!("e1000e,romfile={props}");
-            qemu.save(
-                &["-M", MACHINE, "-device", &device].map(str::to_owned),
-                &file,
-            )
-            .unwrap();
-            let real = std::fs::read(&file).unwrap();
-            let ours = machine_with(&release(name), &format!("e1000e{props}"), &[])
-                .save()
-                .unwrap();
-            assert_same_section(&real, &ours, section, &format!("{name} e1000e{props}"));
+            let (real, ours) = fresh_streams(qemu, name, MACHINE, &device);
+            assert_same_section(&real, &ours, section, &format!("{name} {device}"));
             // And the trailer describes the fields as QEMU's does: the two
             // parts both named `parent_obj` as `parent_obj[0]` and
             // `parent_obj[1]`, the skipped bytes `unused[0]`, `unused[1]`,
@@ -590,10 +584,9 @@ fn a_fresh_e1000e_is_the_section_real_qemu_writes() {
                 dev.remove("parent_obj[0]").expect("the PCI function");
                 dev
             };
-            assert_eq!(fields(&ours), fields(&real), "{name} e1000e{props}");
+            assert_eq!(fields(&ours), fields(&real), "{name} {device}");
         }
     }
-    std::fs::remove_file(&file).ok();
 }
 
 /// What QEMU 10.0 changes with `x-pcie-err-unc-mask=on`, as compat sets
