@@ -9,8 +9,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::device::DeviceTypeInfo;
-use crate::property::PropertyDef;
 use crate::release::Release;
 use crate::resolve::{Machine, MachineConfig};
 use crate::stream::{StreamFormat, StreamOptions};
@@ -896,7 +894,9 @@ fn nested_vmsd(
 fn property_differences(src: &Machine<'_>, dst: &Machine<'_>) -> Vec<PropertyDifference> {
     use super::property_diff::{
         destination_property_differs, property_preflights, source_property_differs,
+        PropertyPreflight,
     };
+    use crate::resolve::DeviceInstance;
     let mut out = Vec::new();
     for s in &src.devices {
         let Some(d) = dst.devices.iter().find(|d| d.label == s.label) else {
@@ -906,7 +906,10 @@ fn property_differences(src: &Machine<'_>, dst: &Machine<'_>) -> Vec<PropertyDif
             property_preflights(s, &src.sources),
             property_preflights(d, &dst.sources),
         );
-        let mut push = |owner: &'static DeviceTypeInfo, def: &'static PropertyDef| {
+        let mut push = |p: &PropertyPreflight, of: &DeviceInstance| {
+            let Some((owner, def)) = of.object.type_info().find_property(&p.name) else {
+                return;
+            };
             out.push(PropertyDifference {
                 device: s.label.clone(),
                 owner: owner.name,
@@ -915,16 +918,14 @@ fn property_differences(src: &Machine<'_>, dst: &Machine<'_>) -> Vec<PropertyDif
                 destination: d.configured(def.name).map(|v| v.to_string()),
             });
         };
-        // `property_preflights` lists a type's properties in the order of
-        // `all_properties`.
-        for (p, (owner, def)) in mine.iter().zip(s.object.type_info().all_properties()) {
+        for p in &mine {
             if source_property_differs(p, theirs.iter().find(|t| t.name == p.name)) {
-                push(owner, def);
+                push(p, s);
             }
         }
-        for (p, (owner, def)) in theirs.iter().zip(d.object.type_info().all_properties()) {
+        for p in &theirs {
             if !mine.iter().any(|m| m.name == p.name) && destination_property_differs(p) {
-                push(owner, def);
+                push(p, d);
             }
         }
     }
