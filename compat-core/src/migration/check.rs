@@ -268,7 +268,7 @@ impl Prediction {
             // The behaviour the source has: its value, or — where its type
             // has no such property — the opposite of a boolean the newer
             // release introduced.
-            let negate = |v: &str| super::opposite_switch(v).map(str::to_owned);
+            let negate = |v: &str| crate::property::opposite_switch(v).map(str::to_owned);
             // Guessing the older behaviour by negation is sound only where
             // the newer side still has the class default: a value a compat
             // set or an option already chose is the older behaviour.

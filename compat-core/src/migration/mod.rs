@@ -17,16 +17,6 @@ use crate::release::{Release, UnknownRelease};
 use crate::resolve::{Machine, MachineConfig, ResolveError};
 use crate::stream::{self, LoadReport, Section, StreamOptions};
 
-/// The other value of a boolean property as text (`on` ↔ `off`): the
-/// behaviour before a boolean that changed it existed.
-fn opposite_switch(value: &str) -> Option<&'static str> {
-    match value {
-        "on" => Some("off"),
-        "off" => Some("on"),
-        _ => None,
-    }
-}
-
 /// What loading the modelled part of a whole stream did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelledLoad {

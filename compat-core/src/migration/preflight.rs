@@ -435,7 +435,7 @@ pub(super) fn compare(
             if sent.contains(p.name.as_str()) {
                 continue;
             }
-            let Some(before) = super::opposite_switch(&p.value) else {
+            let Some(before) = crate::property::opposite_switch(&p.value) else {
                 continue;
             };
             out.push(Difference {

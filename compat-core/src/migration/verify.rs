@@ -777,8 +777,8 @@ fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Findi
     for ((device, property, default), machines) in added {
         // The behaviour before a boolean existed is its opposite; for other
         // kinds the value is the author's to choose.
-        let restore =
-            super::opposite_switch(&default).unwrap_or("<the value that behaves as before>");
+        let restore = crate::property::opposite_switch(&default)
+            .unwrap_or("<the value that behaves as before>");
         out.push(property_finding(
             current,
             now,

@@ -243,6 +243,16 @@ impl PropertyDef {
     }
 }
 
+/// The other value of a boolean property as text (`on` ↔ `off`): the
+/// behaviour before a boolean that changed it existed.
+pub(crate) fn opposite_switch(value: &str) -> Option<&'static str> {
+    match value {
+        "on" => Some("off"),
+        "off" => Some("on"),
+        _ => None,
+    }
+}
+
 /// Whether values `a` and `b` (as text) are equal or both in `group`, a
 /// set of values that behave alike ([`PropertyDef::alike_texts`]).
 pub fn values_alike(group: &[String], a: &str, b: &str) -> bool {
