@@ -204,6 +204,15 @@ pub fn parse_flag(meta: &ParseNestedMeta) -> syn::Result<bool> {
     }
 }
 
+/// `expr` without the invisible groups a `macro_rules!` parameter
+/// (`$x:expr`) wraps it in: what the user wrote, to check as a literal.
+pub fn ungrouped(expr: &syn::Expr) -> &syn::Expr {
+    match expr {
+        syn::Expr::Group(g) => ungrouped(&g.expr),
+        _ => expr,
+    }
+}
+
 /// The value of `key = value`.
 pub fn value<T: syn::parse::Parse>(meta: &ParseNestedMeta) -> syn::Result<T> {
     meta.value()?.parse()

@@ -116,7 +116,7 @@ impl Driver {
 /// The text of a value written as a literal: strings as they are, integers
 /// in decimal, booleans as `on`/`off`.
 fn value_text(cx: &Ctxt, value: &Expr) -> Option<String> {
-    match value {
+    match crate::attr::ungrouped(value) {
         Expr::Lit(ExprLit { lit, .. }) => match lit {
             Lit::Str(s) => Some(s.value()),
             Lit::Int(i) => Some(i.base10_digits().to_owned()),
@@ -129,18 +129,20 @@ fn value_text(cx: &Ctxt, value: &Expr) -> Option<String> {
                 None
             }
         },
-        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => match &*u.expr {
-            Expr::Lit(ExprLit {
-                lit: Lit::Int(i), ..
-            }) => Some(format!("-{}", i.base10_digits())),
-            _ => {
-                cx.error_spanned_by(
-                    value,
-                    "a compat-set value is a string, integer or bool literal",
-                );
-                None
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => {
+            match crate::attr::ungrouped(&u.expr) {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Int(i), ..
+                }) => Some(format!("-{}", i.base10_digits())),
+                _ => {
+                    cx.error_spanned_by(
+                        value,
+                        "a compat-set value is a string, integer or bool literal",
+                    );
+                    None
+                }
             }
-        },
+        }
         _ => {
             cx.error_spanned_by(
                 value,

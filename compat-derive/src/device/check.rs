@@ -15,7 +15,7 @@ use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, UnOp};
 use super::ast::{Container, Field};
 use super::attrs::PropertyAttrs;
 use super::model::{BitModel, DeviceModel, FieldModel, PropertyModel, Role};
-use crate::attr::{check_name, type_text};
+use crate::attr::{check_name, type_text, ungrouped};
 use crate::ctxt::Ctxt;
 
 /// What a field's type says about the property it may hold, read from the
@@ -299,7 +299,7 @@ fn property(cx: &Ctxt, field: &Field, class: TypeClass) -> Role {
     let default = raw
         .default
         .get()
-        .and_then(|expr| default_init(cx, class, field.ty, expr, &name));
+        .and_then(|expr| default_init(cx, class, field.ty, ungrouped(expr), &name));
     for (key, slot) in [("absent", &raw.absent), ("alike", &raw.alike)] {
         if let Some(text) = slot.get() {
             check_value_text(cx, class, key, text, &name);
@@ -364,7 +364,7 @@ fn bit_properties(cx: &Ctxt, field: &Field, class: TypeClass) -> Role {
             ),
             Err(e) => cx.error_spanned_by(bit, e),
         }
-        let default = match raw.default.get() {
+        let default = match raw.default.get().map(ungrouped) {
             None => false,
             Some(Expr::Lit(ExprLit {
                 lit: Lit::Bool(b), ..

@@ -132,15 +132,18 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
             // With a gate, the subsection is sent only while the property
             // is on, whatever `needed` says: what makes it provable. The
             // property is looked up by name, so only once `needed` holds.
-            let gated_ty = syn::Ident::new(
-                &ident.to_string(),
-                gate.as_ref().map_or(ident.span(), |g| g.span()),
-            );
+            // Located at the gate, resolved where the derive is: a gate
+            // from a `macro_rules!` parameter carries that macro's
+            // hygiene, in which this method's `self` does not exist.
+            let gate_span = gate.as_ref().map_or(ident.span(), |g| {
+                proc_macro2::Span::call_site().located_at(g.span())
+            });
+            let gated_ty = syn::Ident::new(&ident.to_string(), gate_span);
             let (gate_on, gate_desc) = match gate {
                 // Every use of `Device` is spanned on the gate, so that a
                 // type that is not a device gets one error, there.
                 Some(g) => (
-                    quote_spanned! {g.span()=>
+                    quote_spanned! {gate_span=>
                         ::core::matches!(
                             <#gated_ty as __compat::Device>::property_value(self, #g),
                             ::core::option::Option::Some(__compat::PropertyValue::Bool(true))
@@ -152,7 +155,7 @@ pub fn emit(m: &VmStateModel) -> TokenStream {
             };
             sub_needs.push(quote!(#p::Needed { function: #function, gate: #gate_desc }));
             if let Some(g) = gate {
-                sub_checks.push(quote_spanned!(g.span()=>
+                sub_checks.push(quote_spanned!(gate_span=>
                     const _: () = __compat::check_gate(
                         <#gated_ty as __compat::Device>::TYPE,
                         #g,
