@@ -345,7 +345,7 @@ pub mod __private {
     pub use crate::vmstate::derive_support::{
         check_subsection, check_version, checked_array_len, checked_len, hook_load, hook_save,
         list_marker, map_marker, must_match, must_match_bytes, next_subsection, null_marker,
-        saved_len, slot_marker, unknown_subsection,
+        saved_len, slot_marker, unknown_subsection, OwnState,
     };
     pub use crate::vmstate::{
         Element, FieldKind, FieldLayout, Layout, ListKind, MapKey, Migratable, Needed, Scalar,

@@ -52,6 +52,35 @@ pub enum RegistryError {
         /// The type.
         name: String,
     },
+    /// A type whose ancestor migrates state migrates none itself: its
+    /// instances would lose that state without a word.
+    #[error(
+        "device type '{type_name}' migrates no state, but its ancestor '{ancestor}' does \
+         (VMState '{vmstate}'): a subtype migrates its parent's state (hold the parent in a \
+         #[device(parent)] field) or its own (#[device(vmstate)])"
+    )]
+    StateLost {
+        /// The type.
+        type_name: String,
+        /// The nearest ancestor with state.
+        ancestor: String,
+        /// That ancestor's VMState name.
+        vmstate: String,
+    },
+    /// A type's description says its instances migrate (or not) and its
+    /// instances say otherwise.
+    #[error(
+        "device type '{type_name}' {described}, but its instances {handed}: they must agree \
+         (a hand-written Device implementation's migratable() and TYPE.vmstate)"
+    )]
+    StateMismatch {
+        /// The type.
+        type_name: String,
+        /// What its description says.
+        described: &'static str,
+        /// What an instance hands out.
+        handed: &'static str,
+    },
     /// The type is abstract.
     #[error("device type '{name}' is abstract and cannot be instantiated")]
     Abstract {
@@ -107,6 +136,7 @@ impl TypeRegistry {
                 }
             }
             check_property_names(t)?;
+            check_state(t)?;
         }
         for t in chain {
             self.types.insert(t.name, t);
@@ -189,6 +219,43 @@ impl TypeRegistry {
             }),
         }
     }
+}
+
+/// A type migrates state where its ancestors do, and its instances hand
+/// out state exactly when its description says they migrate.
+fn check_state(ty: &'static DeviceTypeInfo) -> Result<(), RegistryError> {
+    if ty.erroneous {
+        return Ok(());
+    }
+    if ty.vmstate.is_none() {
+        if let Some(ancestor) = ty.ancestors().skip(1).find(|a| a.vmstate.is_some()) {
+            return Err(RegistryError::StateLost {
+                type_name: ty.name.to_owned(),
+                ancestor: ancestor.name.to_owned(),
+                vmstate: ancestor
+                    .vmstate
+                    .map(|v| v.name)
+                    .unwrap_or_default()
+                    .to_owned(),
+            });
+        }
+    }
+    let Some(new) = ty.instantiate.filter(|_| !ty.is_abstract) else {
+        return Ok(());
+    };
+    let hands_out = new().migratable().is_some();
+    if hands_out != ty.vmstate.is_some() {
+        let (described, handed) = match hands_out {
+            true => ("describes no VMState", "hand out state"),
+            false => ("describes a VMState", "hand out none"),
+        };
+        return Err(RegistryError::StateMismatch {
+            type_name: ty.name.to_owned(),
+            described,
+            handed,
+        });
+    }
+    Ok(())
 }
 
 fn check_property_names(ty: &'static DeviceTypeInfo) -> Result<(), RegistryError> {

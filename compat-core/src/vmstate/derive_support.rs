@@ -7,6 +7,30 @@ use crate::codec::{LoadError, LoadErrorKind, SaveError, StreamReader};
 
 pub use super::desc::check_subsection;
 
+/// A device's own state and its description, for `#[device(vmstate)]`:
+/// both uses go through this one trait, so that a device that does not
+/// derive VMState gets one error, at that key.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` says `vmstate` but has no VMState",
+    label = "its instances migrate with a VMState of their own",
+    note = "derive it with #[derive(VMState)] and #[vmstate(name = \"...\", version = N)], or leave \
+            `vmstate` out: a subtype then migrates its parent's state"
+)]
+pub trait OwnState {
+    /// The device's VMState description.
+    const OWN_DESCRIPTION: &'static VmStateDescription;
+    /// The device as its migrated state.
+    fn own_state(&mut self) -> &mut dyn super::Migratable;
+}
+
+impl<T: super::VMState> OwnState for T {
+    const OWN_DESCRIPTION: &'static VmStateDescription = T::DESCRIPTION;
+    #[inline]
+    fn own_state(&mut self) -> &mut dyn super::Migratable {
+        self
+    }
+}
+
 /// Refuse an incoming version outside `[minimum_version_id, version_id]`,
 /// with QEMU's wording.
 #[inline]

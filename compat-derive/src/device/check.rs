@@ -181,7 +181,10 @@ pub fn check<'a>(cx: &Ctxt, c: Container<'a>) -> DeviceModel<'a> {
                 }
             },
         },
-        vmstate: a.vmstate.get().copied().unwrap_or(false),
+        vmstate: a.vmstate.get().copied().unwrap_or(false).then(|| {
+            let span = a.vmstate.span().unwrap_or_else(Span::call_site);
+            Span::call_site().located_at(span)
+        }),
         realize: a.realize.get().cloned(),
         description: c.description,
         fields,

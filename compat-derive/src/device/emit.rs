@@ -94,40 +94,66 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
         }))
     };
 
-    // `#[device(vmstate)]`: instances migrate with the type's VMState.
-    let (vmstate, migratable) = if m.vmstate {
-        (
-            quote!(__compat::Some(<Self as __compat::VMState>::DESCRIPTION)),
-            quote! {
+    // The field holding the parent's state, if the type has a parent.
+    let parent_member = m.fields.iter().find_map(|f| match f.role {
+        Role::Parent => Some(f.member),
+        _ => None,
+    });
+    // `#[device(vmstate)]`: instances migrate with the type's VMState. A
+    // subtype without one migrates its parent's state under the parent's
+    // description, as a QOM subclass inherits its parent's `vmsd` (QEMU's
+    // `pl011_luminary` migrates as `pl011`).
+    let (vmstate, migratable) = match (m.vmstate, parent_member, &m.parent) {
+        // Both uses spanned on the key: a struct that does not derive
+        // VMState gets one error, there.
+        (Some(key), _, _) => (
+            quote_spanned!(key=> __compat::Some(<Self as __compat::OwnState>::OWN_DESCRIPTION)),
+            quote_spanned! {key=>
                 fn migratable(&mut self) -> ::core::option::Option<&mut dyn __compat::Migratable> {
-                    ::core::option::Option::Some(self)
+                    ::core::option::Option::Some(<Self as __compat::OwnState>::own_state(self))
                 }
             },
-        )
-    } else {
-        (quote!(__compat::None), TokenStream::new())
+        ),
+        (None, Some(pm), Some(parent)) => (
+            quote!(<#parent as __compat::Device>::TYPE.vmstate),
+            quote! {
+                fn migratable(&mut self) -> ::core::option::Option<&mut dyn __compat::Migratable> {
+                    __compat::Device::migratable(&mut self.#pm)
+                }
+            },
+        ),
+        _ => (quote!(__compat::None), TokenStream::new()),
     };
-    let realize = m.realize.as_ref().map(|path| {
+    // The parent's `realize` first, then the type's own, as a QOM
+    // subclass's realize calls its parent's before its own work.
+    let own_realize = m.realize.as_ref().map(|path| {
+        quote! {
+            ::core::result::Result::map_err(
+                #path(self, board),
+                ::core::convert::Into::<__compat::RealizeError>::into,
+            )
+        }
+    });
+    let parent_realize =
+        parent_member.map(|pm| quote!(__compat::Device::realize(&mut self.#pm, board)?;));
+    let realize = (own_realize.is_some() || parent_realize.is_some()).then(|| {
+        let own = own_realize.unwrap_or_else(|| quote!(::core::result::Result::Ok(())));
         quote! {
             fn realize(
                 &mut self,
                 board: &__compat::Board<'_>,
             ) -> ::core::result::Result<(), __compat::RealizeError> {
-                ::core::result::Result::map_err(
-                    #path(self, board),
-                    ::core::convert::Into::<__compat::RealizeError>::into,
-                )
+                #parent_realize
+                #own
             }
         }
     });
     let mut out = Pieces::default();
-    let mut parent_member = None;
     for f in &m.fields {
         let member = f.member;
         let ty = f.ty;
         match &f.role {
             Role::Parent => {
-                parent_member = Some(member);
                 let parent = m
                     .parent
                     .as_ref()

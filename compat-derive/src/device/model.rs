@@ -32,7 +32,8 @@ pub struct DeviceModel<'a> {
     /// `bus_slots = N`: how many slots the provided bus has.
     pub bus_slots: u8,
     /// `vmstate`: instances migrate with the struct's `#[derive(VMState)]`.
-    pub vmstate: bool,
+    /// The span of the key, where a missing derive is reported.
+    pub vmstate: Option<proc_macro2::Span>,
     /// `realize = path`: `fn(&mut Self, &Board) -> Result<(), E>` where `E`
     /// converts into `RealizeError` (a `String` does).
     pub realize: Option<syn::Path>,
