@@ -457,7 +457,10 @@ mod queue {
     #[device(name = "queue", vmstate, realize = Queue::realize)]
     #[vmstate(name = "queue", version = 1)]
     pub struct Queue {
-        #[property(name = "pending", default = 0)]
+        /// How many requests the guest queued: a stand-in for run-time
+        /// state, so declared a host setting (`local`) that two sides may
+        /// hold differently without the guest seeing another device.
+        #[property(name = "pending", default = 0, local)]
         pub pending: u32,
         #[vmstate(qtailq, max = 16)]
         pub reqs: Vec<Req>,

@@ -197,13 +197,19 @@ fn virtio_blk_refuses_more_queues_than_its_stream_carries() {
 /// line's older types do not model say how their absence behaved, host
 /// settings (`netdev`) are not compared, fields retired as skipped bytes
 /// and config bits one side compares where both hold the same bytes are
-/// not differences. What stays is the one rename (`data_in_ready` →
-/// `data_ready`), which verify reports as it reports every field read
-/// under another name.
+/// not differences, and neither is the rename `data_in_ready` →
+/// `data_ready` (names are not on the wire). What stays is am53c974's real
+/// break: 8.2's `ti_cmd` read as 10.0's `lun`, a silent misread.
 #[test]
-fn ten_oh_against_eight_two_reports_only_the_rename() {
+fn ten_oh_against_eight_two_reports_only_the_esp_misread() {
     let findings = verify(&releases::release("10.0").unwrap(), &lock("8.2"));
     assert_eq!(findings.len(), 1, "{}", report(&findings));
     assert_eq!(findings[0].device.as_deref(), Some("am53c974"));
     assert_eq!(findings[0].kind, FindingKind::LayoutChanged);
+    assert_eq!(findings[0].item.as_deref(), Some("esp.lun"));
+    assert!(
+        findings[0].message.contains("the state in the wrong field"),
+        "{}",
+        findings[0]
+    );
 }

@@ -229,3 +229,68 @@ fn a_stream_format_difference_names_a_machine_type_that_has_the_sources() {
         "{p}"
     );
 }
+
+/// am53c974 between releases 7.2 and 10.0 (QEMU's ESP state versions 6 and
+/// 7): the release-based checker and the pre-flight say what the dump
+/// check and real QEMU say. 7.2 -> 10.0 fails where 10.0 reads
+/// `esp.drq_state` past what 7.2 wrote (QEMU: "Missing section footer"),
+/// the renamed `data_in_ready` -> `data_ready` and the `ti_cmd` 10.0 keeps
+/// for older streams (`mig_ti_cmd`) being no difference; 10.0 -> 7.2
+/// completes with 10.0's `lun` read as 7.2's `ti_cmd`: a silent misread.
+#[test]
+fn am53c974_between_7_2_and_10_0_as_the_dump_check_says() {
+    use compat_core::migration::migrate_with_preflight;
+    let config = MachineConfig {
+        devices: vec![compat_core::parse_device("am53c974,id=scsi0").unwrap()],
+        ..MachineConfig {
+            machine: "pc-q35-7.2".to_owned(),
+            ..MachineConfig::default()
+        }
+    };
+    let (q72, q10) = (r("7.2"), r("10.0"));
+
+    let up = predict(&q72, &config, &q10, &config);
+    assert!(!up.works, "{up}");
+    let cause = up.cause.as_deref().unwrap();
+    assert!(
+        cause.ends_with(
+            "the destination reads field 'esp.drq_state' (bool, 1 bytes) that the source does \
+             not send"
+        ),
+        "{up}"
+    );
+    let e = migrate_with_preflight(&q72, &config, &q10, &config)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "'esp.drq_state' (bool, 1 bytes) that the source does not send: a load would fail"
+        ),
+        "{e}"
+    );
+    let e = migrate(&q72, &config, &q10, &config)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Missing section footer"), "{e}");
+
+    let down = predict(&q10, &config, &q72, &config);
+    assert!(!down.works, "{down}");
+    assert!(
+        down.cause.as_deref().unwrap().ends_with(
+            "the source sends field 'esp.lun' (uint8, 1 bytes), the destination reads \
+             'esp.ti_cmd' (uint8, 1 bytes) there: a field the source also sends, so the load \
+             completes with the state in the wrong field (a silent misread)"
+        ),
+        "{down}"
+    );
+    let e = migrate_with_preflight(&q10, &config, &q72, &config)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("in as many bytes: a load would complete and misread them"),
+        "{e}"
+    );
+    assert!(e.contains("'esp.lun'"), "{e}");
+    // Without the pre-flight, the load completes.
+    migrate(&q10, &config, &q72, &config).unwrap();
+}

@@ -13,7 +13,8 @@ use crate::release::Release;
 use crate::resolve::{Machine, MachineConfig};
 use crate::stream::{StreamFormat, StreamOptions};
 use crate::vmstate::{
-    field_path, first_difference, Element, FieldKind, Layout, MustMatchValue, VmStateDescription,
+    field_path, first_difference, older_streams_only, reading, Element, FieldKind, FieldLayout,
+    Layout, MustMatchValue, Reading, VmStateDescription,
 };
 
 /// Which side of a migration.
@@ -226,6 +227,33 @@ pub fn check(
             Some(d.label.clone()),
         );
     }
+    // The state loads, but a property both sides have holds another value:
+    // the guest would find another device after the move (a pre-flight
+    // refuses it, as QEMU's users learn only from the guest).
+    if let Some(d) = p
+        .property_differences
+        .iter()
+        .find(|d| d.source.is_some() && d.destination.is_some())
+    {
+        let cause = format!(
+            "device '{}': property {}.{} is {} on the source and {} on the destination: the \
+             state loads, but the guest sees another device",
+            d.device,
+            d.owner,
+            d.property,
+            d.source.as_deref().unwrap_or_default(),
+            d.destination.as_deref().unwrap_or_default()
+        );
+        let device = Some(d.device.clone());
+        return p.fail(cause, device).with_fixes(
+            src,
+            dst,
+            src_config,
+            &source,
+            &destination,
+            newer,
+        );
+    }
     p
 }
 
@@ -281,10 +309,10 @@ impl Prediction {
                     .and_then(|x| crate::device::find_in_chain(x.object.type_info(), d.property))
                     .is_some_and(|def| def.default_value().to_string() == *value)
             };
-            let negate_source = at_default(source, &d.source);
-            let negate_destination = at_default(destination, &d.destination);
-            let negate_source = |v: &str| negate_source.then(|| negate(v)).flatten();
-            let negate_destination = |v: &str| negate_destination.then(|| negate(v)).flatten();
+            let source_at_default = at_default(source, &d.source);
+            let destination_at_default = at_default(destination, &d.destination);
+            let negate_source = |v: &str| source_at_default.then(|| negate(v)).flatten();
+            let negate_destination = |v: &str| destination_at_default.then(|| negate(v)).flatten();
             let source_behaviour = d
                 .source
                 .clone()
@@ -306,12 +334,15 @@ impl Prediction {
                 None => (&None, ""),
             };
             if let (Some(set), Some(old), Some(_)) = (&compat_set, &older_behaviour, newer_value) {
-                let older_lacks_it = match newer {
-                    Some(Side::Destination) => d.source.is_none(),
-                    Some(Side::Source) => d.destination.is_none(),
-                    None => false,
+                let (older_lacks_it, newer_at_default) = match newer {
+                    Some(Side::Destination) => (d.source.is_none(), destination_at_default),
+                    Some(Side::Source) => (d.destination.is_none(), source_at_default),
+                    None => (false, false),
                 };
-                if older_lacks_it {
+                // A new property, or a default the newer release changed:
+                // its machine type's own set keeps the older value (a value
+                // an option or a compat set chose is not the default's).
+                if older_lacks_it || newer_at_default {
                     self.fixes.push(format!(
                         "add {{{}, {}, {old}}} to {set} in release {newer_release}",
                         d.owner, d.property
@@ -423,7 +454,7 @@ fn device_mismatch(s: &DeviceView, d: &DeviceView, fixes: &mut Vec<String>) -> O
             d.vmsd.name, s.version, d.minimum
         ));
     }
-    let reads = reads_at(d.layout.clone(), d.vmsd, s.version);
+    let reads = reads_at(d.layout.clone(), d.vmsd, s.version, &s.layout);
     if let Some((cause, fix)) = missing_subsection(s, d) {
         fixes.extend(fix);
         return Some(format!("{section}: {cause}"));
@@ -437,7 +468,14 @@ fn device_mismatch(s: &DeviceView, d: &DeviceView, fixes: &mut Vec<String>) -> O
         return Some(format!("{section}: {cause}"));
     }
     if let Some(cause) = layout_mismatch("", &s.layout, &reads, d.vmsd) {
-        return Some(format!("{section}: {cause}"));
+        let silently = match cause.misread {
+            true => {
+                ": a field the source also sends, so the load completes with the state in \
+                     the wrong field (a silent misread)"
+            }
+            false => "",
+        };
+        return Some(format!("{section}: {}{silently}", cause.text));
     }
     let theirs: BTreeMap<String, MustMatchValue> = d
         .layout
@@ -752,16 +790,64 @@ fn bound_mismatch(
 }
 
 /// What a destination whose own layout is `own` (described by `vmsd`) reads
-/// of a stream at `version`: its layout without the fields added after
-/// that version. The checker and the pre-flight both ask it.
-pub(super) fn reads_at(mut own: Layout, vmsd: &VmStateDescription, version: u32) -> Layout {
+/// of a stream at `version` whose source wrote `written`: its layout
+/// without the fields added after that version, and with the fields it
+/// keeps only to read older streams (QEMU's `mig_X`, decided by a test of
+/// what the source sent) where the source wrote `X`. The checker and the
+/// pre-flight both ask it.
+pub(super) fn reads_at(
+    mut own: Layout,
+    vmsd: &'static VmStateDescription,
+    version: u32,
+    written: &Layout,
+) -> Layout {
     own.fields.retain(|f| {
         vmsd.fields
             .iter()
             .find(|x| x.name == f.name)
             .is_none_or(|x| x.has_exists_test || x.version_id <= version)
     });
+    for (i, f) in vmsd.fields.iter().enumerate() {
+        if !f.has_exists_test || own.fields.iter().any(|l| l.name == f.name) {
+            continue;
+        }
+        let Some(plain) = older_streams_only(f.name) else {
+            continue;
+        };
+        if !written.fields.iter().any(|w| w.name == plain) {
+            continue;
+        }
+        // Only a scalar can be described without a value.
+        let FieldKind::Scalar(scalar) = f.kind else {
+            continue;
+        };
+        let field = FieldLayout::value(f.name, scalar.info_name(f.must_match), scalar.size());
+        // Before the first field declared after it that the layout has.
+        let at = vmsd.fields[i + 1..]
+            .iter()
+            .find_map(|later| own.fields.iter().position(|l| l.name == later.name))
+            .unwrap_or(own.fields.len());
+        own.fields.insert(at, field);
+    }
     own
+}
+
+/// Where what the source writes and what the destination reads part.
+pub(super) struct LayoutMismatch {
+    /// Where and how, in words.
+    pub text: String,
+    /// Whether it is a field of the same shape read into another field the
+    /// source also has: a load that gets there completes and misreads.
+    pub misread: bool,
+}
+
+impl LayoutMismatch {
+    fn new(text: String) -> Self {
+        LayoutMismatch {
+            text,
+            misread: false,
+        }
+    }
 }
 
 /// Compare what the source writes with what the destination reads.
@@ -770,7 +856,7 @@ pub(super) fn layout_mismatch(
     src: &Layout,
     dst: &Layout,
     dst_vmsd: &'static VmStateDescription,
-) -> Option<String> {
+) -> Option<LayoutMismatch> {
     let at = |name: &str| field_path(path, name);
     // Fields whose element count the stream decides (lists, maps, marked
     // slots) load whatever count the source sends: their entries are not
@@ -811,21 +897,34 @@ pub(super) fn layout_mismatch(
                         continue;
                     }
                     if a.name == b.name && sent > max {
-                        return Some(format!(
+                        return Some(LayoutMismatch::new(format!(
                             "the source sends {sent} elements of field '{}'; the destination \
                              accepts at most {max}",
                             at(&a.name)
-                        ));
+                        )));
                     }
                 }
-                if !b.reads_alike(a) {
-                    return Some(format!(
-                        "the source sends field '{}' ({}), the destination reads '{}' ({}) there",
-                        at(&a.name),
-                        a.shape(),
-                        at(&b.name),
-                        b.shape()
-                    ));
+                let source_has = |n: &str| src.fields.iter().any(|f| f.name == n);
+                let destination_has = |n: &str| dst.fields.iter().any(|f| f.name == n);
+                match reading(a.as_shape(), b.as_shape(), source_has, destination_has) {
+                    // Names are not on the wire: a renamed field reads the
+                    // same state.
+                    Reading::Alike | Reading::Renamed => {}
+                    // A field of the same shape read into another the
+                    // source also has: the load completes, misread.
+                    r @ (Reading::Misread | Reading::Differs) => {
+                        return Some(LayoutMismatch {
+                            text: format!(
+                                "the source sends field '{}' ({}), the destination reads '{}' \
+                                 ({}) there",
+                                at(&a.name),
+                                a.shape(),
+                                at(&b.name),
+                                b.shape()
+                            ),
+                            misread: r == Reading::Misread,
+                        })
+                    }
                 }
                 if let (Some(sa), Some(sb)) = (&a.nested, &b.nested) {
                     let inner = nested_vmsd(dst_vmsd, &b.name).unwrap_or(dst_vmsd);
@@ -835,28 +934,28 @@ pub(super) fn layout_mismatch(
                 }
             }
             (Some(a), None) => {
-                return Some(format!(
+                return Some(LayoutMismatch::new(format!(
                     "the source sends field '{}' ({}) that the destination does not read",
                     at(&a.name),
                     a.shape()
-                ))
+                )))
             }
             (None, Some(b)) => {
-                return Some(format!(
+                return Some(LayoutMismatch::new(format!(
                     "the destination reads field '{}' ({}) that the source does not send",
                     at(&b.name),
                     b.shape()
-                ))
+                )))
             }
             (None, None) => {}
         }
     }
     for s in &src.subsections {
         let Some(sub) = dst_vmsd.subsection(&s.name) else {
-            return Some(format!(
+            return Some(LayoutMismatch::new(format!(
                 "VM subsection '{}' in '{}' does not exist on the destination",
                 s.name, dst_vmsd.name
-            ));
+            )));
         };
         if let Some(mine) = dst.subsections.iter().find(|x| x.name == s.name) {
             if let Some(cause) = layout_mismatch(&s.name, s, mine, sub) {

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::text::escape::escaped as esc;
+use crate::vmstate::older_streams_only;
 
 /// One `-dump-vmstate` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -489,11 +490,6 @@ enum Side {
     Reader,
 }
 
-/// `mig_X`: QEMU's name for a field kept only to read older streams.
-fn older_streams_only(name: &str) -> Option<&str> {
-    name.strip_prefix("mig_")
-}
-
 /// The field of `other` that stands for field `index` of `desc`: the
 /// field of the same name (the n-th of that name for the n-th: QEMU
 /// splits an array into several fields of one name), else its `mig_` pair.
@@ -522,8 +518,8 @@ fn counterpart<'a>(
         .fields
         .iter()
         .find(|o| {
-            older_streams_only(&o.name) == Some(f.name.as_str())
-                || older_streams_only(&f.name) == Some(o.name.as_str())
+            older_streams_only(&o.name).as_deref() == Some(f.name.as_str())
+                || older_streams_only(&f.name).as_deref() == Some(o.name.as_str())
         })
         .map(|o| (o, false))
 }
@@ -659,18 +655,18 @@ fn flatten(
             continue;
         }
         if f.field_exists {
-            let on_wire = match (pair, older_streams_only(&f.name), r.side) {
+            let on_wire = match (pair, older_streams_only(&f.name).is_some(), r.side) {
                 // Both sides have it by name: the same condition, taken
                 // as met on both.
                 (Some((_, true)), _, _) => true,
                 // Kept for older streams: never written now, read from a
                 // stream older than the reader.
-                (_, Some(_), Side::Writer) => false,
-                (_, Some(_), Side::Reader) => source < desc.version_id,
+                (_, true, Side::Writer) => false,
+                (_, true, Side::Reader) => source < desc.version_id,
                 // The plain field whose other side is `mig_X`: written and
                 // read by the versions that have it.
-                (Some(_), None, _) => true,
-                (None, None, _) => r.present.contains(&uncertain_key(r.side, &path)),
+                (Some(_), false, _) => true,
+                (None, false, _) => r.present.contains(&uncertain_key(r.side, &path)),
             };
             if !on_wire {
                 continue;

@@ -19,7 +19,8 @@ use crate::release::Release;
 use crate::resolve::{MachineConfig, Source};
 use crate::stream::StreamFormat;
 use crate::vmstate::{
-    Element, FieldKind, MapKey, MustMatchValue, VmStateDescription, VmStateField,
+    reading, Element, FieldKind, FieldShape, MapKey, MustMatchValue, Reading, VmStateDescription,
+    VmStateField,
 };
 
 /// The schema this code writes and reads (2 added subsections' `needed`
@@ -143,28 +144,30 @@ pub struct SentField {
 
 impl SentLock {
     /// Whether a destination reading `self` takes what `other` sends the
-    /// same way: the same fields and subsections, a field retired as
-    /// skipped bytes (`unused_buffer`) of the same size on either side
-    /// counting as the same (QEMU retires fields so; the checker's rule).
+    /// same way: the same fields and subsections by the one rule of how a
+    /// destination reads a field ([`reading`]): renamed fields and fields
+    /// retired as skipped bytes of the same size read alike.
     pub fn reads_alike(&self, other: &SentLock) -> bool {
-        let bytes = |f: &SentField| f.size.checked_mul(f.count.unwrap_or(1));
-        let field = |a: &SentField, b: &SentField| match (&a.nested, &b.nested) {
-            (Some(x), Some(y)) => a.name == b.name && a.count == b.count && x.reads_alike(y),
-            (None, None) => {
-                a == b
-                    || crate::vmstate::retired_alike(
-                        (a.info == "unused_buffer", bytes(a)),
-                        (b.info == "unused_buffer", bytes(b)),
-                    )
-            }
-            _ => false,
+        let field = |written: &SentField, read: &SentField| {
+            let sent = |n: &str| other.fields.iter().any(|f| f.name == n);
+            let own = |n: &str| self.fields.iter().any(|f| f.name == n);
+            let alike = matches!(
+                reading(written.as_shape(), read.as_shape(), sent, own),
+                Reading::Alike | Reading::Renamed
+            );
+            alike
+                && match (&written.nested, &read.nested) {
+                    (Some(x), Some(y)) => y.reads_alike(x),
+                    (None, None) => true,
+                    _ => false,
+                }
         };
         (&self.name, self.version) == (&other.name, other.version)
             && self.fields.len() == other.fields.len()
-            && self
+            && other
                 .fields
                 .iter()
-                .zip(&other.fields)
+                .zip(&self.fields)
                 .all(|(a, b)| field(a, b))
             && self.subsections.len() == other.subsections.len()
             && self
@@ -191,6 +194,20 @@ impl SentLock {
                 })
                 .collect(),
             subsections: layout.subsections.iter().map(SentLock::of).collect(),
+        }
+    }
+}
+
+impl SentField {
+    /// What the rule of how a destination reads a field needs of it.
+    fn as_shape(&self) -> FieldShape<'_> {
+        FieldShape {
+            name: &self.name,
+            info: &self.info,
+            size: self.size,
+            count: self.count,
+            unused: self.info == "unused_buffer",
+            nested: self.nested.is_some(),
         }
     }
 }

@@ -526,8 +526,8 @@ fn state_difference(
     let (Ok(sent), Ok(own)) = (Layout::from_json(&s.layout), Layout::from_json(&d.layout)) else {
         return None;
     };
-    let reads = reads_at(own, vmsd, s.version);
-    if let Some(cause) = layout_mismatch("", &sent, &reads, vmsd) {
+    let reads = reads_at(own, vmsd, s.version, &sent);
+    if let Some(cause) = layout_mismatch("", &sent, &reads, vmsd).map(|m| m.text) {
         let misread = sent.written_size() == reads.written_size();
         return Some(Difference {
             kind: if misread {

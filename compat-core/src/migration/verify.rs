@@ -10,7 +10,7 @@ use std::fmt;
 
 use super::lock::{unhex, FieldLock, Lock, MachineLock, MustMatchLock, VmStateLock};
 use crate::release::Release;
-use crate::vmstate::first_difference;
+use crate::vmstate::{first_difference, reading, FieldShape, Reading};
 
 /// Which way a migration breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -442,16 +442,29 @@ fn vmstate(
     let writes: Vec<&FieldLock> = old.fields.iter().filter(|f| !f.exists).collect();
     for i in 0..writes.len().max(reads.len()) {
         let message = match (writes.get(i).copied(), reads.get(i).copied()) {
-            (Some(a), Some(b)) if same_field(a, b) => continue,
-            (Some(a), Some(b)) => format!(
-                "{device}: field '{}' ({}) of release {} is read as '{}' ({}) in release {}",
-                a.name,
-                shape(a),
-                earlier.release,
-                b.name,
-                shape(b),
-                now.release
-            ),
+            (Some(a), Some(b)) => match field_reading(a, b, &writes, &reads) {
+                Reading::Alike | Reading::Renamed => continue,
+                Reading::Misread => format!(
+                    "{device}: field '{}' ({}) of release {} is read as '{}' in release {}, a \
+                     field release {} writes elsewhere: the load completes with the state in \
+                     the wrong field",
+                    a.name,
+                    shape(a),
+                    earlier.release,
+                    b.name,
+                    now.release,
+                    earlier.release
+                ),
+                Reading::Differs => format!(
+                    "{device}: field '{}' ({}) of release {} is read as '{}' ({}) in release {}",
+                    a.name,
+                    shape(a),
+                    earlier.release,
+                    b.name,
+                    shape(b),
+                    now.release
+                ),
+            },
             (Some(a), None) => format!(
                 "{device}: field '{}' ({}) of release {} is gone in release {}",
                 a.name,
@@ -480,17 +493,30 @@ fn vmstate(
             (None, None) => continue,
         };
         let item = reads.get(i).or(writes.get(i)).map(|f| f.name.clone());
+        let misread = match (writes.get(i), reads.get(i)) {
+            (Some(a), Some(b)) => field_reading(a, b, &writes, &reads) == Reading::Misread,
+            _ => false,
+        };
+        let fix = match misread {
+            true => format!(
+                "keep every field release {} writes in its place: a field moved or dropped \
+                 stays readable where older streams have it (QEMU's `mig_` fields, read only \
+                 when the version the source sent says so)",
+                earlier.release
+            ),
+            false => format!(
+                "declare a new field with `since = {}` (and raise `version`), or send it in a \
+                 subsection; keep every field release {} writes, at its size",
+                old.version + 1,
+                earlier.release
+            ),
+        };
         out.push(finding(
             FindingKind::LayoutChanged,
             item,
             Direction::Both,
             message,
-            vec![format!(
-                "declare a new field with `since = {}` (and raise `version`), or send it in a \
-                 subsection; keep every field release {} writes, at its size",
-                old.version + 1,
-                earlier.release
-            )],
+            vec![fix],
         ));
         break;
     }
@@ -651,17 +677,38 @@ fn gate_on(now: &Lock, earlier: &Lock, device: &str, gate: &str) -> Vec<String> 
         .collect()
 }
 
-/// Whether field `b` reads what field `a` wrote in the same way: the same
-/// field, or skipped bytes (`unused`) on either side of the same size —
-/// QEMU's way of retiring a field without changing the wire (the checker's
-/// rule, `FieldLayout::reads_alike`).
-fn same_field(a: &FieldLock, b: &FieldLock) -> bool {
-    let bytes = |f: &FieldLock| f.size.checked_mul(f.count.unwrap_or(1));
-    let plain = |f: &FieldLock| (f.kind == "unused" && f.nested.is_none(), bytes(f));
-    (&a.name, &a.kind, &a.wire, a.size, a.count) == (&b.name, &b.kind, &b.wire, b.size, b.count)
-        || (a.nested.is_none()
-            && b.nested.is_none()
-            && crate::vmstate::retired_alike(plain(a), plain(b)))
+/// How release `b`'s field reads what field `a` wrote in the same place,
+/// by the one rule ([`reading`]); `writes` and `reads` are the two sides'
+/// fields. Fields of other kinds with the same wire type (an array and a
+/// variable array of `uint16`) differ, but for skipped bytes.
+fn field_reading(
+    a: &FieldLock,
+    b: &FieldLock,
+    writes: &[&FieldLock],
+    reads: &[&FieldLock],
+) -> Reading {
+    let source_has = |n: &str| writes.iter().any(|f| f.name == n);
+    let destination_has = |n: &str| reads.iter().any(|f| f.name == n);
+    let r = reading(lock_shape(a), lock_shape(b), source_has, destination_has);
+    let skipped = a.kind == "unused" || b.kind == "unused";
+    match r {
+        Reading::Alike | Reading::Renamed | Reading::Misread if a.kind != b.kind && !skipped => {
+            Reading::Differs
+        }
+        other => other,
+    }
+}
+
+/// What the rule of how a destination reads a field needs of a lock's.
+fn lock_shape(f: &FieldLock) -> FieldShape<'_> {
+    FieldShape {
+        name: &f.name,
+        info: f.wire.as_deref().unwrap_or(&f.kind),
+        size: f.size,
+        count: f.count,
+        unused: f.kind == "unused" && f.nested.is_none(),
+        nested: f.nested.is_some(),
+    }
 }
 
 fn shape(f: &FieldLock) -> String {

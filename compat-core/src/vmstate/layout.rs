@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
+use super::reading::FieldShape;
 use super::{field_path, MustMatchValue};
 
 /// How deep described structs may nest in a layout read from a stream.
@@ -233,12 +234,6 @@ impl FieldLayout {
         }
     }
 
-    /// Whether `other` is written the same way: name, type, size, count.
-    pub fn same_shape(&self, other: &FieldLayout) -> bool {
-        (&self.name, &self.info, self.size, self.array_len)
-            == (&other.name, &other.info, other.size, other.array_len)
-    }
-
     /// Bytes on the wire, when known: elements times element size (a
     /// nested struct's, or a list's, is not).
     pub fn wire_bytes(&self) -> Option<usize> {
@@ -254,25 +249,18 @@ impl FieldLayout {
         self.info == "unused_buffer"
     }
 
-    /// Whether a destination reading `self` where the source wrote
-    /// `written` takes the same bytes in the same way: the same shape, or
-    /// skipped bytes (`unused`) on either side of the same size — QEMU's
-    /// way of retiring a field without changing the wire.
-    pub fn reads_alike(&self, written: &FieldLayout) -> bool {
-        self.same_shape(written)
-            || retired_alike(
-                (self.is_unused(), self.wire_bytes()),
-                (written.is_unused(), written.wire_bytes()),
-            )
+    /// What the one rule of how a destination reads a field
+    /// ([`reading`](super::reading::reading)) needs of this one.
+    pub fn as_shape(&self) -> FieldShape<'_> {
+        FieldShape {
+            name: &self.name,
+            info: &self.info,
+            size: self.size,
+            count: self.array_len,
+            unused: self.is_unused(),
+            nested: self.nested.is_some(),
+        }
     }
-}
-
-/// Whether two fields, each `(is skipped bytes, bytes on the wire)`, take
-/// the same bytes because one retired the other as skipped bytes
-/// (`VMSTATE_UNUSED`) of its size: QEMU's way of retiring a field without
-/// changing the wire. The one rule the checker, locks and verify share.
-pub fn retired_alike(a: (bool, Option<usize>), b: (bool, Option<usize>)) -> bool {
-    (a.0 || b.0) && a.1.is_some() && a.1 == b.1
 }
 
 impl Layout {

@@ -5,6 +5,7 @@
 mod backups;
 mod desc;
 pub mod layout;
+pub mod reading;
 
 pub(crate) mod derive_support;
 
@@ -21,7 +22,8 @@ pub const NULL_MARKER: u8 = 0x30;
 pub const VALID_MARKER: u8 = 0x31;
 pub use backups::Backups;
 pub(crate) use backups::TypeSlots;
-pub use layout::{retired_alike, FieldLayout, Layout, MustMatch};
+pub use layout::{FieldLayout, Layout, MustMatch};
+pub use reading::{older_streams_only, reading, retired_alike, FieldShape, Reading};
 
 use std::any::Any;
 

@@ -1,0 +1,314 @@
+//! One question, one answer: for mutations of a device between two
+//! releases, the static checker, the pre-flight of a real save → load,
+//! and `verify` against the older release's lock give the same verdict in
+//! each direction and name the same field or property as the cause.
+//!
+//! Each case is a UART (`pl011`) of release 1.0 and a changed one of
+//! release 2.0, on machine type `arm-1.0`, which both releases know.
+
+use compat_core::migration::check::{check, Side};
+use compat_core::migration::lock::Lock;
+use compat_core::migration::migrate_with_preflight;
+use compat_core::migration::verify::{verify, Direction, Finding};
+use compat_core::{
+    compat_set, Board, Device, MachineConfig, MachineFamily, RealizeError, Release, ReleaseBuilder,
+    VMState, Version, VersionStep,
+};
+
+/// Declares one version of the UART: its `revision` default, its VMState
+/// version, its fields (a must-match FIFO depth set from `depth` at
+/// realize), and the type's own name.
+macro_rules! uart {
+    (
+        $name:ident, type = $ty:literal, revision = $rev:expr, version = $version:expr,
+        depth = $depth:expr, { $($fields:tt)* }
+    ) => {
+        #[derive(Debug, Clone, Device, VMState)]
+        #[device(name = $ty, vmstate, realize = $name::realize)]
+        #[vmstate(name = "pl011", version = $version, minimum_version = 1)]
+        pub struct $name {
+            /// The PrimeCell revision the guest reads.
+            #[property(name = "revision", default = $rev)]
+            #[vmstate(skip)]
+            pub revision: u8,
+            #[vmstate(must_match)]
+            pub fifo_depth: u32,
+            $($fields)*
+        }
+
+        impl $name {
+            fn realize(&mut self, _: &Board<'_>) -> Result<(), RealizeError> {
+                self.fifo_depth = $depth;
+                Ok(())
+            }
+        }
+    };
+}
+
+uart!(Base, type = "pl011", revision = 1, version = 1, depth = 16, {
+    pub flags: u32,
+    pub lcr: u32,
+});
+// The revision's default changed.
+uart!(Revised, type = "pl011", revision = 3, version = 1, depth = 16, {
+    pub flags: u32,
+    pub lcr: u32,
+});
+// A field added with no version.
+uart!(Added, type = "pl011", revision = 1, version = 1, depth = 16, {
+    pub flags: u32,
+    pub lcr: u32,
+    pub fcr: u32,
+});
+// A field added at version 2.
+uart!(AddedSince, type = "pl011", revision = 1, version = 2, depth = 16, {
+    pub flags: u32,
+    pub lcr: u32,
+    #[vmstate(since = 2)]
+    pub fcr: u32,
+});
+// The FIFO deepened with nothing to keep the old depth.
+uart!(Deeper, type = "pl011", revision = 1, version = 1, depth = 32, {
+    pub flags: u32,
+    pub lcr: u32,
+});
+// Two fields of one size swapped: as many bytes, other meanings.
+uart!(Swapped, type = "pl011", revision = 1, version = 1, depth = 16, {
+    pub lcr: u32,
+    pub flags: u32,
+});
+// A field grown from 32 to 64 bits.
+uart!(Wider, type = "pl011", revision = 1, version = 1, depth = 16, {
+    pub flags: u32,
+    pub lcr: u64,
+});
+
+// A field renamed: the same bytes, read into the same state.
+uart!(Renamed, type = "pl011", revision = 1, version = 1, depth = 16, {
+    pub flags: u32,
+    pub line_control: u32,
+});
+
+/// The UART's state moved into a parent type that other PrimeCell UARTs
+/// share: `pl011` becomes a subtype without a VMState of its own.
+#[derive(Debug, Clone, Device, VMState)]
+#[device(name = "primecell-uart", abstract, vmstate, realize = UartCore::realize)]
+#[vmstate(name = "pl011", version = 1, minimum_version = 1)]
+pub struct UartCore {
+    /// The PrimeCell revision the guest reads.
+    #[property(name = "revision", default = 1)]
+    #[vmstate(skip)]
+    pub revision: u8,
+    #[vmstate(must_match)]
+    pub fifo_depth: u32,
+    pub flags: u32,
+    pub lcr: u32,
+}
+
+impl UartCore {
+    fn realize(&mut self, _: &Board<'_>) -> Result<(), RealizeError> {
+        self.fifo_depth = 16;
+        Ok(())
+    }
+}
+
+/// `pl011` as a subtype of [`UartCore`].
+#[derive(Debug, Clone, Device)]
+#[device(name = "pl011", parent = UartCore)]
+pub struct Subtype {
+    #[device(parent)]
+    pub core: UartCore,
+}
+
+compat_set! {
+    /// Release 2.0's set for `arm-1.0`, forgetting the revision.
+    pub FORGOT_1_0 = "pl011_compat_1_0" [];
+}
+
+compat_set! {
+    /// 2.0's revision, undone for `arm-1.0`.
+    pub REVISION_1_0 = "pl011_compat_1_0" [
+        { Revised, "revision", "1" },
+    ];
+}
+
+fn release(
+    name: &str,
+    build: impl FnOnce(ReleaseBuilder) -> ReleaseBuilder,
+    step: VersionStep,
+) -> Release {
+    let mut family = MachineFamily::new("arm", "a board with a UART")
+        .default_machine()
+        .onboard("pl011,id=uart0");
+    family = family.version(Version::new(1, 0), step);
+    if name == "2.0" {
+        family = family.version(Version::new(2, 0), VersionStep::default());
+    }
+    build(ReleaseBuilder::new(name))
+        .family(family)
+        .build()
+        .unwrap()
+}
+
+fn old() -> Release {
+    release("1.0", |b| b.device::<Base>(), VersionStep::default())
+}
+
+fn new<T: Device>(step: VersionStep) -> Release {
+    release("2.0", |b| b.device::<T>(), step)
+}
+
+fn config() -> MachineConfig {
+    MachineConfig {
+        machine: "arm-1.0".to_owned(),
+        ..MachineConfig::default()
+    }
+}
+
+/// What each of the three says of one direction.
+#[derive(Debug)]
+struct Answers {
+    check: Result<(), String>,
+    preflight: Result<(), String>,
+    verify: Vec<String>,
+}
+
+fn answers(
+    src: &Release,
+    dst: &Release,
+    newer: Side,
+    findings: &[Finding],
+    way: Direction,
+) -> Answers {
+    let c = config();
+    let p = check(src, &c, dst, &c, Some(newer));
+    Answers {
+        check: match p.works {
+            true => Ok(()),
+            false => Err(p.to_string()),
+        },
+        preflight: migrate_with_preflight(src, &c, dst, &c).map_err(|e| e.to_string()),
+        verify: findings
+            .iter()
+            .filter(|f| f.direction == way || f.direction == Direction::Both)
+            .map(ToString::to_string)
+            .collect(),
+    }
+}
+
+/// The three agree on both directions between 1.0 and `new`: each fails
+/// naming `cause` where `expect` says it fails, and all work elsewhere.
+/// Returns how many answers were compared.
+fn agree(case: &str, new: &Release, expect: [(Direction, Option<&str>); 2]) -> usize {
+    let old = old();
+    let lock = Lock::from_json(&Lock::of(&old).to_json()).unwrap();
+    let findings = verify(new, &lock);
+    let mut compared = 0;
+    for (way, cause) in expect {
+        let a = match way {
+            Direction::OldToNew => answers(&old, new, Side::Destination, &findings, way),
+            _ => answers(new, &old, Side::Source, &findings, way),
+        };
+        let verdicts = [
+            ("check", a.check.clone().err()),
+            ("pre-flight", a.preflight.clone().err()),
+            (
+                "verify",
+                (!a.verify.is_empty()).then(|| a.verify.join("\n")),
+            ),
+        ];
+        for (who, said) in verdicts {
+            compared += 1;
+            match (cause, said) {
+                (None, None) => {}
+                (Some(cause), Some(text)) => assert!(
+                    text.contains(cause),
+                    "{case} {way}: {who} fails without naming '{cause}': {text}"
+                ),
+                (None, Some(text)) => panic!("{case} {way}: {who} fails, the others work: {text}"),
+                (Some(cause), None) => {
+                    panic!("{case} {way}: {who} works, expected a failure naming '{cause}': {a:?}")
+                }
+            }
+        }
+    }
+    compared
+}
+
+#[test]
+fn checker_preflight_and_verify_agree_on_every_mutation() {
+    let forgot = || VersionStep::compat([FORGOT_1_0]);
+    // Each case: release 2.0, and what fails old -> new and new -> old.
+    let cases: Vec<(&str, Release, [Option<&str>; 2])> = vec![
+        ("the same device", new::<Base>(forgot()), [None, None]),
+        (
+            "a default changed without its compat entry",
+            new::<Revised>(forgot()),
+            [Some("revision"), Some("revision")],
+        ),
+        (
+            "a default changed with its compat entry",
+            new::<Revised>(VersionStep::compat([REVISION_1_0])),
+            [None, None],
+        ),
+        (
+            "a field added without a version",
+            new::<Added>(forgot()),
+            [Some("fcr"), Some("fcr")],
+        ),
+        (
+            "a field added at a new version",
+            new::<AddedSince>(forgot()),
+            [None, Some("version")],
+        ),
+        (
+            "a must-match value changed",
+            new::<Deeper>(forgot()),
+            [Some("fifo_depth"), Some("fifo_depth")],
+        ),
+        (
+            "two fields swapped",
+            new::<Swapped>(forgot()),
+            [Some("flags"), Some("flags")],
+        ),
+        (
+            "a field grown",
+            new::<Wider>(forgot()),
+            [Some("lcr"), Some("lcr")],
+        ),
+        ("a field renamed", new::<Renamed>(forgot()), [None, None]),
+        ("a subtype", new::<Subtype>(forgot()), [None, None]),
+    ];
+    let mut compared = 0;
+    for (case, release, [up, down]) in &cases {
+        compared += agree(
+            case,
+            release,
+            [(Direction::OldToNew, *up), (Direction::NewToOld, *down)],
+        );
+    }
+    eprintln!(
+        "{} cases, {compared} answers compared: check, pre-flight and verify agree",
+        cases.len()
+    );
+}
+
+/// The changed default: the checker fails and proposes the compat entry
+/// that `verify` names, in the set of the newer release's machine type.
+#[test]
+fn a_changed_default_is_refused_with_its_compat_entry() {
+    let (old, new) = (old(), new::<Revised>(VersionStep::compat([FORGOT_1_0])));
+    let c = config();
+    let entry = "add {pl011, revision, 1} to pl011_compat_1_0 in release 2.0";
+    let p = check(&old, &c, &new, &c, Some(Side::Destination));
+    assert!(!p.works, "{p}");
+    assert_eq!(p.device.as_deref(), Some("uart0"));
+    assert!(p.fixes.contains(&entry.to_owned()), "{p}");
+    let lock = Lock::from_json(&Lock::of(&old).to_json()).unwrap();
+    let findings = verify(&new, &lock);
+    assert!(
+        findings[0].fixes.contains(&entry.to_owned()),
+        "{}",
+        findings[0]
+    );
+}
