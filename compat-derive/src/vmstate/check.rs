@@ -312,7 +312,7 @@ fn key_combinations(cx: &Ctxt, member: &syn::Ident, raw: &FieldAttrs, var_array:
 /// What the field is on the wire: its role (`skip`, `unused`, a
 /// subsection) or what its type says.
 fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
-    let (member, raw) = (f.member, &f.attrs);
+    let raw = &f.attrs;
     if let (Some(span), false) = (
         raw.alloc.span(),
         matches!(f.shape, Shape::NullableArray { .. } | Shape::Unsupported),
@@ -322,6 +322,17 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
             "`alloc` belongs on an array of nullable elements ([Option<T>; N])",
         );
     }
+    match role(cx, f) {
+        Some(kind) => kind,
+        None => shape(cx, f, before, all),
+    }
+}
+
+/// The kind of a field that has a role (`skip`, `unused`, `tmp`, a
+/// subsection), itself `None` when the role is misused; `None` for a field
+/// with no role, whose type says what it is.
+fn role(cx: &Ctxt, f: &Field) -> Option<Option<Kind>> {
+    let (member, raw) = (f.member, &f.attrs);
     let roles = [
         raw.skip.span().map(|s| ("skip", s)),
         raw.unused.span().map(|s| ("unused", s)),
@@ -334,7 +345,7 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
             *span,
             format!("`{second}` and `{first}` exclude each other"),
         );
-        return None;
+        return Some(None);
     }
     // Keys of a field's own bytes, meaningless on a field that has none of
     // its own; a temporary view may still say whether it `exists` (QEMU's
@@ -362,15 +373,15 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
     };
     if raw.skip.get().is_some() {
         plain_only("`skip`");
-        return Some(Kind::Skip);
+        return Some(Some(Kind::Skip));
     }
     if let Some(lit) = raw.unused.get() {
         plain_only("`unused`");
-        return Some(Kind::Unused(lit.base10_parse::<usize>().unwrap_or_else(
-            |e| {
+        return Some(Some(Kind::Unused(
+            lit.base10_parse::<usize>().unwrap_or_else(|e| {
                 cx.error_spanned_by(lit, e);
                 0
-            },
+            }),
         )));
     }
     if let Some(view) = raw.tmp.get() {
@@ -380,13 +391,13 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
                 f.ty,
                 "a `tmp` field only marks where the view's fields go: give it the type `()`",
             );
-            return None;
+            return Some(None);
         }
-        return Some(Kind::Tmp(Box::new(view.clone())));
+        return Some(Some(Kind::Tmp(Box::new(view.clone()))));
     }
     if raw.subsection.get().is_some() {
         plain_only("subsection");
-        return match raw.needed.get() {
+        return Some(match raw.needed.get() {
             Some(path) => Some(Kind::Subsection(path.clone(), raw.gate.get().cloned())),
             None => {
                 err_span(
@@ -398,8 +409,14 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
                 );
                 None
             }
-        };
+        });
     }
+    None
+}
+
+/// The kind of a field with no role: what its type says.
+fn shape(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
+    let raw = &f.attrs;
     match &f.shape {
         Shape::Scalar(s) => {
             no_len(cx, raw);
@@ -445,94 +462,12 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
             container_keys(cx, raw, None);
             var_array(cx, f, *elem, before, all)
         }
-        Shape::StructList { elem } => {
-            // With `len`, QEMU's `VMSTATE_STRUCT_VARRAY_*`: as many
-            // elements as an earlier field says, one after another.
-            if let Some(span) = raw.len.span() {
-                if raw.qtailq.get().is_some() || raw.qlist.get().is_some() {
-                    cx.error_at(
-                        span,
-                        "`len` makes a Vec of structs a variable array (QEMU's \
-                         VMSTATE_STRUCT_VARRAY); a list (`qtailq`, `qlist`) carries no \
-                         length field: say one or the other",
-                    );
-                    return None;
-                }
-                container_keys(cx, raw, None);
-                let (len_member, len_wire, max) = var_len(cx, f, before, all)?;
-                return Some(Kind::StructVarArray {
-                    elem: Box::new((*elem).clone()),
-                    len_member,
-                    len_wire,
-                    max,
-                });
-            }
-            container_keys(cx, raw, Some("list"));
-            let said = raw.qtailq.get().is_some() || raw.qlist.get().is_some();
-            let max = container_max(
-                cx,
-                f,
-                if said {
-                    "a list needs `max = N`: the most elements a load accepts"
-                } else {
-                    "a Vec of structs is a list: say which of QEMU's encodings and the most \
-                     elements a load accepts, #[vmstate(qtailq, max = N)] or \
-                     #[vmstate(qlist, max = N)]"
-                },
-            )?;
-            let qlist = raw.qlist.get().is_some();
-            if raw.qtailq.get().is_none() && !qlist {
-                cx.error_spanned_by(
-                    f.ty,
-                    "a Vec of structs is a list: add `qtailq` or `qlist` (QEMU's two \
-                     encodings' names)",
-                );
-                return None;
-            }
-            Some(Kind::List {
-                elem: Box::new((*elem).clone()),
-                qlist,
-                max,
-            })
-        }
+        Shape::StructList { elem } => struct_list(cx, f, elem, before, all),
         Shape::Map {
             key,
             key_scalar,
             value,
-        } => {
-            container_keys(cx, raw, Some("map"));
-            let max = container_max(
-                cx,
-                f,
-                if raw.gtree.get().is_some() {
-                    "a map needs `max = N`: the most entries a load accepts"
-                } else {
-                    "a BTreeMap is QEMU's GTree: say so and the most entries a load accepts, \
-                     #[vmstate(gtree, max = N)]"
-                },
-            )?;
-            if raw.gtree.get().is_none() {
-                cx.error_spanned_by(f.ty, "a BTreeMap is QEMU's GTree: add `gtree`");
-                return None;
-            }
-            let direct = match key_scalar {
-                None => false,
-                Some(Scalar::U64) => true,
-                Some(_) => {
-                    cx.error_spanned_by(
-                        *key,
-                        "a map's key is a u64 (QEMU's direct key) or a struct deriving VMState",
-                    );
-                    return None;
-                }
-            };
-            Some(Kind::Map {
-                key: Box::new((*key).clone()),
-                direct,
-                value: Box::new((*value).clone()),
-                max,
-            })
-        }
+        } => map(cx, f, key, *key_scalar, value),
         Shape::NullableArray { elem, boxed, len } => {
             no_len(cx, raw);
             container_keys(cx, raw, None);
@@ -560,6 +495,108 @@ fn kind(cx: &Ctxt, f: &Field, before: &[Field], all: &[Field]) -> Option<Kind> {
             None
         }
     }
+}
+
+/// A `Vec` or `VecDeque` of structs: a variable array or a list.
+fn struct_list(
+    cx: &Ctxt,
+    f: &Field,
+    elem: &syn::Type,
+    before: &[Field],
+    all: &[Field],
+) -> Option<Kind> {
+    let raw = &f.attrs;
+    // With `len`, QEMU's `VMSTATE_STRUCT_VARRAY_*`: as many
+    // elements as an earlier field says, one after another.
+    if let Some(span) = raw.len.span() {
+        if raw.qtailq.get().is_some() || raw.qlist.get().is_some() {
+            cx.error_at(
+                span,
+                "`len` makes a Vec of structs a variable array (QEMU's \
+                 VMSTATE_STRUCT_VARRAY); a list (`qtailq`, `qlist`) carries no \
+                 length field: say one or the other",
+            );
+            return None;
+        }
+        container_keys(cx, raw, None);
+        let (len_member, len_wire, max) = var_len(cx, f, before, all)?;
+        return Some(Kind::StructVarArray {
+            elem: Box::new(elem.clone()),
+            len_member,
+            len_wire,
+            max,
+        });
+    }
+    container_keys(cx, raw, Some("list"));
+    let said = raw.qtailq.get().is_some() || raw.qlist.get().is_some();
+    let max = container_max(
+        cx,
+        f,
+        if said {
+            "a list needs `max = N`: the most elements a load accepts"
+        } else {
+            "a Vec of structs is a list: say which of QEMU's encodings and the most \
+             elements a load accepts, #[vmstate(qtailq, max = N)] or \
+             #[vmstate(qlist, max = N)]"
+        },
+    )?;
+    let qlist = raw.qlist.get().is_some();
+    if raw.qtailq.get().is_none() && !qlist {
+        cx.error_spanned_by(
+            f.ty,
+            "a Vec of structs is a list: add `qtailq` or `qlist` (QEMU's two \
+             encodings' names)",
+        );
+        return None;
+    }
+    Some(Kind::List {
+        elem: Box::new(elem.clone()),
+        qlist,
+        max,
+    })
+}
+
+/// A `BTreeMap`: QEMU's `GTree`, its key a `u64` (direct) or a struct.
+fn map(
+    cx: &Ctxt,
+    f: &Field,
+    key: &syn::Type,
+    key_scalar: Option<Scalar>,
+    value: &syn::Type,
+) -> Option<Kind> {
+    let raw = &f.attrs;
+    container_keys(cx, raw, Some("map"));
+    let max = container_max(
+        cx,
+        f,
+        if raw.gtree.get().is_some() {
+            "a map needs `max = N`: the most entries a load accepts"
+        } else {
+            "a BTreeMap is QEMU's GTree: say so and the most entries a load accepts, \
+             #[vmstate(gtree, max = N)]"
+        },
+    )?;
+    if raw.gtree.get().is_none() {
+        cx.error_spanned_by(f.ty, "a BTreeMap is QEMU's GTree: add `gtree`");
+        return None;
+    }
+    let direct = match key_scalar {
+        None => false,
+        Some(Scalar::U64) => true,
+        Some(_) => {
+            cx.error_spanned_by(
+                key,
+                "a map's key is a u64 (QEMU's direct key) or a struct deriving VMState",
+            );
+            return None;
+        }
+    };
+    Some(Kind::Map {
+        key: Box::new(key.clone()),
+        direct,
+        value: Box::new(value.clone()),
+        max,
+    })
 }
 
 /// A `Vec` field: its element, and its length field — declared earlier,
