@@ -13,8 +13,8 @@ use crate::release::Release;
 use crate::resolve::{Machine, MachineConfig};
 use crate::stream::{StreamFormat, StreamOptions};
 use crate::vmstate::{
-    field_path, first_difference, older_streams_only, reading, Element, FieldKind, FieldLayout,
-    Layout, MustMatchValue, Reading, VmStateDescription,
+    field_path, first_difference, older_streams_only, reading, FieldKind, FieldLayout, Layout,
+    MustMatchValue, Reading, VmStateDescription,
 };
 
 /// Which side of a migration.
@@ -578,24 +578,6 @@ fn missing_subsection(s: &DeviceView, d: &DeviceView) -> Option<(String, Option<
     None
 }
 
-/// The description nested in a field: a struct, the elements of an array,
-/// list or map, a view.
-fn nested_description(kind: &FieldKind) -> Option<&'static VmStateDescription> {
-    match *kind {
-        FieldKind::Struct(d)
-        | FieldKind::StructArray { elem: d, .. }
-        | FieldKind::StructVarArray { elem: d, .. }
-        | FieldKind::NullableArray {
-            elem: Element::Struct(d),
-            ..
-        }
-        | FieldKind::List { elem: d, .. }
-        | FieldKind::Map { value: d, .. }
-        | FieldKind::Tmp(d) => Some(d),
-        _ => None,
-    }
-}
-
 /// Subsections below the device's own — of nested structs, elements, and
 /// of subsections both sides have — that the source may send and the
 /// destination cannot load. Only a device's own subsections can be gated,
@@ -642,10 +624,7 @@ fn nested_subsections(
         let Some(theirs) = dst.fields.iter().find(|g| g.name == f.name) else {
             continue;
         };
-        if let (Some(a), Some(b)) = (
-            nested_description(&f.kind),
-            nested_description(&theirs.kind),
-        ) {
+        if let (Some(a), Some(b)) = (f.kind.nested(), theirs.kind.nested()) {
             let here = field_path(path, f.name);
             if let Some(found) = unloadable(&here, a, b).or_else(|| nested_subsections(&here, a, b))
             {
@@ -750,10 +729,9 @@ fn bound_mismatch(
     src: &'static VmStateDescription,
     dst: &'static VmStateDescription,
 ) -> Option<(String, String)> {
-    let bound = |k: &FieldKind| match *k {
-        FieldKind::List { max, .. } | FieldKind::Map { max, .. } => Some(max),
-        _ => None,
-    };
+    // A variable array's length comes from the configuration, compared
+    // where the layouts are; the stream's own counts are compared here.
+    let bound = |k: &FieldKind| k.bound().filter(|_| k.counted_by_stream());
     for s in src.fields {
         let Some(d) = dst.fields.iter().find(|d| d.name == s.name) else {
             continue;
@@ -862,15 +840,10 @@ pub(super) fn layout_mismatch(
     // slots) load whatever count the source sends: their entries are not
     // compared by count.
     let counted_by_stream = |name: &str| {
-        dst_vmsd.fields.iter().any(|f| {
-            f.name == name
-                && matches!(
-                    f.kind,
-                    FieldKind::List { .. }
-                        | FieldKind::Map { .. }
-                        | FieldKind::NullableArray { alloc: true, .. }
-                )
-        })
+        dst_vmsd
+            .fields
+            .iter()
+            .any(|f| f.name == name && f.kind.counted_by_stream())
     };
     let src_fields: Vec<_> = src
         .fields
@@ -973,16 +946,7 @@ fn nested_vmsd(
     vmsd.fields
         .iter()
         .find(|f| f.name == field)
-        .and_then(|f| match f.kind {
-            FieldKind::Struct(d)
-            | FieldKind::StructArray { elem: d, .. }
-            | FieldKind::StructVarArray { elem: d, .. }
-            | FieldKind::NullableArray {
-                elem: crate::vmstate::Element::Struct(d),
-                ..
-            } => Some(d),
-            _ => None,
-        })
+        .and_then(|f| f.kind.nested())
 }
 
 /// The properties whose values differ between the two sides of each

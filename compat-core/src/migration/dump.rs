@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::release::{Release, UnknownMachine};
-use crate::vmstate::{Element, FieldKind, VmStateDescription, VmStateField};
+use crate::vmstate::{VmStateDescription, VmStateField};
 
 /// The dump of `release` for machine type `machine`, as JSON text with
 /// QEMU's two-space indentation.
@@ -61,24 +61,11 @@ fn field(f: &VmStateField) -> Value {
     m.insert("field".into(), f.name.into());
     m.insert("version_id".into(), f.version_id.into());
     m.insert("field_exists".into(), f.has_exists_test.into());
-    if let FieldKind::Array { len, .. }
-    | FieldKind::NullableArray { len, .. }
-    | FieldKind::StructArray { len, .. } = f.kind
-    {
+    if let Some(len) = f.kind.count() {
         m.insert("num".into(), len.into());
     }
     m.insert("size".into(), f.element_size().into());
-    if let FieldKind::Struct(d)
-    | FieldKind::NullableArray {
-        elem: Element::Struct(d),
-        ..
-    }
-    | FieldKind::List { elem: d, .. }
-    | FieldKind::Map { value: d, .. }
-    | FieldKind::StructArray { elem: d, .. }
-    | FieldKind::StructVarArray { elem: d, .. }
-    | FieldKind::Tmp(d) = f.kind
-    {
+    if let Some(d) = f.kind.nested() {
         m.insert("Description".into(), description(d));
     }
     Value::Object(m)

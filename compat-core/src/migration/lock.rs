@@ -632,7 +632,7 @@ pub fn vmstate(d: &VmStateDescription) -> VmStateLock {
 fn field(f: &VmStateField) -> FieldLock {
     let mut lock = FieldLock {
         name: f.name.to_owned(),
-        kind: String::new(),
+        kind: f.kind.name().to_owned(),
         wire: None,
         size: f.element_size(),
         count: None,
@@ -645,20 +645,15 @@ fn field(f: &VmStateField) -> FieldLock {
         key: None,
     };
     let nested = |d: &VmStateDescription| Some(Box::new(vmstate(d)));
-    let kind = match f.kind {
+    match f.kind {
         FieldKind::Scalar(s) => {
             lock.wire = Some(s.info_name(f.must_match).to_owned());
-            "scalar"
         }
         FieldKind::Array { elem, len } => {
             lock.wire = Some(elem.info_name(f.must_match).to_owned());
             lock.count = Some(len);
-            "array"
         }
-        FieldKind::Buffer { len } => {
-            lock.count = Some(len);
-            "buffer"
-        }
+        FieldKind::Buffer { len } => lock.count = Some(len),
         FieldKind::VarArray {
             elem,
             len_field,
@@ -667,16 +662,11 @@ fn field(f: &VmStateField) -> FieldLock {
             lock.wire = Some(elem.info_name(false).to_owned());
             lock.len_field = Some(len_field.to_owned());
             lock.max = Some(max);
-            "var-array"
         }
-        FieldKind::Struct(d) => {
-            lock.nested = nested(d);
-            "struct"
-        }
+        FieldKind::Struct(d) | FieldKind::Tmp(d) => lock.nested = nested(d),
         FieldKind::StructArray { elem, len } => {
             lock.nested = nested(elem);
             lock.count = Some(len);
-            "struct-array"
         }
         FieldKind::StructVarArray {
             elem,
@@ -686,25 +676,18 @@ fn field(f: &VmStateField) -> FieldLock {
             lock.nested = nested(elem);
             lock.len_field = Some(len_field.to_owned());
             lock.max = Some(max);
-            "struct-var-array"
         }
-        FieldKind::NullableArray { elem, len, alloc } => {
+        FieldKind::NullableArray { elem, len, .. } => {
             match elem {
                 Element::Scalar(s) => lock.wire = Some(s.info_name(false).to_owned()),
                 Element::Struct(d) => lock.nested = nested(d),
             }
             lock.count = Some(len);
-            if alloc {
-                "marked-array"
-            } else {
-                "nullable-array"
-            }
         }
         FieldKind::List { elem, max, kind } => {
             lock.nested = nested(elem);
             lock.max = Some(max);
             lock.wire = Some(kind.info_name().to_owned());
-            "list"
         }
         FieldKind::Map { key, value, max } => {
             lock.nested = nested(value);
@@ -713,14 +696,8 @@ fn field(f: &VmStateField) -> FieldLock {
                 MapKey::Direct => lock.wire = Some("uint64".into()),
                 MapKey::Struct(d) => lock.key = nested(d),
             }
-            "map"
         }
-        FieldKind::Tmp(d) => {
-            lock.nested = nested(d);
-            "tmp"
-        }
-        FieldKind::Unused { .. } => "unused",
-    };
-    lock.kind = kind.to_owned();
+        FieldKind::Unused { .. } => {}
+    }
     lock
 }

@@ -85,8 +85,9 @@ pub struct DevicePreflight {
     pub must_match: Vec<MustMatchLock>,
 }
 
-/// What kind of difference a pre-flight found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What kind of difference a pre-flight found; named in JSON as its
+/// variant (`Property`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub enum DifferenceKind {
     /// Another machine type.

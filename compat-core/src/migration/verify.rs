@@ -37,8 +37,9 @@ impl fmt::Display for Direction {
     }
 }
 
-/// What kind of break a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// What kind of break a finding is; named in JSON as its variant
+/// (`PropertyChanged`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[non_exhaustive]
 pub enum FindingKind {
     /// A machine type (or alias) the locked release had is gone.
@@ -134,7 +135,6 @@ pub fn verify_with(current: &Release, now: &Lock, earlier: &Lock) -> Vec<Finding
 pub fn own_streams(current: &Release) -> Vec<Finding> {
     use crate::property::PropertyKind;
     use crate::resolve::MachineConfig;
-    use crate::vmstate::FieldKind;
 
     let mut newest: BTreeMap<&str, &crate::machine::MachineType> = BTreeMap::new();
     for m in current.machines() {
@@ -150,7 +150,9 @@ pub fn own_streams(current: &Release) -> Vec<Finding> {
             continue;
         }
         for field in vmsd.fields {
-            let FieldKind::VarArray { max, .. } = field.kind else {
+            // A variable array, of scalars or structs: its length another
+            // field holds, which the configuration may set.
+            let (Some(max), Some(_)) = (field.kind.bound(), field.kind.len_field()) else {
                 continue;
             };
             let probe = max as u64 + 1;

@@ -1166,7 +1166,7 @@ fn preflight(catalog: &Catalog, pair: &PairArgs) -> Result<Outcome, Failure> {
             .iter()
             .map(|d| {
                 json!({
-                    "kind": format!("{:?}", d.kind),
+                    "kind": d.kind,
                     "device": d.device,
                     "item": d.item,
                     "source": d.source,
@@ -1274,7 +1274,7 @@ fn findings_json(findings: &[crate::migration::verify::Finding]) -> Vec<Value> {
         .iter()
         .map(|f| {
             json!({
-                "kind": format!("{:?}", f.kind),
+                "kind": f.kind,
                 "device": f.device,
                 "item": f.item,
                 "machines": f.machines,

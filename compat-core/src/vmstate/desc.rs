@@ -150,6 +150,131 @@ pub enum FieldKind {
     },
 }
 
+impl FieldKind {
+    /// The description nested in the field: a struct, the elements of an
+    /// array of structs, a list's or map's values, a view.
+    pub const fn nested(&self) -> Option<&'static VmStateDescription> {
+        match *self {
+            FieldKind::Struct(d)
+            | FieldKind::StructArray { elem: d, .. }
+            | FieldKind::StructVarArray { elem: d, .. }
+            | FieldKind::NullableArray {
+                elem: Element::Struct(d),
+                ..
+            }
+            | FieldKind::List { elem: d, .. }
+            | FieldKind::Map { value: d, .. }
+            | FieldKind::Tmp(d) => Some(d),
+            FieldKind::Scalar(_)
+            | FieldKind::Array { .. }
+            | FieldKind::Buffer { .. }
+            | FieldKind::VarArray { .. }
+            | FieldKind::NullableArray {
+                elem: Element::Scalar(_),
+                ..
+            }
+            | FieldKind::Unused { .. } => None,
+        }
+    }
+
+    /// The fixed element count of an array (of scalars, structs or
+    /// nullable slots); `None` for one value, a buffer and every kind
+    /// whose length the stream or another field gives.
+    pub const fn count(&self) -> Option<usize> {
+        match *self {
+            FieldKind::Array { len, .. }
+            | FieldKind::StructArray { len, .. }
+            | FieldKind::NullableArray { len, .. } => Some(len),
+            FieldKind::Scalar(_)
+            | FieldKind::Buffer { .. }
+            | FieldKind::VarArray { .. }
+            | FieldKind::Struct(_)
+            | FieldKind::StructVarArray { .. }
+            | FieldKind::List { .. }
+            | FieldKind::Map { .. }
+            | FieldKind::Tmp(_)
+            | FieldKind::Unused { .. } => None,
+        }
+    }
+
+    /// The most elements a load accepts, for the kinds whose length
+    /// another field (a variable array) or the stream itself (a list, a
+    /// map) gives.
+    pub const fn bound(&self) -> Option<usize> {
+        match *self {
+            FieldKind::VarArray { max, .. }
+            | FieldKind::StructVarArray { max, .. }
+            | FieldKind::List { max, .. }
+            | FieldKind::Map { max, .. } => Some(max),
+            FieldKind::Scalar(_)
+            | FieldKind::Array { .. }
+            | FieldKind::Buffer { .. }
+            | FieldKind::Struct(_)
+            | FieldKind::StructArray { .. }
+            | FieldKind::NullableArray { .. }
+            | FieldKind::Tmp(_)
+            | FieldKind::Unused { .. } => None,
+        }
+    }
+
+    /// The field holding a variable array's length.
+    pub const fn len_field(&self) -> Option<&'static str> {
+        match *self {
+            FieldKind::VarArray { len_field, .. } | FieldKind::StructVarArray { len_field, .. } => {
+                Some(len_field)
+            }
+            FieldKind::Scalar(_)
+            | FieldKind::Array { .. }
+            | FieldKind::Buffer { .. }
+            | FieldKind::Struct(_)
+            | FieldKind::StructArray { .. }
+            | FieldKind::NullableArray { .. }
+            | FieldKind::List { .. }
+            | FieldKind::Map { .. }
+            | FieldKind::Tmp(_)
+            | FieldKind::Unused { .. } => None,
+        }
+    }
+
+    /// Whether the stream itself says how many elements a load reads: a
+    /// list, a map, an array whose every slot is marked. A load takes
+    /// whatever count the source sends, up to the bound.
+    pub const fn counted_by_stream(&self) -> bool {
+        match *self {
+            FieldKind::List { .. } | FieldKind::Map { .. } => true,
+            FieldKind::NullableArray { alloc, .. } => alloc,
+            FieldKind::Scalar(_)
+            | FieldKind::Array { .. }
+            | FieldKind::Buffer { .. }
+            | FieldKind::VarArray { .. }
+            | FieldKind::Struct(_)
+            | FieldKind::StructArray { .. }
+            | FieldKind::StructVarArray { .. }
+            | FieldKind::Tmp(_)
+            | FieldKind::Unused { .. } => false,
+        }
+    }
+
+    /// The kind's name in descriptions and locks (`var-array`).
+    pub const fn name(&self) -> &'static str {
+        match *self {
+            FieldKind::Scalar(_) => "scalar",
+            FieldKind::Array { .. } => "array",
+            FieldKind::Buffer { .. } => "buffer",
+            FieldKind::VarArray { .. } => "var-array",
+            FieldKind::Struct(_) => "struct",
+            FieldKind::StructArray { .. } => "struct-array",
+            FieldKind::StructVarArray { .. } => "struct-var-array",
+            FieldKind::NullableArray { alloc: true, .. } => "marked-array",
+            FieldKind::NullableArray { alloc: false, .. } => "nullable-array",
+            FieldKind::List { .. } => "list",
+            FieldKind::Map { .. } => "map",
+            FieldKind::Tmp(_) => "tmp",
+            FieldKind::Unused { .. } => "unused",
+        }
+    }
+}
+
 /// Which of QEMU's list encodings a list field uses: the same bytes, a
 /// different name in descriptions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,10 +405,23 @@ impl VmStateDescription {
             if f.has_exists_test {
                 return false;
             }
-            if let FieldKind::Struct(d)
-            | FieldKind::StructArray { elem: d, .. }
-            | FieldKind::StructVarArray { elem: d, .. } = f.kind
-            {
+            // The kinds QEMU marks `VMS_STRUCT` and follows; a list, a
+            // map and a view it does not.
+            let followed = match f.kind {
+                FieldKind::Struct(d)
+                | FieldKind::StructArray { elem: d, .. }
+                | FieldKind::StructVarArray { elem: d, .. } => Some(d),
+                FieldKind::Scalar(_)
+                | FieldKind::Array { .. }
+                | FieldKind::Buffer { .. }
+                | FieldKind::VarArray { .. }
+                | FieldKind::NullableArray { .. }
+                | FieldKind::List { .. }
+                | FieldKind::Map { .. }
+                | FieldKind::Tmp(_)
+                | FieldKind::Unused { .. } => None,
+            };
+            if let Some(d) = followed {
                 if !d.can_compress() {
                     return false;
                 }
@@ -313,7 +451,9 @@ impl VmStateDescription {
                 | FieldKind::Map { .. } => return None,
                 FieldKind::Struct(d) | FieldKind::Tmp(d) => d.static_size()?,
                 FieldKind::StructArray { elem, len } => elem.static_size()? * len,
-                _ => f.element_size(),
+                FieldKind::Scalar(_) | FieldKind::Buffer { .. } | FieldKind::Unused { .. } => {
+                    f.element_size()
+                }
             };
         }
         Some(total)
