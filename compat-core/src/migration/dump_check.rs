@@ -16,143 +16,15 @@
 //! differ, the verdict names the fields it depends on (typically a compat
 //! property, which locks record).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
 use crate::text::escape::escaped as esc;
-use crate::vmstate::older_streams_only;
+use crate::vmstate::{older_streams_only, FieldRecord, StateRecord};
 
-/// One `-dump-vmstate` file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VmStateDump {
-    /// The machine type it was dumped with (`vmschkmachine`).
-    pub machine: String,
-    /// Every device type that migrates, by type name.
-    pub types: BTreeMap<String, DumpType>,
-}
-
-/// A device type of a dump.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct DumpType {
-    /// The type name.
-    #[serde(rename = "Name")]
-    pub name: String,
-    /// Its VMState version.
-    pub version_id: u32,
-    /// The oldest version it loads.
-    pub minimum_version_id: u32,
-    /// Its VMState description.
-    #[serde(rename = "Description")]
-    pub description: DumpDescription,
-}
-
-/// A VMState description of a dump.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct DumpDescription {
-    /// The VMState name.
-    pub name: String,
-    /// Its version.
-    pub version_id: u32,
-    /// The oldest version it loads.
-    pub minimum_version_id: u32,
-    /// Its fields, in wire order.
-    #[serde(rename = "Fields", default)]
-    pub fields: Vec<DumpField>,
-    /// Its subsections.
-    #[serde(rename = "Subsections", default)]
-    pub subsections: Vec<DumpDescription>,
-}
-
-/// A field of a dump.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct DumpField {
-    /// Its name.
-    #[serde(rename = "field")]
-    pub name: String,
-    /// The version it appeared in.
-    pub version_id: u32,
-    /// Whether a test decides if it is on the wire.
-    pub field_exists: bool,
-    /// The element count of an array (newer dumps only).
-    #[serde(default)]
-    pub num: Option<u64>,
-    /// The element size (0: variable or custom).
-    pub size: u64,
-    /// The description of a struct field.
-    #[serde(rename = "Description", default)]
-    pub description: Option<Box<DumpDescription>>,
-}
-
-/// Why a dump could not be read.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DumpError {
-    /// Not JSON, or not a dump's shape.
-    #[error("not a -dump-vmstate file: {0}")]
-    Json(#[from] serde_json::Error),
-    /// No `vmschkmachine` entry.
-    #[error("not a -dump-vmstate file: no \"vmschkmachine\" entry")]
-    NoMachine,
-    /// A device type's entry is malformed.
-    #[error("not a -dump-vmstate file: device type '{}': {error}", esc(.type_name))]
-    Type {
-        /// The entry's key.
-        type_name: String,
-        /// What is wrong.
-        error: serde_json::Error,
-    },
-}
-
-impl VmStateDump {
-    /// Read a dump from its JSON text.
-    pub fn parse(text: &str) -> Result<VmStateDump, DumpError> {
-        let top: BTreeMap<String, Value> = serde_json::from_str(text)?;
-        let mut machine = None;
-        let mut types = BTreeMap::new();
-        for (key, value) in top {
-            if key == "vmschkmachine" {
-                #[derive(Deserialize)]
-                struct Machine {
-                    #[serde(rename = "Name")]
-                    name: String,
-                }
-                let m: Machine = serde_json::from_value(value)?;
-                machine = Some(m.name);
-                continue;
-            }
-            let ty: DumpType = serde_json::from_value(value).map_err(|error| DumpError::Type {
-                type_name: key.clone(),
-                error,
-            })?;
-            types.insert(key, ty);
-        }
-        Ok(VmStateDump {
-            machine: machine.ok_or(DumpError::NoMachine)?,
-            types,
-        })
-    }
-
-    /// Whether the dump records array lengths (`num`, QEMU 8.x and later):
-    /// without them a field's size is its element size.
-    pub fn records_lengths(&self) -> bool {
-        fn any(d: &DumpDescription) -> bool {
-            d.fields
-                .iter()
-                .any(|f| f.num.is_some() || f.description.as_deref().is_some_and(any))
-                || d.subsections.iter().any(any)
-        }
-        self.types.values().any(|t| any(&t.description))
-    }
-
-    /// Whether `text` looks like a dump (a JSON object with a
-    /// `vmschkmachine` entry), without reading it all.
-    pub fn looks_like(text: &str) -> bool {
-        text.trim_start().starts_with('{') && text.contains("\"vmschkmachine\"")
-    }
-}
+pub use super::dump::{DumpError, DumpType, VmStateDump};
 
 /// What the destination makes of what the source writes, for one device
 /// type.
@@ -378,22 +250,22 @@ pub fn compare(source: &VmStateDump, destination: &VmStateDump) -> DumpCompariso
 /// the wire too): versions first, then the fields under every combination
 /// of uncertain fields. `lengths` says whether each dump records array
 /// lengths.
-fn section_verdict(s: &DumpDescription, d: &DumpDescription, lengths: (bool, bool)) -> DumpVerdict {
-    if s.version_id > d.version_id {
+fn section_verdict(s: &StateRecord, d: &StateRecord, lengths: (bool, bool)) -> DumpVerdict {
+    if s.version > d.version {
         return DumpVerdict::Breaks {
             at: format!("{} version", s.name),
             reason: format!(
                 "the source writes version {}, newer than the destination's {}: refused",
-                s.version_id, d.version_id
+                s.version, d.version
             ),
         };
     }
-    if s.version_id < d.minimum_version_id {
+    if s.version < d.minimum_version {
         return DumpVerdict::Breaks {
             at: format!("{} version", s.name),
             reason: format!(
                 "the source writes version {}, older than the destination loads ({}): refused",
-                s.version_id, d.minimum_version_id
+                s.version, d.minimum_version
             ),
         };
     }
@@ -401,7 +273,7 @@ fn section_verdict(s: &DumpDescription, d: &DumpDescription, lengths: (bool, boo
     collect_uncertain(s, d, Side::Writer, "", &mut uncertain);
     collect_uncertain(d, s, Side::Reader, "", &mut uncertain);
     let uncertain: Vec<String> = uncertain.into_iter().collect();
-    let versions = (s.version_id, s.version_id);
+    let versions = (s.version, s.version);
     let outcome = |present: &BTreeSet<String>| {
         let mut src = Vec::new();
         let writer = Reading {
@@ -459,11 +331,7 @@ fn kind(v: &DumpVerdict) -> u8 {
 }
 
 /// What happens with each subsection the source may send.
-fn subsection_notes(
-    s: &DumpDescription,
-    d: &DumpDescription,
-    lengths: (bool, bool),
-) -> Vec<String> {
+fn subsection_notes(s: &StateRecord, d: &StateRecord, lengths: (bool, bool)) -> Vec<String> {
     let mut out = Vec::new();
     for sub in &s.subsections {
         match d.subsections.iter().find(|x| x.name == sub.name) {
@@ -494,23 +362,23 @@ enum Side {
 /// field of the same name (the n-th of that name for the n-th: QEMU
 /// splits an array into several fields of one name), else its `mig_` pair.
 fn counterpart<'a>(
-    desc: &DumpDescription,
+    desc: &StateRecord,
     index: usize,
-    other: Option<&'a DumpDescription>,
-) -> Option<(&'a DumpField, bool)> {
+    other: Option<&'a StateRecord>,
+) -> Option<(&'a FieldRecord, bool)> {
     let other = other?;
     let f = &desc.fields[index];
     let nth = desc.fields[..index]
         .iter()
         .filter(|x| x.name == f.name)
         .count();
-    let same: Vec<&DumpField> = other.fields.iter().filter(|o| o.name == f.name).collect();
+    let same: Vec<&FieldRecord> = other.fields.iter().filter(|o| o.name == f.name).collect();
     // Alternatives of one name pair by size; other repeated names by order.
     let found = same
         .iter()
-        .find(|o| f.field_exists && o.size == f.size)
+        .find(|o| f.exists && o.size == f.size)
         .or_else(|| same.get(nth))
-        .or_else(|| same.first().filter(|_| f.field_exists));
+        .or_else(|| same.first().filter(|_| f.exists));
     if let Some(same) = found {
         return Some((same, true));
     }
@@ -528,22 +396,18 @@ fn counterpart<'a>(
 /// QEMU writes one of several tested fields of one name (`PCIDevice`'s
 /// 256- and 4096-byte `config`). The one whose size the other side has
 /// is taken, else the largest; a field without alternatives always is.
-fn chosen_alternative(
-    desc: &DumpDescription,
-    index: usize,
-    other: Option<&DumpDescription>,
-) -> bool {
+fn chosen_alternative(desc: &StateRecord, index: usize, other: Option<&StateRecord>) -> bool {
     let f = &desc.fields[index];
-    let alternatives: Vec<(usize, &DumpField)> = desc
+    let alternatives: Vec<(usize, &FieldRecord)> = desc
         .fields
         .iter()
         .enumerate()
-        .filter(|(_, x)| x.field_exists && x.name == f.name)
+        .filter(|(_, x)| x.exists && x.name == f.name)
         .collect();
-    if !f.field_exists || alternatives.len() < 2 {
+    if !f.exists || alternatives.len() < 2 {
         return true;
     }
-    let theirs: Vec<u64> = other
+    let theirs: Vec<usize> = other
         .map(|o| {
             o.fields
                 .iter()
@@ -564,8 +428,8 @@ fn chosen_alternative(
 /// The tested fields of `desc` whose presence the dumps cannot tell: one
 /// side alone has them (not as a `mig_` pair).
 fn collect_uncertain(
-    desc: &DumpDescription,
-    other: &DumpDescription,
+    desc: &StateRecord,
+    other: &StateRecord,
     side: Side,
     prefix: &str,
     out: &mut BTreeSet<String>,
@@ -573,13 +437,12 @@ fn collect_uncertain(
     for (index, f) in desc.fields.iter().enumerate() {
         let path = format!("{prefix}{}", f.name);
         let theirs = counterpart(desc, index, Some(other)).map(|(t, _)| t);
-        if f.field_exists && theirs.is_none() && older_streams_only(&f.name).is_none() {
+        if f.exists && theirs.is_none() && older_streams_only(&f.name).is_none() {
             out.insert(uncertain_key(side, &path));
         }
-        if let (Some(inner), Some(their_inner)) = (
-            &f.description,
-            theirs.and_then(|t| t.description.as_deref()),
-        ) {
+        if let (Some(inner), Some(their_inner)) =
+            (&f.nested, theirs.and_then(|t| t.nested.as_deref()))
+        {
             collect_uncertain(inner, their_inner, side, &format!("{path}."), out);
         }
     }
@@ -637,8 +500,8 @@ struct Reading<'p> {
 /// source wrote); `other` is the other side's description of the same
 /// thing, deciding tested fields and lending array lengths.
 fn flatten(
-    desc: &DumpDescription,
-    other: Option<&DumpDescription>,
+    desc: &StateRecord,
+    other: Option<&StateRecord>,
     r: Reading<'_>,
     (gate, source): (u32, u32),
     prefix: &str,
@@ -648,13 +511,13 @@ fn flatten(
         let path = format!("{prefix}{}", f.name);
         let pair = counterpart(desc, index, other);
         let theirs = pair.map(|(t, _)| t);
-        if f.version_id > gate {
+        if f.since > gate {
             continue;
         }
         if !chosen_alternative(desc, index, other) {
             continue;
         }
-        if f.field_exists {
+        if f.exists {
             let on_wire = match (pair, older_streams_only(&f.name).is_some(), r.side) {
                 // Both sides have it by name: the same condition, taken
                 // as met on both.
@@ -662,7 +525,7 @@ fn flatten(
                 // Kept for older streams: never written now, read from a
                 // stream older than the reader.
                 (_, true, Side::Writer) => false,
-                (_, true, Side::Reader) => source < desc.version_id,
+                (_, true, Side::Reader) => source < desc.version,
                 // The plain field whose other side is `mig_X`: written and
                 // read by the versions that have it.
                 (Some(_), false, _) => true,
@@ -674,25 +537,26 @@ fn flatten(
         }
         // A dump without lengths: take the other side's for the same field.
         let count = match r.lengths {
-            true => f.num,
-            false => f.num.or_else(|| theirs.and_then(|t| t.num)),
-        };
-        match &f.description {
+            true => f.count,
+            false => f.count.or_else(|| theirs.and_then(|t| t.count)),
+        }
+        .map(|n| n as u64);
+        match &f.nested {
             Some(inner) => {
-                let their_inner = theirs.and_then(|t| t.description.as_deref());
+                let their_inner = theirs.and_then(|t| t.nested.as_deref());
                 // A nested struct is read with its own version (none is
                 // on the wire); its fields kept for older streams look at
                 // the version the source's struct has.
                 let nested_source = match r.side {
-                    Side::Writer => inner.version_id,
-                    Side::Reader => their_inner.map_or(inner.version_id, |t| t.version_id),
+                    Side::Writer => inner.version,
+                    Side::Reader => their_inner.map_or(inner.version, |t| t.version),
                 };
                 let mut one = Vec::new();
                 flatten(
                     inner,
                     their_inner,
                     r,
-                    (inner.version_id, nested_source),
+                    (inner.version, nested_source),
                     "",
                     &mut one,
                 );
@@ -729,7 +593,7 @@ fn flatten(
                 path,
                 name: f.name.clone(),
                 inner: None,
-                bytes: match (f.size, count) {
+                bytes: match (f.size as u64, count) {
                     (0, _) => Bytes::Variable,
                     (size, Some(n)) => size.checked_mul(n).map_or(Bytes::Variable, Bytes::Known),
                     (size, None) if r.lengths || theirs.is_some() => Bytes::Known(size),

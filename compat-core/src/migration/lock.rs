@@ -3,7 +3,8 @@
 //! per binary). A lock holds, for every machine type the release knows,
 //! every device type's resolved property values with the compat set that
 //! set each, the must-match values a fresh device has, the stream format;
-//! and, per device type, its properties and its full VMState description.
+//! and, per device type, its properties and its full VMState description
+//! (the vmstate layer's [`StateRecord`]).
 //!
 //! Locks are JSON through serde, in a stable order, with a schema version,
 //! small enough to commit beside the code.
@@ -18,10 +19,7 @@ use crate::property::cmdline::parse_device;
 use crate::release::Release;
 use crate::resolve::{MachineConfig, Source};
 use crate::stream::StreamFormat;
-use crate::vmstate::{
-    reading, Element, FieldKind, FieldShape, MapKey, MustMatchValue, Reading, VmStateDescription,
-    VmStateField,
-};
+use crate::vmstate::{reading, FieldShape, MustMatchValue, Reading, StateRecord};
 
 /// The schema this code writes and reads (2 added subsections' `needed`
 /// function and `gate` property).
@@ -145,7 +143,7 @@ pub struct SentField {
 impl SentLock {
     /// Whether a destination reading `self` takes what `other` sends the
     /// same way: the same fields and subsections by the one rule of how a
-    /// destination reads a field ([`reading`]): renamed fields and fields
+    /// destination reads a field ([`reading()`]): renamed fields and fields
     /// retired as skipped bytes of the same size read alike.
     pub fn reads_alike(&self, other: &SentLock) -> bool {
         let field = |written: &SentField, read: &SentField| {
@@ -263,7 +261,7 @@ pub struct DeviceTypeLock {
     /// Its own properties (not inherited ones): name, kind, declared default.
     pub properties: Vec<PropertyDefLock>,
     /// Its VMState, if its instances migrate.
-    pub vmstate: Option<VmStateLock>,
+    pub vmstate: Option<StateRecord>,
 }
 
 /// One property declaration.
@@ -285,59 +283,6 @@ pub struct PropertyDefLock {
     /// (written only when it is).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub local: bool,
-}
-
-/// A VMState description.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct VmStateLock {
-    /// Its name.
-    pub name: String,
-    /// The version saved.
-    pub version: u32,
-    /// The oldest version loaded.
-    pub minimum_version: u32,
-    /// Its fields, in wire order.
-    pub fields: Vec<FieldLock>,
-    /// Its subsections, each sent when its `needed` test says so.
-    pub subsections: Vec<VmStateLock>,
-    /// For a subsection: its `needed` function, as written.
-    pub needed: Option<String>,
-    /// For a subsection: the bool property without which it is never sent.
-    pub gate: Option<String>,
-}
-
-/// One field of a VMState description.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct FieldLock {
-    /// Its name.
-    pub name: String,
-    /// What it is: `scalar`, `array`, `buffer`, `var-array`, `struct`,
-    /// `struct-array`, `nullable-array`, `list`, `map`, `tmp`, `unused`.
-    pub kind: String,
-    /// The wire type of a scalar or element (`uint32`), if it has one.
-    pub wire: Option<String>,
-    /// Bytes of one element (of a struct whose size does not vary).
-    pub size: usize,
-    /// The element count of a fixed array.
-    pub count: Option<usize>,
-    /// The most elements a load accepts, for variable arrays, lists, maps.
-    pub max: Option<usize>,
-    /// The field holding a variable array's length.
-    pub len_field: Option<String>,
-    /// The version that added it.
-    pub since: u32,
-    /// Whether an `exists` test decides whether it is sent.
-    pub exists: bool,
-    /// Whether a load compares it with the destination's own value.
-    pub must_match: bool,
-    /// The description of a nested struct, element, value or view.
-    pub nested: Option<Box<VmStateLock>>,
-    /// The description of a map's struct key.
-    pub key: Option<Box<VmStateLock>>,
 }
 
 /// A lock that cannot be read.
@@ -600,104 +545,6 @@ fn device_type(t: &'static DeviceTypeInfo) -> DeviceTypeLock {
                 local: p.local,
             })
             .collect(),
-        vmstate: t.vmstate.map(vmstate),
+        vmstate: t.vmstate.map(StateRecord::of),
     }
-}
-
-/// A VMState description as a lock records it.
-pub fn vmstate(d: &VmStateDescription) -> VmStateLock {
-    VmStateLock {
-        name: d.name.to_owned(),
-        version: d.version_id,
-        minimum_version: d.minimum_version_id,
-        fields: d.fields.iter().map(field).collect(),
-        subsections: d
-            .subsections
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let mut sub = vmstate(s);
-                if let Some(n) = d.needs.get(i) {
-                    sub.needed = Some(n.function.to_owned());
-                    sub.gate = n.gate.map(str::to_owned);
-                }
-                sub
-            })
-            .collect(),
-        needed: None,
-        gate: None,
-    }
-}
-
-fn field(f: &VmStateField) -> FieldLock {
-    let mut lock = FieldLock {
-        name: f.name.to_owned(),
-        kind: f.kind.name().to_owned(),
-        wire: None,
-        size: f.element_size(),
-        count: None,
-        max: None,
-        len_field: None,
-        since: f.version_id,
-        exists: f.has_exists_test,
-        must_match: f.must_match,
-        nested: None,
-        key: None,
-    };
-    let nested = |d: &VmStateDescription| Some(Box::new(vmstate(d)));
-    match f.kind {
-        FieldKind::Scalar(s) => {
-            lock.wire = Some(s.info_name(f.must_match).to_owned());
-        }
-        FieldKind::Array { elem, len } => {
-            lock.wire = Some(elem.info_name(f.must_match).to_owned());
-            lock.count = Some(len);
-        }
-        FieldKind::Buffer { len } => lock.count = Some(len),
-        FieldKind::VarArray {
-            elem,
-            len_field,
-            max,
-        } => {
-            lock.wire = Some(elem.info_name(false).to_owned());
-            lock.len_field = Some(len_field.to_owned());
-            lock.max = Some(max);
-        }
-        FieldKind::Struct(d) | FieldKind::Tmp(d) => lock.nested = nested(d),
-        FieldKind::StructArray { elem, len } => {
-            lock.nested = nested(elem);
-            lock.count = Some(len);
-        }
-        FieldKind::StructVarArray {
-            elem,
-            len_field,
-            max,
-        } => {
-            lock.nested = nested(elem);
-            lock.len_field = Some(len_field.to_owned());
-            lock.max = Some(max);
-        }
-        FieldKind::NullableArray { elem, len, .. } => {
-            match elem {
-                Element::Scalar(s) => lock.wire = Some(s.info_name(false).to_owned()),
-                Element::Struct(d) => lock.nested = nested(d),
-            }
-            lock.count = Some(len);
-        }
-        FieldKind::List { elem, max, kind } => {
-            lock.nested = nested(elem);
-            lock.max = Some(max);
-            lock.wire = Some(kind.info_name().to_owned());
-        }
-        FieldKind::Map { key, value, max } => {
-            lock.nested = nested(value);
-            lock.max = Some(max);
-            match key {
-                MapKey::Direct => lock.wire = Some("uint64".into()),
-                MapKey::Struct(d) => lock.key = nested(d),
-            }
-        }
-        FieldKind::Unused { .. } => {}
-    }
-    lock
 }

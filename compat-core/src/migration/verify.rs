@@ -8,9 +8,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::lock::{unhex, FieldLock, Lock, MachineLock, MustMatchLock, VmStateLock};
+use super::lock::{unhex, Lock, MachineLock, MustMatchLock};
 use crate::release::Release;
-use crate::vmstate::{first_difference, reading, FieldShape, Reading};
+use crate::vmstate::{
+    first_difference, reading, FieldKindName, FieldRecord, FieldShape, Reading, StateRecord,
+};
 
 /// Which way a migration breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -378,8 +380,8 @@ fn device_types(now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
 /// What the two sides write and read of one VMState.
 fn vmstate(
     device: &str,
-    old: &VmStateLock,
-    new: &VmStateLock,
+    old: &StateRecord,
+    new: &StateRecord,
     earlier: &Lock,
     now: &Lock,
     out: &mut Vec<Finding>,
@@ -436,12 +438,12 @@ fn vmstate(
     // added at that version or before (or decided by an `exists` test).
     // Fields an `exists` test decides depend on the value: what fresh
     // devices send on each machine type covers them.
-    let reads: Vec<&FieldLock> = new
+    let reads: Vec<&FieldRecord> = new
         .fields
         .iter()
         .filter(|f| !f.exists && f.since <= old.version)
         .collect();
-    let writes: Vec<&FieldLock> = old.fields.iter().filter(|f| !f.exists).collect();
+    let writes: Vec<&FieldRecord> = old.fields.iter().filter(|f| !f.exists).collect();
     for i in 0..writes.len().max(reads.len()) {
         let message = match (writes.get(i).copied(), reads.get(i).copied()) {
             (Some(a), Some(b)) => match field_reading(a, b, &writes, &reads) {
@@ -680,19 +682,19 @@ fn gate_on(now: &Lock, earlier: &Lock, device: &str, gate: &str) -> Vec<String> 
 }
 
 /// How release `b`'s field reads what field `a` wrote in the same place,
-/// by the one rule ([`reading`]); `writes` and `reads` are the two sides'
+/// by the one rule ([`reading()`]); `writes` and `reads` are the two sides'
 /// fields. Fields of other kinds with the same wire type (an array and a
 /// variable array of `uint16`) differ, but for skipped bytes.
 fn field_reading(
-    a: &FieldLock,
-    b: &FieldLock,
-    writes: &[&FieldLock],
-    reads: &[&FieldLock],
+    a: &FieldRecord,
+    b: &FieldRecord,
+    writes: &[&FieldRecord],
+    reads: &[&FieldRecord],
 ) -> Reading {
     let source_has = |n: &str| writes.iter().any(|f| f.name == n);
     let destination_has = |n: &str| reads.iter().any(|f| f.name == n);
     let r = reading(lock_shape(a), lock_shape(b), source_has, destination_has);
-    let skipped = a.kind == "unused" || b.kind == "unused";
+    let skipped = a.kind == FieldKindName::Unused || b.kind == FieldKindName::Unused;
     match r {
         Reading::Alike | Reading::Renamed | Reading::Misread if a.kind != b.kind && !skipped => {
             Reading::Differs
@@ -702,19 +704,19 @@ fn field_reading(
 }
 
 /// What the rule of how a destination reads a field needs of a lock's.
-fn lock_shape(f: &FieldLock) -> FieldShape<'_> {
+fn lock_shape(f: &FieldRecord) -> FieldShape<'_> {
     FieldShape {
         name: &f.name,
-        info: f.wire.as_deref().unwrap_or(&f.kind),
+        info: f.wire.as_deref().unwrap_or(f.kind.as_str()),
         size: f.size,
         count: f.count,
-        unused: f.kind == "unused" && f.nested.is_none(),
+        unused: f.is_unused(),
         nested: f.nested.is_some(),
     }
 }
 
-fn shape(f: &FieldLock) -> String {
-    let wire = f.wire.as_deref().unwrap_or(&f.kind);
+fn shape(f: &FieldRecord) -> String {
+    let wire = f.wire.as_deref().unwrap_or(f.kind.as_str());
     match f.count {
         Some(n) => format!("{n} x {wire}, {} bytes each", f.size),
         None => format!("{wire}, {} bytes", f.size),

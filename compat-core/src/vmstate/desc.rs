@@ -254,25 +254,6 @@ impl FieldKind {
             | FieldKind::Unused { .. } => false,
         }
     }
-
-    /// The kind's name in descriptions and locks (`var-array`).
-    pub const fn name(&self) -> &'static str {
-        match *self {
-            FieldKind::Scalar(_) => "scalar",
-            FieldKind::Array { .. } => "array",
-            FieldKind::Buffer { .. } => "buffer",
-            FieldKind::VarArray { .. } => "var-array",
-            FieldKind::Struct(_) => "struct",
-            FieldKind::StructArray { .. } => "struct-array",
-            FieldKind::StructVarArray { .. } => "struct-var-array",
-            FieldKind::NullableArray { alloc: true, .. } => "marked-array",
-            FieldKind::NullableArray { alloc: false, .. } => "nullable-array",
-            FieldKind::List { .. } => "list",
-            FieldKind::Map { .. } => "map",
-            FieldKind::Tmp(_) => "tmp",
-            FieldKind::Unused { .. } => "unused",
-        }
-    }
 }
 
 /// Which of QEMU's list encodings a list field uses: the same bytes, a

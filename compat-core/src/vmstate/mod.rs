@@ -6,6 +6,7 @@ mod backups;
 mod desc;
 pub mod layout;
 pub mod reading;
+pub mod record;
 
 pub(crate) mod derive_support;
 
@@ -24,6 +25,7 @@ pub use backups::Backups;
 pub(crate) use backups::TypeSlots;
 pub use layout::{FieldLayout, Layout, MustMatch};
 pub use reading::{older_streams_only, reading, retired_alike, FieldShape, Reading};
+pub use record::{FieldKindName, FieldRecord, StateRecord};
 
 use std::any::Any;
 
