@@ -1,0 +1,347 @@
+//! Property values and what a fresh device sends and compares, on every
+//! machine type both releases know: a changed value with no compat entry
+//! restoring it, a new property that changes what a device sends, a state
+//! difference no property explains — each with the compat entry to add, in
+//! the set of the machine type's own step.
+
+use std::collections::BTreeMap;
+
+use super::{Direction, Finding, FindingKind};
+use crate::migration::lock::{unhex, DeviceLock, Lock, MachineLock, MustMatchLock};
+use crate::release::Release;
+use crate::vmstate::first_difference;
+
+/// What differs between the two releases' fresh devices, each with the
+/// machine types where it does.
+#[derive(Default)]
+struct Suspects {
+    /// (device, property, old value, new value): a value that changed.
+    changed: BTreeMap<(String, String, String, String), Vec<String>>,
+    /// (device, property, default): a property the locked release did not
+    /// have, at its default, where the device's state differs.
+    added: BTreeMap<(String, String, String), Vec<String>>,
+    /// (device, what differs): a state difference no property explains.
+    unexplained: BTreeMap<(String, String), Vec<String>>,
+}
+
+/// Every device type on every machine type both releases know, compared.
+fn suspects(current: &Release, now: &Lock, earlier: &Lock) -> Suspects {
+    let mut found = Suspects::default();
+    let Suspects {
+        changed,
+        added,
+        unexplained,
+    } = &mut found;
+    for old in &earlier.machine_types {
+        let Some(new) = now.machine_types.iter().find(|m| m.name == old.name) else {
+            continue;
+        };
+        for od in &old.devices {
+            let Some(nd) = new.devices.iter().find(|d| d.type_name == od.type_name) else {
+                continue;
+            };
+            // The current release's declaration of a property, and whether
+            // it has no effect on this type.
+            let ty = current.registry().get(&nd.type_name);
+            let def = |name: &str| ty.and_then(|t| t.find_property(name)).map(|(_, def)| def);
+            let inert = |name: &str| ty.is_some_and(|t| t.is_inert(name));
+            let mut explained = false;
+            for op in &od.properties {
+                let Some(np) = nd.properties.iter().find(|p| p.name == op.name) else {
+                    continue;
+                };
+                // Values the type declares alike, or of a property without
+                // effect on it, are no change.
+                let alike = def(&op.name).is_some_and(|d| d.behave_alike(&op.value, &np.value))
+                    || inert(&op.name);
+                if np.value != op.value && !alike {
+                    explained = true;
+                    changed
+                        .entry((
+                            od.type_name.clone(),
+                            op.name.clone(),
+                            op.value.clone(),
+                            np.value.clone(),
+                        ))
+                        .or_default()
+                        .push(old.name.clone());
+                }
+            }
+            let Some(difference) = state_difference(od, nd) else {
+                continue;
+            };
+            if explained {
+                continue;
+            }
+            // New properties at their class default are the suspects, but
+            // for a host setting (`local`) and one holding the value its
+            // type says a release without it behaved as (`absent`).
+            let suspects: Vec<_> = nd
+                .properties
+                .iter()
+                .filter(|p| p.set_by.is_none())
+                .filter(|p| !od.properties.iter().any(|o| o.name == p.name))
+                .filter(|p| {
+                    !inert(&p.name)
+                        && def(&p.name)
+                            .is_none_or(|d| !d.local && d.absent_text().as_ref() != Some(&p.value))
+                })
+                .collect();
+            if suspects.is_empty() {
+                unexplained
+                    .entry((od.type_name.clone(), difference))
+                    .or_default()
+                    .push(old.name.clone());
+            }
+            for p in suspects {
+                added
+                    .entry((od.type_name.clone(), p.name.clone(), p.value.clone()))
+                    .or_default()
+                    .push(old.name.clone());
+            }
+        }
+    }
+    found
+}
+
+/// Property values and what a fresh device sends and compares, for every
+/// device type on every machine type both releases know.
+pub(super) fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
+    let Suspects {
+        changed,
+        added,
+        unexplained,
+    } = suspects(current, now, earlier);
+    for ((device, property, old_value, new_value), machines) in changed {
+        out.push(property_finding(
+            current,
+            now,
+            earlier,
+            PropertyBreak {
+                device: &device,
+                property: &property,
+                restore: &old_value,
+                new_value: &new_value,
+                message: format!(
+                    "{device}.{property} is {old_value} in release {} and {new_value} in release \
+                     {} on the same machine types, with no compat entry restoring it",
+                    earlier.release,
+                    current.name()
+                ),
+            },
+            machines,
+        ));
+    }
+    for ((device, property, default), machines) in added {
+        // The behaviour before a boolean existed is its opposite; for other
+        // kinds the value is the author's to choose.
+        let restore = crate::property::opposite_switch(&default)
+            .unwrap_or("<the value that behaves as before>");
+        out.push(property_finding(
+            current,
+            now,
+            earlier,
+            PropertyBreak {
+                device: &device,
+                property: &property,
+                restore,
+                new_value: &default,
+                message: format!(
+                    "{device}: property {property}, new in release {} with default {default}, \
+                     changes what a fresh device sends or compares on machine types of release \
+                     {}, and no compat entry restores the old behaviour",
+                    current.name(),
+                    earlier.release
+                ),
+            },
+            machines,
+        ));
+    }
+    for ((device, difference), machines) in unexplained {
+        // A changed layout already explains why a fresh device sends other
+        // bytes: one finding, the one with the fix.
+        let layout_explains = out.iter().any(|f| {
+            f.device.as_deref() == Some(device.as_str())
+                && matches!(
+                    f.kind,
+                    FindingKind::LayoutChanged | FindingKind::VersionChanged
+                )
+        });
+        if layout_explains && difference.starts_with("what a fresh device sends") {
+            continue;
+        }
+        out.push(Finding {
+            kind: FindingKind::MustMatchChanged,
+            device: Some(device.clone()),
+            item: None,
+            machines,
+            direction: Direction::Both,
+            message: format!(
+                "{device}: {difference} between release {} and release {}, and no property \
+                 explains it",
+                earlier.release,
+                current.name()
+            ),
+            fixes: vec![
+                "derive the state from a property and keep the old value for old machine types \
+                 in their compat set"
+                    .to_owned(),
+            ],
+        });
+    }
+}
+
+/// How a fresh device's state differs between the two releases, in words:
+/// what it sends, then what it compares.
+fn state_difference(old: &DeviceLock, new: &DeviceLock) -> Option<String> {
+    let alike = match (&old.sends, &new.sends) {
+        (Some(a), Some(b)) => a.reads_alike(b),
+        (a, b) => a == b,
+    };
+    if !alike {
+        return Some("what a fresh device sends differs".to_owned());
+    }
+    for om in &old.must_match {
+        let Some(nm) = new.must_match.iter().find(|m| m.path == om.path) else {
+            continue;
+        };
+        // As a load compares: the incoming bytes with the destination's own,
+        // under the destination's mask, each way.
+        let loads_fail =
+            |from: &MustMatchLock, to: &MustMatchLock| match (unhex(&from.bytes), unhex(&to.bytes))
+            {
+                (Some(incoming), Some(ours)) => {
+                    let mask = to.mask.as_deref().and_then(unhex);
+                    first_difference(&incoming, &ours, mask.as_deref()).is_some()
+                }
+                _ => from.bytes != to.bytes,
+            };
+        if loads_fail(om, nm) || loads_fail(nm, om) {
+            return Some(format!(
+                "must-match field '{}' of a fresh device differs",
+                om.path
+            ));
+        }
+    }
+    None
+}
+
+/// A property whose value breaks migration on some machine types.
+struct PropertyBreak<'a> {
+    device: &'a str,
+    property: &'a str,
+    /// The value that behaves as the locked release did.
+    restore: &'a str,
+    new_value: &'a str,
+    message: String,
+}
+
+fn property_finding(
+    current: &Release,
+    now: &Lock,
+    earlier: &Lock,
+    b: PropertyBreak<'_>,
+    machines: Vec<String>,
+) -> Finding {
+    // The entry names the type that declares the property, as QEMU's do.
+    let owner = current
+        .registry()
+        .get(b.device)
+        .and_then(|t| t.find_property(b.property))
+        .map_or(b.device, |(owner, _)| owner.name);
+    let (property, restore) = (b.property, b.restore);
+    let mut fixes: Vec<String> = Vec::new();
+    for set in sets_for(&machines, earlier, now) {
+        let fix = format!(
+            "add {{{owner}, {property}, {restore}}} to {set} in release {}",
+            current.name()
+        );
+        if !fixes.contains(&fix) {
+            fixes.push(fix);
+        }
+    }
+    fixes.push(format!(
+        "for releases already shipped: start the destination with -global \
+         {owner}.{property}={restore} (from release {}), or -global {owner}.{property}={} \
+         (back from release {}) where the property exists",
+        earlier.release,
+        b.new_value,
+        current.name()
+    ));
+    Finding {
+        kind: FindingKind::PropertyChanged,
+        device: Some(b.device.to_owned()),
+        item: Some(property.to_owned()),
+        machines,
+        direction: Direction::Both,
+        message: b.message,
+        fixes,
+    }
+}
+
+/// The compat sets an entry restoring the locked release's behaviour on
+/// `machines` goes into: for each family, the sets this release's step of
+/// the locked release's newest machine type of that family applies (QEMU's
+/// `hw_compat_X_Y` for release X.Y). A machine type defined on another
+/// family's options (`xenfv-4.2`) whose own step has none gets the sets of
+/// those steps that its chain applies; failing all, a new set in the step.
+pub(super) fn sets_for(machines: &[String], earlier: &Lock, now: &Lock) -> Vec<String> {
+    let newest_of = |family: &str| {
+        earlier
+            .machine_types
+            .iter()
+            .filter(|m| m.family == family && m.version.is_some())
+            .max_by(|a, b| version_key(a).cmp(&version_key(b)))
+    };
+    let own_sets = |name: &str| {
+        now.machine(name)
+            .map(|m| m.own_compat_sets.clone())
+            .unwrap_or_default()
+    };
+    // The sets of every family's newest locked machine type.
+    let release_sets: Vec<String> = earlier
+        .machine_types
+        .iter()
+        .filter_map(|m| newest_of(&m.family))
+        .flat_map(|m| own_sets(&m.name))
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for name in machines {
+        let Some(old) = earlier.machine(name) else {
+            continue;
+        };
+        let newest = newest_of(&old.family).map_or(old.name.as_str(), |m| m.name.as_str());
+        let mut sets = own_sets(newest);
+        if sets.is_empty() {
+            let chain: Vec<&str> = now
+                .machine(name)
+                .map(|m| m.compat.iter().map(|g| g.set.as_str()).collect())
+                .unwrap_or_default();
+            sets = release_sets
+                .iter()
+                .filter(|s| chain.contains(&s.as_str()))
+                .cloned()
+                .collect();
+        }
+        if sets.is_empty() {
+            sets.push(format!(
+                "a new compat set in the step of machine type {newest}"
+            ));
+        }
+        if let Some(first) = sets.into_iter().next() {
+            if !out.contains(&first) {
+                out.push(first);
+            }
+        }
+    }
+    out
+}
+
+fn version_key(m: &MachineLock) -> Vec<u32> {
+    m.version
+        .as_deref()
+        .unwrap_or("")
+        .split('.')
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}

@@ -1,0 +1,436 @@
+//! What the two sides write and read of one VMState, from the two
+//! releases' description records: versions, fields in wire order (by the
+//! one rule of how a destination reads a field), bounds, subsections.
+
+use super::properties::sets_for;
+use super::{Direction, Finding, FindingKind};
+use crate::migration::lock::Lock;
+use crate::vmstate::{reading, FieldKindName, FieldRecord, FieldShape, Reading, StateRecord};
+
+/// What the two sides write and read of one VMState.
+pub(super) fn vmstate(
+    device: &str,
+    old: &StateRecord,
+    new: &StateRecord,
+    earlier: &Lock,
+    now: &Lock,
+    out: &mut Vec<Finding>,
+) {
+    let pair = Pair {
+        device,
+        old,
+        new,
+        earlier,
+        now,
+    };
+    versions(&pair, out);
+    layout(&pair, out);
+    bounds(&pair, out);
+    subsections(&pair, out);
+}
+
+/// One device type's VMState in the locked release and in this one.
+#[derive(Clone, Copy)]
+struct Pair<'a> {
+    device: &'a str,
+    old: &'a StateRecord,
+    new: &'a StateRecord,
+    earlier: &'a Lock,
+    now: &'a Lock,
+}
+
+/// A finding in `device`.
+fn device_finding(
+    device: &str,
+    kind: FindingKind,
+    item: Option<String>,
+    direction: Direction,
+    message: String,
+    fixes: Vec<String>,
+) -> Finding {
+    Finding {
+        kind,
+        device: Some(device.to_owned()),
+        item,
+        machines: Vec::new(),
+        direction,
+        message,
+        fixes,
+    }
+}
+
+/// The versions each side writes and loads.
+fn versions(pair: &Pair<'_>, out: &mut Vec<Finding>) {
+    let Pair {
+        device,
+        old,
+        new,
+        earlier,
+        now,
+    } = *pair;
+    if new.minimum_version > old.version {
+        out.push(device_finding(
+            device,
+            FindingKind::VersionChanged,
+            None,
+            Direction::OldToNew,
+            format!(
+                "{device}: VMState '{}' loads versions {} to {} in release {}, but release {} \
+                 writes version {}",
+                new.name,
+                new.minimum_version,
+                new.version,
+                now.release,
+                earlier.release,
+                old.version
+            ),
+            vec![format!(
+                "keep minimum_version at {} or below, reading what release {} writes",
+                old.version, earlier.release
+            )],
+        ));
+    }
+    if new.version > old.version {
+        out.push(device_finding(
+            device,
+            FindingKind::VersionChanged,
+            None,
+            Direction::NewToOld,
+            format!(
+                "{device}: VMState '{}' writes version {} in release {}; release {} loads at most \
+                 version {}",
+                new.name, new.version, now.release, earlier.release, old.version
+            ),
+            vec![
+                "send the new fields in a subsection whose `needed` is false on old machine types, \
+                 instead of raising the version"
+                    .to_owned(),
+            ],
+        ));
+    }
+}
+
+/// The fields, in wire order, of a stream at the old version.
+fn layout(pair: &Pair<'_>, out: &mut Vec<Finding>) {
+    let Pair {
+        device,
+        old,
+        new,
+        earlier,
+        now,
+    } = *pair;
+    // What the new release reads of a stream at the old version: its fields
+    // added at that version or before (or decided by an `exists` test).
+    // Fields an `exists` test decides depend on the value: what fresh
+    // devices send on each machine type covers them.
+    let reads: Vec<&FieldRecord> = new
+        .fields
+        .iter()
+        .filter(|f| !f.exists && f.since <= old.version)
+        .collect();
+    let writes: Vec<&FieldRecord> = old.fields.iter().filter(|f| !f.exists).collect();
+    for i in 0..writes.len().max(reads.len()) {
+        let message = match (writes.get(i).copied(), reads.get(i).copied()) {
+            (Some(a), Some(b)) => match field_reading(a, b, &writes, &reads) {
+                Reading::Alike | Reading::Renamed => continue,
+                Reading::Misread => format!(
+                    "{device}: field '{}' ({}) of release {} is read as '{}' in release {}, a \
+                     field release {} writes elsewhere: the load completes with the state in \
+                     the wrong field",
+                    a.name,
+                    shape(a),
+                    earlier.release,
+                    b.name,
+                    now.release,
+                    earlier.release
+                ),
+                Reading::Differs => format!(
+                    "{device}: field '{}' ({}) of release {} is read as '{}' ({}) in release {}",
+                    a.name,
+                    shape(a),
+                    earlier.release,
+                    b.name,
+                    shape(b),
+                    now.release
+                ),
+            },
+            (Some(a), None) => format!(
+                "{device}: field '{}' ({}) of release {} is gone in release {}",
+                a.name,
+                shape(a),
+                earlier.release,
+                now.release
+            ),
+            (None, Some(b)) if b.since == 0 => format!(
+                "{device}: field '{}' ({}) is new in release {} with no `since`, so release {} \
+                 reads it from a stream release {} writes without it",
+                b.name,
+                shape(b),
+                now.release,
+                now.release,
+                earlier.release
+            ),
+            (None, Some(b)) => format!(
+                "{device}: field '{}' ({}) is new in release {} at version {}, which release {} \
+                 writes without it",
+                b.name,
+                shape(b),
+                now.release,
+                b.since,
+                earlier.release
+            ),
+            (None, None) => continue,
+        };
+        let item = reads.get(i).or(writes.get(i)).map(|f| f.name.clone());
+        let misread = match (writes.get(i), reads.get(i)) {
+            (Some(a), Some(b)) => field_reading(a, b, &writes, &reads) == Reading::Misread,
+            _ => false,
+        };
+        let fix = match misread {
+            true => format!(
+                "keep every field release {} writes in its place: a field moved or dropped \
+                 stays readable where older streams have it (QEMU's `mig_` fields, read only \
+                 when the version the source sent says so)",
+                earlier.release
+            ),
+            false => format!(
+                "declare a new field with `since = {}` (and raise `version`), or send it in a \
+                 subsection; keep every field release {} writes, at its size",
+                old.version + 1,
+                earlier.release
+            ),
+        };
+        out.push(device_finding(
+            device,
+            FindingKind::LayoutChanged,
+            item,
+            Direction::Both,
+            message,
+            vec![fix],
+        ));
+        break;
+    }
+}
+
+/// Bounds of variable arrays, lists and maps.
+fn bounds(pair: &Pair<'_>, out: &mut Vec<Finding>) {
+    let Pair {
+        device,
+        old,
+        new,
+        earlier,
+        now,
+    } = *pair;
+    // Bounds: a side that sends longer than the other accepts breaks once
+    // the guest (a list, a map) or the configuration (a variable array)
+    // makes it that long.
+    for n in &new.fields {
+        let Some(o) = old
+            .fields
+            .iter()
+            .find(|o| o.name == n.name && o.kind == n.kind)
+        else {
+            continue;
+        };
+        let (Some(old_max), Some(new_max)) = (o.max, n.max) else {
+            continue;
+        };
+        if old_max == new_max {
+            continue;
+        }
+        let (direction, longer, shorter, bound) = if new_max > old_max {
+            (Direction::NewToOld, &now.release, &earlier.release, old_max)
+        } else {
+            (Direction::OldToNew, &earlier.release, &now.release, new_max)
+        };
+        out.push(device_finding(
+            device,
+            FindingKind::BoundChanged,
+            Some(n.name.clone()),
+            direction,
+            format!(
+                "{device}: {} '{}' accepts {} elements in release {} and {} in release {}: \
+                 migrating from release {longer} to release {shorter} breaks whenever it holds \
+                 more than {bound}",
+                n.kind, n.name, old_max, earlier.release, new_max, now.release
+            ),
+            vec![format!(
+                "keep max = {} for '{}' (a larger bound needs a new field or subsection that \
+                 older releases do not receive)",
+                old_max, n.name
+            )],
+        ));
+    }
+}
+
+/// Subsections one side has and the other does not, and those both have.
+fn subsections(pair: &Pair<'_>, out: &mut Vec<Finding>) {
+    let Pair {
+        device,
+        old,
+        new,
+        earlier,
+        now,
+    } = *pair;
+    for gone in old
+        .subsections
+        .iter()
+        .filter(|o| !new.subsections.iter().any(|n| n.name == o.name))
+    {
+        let needed = gone.needed.as_deref().unwrap_or("its `needed` test");
+        // Where the locked release kept its gate off, it never sent it.
+        let machines = match &gone.gate {
+            Some(gate) => gate_on(earlier, earlier, device, gate),
+            None => Vec::new(),
+        };
+        if gone.gate.is_some() && machines.is_empty() {
+            continue;
+        }
+        out.push(Finding {
+            machines,
+            ..device_finding(
+                device,
+                FindingKind::SubsectionRemoved,
+                Some(gone.name.clone()),
+                Direction::OldToNew,
+                format!(
+                    "{device}: subsection '{}' of release {} is gone in release {}: migrating \
+                     from release {} breaks whenever {needed} is true there",
+                    gone.name, earlier.release, now.release, earlier.release
+                ),
+                vec![format!(
+                    "keep subsection '{}' loadable in release {} (a destination reads what older \
+                     releases send, even state it no longer uses)",
+                    gone.name, now.release
+                )],
+            )
+        });
+    }
+    for sub in &new.subsections {
+        if let Some(o) = old.subsections.iter().find(|s| s.name == sub.name) {
+            vmstate(device, o, sub, earlier, now, out);
+            continue;
+        }
+        let needed = sub.needed.as_deref().unwrap_or("its `needed` test");
+        match &sub.gate {
+            // Gated: it breaks exactly where the gate is on on a machine type
+            // of the locked release.
+            Some(gate) => {
+                let machines = gate_on(now, earlier, device, gate);
+                if machines.is_empty() {
+                    continue;
+                }
+                let owner = device;
+                let mut fixes: Vec<String> = sets_for(&machines, earlier, now)
+                    .into_iter()
+                    .map(|set| {
+                        format!(
+                            "add {{{owner}, {gate}, off}} to {set} in release {}",
+                            now.release
+                        )
+                    })
+                    .collect();
+                fixes.push(format!(
+                    "for releases already shipped: start the source with -global {owner}.{gate}=off"
+                ));
+                out.push(Finding {
+                    machines,
+                    ..device_finding(
+                        device,
+                        FindingKind::SubsectionAdded,
+                        Some(sub.name.clone()),
+                        Direction::NewToOld,
+                        format!(
+                            "{device}: subsection '{}', new in release {}, is sent whenever \
+                             {needed} is true while {gate} is on, and {gate} is on for machine \
+                             types of release {}, which refuses the subsection",
+                            sub.name, now.release, earlier.release
+                        ),
+                        fixes,
+                    )
+                });
+            }
+            // An arbitrary condition: it breaks whenever it holds.
+            None => out.push(device_finding(
+                device,
+                FindingKind::SubsectionAdded,
+                Some(sub.name.clone()),
+                Direction::NewToOld,
+                format!(
+                    "{device}: subsection '{}' is new in release {}: migrating back to release {} \
+                     breaks whenever {needed} is true",
+                    sub.name, now.release, earlier.release
+                ),
+                vec![format!(
+                    "gate '{}' with a bool property (#[vmstate(subsection, needed = ..., gate = \
+                     \"...\")]) and turn it off for the machine types of release {} in their \
+                     compat set",
+                    sub.name, earlier.release
+                )],
+            )),
+        }
+    }
+}
+
+/// The machine types of the locked release on which `device`'s property
+/// `gate` is on in the current release — or not known to be off (a device
+/// that does not start alone has no resolved values in the lock).
+fn gate_on(now: &Lock, earlier: &Lock, device: &str, gate: &str) -> Vec<String> {
+    earlier
+        .machine_types
+        .iter()
+        .filter_map(|old| now.machine_types.iter().find(|m| m.name == old.name))
+        .filter(|m| {
+            let off = m.devices.iter().any(|d| {
+                d.type_name == device
+                    && d.properties
+                        .iter()
+                        .any(|p| p.name == gate && p.value == "off")
+            });
+            !off
+        })
+        .map(|m| m.name.clone())
+        .collect()
+}
+
+/// How release `b`'s field reads what field `a` wrote in the same place,
+/// by the one rule ([`reading()`]); `writes` and `reads` are the two sides'
+/// fields. Fields of other kinds with the same wire type (an array and a
+/// variable array of `uint16`) differ, but for skipped bytes.
+fn field_reading(
+    a: &FieldRecord,
+    b: &FieldRecord,
+    writes: &[&FieldRecord],
+    reads: &[&FieldRecord],
+) -> Reading {
+    let source_has = |n: &str| writes.iter().any(|f| f.name == n);
+    let destination_has = |n: &str| reads.iter().any(|f| f.name == n);
+    let r = reading(lock_shape(a), lock_shape(b), source_has, destination_has);
+    let skipped = a.kind == FieldKindName::Unused || b.kind == FieldKindName::Unused;
+    match r {
+        Reading::Alike | Reading::Renamed | Reading::Misread if a.kind != b.kind && !skipped => {
+            Reading::Differs
+        }
+        other => other,
+    }
+}
+
+/// What the rule of how a destination reads a field needs of a lock's.
+fn lock_shape(f: &FieldRecord) -> FieldShape<'_> {
+    FieldShape {
+        name: &f.name,
+        info: f.wire.as_deref().unwrap_or(f.kind.as_str()),
+        size: f.size,
+        count: f.count,
+        unused: f.is_unused(),
+        nested: f.nested.is_some(),
+    }
+}
+
+fn shape(f: &FieldRecord) -> String {
+    let wire = f.wire.as_deref().unwrap_or(f.kind.as_str());
+    match f.count {
+        Some(n) => format!("{n} x {wire}, {} bytes each", f.size),
+        None => format!("{wire}, {} bytes", f.size),
+    }
+}
