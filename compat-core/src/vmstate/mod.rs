@@ -3,6 +3,7 @@
 //! code for each struct.
 
 mod backups;
+pub mod compare;
 mod desc;
 pub mod layout;
 pub mod reading;
@@ -23,6 +24,7 @@ pub const NULL_MARKER: u8 = 0x30;
 pub const VALID_MARKER: u8 = 0x31;
 pub use backups::Backups;
 pub(crate) use backups::TypeSlots;
+pub use compare::{field_reading, first_field_mismatch, Compared, FieldMismatch};
 pub use layout::{FieldLayout, Layout, MustMatch};
 pub use reading::{older_streams_only, reading, retired_alike, FieldShape, Reading};
 pub use record::{FieldKindName, FieldRecord, StateRecord};

@@ -3,7 +3,10 @@
 //! subsections, lists and maps the source accepts longer.
 
 use super::DeviceView;
-use crate::vmstate::{field_path, FieldKind, VmStateDescription};
+use crate::vmstate::{
+    field_path, first_field_mismatch, Compared, FieldKind, FieldMismatch, StateRecord,
+    VmStateDescription,
+};
 
 /// A subsection the source sends — now or whenever its `needed` test
 /// holds — that the destination cannot load: one it does not know, or (when
@@ -162,52 +165,35 @@ fn description_mismatch(
     fields_mismatch(src, dst)
 }
 
-/// The fields part of [`description_mismatch`]; a nested struct has no
-/// version of its own on the wire, so only its fields are compared.
+/// The fields part of [`description_mismatch`], by the one comparison of
+/// two description records; fields an `exists` test decides are taken as
+/// sent on both sides, and nested structs are compared with their own
+/// versions (none is on the wire).
 fn fields_mismatch(
     src: &'static VmStateDescription,
     dst: &'static VmStateDescription,
 ) -> Option<String> {
-    let sent = |d: &'static VmStateDescription| {
-        d.fields
-            .iter()
-            .filter(move |f| f.has_exists_test || f.version_id <= src.version_id)
+    let (written, read) = (StateRecord::of(src), StateRecord::of(dst));
+    let how = Compared {
+        version: src.version_id,
+        tested: true,
+        nested: true,
     };
-    let (mut a, mut b) = (sent(src), sent(dst));
-    loop {
-        match (a.next(), b.next()) {
-            (None, None) => return None,
-            (Some(x), Some(y))
-                if x.name == y.name
-                    && std::mem::discriminant(&x.kind) == std::mem::discriminant(&y.kind)
-                    && x.element_size() == y.element_size() =>
-            {
-                if let (FieldKind::Struct(p), FieldKind::Struct(q)) = (x.kind, y.kind) {
-                    if let Some(why) = fields_mismatch(p, q) {
-                        return Some(why);
-                    }
-                }
-            }
-            (Some(x), Some(y)) => {
-                return Some(format!(
-                    "the source sends field '{}', the destination reads '{}' there",
-                    x.name, y.name
-                ))
-            }
-            (Some(x), None) => {
-                return Some(format!(
-                    "the source sends field '{}', which the destination does not read",
-                    x.name
-                ))
-            }
-            (None, Some(y)) => {
-                return Some(format!(
-                    "the destination reads field '{}', which the source does not send",
-                    y.name
-                ))
-            }
-        }
-    }
+    let (_, mismatch) = first_field_mismatch(&written, &read, how)?;
+    Some(match mismatch {
+        FieldMismatch::ReadsOtherwise { written, read, .. } => format!(
+            "the source sends field '{}', the destination reads '{}' there",
+            written.name, read.name
+        ),
+        FieldMismatch::NotRead(x) => format!(
+            "the source sends field '{}', which the destination does not read",
+            x.name
+        ),
+        FieldMismatch::NotWritten(y) => format!(
+            "the destination reads field '{}', which the source does not send",
+            y.name
+        ),
+    })
 }
 
 /// A list or map — whose length the guest decides at run time — that the

@@ -5,7 +5,7 @@
 use super::properties::sets_for;
 use super::{Direction, Finding, FindingKind};
 use crate::migration::lock::Lock;
-use crate::vmstate::{reading, FieldKindName, FieldRecord, FieldShape, Reading, StateRecord};
+use crate::vmstate::{first_field_mismatch, Compared, FieldMismatch, StateRecord};
 
 /// What the two sides write and read of one VMState.
 pub(super) fn vmstate(
@@ -120,96 +120,113 @@ fn layout(pair: &Pair<'_>, out: &mut Vec<Finding>) {
         now,
     } = *pair;
     // What the new release reads of a stream at the old version: its fields
-    // added at that version or before (or decided by an `exists` test).
-    // Fields an `exists` test decides depend on the value: what fresh
-    // devices send on each machine type covers them.
-    let reads: Vec<&FieldRecord> = new
-        .fields
-        .iter()
-        .filter(|f| !f.exists && f.since <= old.version)
-        .collect();
-    let writes: Vec<&FieldRecord> = old.fields.iter().filter(|f| !f.exists).collect();
-    for i in 0..writes.len().max(reads.len()) {
-        let message = match (writes.get(i).copied(), reads.get(i).copied()) {
-            (Some(a), Some(b)) => match field_reading(a, b, &writes, &reads) {
-                Reading::Alike | Reading::Renamed => continue,
-                Reading::Misread => format!(
-                    "{device}: field '{}' ({}) of release {} is read as '{}' in release {}, a \
-                     field release {} writes elsewhere: the load completes with the state in \
-                     the wrong field",
-                    a.name,
-                    shape(a),
-                    earlier.release,
-                    b.name,
-                    now.release,
-                    earlier.release
-                ),
-                Reading::Differs => format!(
-                    "{device}: field '{}' ({}) of release {} is read as '{}' ({}) in release {}",
-                    a.name,
-                    shape(a),
-                    earlier.release,
-                    b.name,
-                    shape(b),
-                    now.release
-                ),
-            },
-            (Some(a), None) => format!(
+    // added at that version or before. Fields an `exists` test decides
+    // depend on the value: what fresh devices send on each machine type
+    // covers them.
+    let how = Compared {
+        version: old.version,
+        tested: false,
+        nested: false,
+    };
+    let Some((_, mismatch)) = first_field_mismatch(old, new, how) else {
+        return;
+    };
+    let (item, message) = match mismatch {
+        FieldMismatch::ReadsOtherwise {
+            written: a,
+            read: b,
+            misread: true,
+        } => (
+            &b.name,
+            format!(
+                "{device}: field '{}' ({}) of release {} is read as '{}' in release {}, a \
+                 field release {} writes elsewhere: the load completes with the state in \
+                 the wrong field",
+                a.name,
+                a.shape(),
+                earlier.release,
+                b.name,
+                now.release,
+                earlier.release
+            ),
+        ),
+        FieldMismatch::ReadsOtherwise {
+            written: a,
+            read: b,
+            misread: false,
+        } => (
+            &b.name,
+            format!(
+                "{device}: field '{}' ({}) of release {} is read as '{}' ({}) in release {}",
+                a.name,
+                a.shape(),
+                earlier.release,
+                b.name,
+                b.shape(),
+                now.release
+            ),
+        ),
+        FieldMismatch::NotRead(a) => (
+            &a.name,
+            format!(
                 "{device}: field '{}' ({}) of release {} is gone in release {}",
                 a.name,
-                shape(a),
+                a.shape(),
                 earlier.release,
                 now.release
             ),
-            (None, Some(b)) if b.since == 0 => format!(
+        ),
+        FieldMismatch::NotWritten(b) if b.since == 0 => (
+            &b.name,
+            format!(
                 "{device}: field '{}' ({}) is new in release {} with no `since`, so release {} \
                  reads it from a stream release {} writes without it",
                 b.name,
-                shape(b),
+                b.shape(),
                 now.release,
                 now.release,
                 earlier.release
             ),
-            (None, Some(b)) => format!(
+        ),
+        FieldMismatch::NotWritten(b) => (
+            &b.name,
+            format!(
                 "{device}: field '{}' ({}) is new in release {} at version {}, which release {} \
                  writes without it",
                 b.name,
-                shape(b),
+                b.shape(),
                 now.release,
                 b.since,
                 earlier.release
             ),
-            (None, None) => continue,
-        };
-        let item = reads.get(i).or(writes.get(i)).map(|f| f.name.clone());
-        let misread = match (writes.get(i), reads.get(i)) {
-            (Some(a), Some(b)) => field_reading(a, b, &writes, &reads) == Reading::Misread,
-            _ => false,
-        };
-        let fix = match misread {
-            true => format!(
-                "keep every field release {} writes in its place: a field moved or dropped \
-                 stays readable where older streams have it (QEMU's `mig_` fields, read only \
-                 when the version the source sent says so)",
-                earlier.release
-            ),
-            false => format!(
-                "declare a new field with `since = {}` (and raise `version`), or send it in a \
-                 subsection; keep every field release {} writes, at its size",
-                old.version + 1,
-                earlier.release
-            ),
-        };
-        out.push(device_finding(
-            device,
-            FindingKind::LayoutChanged,
-            item,
-            Direction::Both,
-            message,
-            vec![fix],
-        ));
-        break;
-    }
+        ),
+    };
+    let misread = matches!(
+        mismatch,
+        FieldMismatch::ReadsOtherwise { misread: true, .. }
+    );
+    let fix = match misread {
+        true => format!(
+            "keep every field release {} writes in its place: a field moved or dropped \
+             stays readable where older streams have it (QEMU's `mig_` fields, read only \
+             when the version the source sent says so)",
+            earlier.release
+        ),
+        false => format!(
+            "declare a new field with `since = {}` (and raise `version`), or send it in a \
+             subsection; keep every field release {} writes, at its size",
+            old.version + 1,
+            earlier.release
+        ),
+    };
+    out.push(device_finding(
+        device,
+        FindingKind::LayoutChanged,
+        Some(item.clone()),
+        Direction::Both,
+        message,
+        vec![fix],
+    ));
 }
 
 /// Bounds of variable arrays, lists and maps.
@@ -391,46 +408,4 @@ fn gate_on(now: &Lock, earlier: &Lock, device: &str, gate: &str) -> Vec<String> 
         })
         .map(|m| m.name.clone())
         .collect()
-}
-
-/// How release `b`'s field reads what field `a` wrote in the same place,
-/// by the one rule ([`reading()`]); `writes` and `reads` are the two sides'
-/// fields. Fields of other kinds with the same wire type (an array and a
-/// variable array of `uint16`) differ, but for skipped bytes.
-fn field_reading(
-    a: &FieldRecord,
-    b: &FieldRecord,
-    writes: &[&FieldRecord],
-    reads: &[&FieldRecord],
-) -> Reading {
-    let source_has = |n: &str| writes.iter().any(|f| f.name == n);
-    let destination_has = |n: &str| reads.iter().any(|f| f.name == n);
-    let r = reading(lock_shape(a), lock_shape(b), source_has, destination_has);
-    let skipped = a.kind == FieldKindName::Unused || b.kind == FieldKindName::Unused;
-    match r {
-        Reading::Alike | Reading::Renamed | Reading::Misread if a.kind != b.kind && !skipped => {
-            Reading::Differs
-        }
-        other => other,
-    }
-}
-
-/// What the rule of how a destination reads a field needs of a lock's.
-fn lock_shape(f: &FieldRecord) -> FieldShape<'_> {
-    FieldShape {
-        name: &f.name,
-        info: f.wire.as_deref().unwrap_or(f.kind.as_str()),
-        size: f.size,
-        count: f.count,
-        unused: f.is_unused(),
-        nested: f.nested.is_some(),
-    }
-}
-
-fn shape(f: &FieldRecord) -> String {
-    let wire = f.wire.as_deref().unwrap_or(f.kind.as_str());
-    match f.count {
-        Some(n) => format!("{n} x {wire}, {} bytes each", f.size),
-        None => format!("{wire}, {} bytes", f.size),
-    }
 }

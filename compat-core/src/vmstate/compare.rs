@@ -1,0 +1,148 @@
+//! One comparison of two description records: where a destination that
+//! reads with one parts from what a source writes with the other, field by
+//! field in wire order, by the one rule of how a destination reads a field
+//! ([`reading`](super::reading::reading)). The checker and `verify` ask it
+//! and say what it finds in their own words.
+
+use super::field_path;
+use super::reading::{reading, FieldShape, Reading};
+use super::record::{FieldKindName, FieldRecord, StateRecord};
+
+/// Where the two sides part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldMismatch<'a> {
+    /// Both have a field here, and the destination reads the source's
+    /// otherwise: another shape, or — `misread` — the same shape into a
+    /// field the source also writes.
+    ReadsOtherwise {
+        /// The source's field.
+        written: &'a FieldRecord,
+        /// The destination's.
+        read: &'a FieldRecord,
+        /// Whether the load completes with the state in the wrong field.
+        misread: bool,
+    },
+    /// The source writes a field the destination does not read.
+    NotRead(&'a FieldRecord),
+    /// The destination reads a field the source does not write.
+    NotWritten(&'a FieldRecord),
+}
+
+/// Which fields count as on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compared {
+    /// The version of the stream: the destination reads its fields added at
+    /// that version or before.
+    pub version: u32,
+    /// Whether fields an `exists` test decides count as sent (the test is
+    /// taken to hold on both sides), or are left out (what fresh devices
+    /// send covers them).
+    pub tested: bool,
+    /// Whether the fields of nested structs both sides have are compared
+    /// too (a nested struct carries no version: its own is used).
+    pub nested: bool,
+}
+
+/// The first place, with its path (`esp.lun`), where a destination
+/// reading with `read` parts from what a source writing with `written`
+/// sends.
+pub fn first_field_mismatch<'a>(
+    written: &'a StateRecord,
+    read: &'a StateRecord,
+    how: Compared,
+) -> Option<(String, FieldMismatch<'a>)> {
+    fields_from("", written, read, how)
+}
+
+fn fields_from<'a>(
+    path: &str,
+    written: &'a StateRecord,
+    read: &'a StateRecord,
+    how: Compared,
+) -> Option<(String, FieldMismatch<'a>)> {
+    let on_wire = |f: &&FieldRecord| match f.exists {
+        true => how.tested,
+        false => f.since <= how.version,
+    };
+    let writes: Vec<&FieldRecord> = written.fields.iter().filter(on_wire).collect();
+    let reads: Vec<&FieldRecord> = read.fields.iter().filter(on_wire).collect();
+    for i in 0..writes.len().max(reads.len()) {
+        let (a, b) = match (writes.get(i).copied(), reads.get(i).copied()) {
+            (Some(a), Some(b)) => (a, b),
+            (Some(a), None) => return Some((field_path(path, &a.name), FieldMismatch::NotRead(a))),
+            (None, Some(b)) => {
+                return Some((field_path(path, &b.name), FieldMismatch::NotWritten(b)))
+            }
+            (None, None) => return None,
+        };
+        match field_reading(a, b, &writes, &reads) {
+            Reading::Alike | Reading::Renamed => {}
+            r @ (Reading::Misread | Reading::Differs) => {
+                let mismatch = FieldMismatch::ReadsOtherwise {
+                    written: a,
+                    read: b,
+                    misread: r == Reading::Misread,
+                };
+                return Some((field_path(path, &a.name), mismatch));
+            }
+        }
+        let structs = (a.kind, b.kind) == (FieldKindName::Struct, FieldKindName::Struct);
+        if let (true, true, Some(x), Some(y)) = (how.nested, structs, &a.nested, &b.nested) {
+            let inner = Compared {
+                version: x.version,
+                ..how
+            };
+            if let Some(found) = fields_from(&field_path(path, &a.name), x, y, inner) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
+/// How field `b` reads what field `a` wrote in the same place, by the one
+/// rule; `writes` and `reads` are the two sides' fields. Fields of other
+/// kinds with the same wire type (an array and a variable array of
+/// `uint16`) differ, but for skipped bytes.
+pub fn field_reading(
+    a: &FieldRecord,
+    b: &FieldRecord,
+    writes: &[&FieldRecord],
+    reads: &[&FieldRecord],
+) -> Reading {
+    let source_has = |n: &str| writes.iter().any(|f| f.name == n);
+    let destination_has = |n: &str| reads.iter().any(|f| f.name == n);
+    let r = reading(a.as_shape(), b.as_shape(), source_has, destination_has);
+    let skipped = a.kind == FieldKindName::Unused || b.kind == FieldKindName::Unused;
+    match r {
+        Reading::Alike | Reading::Renamed | Reading::Misread if a.kind != b.kind && !skipped => {
+            Reading::Differs
+        }
+        other => other,
+    }
+}
+
+impl FieldRecord {
+    /// What the rule of how a destination reads a field needs of it: its
+    /// wire type, or its kind where it has none.
+    pub fn as_shape(&self) -> FieldShape<'_> {
+        FieldShape {
+            name: &self.name,
+            info: self.wire.as_deref().unwrap_or(self.kind.as_str()),
+            size: self.size,
+            count: self.count,
+            unused: self.is_unused(),
+            nested: self.nested.is_some(),
+        }
+    }
+
+    /// `4 x uint32, 4 bytes each` or `uint16, 2 bytes`: the field's shape
+    /// in words.
+    pub fn shape(&self) -> String {
+        let wire = self.wire.as_deref().unwrap_or(self.kind.as_str());
+        match self.count {
+            Some(n) => format!("{n} x {wire}, {} bytes each", self.size),
+            None => format!("{wire}, {} bytes", self.size),
+        }
+    }
+}
