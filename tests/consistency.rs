@@ -312,3 +312,36 @@ fn a_changed_default_is_refused_with_its_compat_entry() {
         findings[0]
     );
 }
+
+/// Every cell of the example matrix (every release to every release, on
+/// every machine type, with the catalog's configuration): the checker's
+/// verdict, a real save -> load with the pre-flight, and a plain real save
+/// -> load agree — each also from a source in its busiest state (every
+/// subsection its gates allow).
+#[test]
+fn checker_and_real_migrations_agree_on_every_cell_of_the_example_matrix() {
+    let catalog = compat_examples::catalog::catalog();
+    let mut cells = 0;
+    for machine in catalog.machine_names() {
+        let plain = catalog.machine_matrix_with(&machine, false);
+        let preflight = catalog.machine_matrix_with(&machine, true);
+        for (p, q) in plain.cells.iter().zip(&preflight.cells) {
+            assert_eq!((&p.src, &p.dst), (&q.src, &q.dst));
+            let src = catalog.release(&p.src).unwrap();
+            let dst = catalog.release(&p.dst).unwrap();
+            let predicted = catalog.predict(src, &plain.config, dst, &plain.config);
+            assert_eq!(
+                (predicted.works, q.outcome.is_ok()),
+                (p.outcome.is_ok(), p.outcome.is_ok()),
+                "{machine} {} -> {}: check {predicted}, pre-flight {:?}, plain {:?}",
+                p.src,
+                p.dst,
+                q.outcome,
+                p.outcome
+            );
+            cells += 1;
+        }
+    }
+    assert!(cells > 1000, "{cells} cells");
+    eprintln!("{cells} cells: check, pre-flight and plain migration agree");
+}
