@@ -345,3 +345,64 @@ fn checker_and_real_migrations_agree_on_every_cell_of_the_example_matrix() {
     assert!(cells > 1000, "{cells} cells");
     eprintln!("{cells} cells: check, pre-flight and plain migration agree");
 }
+
+/// Where a cell of the example matrix fails between two releases, `verify`
+/// of the newer against the older's lock has a finding that names a device
+/// of the cell's configuration, or its machine type: the lock-based answer
+/// sees what the real migration hits. (The other way round needs no cell:
+/// verify starts every device type on every machine type, the matrix one
+/// configuration.)
+#[test]
+fn verify_sees_every_failing_cell_of_the_example_matrix() {
+    let catalog = compat_examples::catalog::catalog();
+    let releases = catalog.releases();
+    let locks: Vec<Lock> = releases
+        .iter()
+        .map(|r| Lock::from_json(&Lock::of(r).to_json()).unwrap())
+        .collect();
+    let mut found = std::collections::BTreeMap::new();
+    let mut failing = 0;
+    let mut seen = 0;
+    for machine in catalog.machine_names() {
+        let table = catalog.machine_matrix_with(&machine, true);
+        for cell in table.cells.iter().filter(|c| c.outcome.is_err()) {
+            let i = releases.iter().position(|r| r.name() == cell.src).unwrap();
+            let j = releases.iter().position(|r| r.name() == cell.dst).unwrap();
+            let (older, newer) = (i.min(j), i.max(j));
+            if i == j || releases[older].machine(&machine).is_err() {
+                // Within a release, or a machine type newer than the older
+                // release: nothing it promised.
+                continue;
+            }
+            failing += 1;
+            let findings = found
+                .entry((newer, older))
+                .or_insert_with(|| verify(&releases[newer], &locks[older]));
+            let types: Vec<&str> = table
+                .config
+                .devices
+                .iter()
+                .map(|d| d.driver.as_str())
+                .collect();
+            let named = findings.iter().any(|f| {
+                f.machines.contains(&machine)
+                    || f.device.as_deref().is_some_and(|d| types.contains(&d))
+            });
+            assert!(
+                named,
+                "{machine} {} -> {}: {:?}; verify {} against {}:\n{}",
+                cell.src,
+                cell.dst,
+                cell.outcome,
+                releases[newer].name(),
+                releases[older].name(),
+                findings
+                    .iter()
+                    .map(|f| format!("{f}\n"))
+                    .collect::<String>()
+            );
+            seen += 1;
+        }
+    }
+    eprintln!("{failing} failing cells between two releases; verify names each ({seen})");
+}
