@@ -89,6 +89,45 @@ uart!(Renamed, type = "pl011", revision = 1, version = 1, depth = 16, {
     pub line_control: u32,
 });
 
+/// The receive timeout's state, sent while it is pending.
+#[derive(Debug, Clone, Default, VMState)]
+#[vmstate(name = "pl011/timeout", version = 1)]
+pub struct Timeout {
+    pub ticks: u32,
+}
+
+// A subsection added behind a bool property (on by default).
+uart!(Gated, type = "pl011", revision = 1, version = 1, depth = 16, {
+    pub flags: u32,
+    pub lcr: u32,
+    /// Migrate the receive timeout.
+    #[property(name = "x-timeout", default = true)]
+    #[vmstate(skip)]
+    pub x_timeout: bool,
+    #[vmstate(subsection, needed = Gated::pending, gate = "x-timeout")]
+    pub timeout: Timeout,
+});
+// A subsection added with no property to turn it off.
+uart!(Ungated, type = "pl011", revision = 1, version = 1, depth = 16, {
+    pub flags: u32,
+    pub lcr: u32,
+    #[vmstate(subsection, needed = Ungated::pending)]
+    pub timeout: Timeout,
+});
+
+impl Gated {
+    /// A guest that just received a byte: the timeout is pending.
+    fn pending(&self) -> bool {
+        true
+    }
+}
+
+impl Ungated {
+    fn pending(&self) -> bool {
+        true
+    }
+}
+
 /// The UART's state moved into a parent type that other PrimeCell UARTs
 /// share: `pl011` becomes a subtype without a VMState of its own.
 #[derive(Debug, Clone, Device, VMState)]
@@ -123,6 +162,13 @@ pub struct Subtype {
 compat_set! {
     /// Release 2.0's set for `arm-1.0`, forgetting the revision.
     pub FORGOT_1_0 = "pl011_compat_1_0" [];
+}
+
+compat_set! {
+    /// 2.0's receive timeout, off for `arm-1.0`.
+    pub TIMEOUT_1_0 = "pl011_compat_1_0" [
+        { Gated, "x-timeout", "off" },
+    ];
 }
 
 compat_set! {
@@ -278,6 +324,21 @@ fn checker_preflight_and_verify_agree_on_every_mutation() {
         ),
         ("a field renamed", new::<Renamed>(forgot()), [None, None]),
         ("a subtype", new::<Subtype>(forgot()), [None, None]),
+        (
+            "a gated subsection without its compat entry",
+            new::<Gated>(forgot()),
+            [Some("x-timeout"), Some("timeout")],
+        ),
+        (
+            "a gated subsection with its compat entry",
+            new::<Gated>(VersionStep::compat([TIMEOUT_1_0])),
+            [None, None],
+        ),
+        (
+            "an ungated subsection",
+            new::<Ungated>(forgot()),
+            [None, Some("timeout")],
+        ),
     ];
     let mut compared = 0;
     for (case, release, [up, down]) in &cases {

@@ -231,23 +231,34 @@ pub fn check(
             Some(d.label.clone()),
         );
     }
-    // The state loads, but a property both sides have holds another value:
-    // the guest would find another device after the move (a pre-flight
-    // refuses it, as QEMU's users learn only from the guest).
-    if let Some(d) = p
-        .property_differences
-        .iter()
-        .find(|d| d.source.is_some() && d.destination.is_some())
-    {
-        let cause = format!(
-            "device '{}': property {}.{} is {} on the source and {} on the destination: the \
-             state loads, but the guest sees another device",
-            d.device,
-            d.owner,
-            d.property,
-            d.source.as_deref().unwrap_or_default(),
-            d.destination.as_deref().unwrap_or_default()
-        );
+    // The state loads, but the guest would find another device after the
+    // move (a pre-flight refuses it; QEMU's users learn it from the
+    // guest): a property both sides have holds another value, or a switch
+    // only the destination has is at new behaviour no compat set undid.
+    let guest_visible = |d: &&PropertyDifference| match (&d.source, &d.destination) {
+        (Some(_), Some(_)) => true,
+        (None, Some(v)) => crate::property::opposite_switch(v).is_some(),
+        _ => false,
+    };
+    if let Some(d) = p.property_differences.iter().find(guest_visible) {
+        let cause = match &d.source {
+            Some(value) => format!(
+                "device '{}': property {}.{} is {value} on the source and {} on the \
+                 destination: the state loads, but the guest sees another device",
+                d.device,
+                d.owner,
+                d.property,
+                d.destination.as_deref().unwrap_or_default()
+            ),
+            None => format!(
+                "device '{}': property {}.{} is {} on the destination and the source has no \
+                 such property: the state loads, but the guest finds new behaviour",
+                d.device,
+                d.owner,
+                d.property,
+                d.destination.as_deref().unwrap_or_default()
+            ),
+        };
         let device = Some(d.device.clone());
         return p.fail(cause, device).with_fixes(
             src,

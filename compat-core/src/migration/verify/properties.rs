@@ -158,13 +158,17 @@ pub(super) fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mu
         ));
     }
     for ((device, difference), machines) in unexplained {
-        // A changed layout already explains why a fresh device sends other
-        // bytes: one finding, the one with the fix.
+        // A changed layout, version or set of subsections already explains
+        // why a fresh device sends other bytes: one finding, the one with
+        // the fix and the right direction.
         let layout_explains = out.iter().any(|f| {
             f.device.as_deref() == Some(device.as_str())
                 && matches!(
                     f.kind,
-                    FindingKind::LayoutChanged | FindingKind::VersionChanged
+                    FindingKind::LayoutChanged
+                        | FindingKind::VersionChanged
+                        | FindingKind::SubsectionAdded
+                        | FindingKind::SubsectionRemoved
                 )
         });
         if layout_explains && difference.starts_with("what a fresh device sends") {
