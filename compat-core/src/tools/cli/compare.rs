@@ -1,0 +1,413 @@
+//! The commands that compare two sides before any state moves: `check`
+//! (releases, or `-dump-vmstate` and lock files in their place),
+//! `preflight`, `verify` against locks, and the `lock` and `dump-vmstate`
+//! files they compare with.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::args::PairArgs;
+use super::output::{findings_json, prediction_json, pretty, shown};
+use super::{release, Failure, Outcome};
+use crate::codec::input::{read_text, JSON_FILE_LIMIT};
+use crate::release::Release;
+use crate::resolve::MachineConfig;
+use crate::text::escape::escaped;
+use crate::tools::catalog::Catalog;
+
+/// Both directions between the two sides `pair` names: releases,
+/// predicted, or files in their place, compared.
+pub(super) fn check(catalog: &Catalog, pair: &PairArgs) -> Result<Outcome, Failure> {
+    if pair.dest_host.is_some() || pair.dest_cpu.is_some() {
+        return Err(Failure::Trouble(
+            "check starts both sides alike: --dest-host and --dest-cpu are for preflight".into(),
+        ));
+    }
+    let (from, to) = (named(catalog, &pair.from)?, named(catalog, &pair.to)?);
+    if !matches!((&from, &to), (Named::Release(_), Named::Release(_))) {
+        return check_files(from, to, pair.guest.machine.as_deref(), pair.json);
+    }
+    Ok(check_releases(
+        catalog,
+        &pair.from,
+        &pair.to,
+        &pair.config()?,
+        pair.json,
+    )?)
+}
+
+/// Both directions between two releases, predicted.
+fn check_releases(
+    catalog: &Catalog,
+    from: &str,
+    to: &str,
+    config: &MachineConfig,
+    json: bool,
+) -> Result<Outcome, String> {
+    let a = catalog.release(from).map_err(|e| e.to_string())?;
+    let b = catalog.release(to).map_err(|e| e.to_string())?;
+    // What QEMU would warn about on each side (an unused -global).
+    let mut warnings: Vec<String> = Vec::new();
+    for r in [a, b] {
+        if let Ok(m) = r.instantiate_config(config) {
+            for w in &m.warnings {
+                let w = format!("release {}: {w}", r.name());
+                if !warnings.contains(&w) {
+                    warnings.push(w);
+                }
+            }
+        }
+    }
+    let mut text = String::new();
+    let mut directions = Vec::new();
+    let mut success = true;
+    for (src, dst) in [(a, b), (b, a)] {
+        let p = catalog.predict(src, config, dst, config);
+        success &= p.works;
+        text.push_str(&format!(
+            "{} -> {} on {}: {p}",
+            src.name(),
+            dst.name(),
+            config.machine
+        ));
+        directions.push(prediction_json(src.name(), dst.name(), &config.machine, &p));
+    }
+    Ok(Outcome {
+        text: if json {
+            pretty(&json!({"works": success, "directions": directions}))
+        } else {
+            text
+        },
+        warnings,
+        success,
+    })
+}
+
+/// Two dumps compared both ways: the text, each direction as JSON, and
+/// how many directions fail.
+fn dump_directions(
+    a: (&str, &crate::migration::dump_check::VmStateDump),
+    b: (&str, &crate::migration::dump_check::VmStateDump),
+) -> (String, Vec<Value>, usize) {
+    let mut text = String::new();
+    let mut directions = Vec::new();
+    let mut failing = 0;
+    for ((src_name, src), (dst_name, dst)) in [(a, b), (b, a)] {
+        let c = crate::migration::dump_check::compare(src, dst);
+        failing += usize::from(c.fails());
+        text.push_str(&format!(
+            "{} -> {}: {c}",
+            escaped(src_name),
+            escaped(dst_name)
+        ));
+        directions
+            .push(json!({"from": src_name, "to": dst_name, "works": !c.fails(), "comparison": c}));
+    }
+    (text, directions, failing)
+}
+
+/// What `--from`/`--to` name: a release, or a file in its place.
+enum Named<'c> {
+    Release(&'c Release),
+    Dump(String, crate::migration::dump_check::VmStateDump),
+    Lock(String, crate::migration::lock::Lock),
+}
+
+/// `text` as a release name, or, when it is a file, the `-dump-vmstate`
+/// dump or the lock in it.
+fn named<'c>(catalog: &'c Catalog, text: &str) -> Result<Named<'c>, Failure> {
+    use crate::migration::dump_check::VmStateDump;
+    use crate::migration::lock::Lock;
+    let path = Path::new(text);
+    if !path.is_file() {
+        return Ok(Named::Release(
+            catalog.release(text).map_err(|e| e.to_string())?,
+        ));
+    }
+    let content = read_text(path, JSON_FILE_LIMIT).map_err(|e| format!("{}: {e}", shown(path)))?;
+    let name = shown(path);
+    if VmStateDump::looks_like(&content) {
+        let dump = VmStateDump::parse(&content).map_err(|e| format!("{name}: {e}"))?;
+        Ok(Named::Dump(name, dump))
+    } else {
+        let lock = Lock::from_json(&content).map_err(|e| format!("{name}: {e}"))?;
+        Ok(Named::Lock(name, lock))
+    }
+}
+
+/// `check` where a file stands for a release: two `-dump-vmstate` files
+/// (or a release's own dump and one), compared in both directions; or a
+/// lock and a release, verified.
+fn check_files(
+    from: Named<'_>,
+    to: Named<'_>,
+    machine: Option<&str>,
+    json: bool,
+) -> Result<Outcome, Failure> {
+    use crate::migration::dump_check::VmStateDump;
+    use crate::migration::verify::{indented, verify};
+    // A release verified against a lock, in whichever order they come.
+    if let (Named::Release(r), Named::Lock(name, lock))
+    | (Named::Lock(name, lock), Named::Release(r)) = (&from, &to)
+    {
+        let findings = verify(r, lock);
+        let text = format!(
+            "{} against release {} ({name}): {} finding(s)\n{}",
+            r.name(),
+            lock.release,
+            findings.len(),
+            indented(&findings)
+        );
+        return Ok(Outcome {
+            success: findings.is_empty(),
+            text: if json {
+                pretty(&json!({"works": findings.is_empty(), "findings": findings_json(&findings)}))
+            } else {
+                text
+            },
+            warnings: Vec::new(),
+        });
+    }
+    let dump_machine = [&from, &to].into_iter().find_map(|n| match n {
+        Named::Dump(_, d) => Some(d.machine.clone()),
+        _ => None,
+    });
+    let as_dump = |n: Named<'_>| -> Result<(String, VmStateDump), Failure> {
+        match n {
+            Named::Dump(name, d) => Ok((name, d)),
+            Named::Release(r) => {
+                let m = machine
+                    .map(str::to_owned)
+                    .or_else(|| dump_machine.clone())
+                    .ok_or("the machine type is required: -M MACHINE")?;
+                let text =
+                    crate::migration::dump::dump_vmstate(r, &m).map_err(|e| e.to_string())?;
+                let dump = VmStateDump::parse(&text).map_err(|e| e.to_string())?;
+                Ok((format!("release {}", r.name()), dump))
+            }
+            Named::Lock(name, _) => Err(Failure::Trouble(format!(
+                "{name}: a lock compares with a release (compat verify --release R --against \
+                 {name}), not with a -dump-vmstate file or another lock"
+            ))),
+        }
+    };
+    let (a_name, a) = as_dump(from)?;
+    let (b_name, b) = as_dump(to)?;
+    let (text, directions, failing) = dump_directions((&a_name, &a), (&b_name, &b));
+    let success = failing == 0;
+    Ok(Outcome {
+        success,
+        text: if json {
+            pretty(&json!({"works": success, "directions": directions}))
+        } else {
+            text
+        },
+        warnings: Vec::new(),
+    })
+}
+
+/// The pre-flight of `pair.from` as `pair.to` answers it.
+pub(super) fn preflight(catalog: &Catalog, pair: &PairArgs) -> Result<Outcome, Failure> {
+    use crate::migration::preflight::{check, Preflight};
+    let config = pair.config()?;
+    let dest_config = pair.dest_config()?;
+    let a = catalog.release(&pair.from).map_err(|e| e.to_string())?;
+    let b = catalog.release(&pair.to).map_err(|e| e.to_string())?;
+    let mut source = a.instantiate_config(&config).map_err(|e| e.to_string())?;
+    let mut destination = b
+        .instantiate_config(&dest_config)
+        .map_err(|e| e.to_string())?;
+    // Hosts with other CPU features: the lines that let a guest migrate
+    // both ways (each host hides what the other lacks).
+    let (ha, hb) = (&config.host_features, &dest_config.host_features);
+    let cpu_lines = (ha != hb).then(|| {
+        format!(
+            "the hosts' CPU features differ; to migrate both ways start the source with \
+             -cpu {} and the destination with -cpu {}\n",
+            crate::resolve::host_cpu_option(ha, hb),
+            crate::resolve::host_cpu_option(hb, ha)
+        )
+    });
+    let differences = check(&Preflight::of(&mut source), &mut destination);
+    let head = format!("{} -> {} on {}", a.name(), b.name(), config.machine);
+    let text = if pair.json {
+        let items: Vec<Value> = differences
+            .iter()
+            .map(|d| {
+                json!({
+                    "kind": d.kind,
+                    "device": d.device,
+                    "item": d.item,
+                    "source": d.source,
+                    "destination": d.destination,
+                    "fix": d.fix,
+                    "text": d.to_string(),
+                })
+            })
+            .collect();
+        pretty(&json!({
+            "from": a.name(),
+            "to": b.name(),
+            "machine": config.machine,
+            "accepted": differences.is_empty(),
+            "differences": items,
+        }))
+    } else if differences.is_empty() {
+        format!("{head}: the destination accepts the source's configuration\n")
+    } else {
+        let mut text = format!(
+            "{head}: the destination refuses before any state moves ({} difference{}):\n",
+            differences.len(),
+            if differences.len() == 1 { "" } else { "s" }
+        );
+        for d in &differences {
+            text.push_str(&format!("  - {d}\n"));
+        }
+        text
+    };
+    let text = match (&cpu_lines, pair.json) {
+        (Some(lines), false) => format!("{text}{lines}"),
+        _ => text,
+    };
+    Ok(Outcome {
+        text,
+        warnings: Vec::new(),
+        success: differences.is_empty(),
+    })
+}
+
+/// `release` against each lock: a report per lock, findings with fixes.
+pub(super) fn verify(
+    catalog: &Catalog,
+    rel: Option<&str>,
+    against: &[PathBuf],
+    json: bool,
+) -> Result<Outcome, Failure> {
+    use crate::migration::lock::Lock;
+    use crate::migration::verify::{own_streams, verify_with};
+    let r = release(catalog, rel)?;
+    let now = Lock::of(r);
+    let mut text = String::new();
+    let mut reports = Vec::new();
+    let mut total = 0;
+    let mut checks = Vec::new();
+    let mut dump_text = String::new();
+    for file in against {
+        let content =
+            read_text(file, JSON_FILE_LIMIT).map_err(|e| format!("{}: {e}", shown(file)))?;
+        // A -dump-vmstate file: the release's own dump for its machine
+        // type, compared with it both ways.
+        if crate::migration::dump_check::VmStateDump::looks_like(&content) {
+            use crate::migration::dump_check::VmStateDump;
+            let theirs =
+                VmStateDump::parse(&content).map_err(|e| format!("{}: {e}", shown(file)))?;
+            let ours = crate::migration::dump::dump_vmstate(r, &theirs.machine)
+                .map_err(|e| format!("{}: {e}", shown(file)))?;
+            let ours = VmStateDump::parse(&ours).map_err(|e| e.to_string())?;
+            let own = format!("release {}", r.name());
+            let (t, directions, failing) = dump_directions((&shown(file), &theirs), (&own, &ours));
+            total += failing;
+            dump_text.push_str(&t);
+            reports.push(json!({"dump": file.display().to_string(), "directions": directions}));
+            continue;
+        }
+        let lock = Lock::from_json(&content).map_err(|e| format!("{}: {e}", shown(file)))?;
+        checks.push((
+            Some(file.display().to_string()),
+            format!("against release {} ({})", lock.release, shown(file)),
+            Some(lock.release.clone()),
+            verify_with(r, &now, &lock),
+        ));
+    }
+    // The release against itself: every stream it saves, it loads.
+    checks.push((None, "against itself".to_owned(), None, own_streams(r)));
+    for (file, against, locked_release, findings) in checks {
+        total += findings.len();
+        text.push_str(&format!(
+            "{} {against}: {}\n",
+            r.name(),
+            match findings.len() {
+                0 => "no finding".to_owned(),
+                1 => "1 finding".to_owned(),
+                n => format!("{n} findings"),
+            }
+        ));
+        text.push_str(&crate::migration::verify::indented(&findings));
+        let items = findings_json(&findings);
+        reports.push(json!({
+            "lock": file,
+            "locked_release": locked_release,
+            "findings": items,
+        }));
+    }
+    text.push_str(&dump_text);
+    Ok(Outcome {
+        text: if json {
+            pretty(&json!({"release": r.name(), "findings": total, "reports": reports}))
+        } else {
+            text
+        },
+        warnings: Vec::new(),
+        success: total == 0,
+    })
+}
+
+/// The lock of release `rel` written to `output`.
+pub(super) fn lock(
+    catalog: &Catalog,
+    rel: Option<&str>,
+    output: &Path,
+    json: bool,
+) -> Result<Outcome, Failure> {
+    let r = release(catalog, rel)?;
+    let lock = crate::migration::lock::Lock::of(r);
+    let text = lock.to_json();
+    std::fs::write(output, &text).map_err(|e| format!("{}: {e}", shown(output)))?;
+    Ok(Outcome::ok(if json {
+        pretty(&json!({
+            "file": output.display().to_string(),
+            "release": r.name(),
+            "machine_types": lock.machine_types.len(),
+            "device_types": lock.device_types.len(),
+            "bytes": text.len(),
+        }))
+    } else {
+        format!(
+            "wrote the lock of release {} ({} machine types, {} device types, {} bytes) \
+             to {}\n",
+            r.name(),
+            lock.machine_types.len(),
+            lock.device_types.len(),
+            text.len(),
+            shown(output)
+        )
+    }))
+}
+
+/// The VMState descriptions of release `rel` on `machine` written to
+/// `file`, as QEMU's `-dump-vmstate` writes them.
+pub(super) fn dump_vmstate(
+    catalog: &Catalog,
+    rel: Option<&str>,
+    machine: &str,
+    file: &Path,
+    json: bool,
+) -> Result<Outcome, Failure> {
+    let r = release(catalog, rel)?;
+    let text = crate::migration::dump::dump_vmstate(r, machine).map_err(|e| e.to_string())?;
+    std::fs::write(file, text).map_err(|e| format!("{}: {e}", shown(file)))?;
+    Ok(Outcome::ok(if json {
+        pretty(&json!({
+            "file": file.display().to_string(),
+            "release": r.name(),
+            "machine": machine,
+        }))
+    } else {
+        format!(
+            "wrote the VMState descriptions of release {}, {machine}, to {}\n",
+            r.name(),
+            shown(file)
+        )
+    }))
+}
