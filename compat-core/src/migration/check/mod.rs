@@ -234,10 +234,21 @@ pub fn check(
     // The state loads, but the guest would find another device after the
     // move (a pre-flight refuses it; QEMU's users learn it from the
     // guest): a property both sides have holds another value, or a switch
-    // only the destination has is at new behaviour no compat set undid.
+    // only the destination has is at its class default, new behaviour no
+    // compat set undid.
+    // (A value the destination's options chose is the configuration
+    // asked for, not a forgotten entry.)
+    let at_class_default = |d: &PropertyDifference, value: &str| {
+        destination
+            .devices
+            .iter()
+            .find(|x| x.label == d.device)
+            .and_then(|x| crate::device::find_in_chain(x.object.type_info(), d.property))
+            .is_some_and(|def| def.default_value().to_string() == value)
+    };
     let guest_visible = |d: &&PropertyDifference| match (&d.source, &d.destination) {
         (Some(_), Some(_)) => true,
-        (None, Some(v)) => crate::property::opposite_switch(v).is_some(),
+        (None, Some(v)) => crate::property::opposite_switch(v).is_some() && at_class_default(d, v),
         _ => false,
     };
     if let Some(d) = p.property_differences.iter().find(guest_visible) {
