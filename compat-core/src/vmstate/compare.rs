@@ -100,6 +100,68 @@ fn fields_from<'a>(
     None
 }
 
+/// A field two records both have, by name and kind, whose bound (the most
+/// elements a load accepts) differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundChange<'a> {
+    /// Its path (`ring.events`).
+    pub path: String,
+    /// The field in the first record.
+    pub this: &'a FieldRecord,
+    /// Its bound there.
+    pub this_max: usize,
+    /// The field in the second record.
+    pub other: &'a FieldRecord,
+    /// Its bound there.
+    pub other_max: usize,
+}
+
+/// Every field of `this` that `other` has by name and kind with another
+/// bound, in `this`'s order; with `nested`, also inside nested structs
+/// both have (subsections are the caller's: each is a record of its own).
+pub fn bound_changes<'a>(
+    this: &'a StateRecord,
+    other: &'a StateRecord,
+    nested: bool,
+) -> Vec<BoundChange<'a>> {
+    let mut out = Vec::new();
+    bounds_from("", this, other, nested, &mut out);
+    out
+}
+
+fn bounds_from<'a>(
+    path: &str,
+    this: &'a StateRecord,
+    other: &'a StateRecord,
+    nested: bool,
+    out: &mut Vec<BoundChange<'a>>,
+) {
+    for a in &this.fields {
+        let Some(b) = other
+            .fields
+            .iter()
+            .find(|b| b.name == a.name && b.kind == a.kind)
+        else {
+            continue;
+        };
+        if let (Some(this_max), Some(other_max)) = (a.max, b.max) {
+            if this_max != other_max {
+                out.push(BoundChange {
+                    path: field_path(path, &a.name),
+                    this: a,
+                    this_max,
+                    other: b,
+                    other_max,
+                });
+            }
+        }
+        let structs = a.kind == FieldKindName::Struct;
+        if let (true, true, Some(x), Some(y)) = (nested, structs, &a.nested, &b.nested) {
+            bounds_from(&field_path(path, &a.name), x, y, nested, out);
+        }
+    }
+}
+
 /// How field `b` reads what field `a` wrote in the same place, by the one
 /// rule; `writes` and `reads` are the two sides' fields. Fields of other
 /// kinds with the same wire type (an array and a variable array of

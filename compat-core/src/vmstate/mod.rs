@@ -24,7 +24,9 @@ pub const NULL_MARKER: u8 = 0x30;
 pub const VALID_MARKER: u8 = 0x31;
 pub use backups::Backups;
 pub(crate) use backups::TypeSlots;
-pub use compare::{field_reading, first_field_mismatch, Compared, FieldMismatch};
+pub use compare::{
+    bound_changes, field_reading, first_field_mismatch, BoundChange, Compared, FieldMismatch,
+};
 pub use layout::{FieldLayout, Layout, MustMatch};
 pub use reading::{older_streams_only, reading, retired_alike, FieldShape, Reading};
 pub use record::{FieldKindName, FieldRecord, StateRecord};

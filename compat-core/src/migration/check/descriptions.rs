@@ -4,8 +4,8 @@
 
 use super::DeviceView;
 use crate::vmstate::{
-    field_path, first_field_mismatch, Compared, FieldKind, FieldMismatch, StateRecord,
-    VmStateDescription,
+    bound_changes, field_path, first_field_mismatch, Compared, FieldKindName, FieldMismatch,
+    StateRecord, VmStateDescription,
 };
 
 /// A subsection the source sends — now or whenever its `needed` test
@@ -203,44 +203,34 @@ fn fields_mismatch(
 /// the source sends is compared with the destination's bound instead.)
 /// Nested structs and subsections both sides have are compared too.
 pub(super) fn bound_mismatch(
-    path: &str,
     src: &'static VmStateDescription,
     dst: &'static VmStateDescription,
 ) -> Option<(String, String)> {
+    records_bound_mismatch(&StateRecord::of(src), &StateRecord::of(dst))
+}
+
+fn records_bound_mismatch(src: &StateRecord, dst: &StateRecord) -> Option<(String, String)> {
     // A variable array's length comes from the configuration, compared
     // where the layouts are; the stream's own counts are compared here.
-    let bound = |k: &FieldKind| k.bound().filter(|_| k.counted_by_stream());
-    for s in src.fields {
-        let Some(d) = dst.fields.iter().find(|d| d.name == s.name) else {
-            continue;
-        };
-        if let (Some(a), Some(b)) = (bound(&s.kind), bound(&d.kind)) {
-            if a > b {
-                let field = field_path(path, s.name);
-                return Some((
-                    format!(
-                        "breaks whenever field '{field}' holds more than {b} elements: the \
-                         source accepts up to {a}, the destination at most {b}"
-                    ),
-                    format!(
-                        "keep max = {b} for '{field}' in the newer release (or migrate only \
-                         while it holds at most {b})"
-                    ),
-                ));
-            }
-        }
-        if let (FieldKind::Struct(a), FieldKind::Struct(b)) = (s.kind, d.kind) {
-            if let Some(cause) = bound_mismatch(&field_path(path, s.name), a, b) {
-                return Some(cause);
-            }
-        }
+    let by_stream = |k: FieldKindName| matches!(k, FieldKindName::List | FieldKindName::Map);
+    let longer = bound_changes(src, dst, true)
+        .into_iter()
+        .find(|c| by_stream(c.this.kind) && c.this_max > c.other_max);
+    if let Some(c) = longer {
+        let (field, a, b) = (c.path, c.this_max, c.other_max);
+        return Some((
+            format!(
+                "breaks whenever field '{field}' holds more than {b} elements: the source \
+                 accepts up to {a}, the destination at most {b}"
+            ),
+            format!(
+                "keep max = {b} for '{field}' in the newer release (or migrate only while it \
+                 holds at most {b})"
+            ),
+        ));
     }
-    for a in src.subsections {
-        if let Some(b) = dst.subsection(a.name) {
-            if let Some(cause) = bound_mismatch(path, a, b) {
-                return Some(cause);
-            }
-        }
-    }
-    None
+    src.subsections.iter().find_map(|a| {
+        let b = dst.subsection(&a.name)?;
+        records_bound_mismatch(a, b)
+    })
 }

@@ -330,7 +330,7 @@ fn device_mismatch(s: &DeviceView, d: &DeviceView, fixes: &mut Vec<String>) -> O
         fixes.push(fix);
         return Some(format!("{section}: {cause}"));
     }
-    if let Some((cause, fix)) = bound_mismatch("", s.vmsd, d.vmsd) {
+    if let Some((cause, fix)) = bound_mismatch(s.vmsd, d.vmsd) {
         fixes.push(fix);
         return Some(format!("{section}: {cause}"));
     }

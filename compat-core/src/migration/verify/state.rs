@@ -5,7 +5,7 @@
 use super::properties::sets_for;
 use super::{Direction, Finding, FindingKind};
 use crate::migration::lock::Lock;
-use crate::vmstate::{first_field_mismatch, Compared, FieldMismatch, StateRecord};
+use crate::vmstate::{bound_changes, first_field_mismatch, Compared, FieldMismatch, StateRecord};
 
 /// What the two sides write and read of one VMState.
 pub(super) fn vmstate(
@@ -241,20 +241,8 @@ fn bounds(pair: &Pair<'_>, out: &mut Vec<Finding>) {
     // Bounds: a side that sends longer than the other accepts breaks once
     // the guest (a list, a map) or the configuration (a variable array)
     // makes it that long.
-    for n in &new.fields {
-        let Some(o) = old
-            .fields
-            .iter()
-            .find(|o| o.name == n.name && o.kind == n.kind)
-        else {
-            continue;
-        };
-        let (Some(old_max), Some(new_max)) = (o.max, n.max) else {
-            continue;
-        };
-        if old_max == new_max {
-            continue;
-        }
+    for change in bound_changes(new, old, false) {
+        let (n, new_max, old_max) = (change.this, change.this_max, change.other_max);
         let (direction, longer, shorter, bound) = if new_max > old_max {
             (Direction::NewToOld, &now.release, &earlier.release, old_max)
         } else {
