@@ -1,7 +1,7 @@
 //! One comparison of two description records: where a destination that
 //! reads with one parts from what a source writes with the other, field by
 //! field in wire order, by the one rule of how a destination reads a field
-//! ([`reading`](super::reading::reading)). The checker and `verify` ask it
+//! ([`reading()`](super::reading::reading())). The checker and `verify` ask it
 //! and say what it finds in their own words.
 
 use super::field_path;

@@ -250,7 +250,7 @@ impl FieldLayout {
     }
 
     /// What the one rule of how a destination reads a field
-    /// ([`reading`](super::reading::reading)) needs of this one.
+    /// ([`reading()`](super::reading::reading())) needs of this one.
     pub fn as_shape(&self) -> FieldShape<'_> {
         FieldShape {
             name: &self.name,
