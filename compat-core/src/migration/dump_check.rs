@@ -22,7 +22,9 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::text::escape::escaped as esc;
-use crate::vmstate::{older_streams_only, FieldRecord, StateRecord};
+use crate::vmstate::{
+    older_streams_only, version_refused, FieldRecord, StateRecord, VersionRefused,
+};
 
 pub use super::dump::{DumpError, DumpType, VmStateDump};
 
@@ -251,22 +253,20 @@ pub fn compare(source: &VmStateDump, destination: &VmStateDump) -> DumpCompariso
 /// of uncertain fields. `lengths` says whether each dump records array
 /// lengths.
 fn section_verdict(s: &StateRecord, d: &StateRecord, lengths: (bool, bool)) -> DumpVerdict {
-    if s.version > d.version {
-        return DumpVerdict::Breaks {
-            at: format!("{} version", s.name),
-            reason: format!(
+    if let Some(refused) = version_refused(s.version, d.minimum_version, d.version) {
+        let reason = match refused {
+            VersionRefused::TooNew => format!(
                 "the source writes version {}, newer than the destination's {}: refused",
                 s.version, d.version
             ),
-        };
-    }
-    if s.version < d.minimum_version {
-        return DumpVerdict::Breaks {
-            at: format!("{} version", s.name),
-            reason: format!(
+            VersionRefused::TooOld => format!(
                 "the source writes version {}, older than the destination loads ({}): refused",
                 s.version, d.minimum_version
             ),
+        };
+        return DumpVerdict::Breaks {
+            at: format!("{} version", s.name),
+            reason,
         };
     }
     let mut uncertain = BTreeSet::new();

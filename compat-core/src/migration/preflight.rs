@@ -29,7 +29,7 @@ use super::property_diff::{
 use crate::property::cmdline::is_identifier;
 use crate::resolve::Machine;
 use crate::text::escape::escaped;
-use crate::vmstate::{first_difference, Layout, VmStateDescription};
+use crate::vmstate::{first_difference, version_refused, Layout, VmStateDescription};
 
 /// The idstr of the pre-flight section.
 pub use crate::stream::PREFLIGHT_IDSTR;
@@ -514,7 +514,7 @@ fn state_difference(
     vmsd: &'static VmStateDescription,
 ) -> Option<Difference> {
     let device = Some(s.label.clone());
-    if s.version > vmsd.version_id || s.version < vmsd.minimum_version_id {
+    if version_refused(s.version, vmsd.minimum_version_id, vmsd.version_id).is_some() {
         return Some(Difference {
             kind: DifferenceKind::Version,
             device,

@@ -100,6 +100,28 @@ fn fields_from<'a>(
     None
 }
 
+/// Why a destination refuses the version a source wrote of a VMState (QEMU's
+/// check in `vmstate_load_state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionRefused {
+    /// Newer than the destination's own version.
+    TooNew,
+    /// Older than the oldest version the destination loads.
+    TooOld,
+}
+
+/// Whether a destination that writes version `current` and loads back to
+/// `minimum` refuses a stream at `version`.
+pub const fn version_refused(version: u32, minimum: u32, current: u32) -> Option<VersionRefused> {
+    if version > current {
+        Some(VersionRefused::TooNew)
+    } else if version < minimum {
+        Some(VersionRefused::TooOld)
+    } else {
+        None
+    }
+}
+
 /// A field two records both have, by name and kind, whose bound (the most
 /// elements a load accepts) differs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,7 +25,8 @@ pub const VALID_MARKER: u8 = 0x31;
 pub use backups::Backups;
 pub(crate) use backups::TypeSlots;
 pub use compare::{
-    bound_changes, field_reading, first_field_mismatch, BoundChange, Compared, FieldMismatch,
+    bound_changes, field_reading, first_field_mismatch, version_refused, BoundChange, Compared,
+    FieldMismatch, VersionRefused,
 };
 pub use layout::{FieldLayout, Layout, MustMatch};
 pub use reading::{older_streams_only, reading, retired_alike, FieldShape, Reading};

@@ -4,8 +4,8 @@
 
 use super::DeviceView;
 use crate::vmstate::{
-    bound_changes, field_path, first_field_mismatch, Compared, FieldKindName, FieldMismatch,
-    StateRecord, VmStateDescription,
+    bound_changes, field_path, first_field_mismatch, version_refused, Compared, FieldKindName,
+    FieldMismatch, StateRecord, VersionRefused, VmStateDescription,
 };
 
 /// A subsection the source sends — now or whenever its `needed` test
@@ -150,17 +150,20 @@ fn description_mismatch(
     src: &'static VmStateDescription,
     dst: &'static VmStateDescription,
 ) -> Option<String> {
-    if src.version_id > dst.version_id {
-        return Some(format!(
-            "incoming version_id {} is too new for local version_id {}",
-            src.version_id, dst.version_id
-        ));
-    }
-    if src.version_id < dst.minimum_version_id {
-        return Some(format!(
-            "incoming version_id {} is too old for local minimum version_id {}",
-            src.version_id, dst.minimum_version_id
-        ));
+    match version_refused(src.version_id, dst.minimum_version_id, dst.version_id) {
+        Some(VersionRefused::TooNew) => {
+            return Some(format!(
+                "incoming version_id {} is too new for local version_id {}",
+                src.version_id, dst.version_id
+            ))
+        }
+        Some(VersionRefused::TooOld) => {
+            return Some(format!(
+                "incoming version_id {} is too old for local minimum version_id {}",
+                src.version_id, dst.minimum_version_id
+            ))
+        }
+        None => {}
     }
     fields_mismatch(src, dst)
 }

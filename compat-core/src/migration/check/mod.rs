@@ -19,7 +19,9 @@ pub(super) use layout::{layout_mismatch, reads_at};
 use crate::release::Release;
 use crate::resolve::{Machine, MachineConfig};
 use crate::stream::StreamOptions;
-use crate::vmstate::{first_difference, Layout, MustMatchValue, VmStateDescription};
+use crate::vmstate::{
+    first_difference, version_refused, Layout, MustMatchValue, VersionRefused, VmStateDescription,
+};
 
 /// Which side of a migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,17 +311,20 @@ fn stream_mismatch(src: &StreamOptions, dst: &StreamOptions) -> Option<String> {
 /// later).
 fn device_mismatch(s: &DeviceView, d: &DeviceView, fixes: &mut Vec<String>) -> Option<String> {
     let section = format!("device '{}'", s.idstr);
-    if s.version > d.version {
-        return Some(format!(
-            "{section}: {}: incoming version_id {} is too new for local version_id {}",
-            d.vmsd.name, s.version, d.version
-        ));
-    }
-    if s.version < d.minimum {
-        return Some(format!(
-            "{section}: {}: incoming version_id {} is too old for local minimum version_id {}",
-            d.vmsd.name, s.version, d.minimum
-        ));
+    match version_refused(s.version, d.minimum, d.version) {
+        Some(VersionRefused::TooNew) => {
+            return Some(format!(
+                "{section}: {}: incoming version_id {} is too new for local version_id {}",
+                d.vmsd.name, s.version, d.version
+            ))
+        }
+        Some(VersionRefused::TooOld) => {
+            return Some(format!(
+                "{section}: {}: incoming version_id {} is too old for local minimum version_id {}",
+                d.vmsd.name, s.version, d.minimum
+            ))
+        }
+        None => {}
     }
     let reads = reads_at(d.layout.clone(), d.vmsd, s.version, &s.layout);
     if let Some((cause, fix)) = missing_subsection(s, d) {

@@ -5,7 +5,10 @@
 use super::properties::sets_for;
 use super::{Direction, Finding, FindingKind};
 use crate::migration::lock::Lock;
-use crate::vmstate::{bound_changes, first_field_mismatch, Compared, FieldMismatch, StateRecord};
+use crate::vmstate::{
+    bound_changes, first_field_mismatch, version_refused, Compared, FieldMismatch, StateRecord,
+    VersionRefused,
+};
 
 /// What the two sides write and read of one VMState.
 pub(super) fn vmstate(
@@ -68,7 +71,9 @@ fn versions(pair: &Pair<'_>, out: &mut Vec<Finding>) {
         earlier,
         now,
     } = *pair;
-    if new.minimum_version > old.version {
+    // Old -> new: the new release reads what the old one writes.
+    let up = version_refused(old.version, new.minimum_version, new.version);
+    if up == Some(VersionRefused::TooOld) {
         out.push(device_finding(
             device,
             FindingKind::VersionChanged,
@@ -90,7 +95,9 @@ fn versions(pair: &Pair<'_>, out: &mut Vec<Finding>) {
             )],
         ));
     }
-    if new.version > old.version {
+    // New -> old: the old release reads what the new one writes.
+    let down = version_refused(new.version, old.minimum_version, old.version);
+    if down == Some(VersionRefused::TooNew) {
         out.push(device_finding(
             device,
             FindingKind::VersionChanged,
