@@ -1,0 +1,277 @@
+//! A dump's description as the pieces of the wire it stands for, as one
+//! side writes or reads it: fields gated by version, tested fields decided
+//! where the dumps can tell (and tried both ways where not), arrays of
+//! structs expanded, sizes known, known per element, or variable.
+
+use std::collections::BTreeSet;
+
+use crate::vmstate::{older_streams_only, FieldRecord, StateRecord};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    Writer,
+    Reader,
+}
+
+/// The field of `other` that stands for field `index` of `desc`: the
+/// field of the same name (the n-th of that name for the n-th: QEMU
+/// splits an array into several fields of one name), else its `mig_` pair.
+pub(super) fn counterpart<'a>(
+    desc: &StateRecord,
+    index: usize,
+    other: Option<&'a StateRecord>,
+) -> Option<(&'a FieldRecord, bool)> {
+    let other = other?;
+    let f = &desc.fields[index];
+    let nth = desc.fields[..index]
+        .iter()
+        .filter(|x| x.name == f.name)
+        .count();
+    let same: Vec<&FieldRecord> = other.fields.iter().filter(|o| o.name == f.name).collect();
+    // Alternatives of one name pair by size; other repeated names by order.
+    let found = same
+        .iter()
+        .find(|o| f.exists && o.size == f.size)
+        .or_else(|| same.get(nth))
+        .or_else(|| same.first().filter(|_| f.exists));
+    if let Some(same) = found {
+        return Some((same, true));
+    }
+    other
+        .fields
+        .iter()
+        .find(|o| {
+            older_streams_only(&o.name).as_deref() == Some(f.name.as_str())
+                || older_streams_only(&f.name).as_deref() == Some(o.name.as_str())
+        })
+        .map(|o| (o, false))
+}
+
+/// Whether field `index` of `desc` is on the wire among its alternatives:
+/// QEMU writes one of several tested fields of one name (`PCIDevice`'s
+/// 256- and 4096-byte `config`). The one whose size the other side has
+/// is taken, else the largest; a field without alternatives always is.
+pub(super) fn chosen_alternative(
+    desc: &StateRecord,
+    index: usize,
+    other: Option<&StateRecord>,
+) -> bool {
+    let f = &desc.fields[index];
+    let alternatives: Vec<(usize, &FieldRecord)> = desc
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.exists && x.name == f.name)
+        .collect();
+    if !f.exists || alternatives.len() < 2 {
+        return true;
+    }
+    let theirs: Vec<usize> = other
+        .map(|o| {
+            o.fields
+                .iter()
+                .filter(|x| x.name == f.name)
+                .map(|x| x.size)
+                .collect()
+        })
+        .unwrap_or_default();
+    let pick = alternatives
+        .iter()
+        .filter(|(_, x)| theirs.contains(&x.size))
+        .max_by_key(|(_, x)| x.size)
+        .or_else(|| alternatives.iter().max_by_key(|(_, x)| x.size))
+        .map(|(i, _)| *i);
+    pick == Some(index)
+}
+
+/// The tested fields of `desc` whose presence the dumps cannot tell: one
+/// side alone has them (not as a `mig_` pair).
+pub(super) fn collect_uncertain(
+    desc: &StateRecord,
+    other: &StateRecord,
+    side: Side,
+    prefix: &str,
+    out: &mut BTreeSet<String>,
+) {
+    for (index, f) in desc.fields.iter().enumerate() {
+        let path = format!("{prefix}{}", f.name);
+        let theirs = counterpart(desc, index, Some(other)).map(|(t, _)| t);
+        if f.exists && theirs.is_none() && older_streams_only(&f.name).is_none() {
+            out.insert(uncertain_key(side, &path));
+        }
+        if let (Some(inner), Some(their_inner)) =
+            (&f.nested, theirs.and_then(|t| t.nested.as_deref()))
+        {
+            collect_uncertain(inner, their_inner, side, &format!("{path}."), out);
+        }
+    }
+}
+
+/// How an uncertain field is named: by the side that has it.
+pub(super) fn uncertain_key(side: Side, path: &str) -> String {
+    match side {
+        Side::Writer => format!("{path} (source)"),
+        Side::Reader => format!("{path} (destination)"),
+    }
+}
+
+/// How many bytes a piece of the wire has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Bytes {
+    /// Known.
+    Known(u64),
+    /// Elements of this size, their count unknown: a dump that records no
+    /// array lengths (QEMU before 8.x) shows an array's element size only.
+    Elements(u64),
+    /// Variable or custom (a buffer sized by another field, MSI-X state).
+    Variable,
+}
+
+/// A piece of the wire.
+#[derive(Debug, Clone)]
+pub(super) struct Leaf {
+    pub(super) path: String,
+    pub(super) name: String,
+    pub(super) bytes: Bytes,
+    /// For a struct whose count the dump does not give (one struct, or as
+    /// many as another field says): the struct's own pieces. Two such of
+    /// one name compare by their pieces; otherwise it stands for one.
+    pub(super) inner: Option<Vec<Leaf>>,
+}
+
+/// The most leaves an array of structs expands into; beyond, it is one
+/// leaf of its total size.
+pub(super) const EXPAND_LIMIT: u64 = 1 << 16;
+
+/// Who is flattening, and how.
+#[derive(Clone, Copy)]
+pub(super) struct Reading<'p> {
+    pub(super) side: Side,
+    /// Whether this side's dump records array lengths (`num`).
+    pub(super) lengths: bool,
+    /// The uncertain fields taken as written.
+    pub(super) present: &'p BTreeSet<String>,
+}
+
+/// The wire layout of `desc` as `r.side` writes or reads it: fields gated
+/// by version against `gate` (the stream's version, or a nested struct's
+/// own), fields kept for older streams against `source` (the version the
+/// source wrote); `other` is the other side's description of the same
+/// thing, deciding tested fields and lending array lengths.
+pub(super) fn flatten(
+    desc: &StateRecord,
+    other: Option<&StateRecord>,
+    r: Reading<'_>,
+    (gate, source): (u32, u32),
+    prefix: &str,
+    out: &mut Vec<Leaf>,
+) {
+    for (index, f) in desc.fields.iter().enumerate() {
+        let path = format!("{prefix}{}", f.name);
+        let pair = counterpart(desc, index, other);
+        let theirs = pair.map(|(t, _)| t);
+        if f.since > gate {
+            continue;
+        }
+        if !chosen_alternative(desc, index, other) {
+            continue;
+        }
+        if f.exists {
+            let on_wire = match (pair, older_streams_only(&f.name).is_some(), r.side) {
+                // Both sides have it by name: the same condition, taken
+                // as met on both.
+                (Some((_, true)), _, _) => true,
+                // Kept for older streams: never written now, read from a
+                // stream older than the reader.
+                (_, true, Side::Writer) => false,
+                (_, true, Side::Reader) => source < desc.version,
+                // The plain field whose other side is `mig_X`: written and
+                // read by the versions that have it.
+                (Some(_), false, _) => true,
+                (None, false, _) => r.present.contains(&uncertain_key(r.side, &path)),
+            };
+            if !on_wire {
+                continue;
+            }
+        }
+        // A dump without lengths: take the other side's for the same field.
+        let count = match r.lengths {
+            true => f.count,
+            false => f.count.or_else(|| theirs.and_then(|t| t.count)),
+        }
+        .map(|n| n as u64);
+        match &f.nested {
+            Some(inner) => {
+                let their_inner = theirs.and_then(|t| t.nested.as_deref());
+                // A nested struct is read with its own version (none is
+                // on the wire); its fields kept for older streams look at
+                // the version the source's struct has.
+                let nested_source = match r.side {
+                    Side::Writer => inner.version,
+                    Side::Reader => their_inner.map_or(inner.version, |t| t.version),
+                };
+                let mut one = Vec::new();
+                flatten(
+                    inner,
+                    their_inner,
+                    r,
+                    (inner.version, nested_source),
+                    "",
+                    &mut one,
+                );
+                let Some(n) = count else {
+                    out.push(Leaf {
+                        path: path.clone(),
+                        name: f.name.clone(),
+                        bytes: Bytes::Variable,
+                        inner: Some(prefixed(&one, &path, &f.name)),
+                    });
+                    continue;
+                };
+                if n.saturating_mul(one.len() as u64) <= EXPAND_LIMIT {
+                    for i in 0..n {
+                        let at = format!("{path}[{i}]");
+                        out.extend(prefixed(&one, &at, &f.name));
+                    }
+                } else {
+                    let each = one.iter().try_fold(0u64, |sum, l| match l.bytes {
+                        Bytes::Known(b) => sum.checked_add(b),
+                        _ => None,
+                    });
+                    out.push(Leaf {
+                        path,
+                        name: f.name.clone(),
+                        bytes: each
+                            .and_then(|e| e.checked_mul(n))
+                            .map_or(Bytes::Variable, Bytes::Known),
+                        inner: None,
+                    });
+                }
+            }
+            None => out.push(Leaf {
+                path,
+                name: f.name.clone(),
+                inner: None,
+                bytes: match (f.size as u64, count) {
+                    (0, _) => Bytes::Variable,
+                    (size, Some(n)) => size.checked_mul(n).map_or(Bytes::Variable, Bytes::Known),
+                    (size, None) if r.lengths || theirs.is_some() => Bytes::Known(size),
+                    (size, None) => Bytes::Elements(size),
+                },
+            }),
+        }
+    }
+}
+
+/// The pieces of a struct at `path`, named under `name`.
+pub(super) fn prefixed(pieces: &[Leaf], path: &str, name: &str) -> Vec<Leaf> {
+    pieces
+        .iter()
+        .map(|l| Leaf {
+            path: format!("{path}.{}", l.path),
+            name: format!("{name}.{}", l.name),
+            bytes: l.bytes,
+            inner: l.inner.as_deref().map(|inner| prefixed(inner, path, name)),
+        })
+        .collect()
+}
