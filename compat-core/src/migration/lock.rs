@@ -19,7 +19,7 @@ use crate::property::cmdline::parse_device;
 use crate::release::Release;
 use crate::resolve::{MachineConfig, Source};
 use crate::stream::StreamFormat;
-use crate::vmstate::{reading, FieldShape, MustMatchValue, Reading, StateRecord};
+use crate::vmstate::{Layout, MustMatchValue, StateRecord};
 
 /// The schema this code writes and reads (2 added subsections' `needed`
 /// function and `gate` property).
@@ -103,110 +103,87 @@ pub struct DeviceLock {
     /// The must-match values of a fresh device, as they go on the wire.
     pub must_match: Vec<MustMatchLock>,
     /// What a fresh device sends: the fields its `exists` tests keep and
-    /// the subsections it needs, with their sizes.
-    pub sends: Option<SentLock>,
+    /// the subsections it needs, with their sizes (written in a lock
+    /// without must-match values, which `must_match` holds).
+    #[serde(with = "sent_json")]
+    pub sends: Option<Layout>,
 }
 
-/// What a value of a VMState sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct SentLock {
-    /// The VMState name.
-    pub name: String,
-    /// The version written.
-    pub version: u32,
-    /// The fields sent: `name type size[ x count]`, nested structs inline.
-    pub fields: Vec<SentField>,
-    /// The subsections sent.
-    pub subsections: Vec<SentLock>,
-}
+/// A lock's JSON encoding of what a fresh device sends: per struct its name,
+/// version, fields (`name`, `type`, `size`, `count`, `nested`) and
+/// subsections.
+mod sent_json {
+    use std::borrow::Cow;
 
-/// One field as it is sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct SentField {
-    /// The field's name.
-    pub name: String,
-    /// QEMU's type name.
-    #[serde(rename = "type")]
-    pub info: String,
-    /// Bytes of one element.
-    pub size: usize,
-    /// Elements, for an array.
-    pub count: Option<usize>,
-    /// A nested struct's fields.
-    pub nested: Option<Box<SentLock>>,
-}
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-impl SentLock {
-    /// Whether a destination reading `self` takes what `other` sends the
-    /// same way: the same fields and subsections by the one rule of how a
-    /// destination reads a field ([`reading()`]): renamed fields and fields
-    /// retired as skipped bytes of the same size read alike.
-    pub fn reads_alike(&self, other: &SentLock) -> bool {
-        let field = |written: &SentField, read: &SentField| {
-            let sent = |n: &str| other.fields.iter().any(|f| f.name == n);
-            let own = |n: &str| self.fields.iter().any(|f| f.name == n);
-            let alike = matches!(
-                reading(written.as_shape(), read.as_shape(), sent, own),
-                Reading::Alike | Reading::Renamed
-            );
-            alike
-                && match (&written.nested, &read.nested) {
-                    (Some(x), Some(y)) => y.reads_alike(x),
-                    (None, None) => true,
-                    _ => false,
-                }
-        };
-        (&self.name, self.version) == (&other.name, other.version)
-            && self.fields.len() == other.fields.len()
-            && other
-                .fields
-                .iter()
-                .zip(&self.fields)
-                .all(|(a, b)| field(a, b))
-            && self.subsections.len() == other.subsections.len()
-            && self
-                .subsections
-                .iter()
-                .zip(&other.subsections)
-                .all(|(a, b)| a.reads_alike(b))
+    use crate::vmstate::{FieldLayout, Layout};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Sent {
+        name: String,
+        version: u32,
+        fields: Vec<SentField>,
+        subsections: Vec<Sent>,
     }
 
-    /// What `layout` sends.
-    pub fn of(layout: &crate::vmstate::Layout) -> SentLock {
-        SentLock {
-            name: layout.name.to_string(),
-            version: layout.version,
-            fields: layout
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct SentField {
+        name: String,
+        #[serde(rename = "type")]
+        info: String,
+        size: usize,
+        count: Option<usize>,
+        nested: Option<Box<Sent>>,
+    }
+
+    impl From<&Layout> for Sent {
+        fn from(l: &Layout) -> Sent {
+            Sent {
+                name: l.name.to_string(),
+                version: l.version,
+                fields: l
+                    .fields
+                    .iter()
+                    .map(|f| SentField {
+                        name: f.name.to_string(),
+                        info: f.info.to_string(),
+                        size: f.size,
+                        count: f.array_len,
+                        nested: f.nested.as_deref().map(|n| Box::new(Sent::from(n))),
+                    })
+                    .collect(),
+                subsections: l.subsections.iter().map(Sent::from).collect(),
+            }
+        }
+    }
+
+    impl From<Sent> for Layout {
+        fn from(s: Sent) -> Layout {
+            let mut layout = Layout::named(Cow::Owned(s.name), s.version);
+            layout.fields = s
                 .fields
-                .iter()
-                .map(|f| SentField {
-                    name: f.name.to_string(),
-                    info: f.info.to_string(),
-                    size: f.size,
-                    count: f.array_len,
-                    nested: f.nested.as_deref().map(|n| Box::new(SentLock::of(n))),
+                .into_iter()
+                .map(|f| {
+                    let mut field = FieldLayout::value_owned(f.name, f.info, f.size);
+                    field.array_len = f.count;
+                    field.nested = f.nested.map(|n| Box::new(Layout::from(*n)));
+                    field
                 })
-                .collect(),
-            subsections: layout.subsections.iter().map(SentLock::of).collect(),
+                .collect();
+            layout.subsections = s.subsections.into_iter().map(Layout::from).collect();
+            layout
         }
     }
-}
 
-impl SentField {
-    /// What the rule of how a destination reads a field needs of it.
-    fn as_shape(&self) -> FieldShape<'_> {
-        FieldShape {
-            name: &self.name,
-            info: &self.info,
-            size: self.size,
-            count: self.count,
-            unused: self.info == "unused_buffer",
-            nested: self.nested.is_some(),
-        }
+    pub(super) fn serialize<S: Serializer>(v: &Option<Layout>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().map(Sent::from).serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Layout>, D::Error> {
+        Ok(Option::<Sent>::deserialize(d)?.map(Layout::from))
     }
 }
 
@@ -468,7 +445,7 @@ fn device(release: &Release, machine: &str, ty: &'static DeviceTypeInfo) -> Devi
     }
     if let Some(state) = d.object.migratable() {
         let layout = state.state_layout();
-        lock.sends = Some(SentLock::of(&layout));
+        lock.sends = Some(layout.shape_only());
         lock.must_match = layout
             .must_match_values()
             .into_iter()

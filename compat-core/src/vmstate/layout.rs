@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-use super::reading::FieldShape;
+use super::reading::{reading, FieldShape, Reading};
 use super::{field_path, MustMatchValue};
 
 /// How deep described structs may nest in a layout read from a stream.
@@ -76,6 +76,20 @@ impl FieldLayout {
         FieldLayout {
             name: Cow::Borrowed(name),
             info: Cow::Borrowed(info),
+            size,
+            array_len: None,
+            nested: None,
+            must_match: None,
+            inline: None,
+        }
+    }
+
+    /// One value whose name and type come from outside (a lock, a
+    /// stream's trailer).
+    pub fn value_owned(name: String, info: String, size: usize) -> Self {
+        FieldLayout {
+            name: Cow::Owned(name),
+            info: Cow::Owned(info),
             size,
             array_len: None,
             nested: None,
@@ -266,12 +280,71 @@ impl FieldLayout {
 impl Layout {
     /// A layout of `name` at `version`.
     pub fn new(name: &'static str, version: u32) -> Self {
+        Layout::named(Cow::Borrowed(name), version)
+    }
+
+    /// A layout of `name` (borrowed or read from outside) at `version`.
+    pub fn named(name: Cow<'static, str>, version: u32) -> Self {
         Layout {
-            name: Cow::Borrowed(name),
+            name,
             version,
             fields: Vec::new(),
             subsections: Vec::new(),
         }
+    }
+
+    /// The layout without what a value carries beyond its shape (must-match
+    /// bytes, the last element of a list or map): what a lock records of
+    /// a fresh device.
+    pub fn shape_only(&self) -> Layout {
+        Layout {
+            name: self.name.clone(),
+            version: self.version,
+            fields: self
+                .fields
+                .iter()
+                .map(|f| FieldLayout {
+                    must_match: None,
+                    inline: None,
+                    nested: f.nested.as_deref().map(|n| Box::new(n.shape_only())),
+                    ..f.clone()
+                })
+                .collect(),
+            subsections: self.subsections.iter().map(Layout::shape_only).collect(),
+        }
+    }
+
+    /// Whether a destination reading `self` takes what `written` sends the
+    /// same way: the same fields and subsections by the one rule of how a
+    /// destination reads a field ([`reading()`](super::reading::reading())):
+    /// renamed fields and fields retired as skipped bytes of the same size
+    /// read alike.
+    pub fn reads_alike(&self, written: &Layout) -> bool {
+        let sent = |n: &str| written.fields.iter().any(|f| f.name == n);
+        let own = |n: &str| self.fields.iter().any(|f| f.name == n);
+        let field = |w: &FieldLayout, r: &FieldLayout| {
+            matches!(
+                reading(w.as_shape(), r.as_shape(), sent, own),
+                Reading::Alike | Reading::Renamed
+            ) && match (&w.nested, &r.nested) {
+                (Some(x), Some(y)) => y.reads_alike(x),
+                (None, None) => true,
+                _ => false,
+            }
+        };
+        (&self.name, self.version) == (&written.name, written.version)
+            && self.fields.len() == written.fields.len()
+            && written
+                .fields
+                .iter()
+                .zip(&self.fields)
+                .all(|(w, r)| field(w, r))
+            && self.subsections.len() == written.subsections.len()
+            && self
+                .subsections
+                .iter()
+                .zip(&written.subsections)
+                .all(|(r, w)| r.reads_alike(w))
     }
 
     /// The bytes it occupies in the stream: its fields (elements × size),
