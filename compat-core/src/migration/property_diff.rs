@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::device::DeviceTypeInfo;
 use crate::property::values_alike;
 use crate::resolve::{DeviceInstance, Setting, Source};
 
@@ -41,6 +42,30 @@ pub struct PropertyPreflight {
     pub alike: Vec<String>,
 }
 
+impl PropertyPreflight {
+    /// Property `name` holding `value`, set by compat set `set_by` (or not),
+    /// with what type `ty` declares of it (nothing where the type is
+    /// unknown): the one way a pre-flight, the checker and `verify` see a
+    /// property.
+    pub(super) fn declared(
+        ty: Option<&'static DeviceTypeInfo>,
+        name: &str,
+        value: String,
+        set_by: Option<String>,
+    ) -> PropertyPreflight {
+        let def = ty.and_then(|t| t.find_property(name)).map(|(_, def)| def);
+        PropertyPreflight {
+            name: name.to_owned(),
+            value,
+            first_set_by: None,
+            local: def.is_some_and(|d| d.local) || ty.is_some_and(|t| t.is_inert(name)),
+            set_by,
+            absent: def.and_then(|d| d.absent_text()),
+            alike: def.map(|d| d.alike_texts()).unwrap_or_default(),
+        }
+    }
+}
+
 /// How device `d` (of a machine whose settings came from `sources`) has
 /// each of its properties: value, where it came from, and what its type
 /// declares of it.
@@ -50,25 +75,25 @@ pub(super) fn property_preflights(
 ) -> Vec<PropertyPreflight> {
     let ty = d.object.type_info();
     ty.all_properties()
-        .map(|(_, def)| PropertyPreflight {
-            name: def.name.to_owned(),
-            local: def.local || ty.is_inert(def.name),
-            absent: def.absent_text(),
-            alike: def.alike_texts(),
-            value: d
+        .map(|(_, def)| {
+            let value = d
                 .configured(def.name)
                 .map(|v| v.to_string())
-                .unwrap_or_default(),
+                .unwrap_or_default();
             // The last setting decides: an adopted value is passed on with
             // its first release, a compat set's value names the set.
-            first_set_by: last_source(&d.settings, def.name).and_then(|s| match &sources[s] {
-                Source::Adopted { first_set_by } => Some(first_set_by.clone()),
+            let last = last_source(&d.settings, def.name).map(|s| &sources[s]);
+            let set_by = match last {
+                Some(Source::Compat { set, .. }) => Some((*set).to_owned()),
                 _ => None,
-            }),
-            set_by: last_source(&d.settings, def.name).and_then(|s| match &sources[s] {
-                Source::Compat { set, .. } => Some((*set).to_owned()),
-                _ => None,
-            }),
+            };
+            PropertyPreflight {
+                first_set_by: match last {
+                    Some(Source::Adopted { first_set_by }) => Some(first_set_by.clone()),
+                    _ => None,
+                },
+                ..PropertyPreflight::declared(Some(ty), def.name, value, set_by)
+            }
         })
         .collect()
 }

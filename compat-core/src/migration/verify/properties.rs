@@ -7,7 +7,10 @@
 use std::collections::BTreeMap;
 
 use super::{Direction, Finding, FindingKind};
-use crate::migration::lock::{unhex, DeviceLock, Lock, MachineLock, MustMatchLock};
+use crate::migration::lock::{unhex, DeviceLock, Lock, MachineLock, MustMatchLock, PropertyLock};
+use crate::migration::property_diff::{
+    destination_property_differs, source_property_differs, PropertyPreflight,
+};
 use crate::release::Release;
 use crate::vmstate::first_difference;
 
@@ -40,21 +43,20 @@ fn suspects(current: &Release, now: &Lock, earlier: &Lock) -> Suspects {
             let Some(nd) = new.devices.iter().find(|d| d.type_name == od.type_name) else {
                 continue;
             };
-            // The current release's declaration of a property, and whether
-            // it has no effect on this type.
+            // Each side's value with what the current release declares of
+            // the property, compared by the pre-flight's rule: a host
+            // setting, a switch without effect on the type and values
+            // declared alike are no change.
             let ty = current.registry().get(&nd.type_name);
-            let def = |name: &str| ty.and_then(|t| t.find_property(name)).map(|(_, def)| def);
-            let inert = |name: &str| ty.is_some_and(|t| t.is_inert(name));
+            let declared = |p: &PropertyLock| {
+                PropertyPreflight::declared(ty, &p.name, p.value.clone(), p.set_by.clone())
+            };
             let mut explained = false;
             for op in &od.properties {
                 let Some(np) = nd.properties.iter().find(|p| p.name == op.name) else {
                     continue;
                 };
-                // Values the type declares alike, or of a property without
-                // effect on it, are no change.
-                let alike = def(&op.name).is_some_and(|d| d.behave_alike(&op.value, &np.value))
-                    || inert(&op.name);
-                if np.value != op.value && !alike {
+                if source_property_differs(&declared(op), Some(&declared(np))) {
                     explained = true;
                     changed
                         .entry((
@@ -73,19 +75,15 @@ fn suspects(current: &Release, now: &Lock, earlier: &Lock) -> Suspects {
             if explained {
                 continue;
             }
-            // New properties at their class default are the suspects, but
-            // for a host setting (`local`) and one holding the value its
-            // type says a release without it behaved as (`absent`).
+            // New properties are the suspects, by the pre-flight's rule for a
+            // property only the destination has: not a host setting, nor
+            // one a compat set gave or holding the value its type says a
+            // release without it behaved as (`absent`).
             let suspects: Vec<_> = nd
                 .properties
                 .iter()
-                .filter(|p| p.set_by.is_none())
                 .filter(|p| !od.properties.iter().any(|o| o.name == p.name))
-                .filter(|p| {
-                    !inert(&p.name)
-                        && def(&p.name)
-                            .is_none_or(|d| !d.local && d.absent_text().as_ref() != Some(&p.value))
-                })
+                .filter(|p| destination_property_differs(&declared(p)))
                 .collect();
             if suspects.is_empty() {
                 unexplained
