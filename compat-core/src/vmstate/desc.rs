@@ -386,8 +386,8 @@ impl VmStateDescription {
             if f.has_exists_test {
                 return false;
             }
-            // The kinds QEMU marks `VMS_STRUCT` and follows; a list, a
-            // map and a view it does not.
+            // Nested structs and fixed or variable arrays of them are
+            // followed; what else holds a description decides nothing here.
             let followed = match f.kind {
                 FieldKind::Struct(d)
                 | FieldKind::StructArray { elem: d, .. }

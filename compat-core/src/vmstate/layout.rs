@@ -441,13 +441,9 @@ impl Layout {
                 (usize::try_from(size).unwrap_or(usize::MAX), None)
             };
             fields.push(FieldLayout {
-                name: Cow::Owned(name.to_owned()),
-                info: Cow::Owned(info.to_owned()),
-                size,
                 array_len: count.map(|n| n as usize),
                 nested,
-                must_match: None,
-                inline: None,
+                ..FieldLayout::value_owned(name.to_owned(), info.to_owned(), size)
             });
         }
         let mut subsections = Vec::new();

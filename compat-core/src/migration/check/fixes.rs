@@ -3,7 +3,7 @@
 //! `-global` for releases already shipped, a machine type of the
 //! destination that reads the source's streams.
 
-use super::{Prediction, PropertyDifference, Side};
+use super::{at_class_default, Prediction, PropertyDifference, Side};
 use crate::release::Release;
 use crate::resolve::{Machine, MachineConfig};
 use crate::stream::StreamFormat;
@@ -53,13 +53,9 @@ impl Prediction {
             // the newer side still has the class default: a value a compat
             // set or an option already chose is the older behaviour.
             let at_default = |machine: &Machine<'_>, value: &Option<String>| {
-                let Some(value) = value else { return false };
-                machine
-                    .devices
-                    .iter()
-                    .find(|x| x.label == d.device)
-                    .and_then(|x| crate::device::find_in_chain(x.object.type_info(), d.property))
-                    .is_some_and(|def| def.default_value().to_string() == *value)
+                value
+                    .as_deref()
+                    .is_some_and(|v| at_class_default(machine, d, v))
             };
             let source_at_default = at_default(source, &d.source);
             let destination_at_default = at_default(destination, &d.destination);

@@ -240,17 +240,11 @@ pub fn check(
     // compat set undid.
     // (A value the destination's options chose is the configuration
     // asked for, not a forgotten entry.)
-    let at_class_default = |d: &PropertyDifference, value: &str| {
-        destination
-            .devices
-            .iter()
-            .find(|x| x.label == d.device)
-            .and_then(|x| crate::device::find_in_chain(x.object.type_info(), d.property))
-            .is_some_and(|def| def.default_value().to_string() == value)
-    };
     let guest_visible = |d: &&PropertyDifference| match (&d.source, &d.destination) {
         (Some(_), Some(_)) => true,
-        (None, Some(v)) => crate::property::opposite_switch(v).is_some() && at_class_default(d, v),
+        (None, Some(v)) => {
+            crate::property::opposite_switch(v).is_some() && at_class_default(&destination, d, v)
+        }
         _ => false,
     };
     if let Some(d) = p.property_differences.iter().find(guest_visible) {
@@ -283,6 +277,18 @@ pub fn check(
         );
     }
     p
+}
+
+/// Whether `value` of the difference's property is its class default on
+/// that device of `machine`: the release's default, not a value an option
+/// or a compat set chose.
+fn at_class_default(machine: &Machine<'_>, d: &PropertyDifference, value: &str) -> bool {
+    machine
+        .devices
+        .iter()
+        .find(|x| x.label == d.device)
+        .and_then(|x| crate::device::find_in_chain(x.object.type_info(), d.property))
+        .is_some_and(|def| def.default_value().to_string() == value)
 }
 
 fn stream_mismatch(src: &StreamOptions, dst: &StreamOptions) -> Option<String> {
