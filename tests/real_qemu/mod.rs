@@ -204,6 +204,33 @@ impl RealQemu {
 }
 
 impl RealQemu {
+    /// What `-M machine -dump-vmstate` writes: every device type's VMState
+    /// description, as JSON text.
+    pub fn dump_vmstate(&self, machine: &str) -> Result<String, String> {
+        static DUMPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = DUMPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let file = std::env::temp_dir().join(format!(
+            "compat-dump-{}-{n}-{}.json",
+            std::process::id(),
+            self.version.name()
+        ));
+        let out = Command::new(&self.binary)
+            .args(["-M", machine, "-dump-vmstate"])
+            .arg(&file)
+            .output()
+            .map_err(|e| format!("{}: {e}", self.binary.display()))?;
+        let text = std::fs::read_to_string(&file);
+        std::fs::remove_file(&file).ok();
+        match (out.status.success(), text) {
+            (true, Ok(text)) => Ok(text),
+            (_, text) => Err(format!(
+                "-dump-vmstate: {}; {:?}",
+                String::from_utf8_lossy(&out.stderr),
+                text.err()
+            )),
+        }
+    }
+
     /// Start with `args` and `-incoming` from `from`, then, once the load
     /// completed, save to `to`: what QEMU writes of the state it loaded.
     pub fn relay(&self, args: &[String], from: &Path, to: &Path) -> Result<(), String> {

@@ -165,7 +165,7 @@ impl From<QemuDescription> for StateRecord {
         StateRecord {
             name: d.name,
             version: d.version_id,
-            minimum_version: d.minimum_version_id,
+            minimum_version: Some(d.minimum_version_id),
             fields: d.fields.into_iter().map(FieldRecord::from).collect(),
             subsections: d.subsections.into_iter().map(StateRecord::from).collect(),
             // A dump says nothing of when a subsection is sent.
@@ -187,9 +187,10 @@ impl From<QemuField> for FieldRecord {
             count: f.num.map(as_usize),
             max: None,
             len_field: None,
-            since: f.version_id,
-            exists: f.field_exists,
-            must_match: false,
+            since: Some(f.version_id),
+            exists: Some(f.field_exists),
+            // A dump names no wire types, so no must-match ones.
+            must_match: None,
             nested: f.description.map(|d| Box::new(StateRecord::from(*d))),
             key: None,
         }

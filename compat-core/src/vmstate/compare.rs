@@ -60,9 +60,9 @@ fn fields_from<'a>(
     read: &'a StateRecord,
     how: Compared,
 ) -> Option<(String, FieldMismatch<'a>)> {
-    let on_wire = |f: &&FieldRecord| match f.exists {
+    let on_wire = |f: &&FieldRecord| match f.tested() {
         true => how.tested,
-        false => f.since <= how.version,
+        false => f.in_version(how.version),
     };
     let writes: Vec<&FieldRecord> = written.fields.iter().filter(on_wire).collect();
     let reads: Vec<&FieldRecord> = read.fields.iter().filter(on_wire).collect();

@@ -1,18 +1,21 @@
 //! The description of a VMState as data: what a live type's static
-//! [`VmStateDescription`], a lock and a QEMU `-dump-vmstate` file each
-//! say of a struct — its fields with their kinds, wire types, sizes,
-//! counts, bounds and length fields, the versions that added them, their
-//! `exists` tests and must-match flags, and its subsections with when they
-//! are sent. One record, serializable, for every source; what a source
-//! cannot tell (a dump has no wire types and, before QEMU 8, no array
-//! lengths) is recorded as unknown (`FieldKindName::Unknown`, `None`),
-//! never guessed.
+//! [`VmStateDescription`], a lock, a QEMU `-dump-vmstate` file and a
+//! stream's vmdesc trailer each say of a struct — its fields with their
+//! kinds, wire types, sizes, counts, bounds and length fields, the versions
+//! that added them, their `exists` tests and must-match flags, and its
+//! subsections with when they are sent. One record, serializable, for
+//! every source; what a source cannot tell (a dump has no wire types and,
+//! before QEMU 8, no array lengths; a trailer lists what was sent, not
+//! when it came) is recorded as unknown (`FieldKindName::Unknown`,
+//! `None`), never guessed.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::compare::{version_refused, VersionRefused};
 use super::desc::{Element, FieldKind, MapKey, VmStateDescription, VmStateField};
+use super::layout::{FieldLayout, Layout};
 
 /// A VMState description.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,8 +26,8 @@ pub struct StateRecord {
     pub name: String,
     /// The version saved.
     pub version: u32,
-    /// The oldest version loaded.
-    pub minimum_version: u32,
+    /// The oldest version loaded, if the source says (a stream does not).
+    pub minimum_version: Option<u32>,
     /// Its fields, in wire order.
     pub fields: Vec<FieldRecord>,
     /// Its subsections, each sent when its `needed` test says so.
@@ -56,12 +59,15 @@ pub struct FieldRecord {
     pub max: Option<usize>,
     /// The field holding a variable array's length.
     pub len_field: Option<String>,
-    /// The version that added it.
-    pub since: u32,
-    /// Whether an `exists` test decides whether it is sent.
-    pub exists: bool,
-    /// Whether a load compares it with the destination's own value.
-    pub must_match: bool,
+    /// The version that added it, if the source says (a stream lists the
+    /// fields it sent, not when they came).
+    pub since: Option<u32>,
+    /// Whether an `exists` test decides whether it is sent, if the source
+    /// says (a stream lists only what was sent).
+    pub exists: Option<bool>,
+    /// Whether a load compares it with the destination's own value, if the
+    /// source says (a QEMU dump does not).
+    pub must_match: Option<bool>,
     /// The description of a nested struct, element, value or view.
     pub nested: Option<Box<StateRecord>>,
     /// The description of a map's struct key.
@@ -167,7 +173,7 @@ impl StateRecord {
         StateRecord {
             name: d.name.to_owned(),
             version: d.version_id,
-            minimum_version: d.minimum_version_id,
+            minimum_version: Some(d.minimum_version_id),
             fields: d.fields.iter().map(FieldRecord::of).collect(),
             subsections: d
                 .subsections
@@ -187,10 +193,64 @@ impl StateRecord {
         }
     }
 
+    /// The record of what one stream's vmdesc trailer (read as a
+    /// [`Layout`]) says was sent: every field it lists was on the wire, with
+    /// QEMU's type name, its size and its array length as sent (elements of
+    /// an array written one by one, which a trailer lists as entries of one
+    /// name, are one field of that count when they are alike), and the
+    /// subsections that were sent. A trailer does not say fields' kinds,
+    /// the versions that added them, their tests, the oldest version
+    /// loaded, nor when a subsection is sent: those are unknown here.
+    pub fn sent(layout: &Layout) -> StateRecord {
+        StateRecord {
+            name: layout.name.to_string(),
+            version: layout.version,
+            minimum_version: None,
+            fields: sent_fields(&layout.fields),
+            subsections: layout.subsections.iter().map(StateRecord::sent).collect(),
+            needed: None,
+            gate: None,
+        }
+    }
+
+    /// Why this description, as a destination, refuses a stream of
+    /// `version`; where the source does not say its oldest version (a
+    /// stream), only a version newer than its own is refused.
+    pub fn refuses(&self, version: u32) -> Option<VersionRefused> {
+        version_refused(version, self.loads_from(), self.version)
+    }
+
+    /// The oldest version it is known to load: 0 where the source does not
+    /// say, so that no refusal is claimed that the source cannot show.
+    pub fn loads_from(&self) -> u32 {
+        self.minimum_version.unwrap_or(0)
+    }
+
     /// The subsection called `name`.
     pub fn subsection(&self, name: &str) -> Option<&StateRecord> {
         self.subsections.iter().find(|s| s.name == name)
     }
+}
+
+/// The fields a trailer lists, consecutive entries of one name and one
+/// description (an array's elements written one by one) taken together.
+fn sent_fields(fields: &[FieldLayout]) -> Vec<FieldRecord> {
+    let mut out: Vec<FieldRecord> = Vec::with_capacity(fields.len());
+    for f in fields {
+        let record = FieldRecord::sent(f);
+        if let Some(last) = out.last_mut().filter(|l| l.name == record.name) {
+            let one = FieldRecord {
+                count: None,
+                ..last.clone()
+            };
+            if record.count.is_none() && one == record {
+                last.count = Some(last.count.unwrap_or(1) + 1);
+                continue;
+            }
+        }
+        out.push(record);
+    }
+    out
 }
 
 impl FieldRecord {
@@ -204,9 +264,9 @@ impl FieldRecord {
             count: None,
             max: f.kind.bound(),
             len_field: f.kind.len_field().map(str::to_owned),
-            since: f.version_id,
-            exists: f.has_exists_test,
-            must_match: f.must_match,
+            since: Some(f.version_id),
+            exists: Some(f.has_exists_test),
+            must_match: Some(f.must_match),
             nested: f.kind.nested().map(|d| Box::new(StateRecord::of(d))),
             key: None,
         };
@@ -238,8 +298,109 @@ impl FieldRecord {
         r
     }
 
+    /// The record of one field a stream's trailer lists: see
+    /// [`StateRecord::sent`]. QEMU's type names tell skipped bytes
+    /// (`unused_buffer`) and must-match scalars (`uint32 equal`); other
+    /// kinds are unknown.
+    pub fn sent(f: &FieldLayout) -> FieldRecord {
+        let info = f.info.as_ref();
+        FieldRecord {
+            name: f.name.to_string(),
+            kind: match info {
+                "unused_buffer" => FieldKindName::Unused,
+                _ => FieldKindName::Unknown,
+            },
+            wire: f.nested.is_none().then(|| info.to_owned()),
+            size: f.size,
+            count: f.array_len,
+            max: None,
+            len_field: None,
+            since: None,
+            exists: None,
+            must_match: (f.must_match.is_some() || info.ends_with(" equal")).then_some(true),
+            nested: f.nested.as_deref().map(|n| Box::new(StateRecord::sent(n))),
+            key: None,
+        }
+    }
+
+    /// Whether an `exists` test decides whether it is sent (a field whose
+    /// source does not say was sent: a stream lists only what it sent).
+    pub fn tested(&self) -> bool {
+        self.exists == Some(true)
+    }
+
+    /// Whether a description of version `version` has it (a field whose
+    /// source does not say when it came is in the version it was sent
+    /// with).
+    pub fn in_version(&self, version: u32) -> bool {
+        self.since.is_none_or(|since| since <= version)
+    }
+
     /// Skipped bytes (`VMSTATE_UNUSED`) of a known size.
     pub fn is_unused(&self) -> bool {
         self.kind == FieldKindName::Unused && self.nested.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A trailer as QEMU writes one: an array's elements one by one (each
+    /// with its `index`), skipped bytes, a must-match scalar, and a
+    /// subsection sent.
+    #[test]
+    fn a_trailer_is_the_record_of_what_was_sent() {
+        let element = serde_json::json!({"vmsd_name": "port", "version": 1, "fields": [
+            {"name": "cmd", "type": "uint32", "size": 4}]});
+        let trailer = serde_json::json!({"vmsd_name": "ahci", "version": 1, "fields": [
+            {"name": "dev", "index": 0, "type": "struct", "struct": element, "size": 4},
+            {"name": "dev", "index": 1, "type": "struct", "struct": element, "size": 4},
+            {"name": "unused", "type": "unused_buffer", "size": 2},
+            {"name": "ports", "type": "int32 equal", "size": 4},
+            {"name": "regs", "type": "uint8", "size": 1, "array_len": 8}],
+            "subsections": [{"vmsd_name": "ahci/x", "version": 2, "fields": []}]});
+        let sent = StateRecord::sent(&Layout::from_json(&trailer).unwrap());
+        assert_eq!((sent.version, sent.minimum_version), (1, None));
+        let names: Vec<_> = sent
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.count))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("dev", Some(2)),
+                ("unused", None),
+                ("ports", None),
+                ("regs", Some(8))
+            ]
+        );
+        let [dev, unused, ports, regs] = &sent.fields[..] else {
+            unreachable!()
+        };
+        assert_eq!(
+            dev.nested.as_ref().unwrap().fields[0].wire.as_deref(),
+            Some("uint32")
+        );
+        assert_eq!(
+            (dev.kind, dev.wire.as_deref()),
+            (FieldKindName::Unknown, None)
+        );
+        assert!(unused.is_unused());
+        assert_eq!((ports.must_match, regs.must_match), (Some(true), None));
+        // What a trailer does not say is unknown, not guessed.
+        assert!(sent
+            .fields
+            .iter()
+            .all(|f| f.since.is_none() && f.exists.is_none()));
+        assert!(!regs.tested() && regs.in_version(0));
+        assert_eq!(sent.subsections[0].name, "ahci/x");
+        // Elements that differ stay apart.
+        let mut other = trailer.clone();
+        other["fields"][1]["struct"]["fields"][0]["size"] = 8.into();
+        let sent = StateRecord::sent(&Layout::from_json(&other).unwrap());
+        assert_eq!(sent.fields[0].count, None);
+        assert_eq!(sent.fields[1].name, "dev");
     }
 }

@@ -1,5 +1,6 @@
-//! Comparing two `-dump-vmstate` files — QEMU's, or a release's — as the
-//! destination would read what the source writes: per device type, whether
+//! Comparing two `-dump-vmstate` files — QEMU's, or a release's — or a
+//! stream and a dump (`stream.rs`), as the destination would read what the
+//! source writes: per device type, whether
 //! the wire layouts agree, differ only by field names (renames), break
 //! (the destination reads more or fewer bytes, or refuses a version), or
 //! agree in size while fields land elsewhere (a silent misread, which
@@ -23,14 +24,16 @@ use serde::Serialize;
 
 use crate::text::escape::escaped as esc;
 mod classify;
+mod stream;
 mod wire;
 
 use classify::classify;
 use wire::{collect_uncertain, flatten, Reading, Side};
 
-use crate::vmstate::{version_refused, StateRecord, VersionRefused};
+use crate::vmstate::{StateRecord, VersionRefused};
 
 pub use super::dump::{DumpError, DumpType, VmStateDump};
+pub use stream::{compare_stream, StreamCheckError};
 
 /// What the destination makes of what the source writes, for one device
 /// type.
@@ -68,6 +71,9 @@ pub enum DumpVerdict {
         with: Box<DumpVerdict>,
         /// The outcome without them.
         without: Box<DumpVerdict>,
+        /// Whether every combination of them fails (breaks or misreads):
+        /// then the migration fails whichever they are.
+        every_way_fails: bool,
     },
     /// The dumps cannot tell: a field of unknown size faces a field of
     /// another name.
@@ -78,12 +84,19 @@ pub enum DumpVerdict {
 }
 
 impl DumpVerdict {
-    /// Whether it predicts a failed or wrong migration for certain.
+    /// Whether it predicts a failed or wrong migration for certain: a
+    /// break, a misread, or an outcome that depends on fields the dumps do
+    /// not show but fails with them and without.
     pub fn fails(&self) -> bool {
-        matches!(
-            self,
-            DumpVerdict::Breaks { .. } | DumpVerdict::Misreads { .. }
-        )
+        match self {
+            DumpVerdict::Breaks { .. } | DumpVerdict::Misreads { .. } => true,
+            DumpVerdict::Depends {
+                every_way_fails, ..
+            } => *every_way_fails,
+            DumpVerdict::Identical | DumpVerdict::Renames { .. } | DumpVerdict::Unknown { .. } => {
+                false
+            }
+        }
     }
 }
 
@@ -110,11 +123,17 @@ impl fmt::Display for DumpVerdict {
                 fields,
                 with,
                 without,
+                every_way_fails,
             } => write!(
                 f,
-                "depends on whether {} {} on the wire, which the dumps do not show \
+                "{}depends on whether {} {} on the wire, which the dumps do not show \
                  (a compat property of the machine type, typically: compare locks): \
                  with it, {with}; without, {without}",
+                if *every_way_fails {
+                    "FAILS either way: the outcome "
+                } else {
+                    ""
+                },
                 fields
                     .iter()
                     .map(|x| esc(x).to_string())
@@ -159,6 +178,11 @@ pub struct DumpComparison {
     pub only_source: Vec<String>,
     /// Device types only the destination has.
     pub only_destination: Vec<String>,
+    /// For a stream: its sections no type of the destination's dump
+    /// describes (a dump has device types only, not the CPU, timer or bus
+    /// sections), so not compared.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undescribed: Vec<String>,
 }
 
 impl DumpComparison {
@@ -211,13 +235,27 @@ impl fmt::Display for DumpComparison {
                     .join(", ")
             )?;
         }
+        if !self.undescribed.is_empty() {
+            writeln!(
+                f,
+                "  not compared, as the dump does not describe them: {}",
+                self.undescribed
+                    .iter()
+                    .map(|x| esc(x).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
         writeln!(f, "  note: {INVISIBLE}")
     }
 }
 
 /// Compare what `destination` makes of what `source` writes.
 pub fn compare(source: &VmStateDump, destination: &VmStateDump) -> DumpComparison {
-    let lengths = (source.records_lengths(), destination.records_lengths());
+    let sources = Sources {
+        lengths: (source.records_lengths(), destination.records_lengths()),
+        sent: false,
+    };
     let mut devices = Vec::new();
     let mut compared = 0;
     for (name, s) in &source.types {
@@ -225,8 +263,8 @@ pub fn compare(source: &VmStateDump, destination: &VmStateDump) -> DumpCompariso
             continue;
         };
         compared += 1;
-        let verdict = section_verdict(&s.description, &d.description, lengths);
-        let subsections = subsection_notes(&s.description, &d.description, lengths);
+        let verdict = section_verdict(&s.description, &d.description, sources);
+        let subsections = subsection_notes(&s.description, &d.description, sources);
         if verdict != DumpVerdict::Identical || !subsections.is_empty() {
             devices.push(DeviceComparison {
                 type_name: name.clone(),
@@ -249,15 +287,26 @@ pub fn compare(source: &VmStateDump, destination: &VmStateDump) -> DumpCompariso
         compared,
         only_source: only(source, destination),
         only_destination: only(destination, source),
+        undescribed: Vec::new(),
     }
+}
+
+/// What the two records being compared are.
+#[derive(Debug, Clone, Copy)]
+struct Sources {
+    /// Whether each records array lengths (a dump before QEMU 8 does not).
+    lengths: (bool, bool),
+    /// Whether the source's lists what one stream sent (the fields kept
+    /// for older streams among them), rather than what a type may send.
+    sent: bool,
 }
 
 /// The verdict for a section (or subsection, which carries its version on
 /// the wire too): versions first, then the fields under every combination
-/// of uncertain fields. `lengths` says whether each dump records array
-/// lengths.
-fn section_verdict(s: &StateRecord, d: &StateRecord, lengths: (bool, bool)) -> DumpVerdict {
-    if let Some(refused) = version_refused(s.version, d.minimum_version, d.version) {
+/// of uncertain fields.
+fn section_verdict(s: &StateRecord, d: &StateRecord, sources: Sources) -> DumpVerdict {
+    let lengths = sources.lengths;
+    if let Some(refused) = d.refuses(s.version) {
         let reason = match refused {
             VersionRefused::TooNew => format!(
                 "the source writes version {}, newer than the destination's {}: refused",
@@ -265,7 +314,8 @@ fn section_verdict(s: &StateRecord, d: &StateRecord, lengths: (bool, bool)) -> D
             ),
             VersionRefused::TooOld => format!(
                 "the source writes version {}, older than the destination loads ({}): refused",
-                s.version, d.minimum_version
+                s.version,
+                d.loads_from()
             ),
         };
         return DumpVerdict::Breaks {
@@ -284,6 +334,8 @@ fn section_verdict(s: &StateRecord, d: &StateRecord, lengths: (bool, bool)) -> D
             side: Side::Writer,
             lengths: lengths.0,
             present,
+            within: "",
+            against_sent: false,
         };
         flatten(s, Some(d), writer, versions, "", &mut src);
         let mut dst = Vec::new();
@@ -291,6 +343,8 @@ fn section_verdict(s: &StateRecord, d: &StateRecord, lengths: (bool, bool)) -> D
             side: Side::Reader,
             lengths: lengths.1,
             present,
+            within: "",
+            against_sent: sources.sent,
         };
         flatten(d, Some(s), reader, versions, "", &mut dst);
         classify(&src, &dst)
@@ -303,6 +357,7 @@ fn section_verdict(s: &StateRecord, d: &StateRecord, lengths: (bool, bool)) -> D
     let all = outcome(&uncertain.iter().cloned().collect());
     let none = outcome(&BTreeSet::new());
     let mut same = true;
+    let mut every_way_fails = all.fails() && none.fails();
     for mask in 1..(1u32 << uncertain.len()) - 1 {
         let present = uncertain
             .iter()
@@ -310,7 +365,9 @@ fn section_verdict(s: &StateRecord, d: &StateRecord, lengths: (bool, bool)) -> D
             .filter(|(i, _)| mask & (1 << i) != 0)
             .map(|(_, f)| f.clone())
             .collect();
-        same &= kind(&outcome(&present)) == kind(&all);
+        let one = outcome(&present);
+        same &= kind(&one) == kind(&all);
+        every_way_fails &= one.fails();
     }
     if same && kind(&all) == kind(&none) {
         all
@@ -319,6 +376,7 @@ fn section_verdict(s: &StateRecord, d: &StateRecord, lengths: (bool, bool)) -> D
             fields: uncertain,
             with: Box::new(all),
             without: Box::new(none),
+            every_way_fails,
         }
     }
 }
@@ -335,7 +393,7 @@ fn kind(v: &DumpVerdict) -> u8 {
 }
 
 /// What happens with each subsection the source may send.
-fn subsection_notes(s: &StateRecord, d: &StateRecord, lengths: (bool, bool)) -> Vec<String> {
+fn subsection_notes(s: &StateRecord, d: &StateRecord, sources: Sources) -> Vec<String> {
     let mut out = Vec::new();
     for sub in &s.subsections {
         match d.subsections.iter().find(|x| x.name == sub.name) {
@@ -345,11 +403,11 @@ fn subsection_notes(s: &StateRecord, d: &StateRecord, lengths: (bool, bool)) -> 
                 esc(&sub.name)
             )),
             Some(theirs) => {
-                let v = section_verdict(sub, theirs, lengths);
+                let v = section_verdict(sub, theirs, sources);
                 if v != DumpVerdict::Identical {
                     out.push(format!("subsection {}: if sent, {v}", esc(&sub.name)));
                 }
-                out.extend(subsection_notes(sub, theirs, lengths));
+                out.extend(subsection_notes(sub, theirs, sources));
             }
         }
     }

@@ -31,20 +31,47 @@ pub(super) fn counterpart<'a>(
     // Alternatives of one name pair by size; other repeated names by order.
     let found = same
         .iter()
-        .find(|o| f.exists && o.size == f.size)
+        .find(|o| f.tested() && o.size == f.size)
         .or_else(|| same.get(nth))
-        .or_else(|| same.first().filter(|_| f.exists));
+        .or_else(|| same.first().filter(|_| f.tested()));
     if let Some(same) = found {
         return Some((same, true));
     }
-    other
-        .fields
+    let kept = other.fields.iter().find(|o| {
+        older_streams_only(&o.name).as_deref() == Some(f.name.as_str())
+            || older_streams_only(&f.name).as_deref() == Some(o.name.as_str())
+    });
+    if let Some(o) = kept {
+        return Some((o, false));
+    }
+    renamed_in_place(desc, index, other).map(|o| (o, false))
+}
+
+/// A tested field renamed (`data_in_ready` → `data_ready`): the field
+/// right after the one that stands for the nearest field before it the
+/// other side has by name (fields between kept for older streams), of the same
+/// size, tested on both sides (or from a stream, which says no tests), and
+/// neither name on the other side. The tests of the two are taken to be
+/// one condition.
+fn renamed_in_place<'a>(
+    desc: &StateRecord,
+    index: usize,
+    other: &'a StateRecord,
+) -> Option<&'a FieldRecord> {
+    let f = &desc.fields[index];
+    // The nearest field before it that the other side has by name.
+    let at = desc.fields[..index]
         .iter()
-        .find(|o| {
-            older_streams_only(&o.name).as_deref() == Some(f.name.as_str())
-                || older_streams_only(&f.name).as_deref() == Some(o.name.as_str())
-        })
-        .map(|o| (o, false))
+        .rev()
+        .find_map(|b| other.fields.iter().position(|o| o.name == b.name))?;
+    let o = other.fields.get(at + 1)?;
+    let tested = |x: &FieldRecord| x.exists != Some(false);
+    (tested(f)
+        && tested(o)
+        && o.size == f.size
+        && !desc.fields.iter().any(|x| x.name == o.name)
+        && !other.fields.iter().any(|x| x.name == f.name))
+    .then_some(o)
 }
 
 /// Whether field `index` of `desc` is on the wire among its alternatives:
@@ -61,9 +88,9 @@ pub(super) fn chosen_alternative(
         .fields
         .iter()
         .enumerate()
-        .filter(|(_, x)| x.exists && x.name == f.name)
+        .filter(|(_, x)| x.tested() && x.name == f.name)
         .collect();
-    if !f.exists || alternatives.len() < 2 {
+    if !f.tested() || alternatives.len() < 2 {
         return true;
     }
     let theirs: Vec<usize> = other
@@ -96,7 +123,7 @@ pub(super) fn collect_uncertain(
     for (index, f) in desc.fields.iter().enumerate() {
         let path = format!("{prefix}{}", f.name);
         let theirs = counterpart(desc, index, Some(other)).map(|(t, _)| t);
-        if f.exists && theirs.is_none() && older_streams_only(&f.name).is_none() {
+        if f.tested() && theirs.is_none() && older_streams_only(&f.name).is_none() {
             out.insert(uncertain_key(side, &path));
         }
         if let (Some(inner), Some(their_inner)) =
@@ -151,6 +178,14 @@ pub(super) struct Reading<'p> {
     pub(super) lengths: bool,
     /// The uncertain fields taken as written.
     pub(super) present: &'p BTreeSet<String>,
+    /// The path of the struct being flattened from the section (`esp.`),
+    /// which names its uncertain fields: the pieces' own paths start at
+    /// the struct.
+    pub(super) within: &'p str,
+    /// Whether the other side lists what one stream sent: a field kept for
+    /// older streams (`mig_X`) is then read exactly when the stream carries
+    /// it or `X`, as QEMU's tests choose what the source sent.
+    pub(super) against_sent: bool,
 }
 
 /// The wire layout of `desc` as `r.side` writes or reads it: fields gated
@@ -170,13 +205,13 @@ pub(super) fn flatten(
         let path = format!("{prefix}{}", f.name);
         let pair = counterpart(desc, index, other);
         let theirs = pair.map(|(t, _)| t);
-        if f.since > gate {
+        if !f.in_version(gate) {
             continue;
         }
         if !chosen_alternative(desc, index, other) {
             continue;
         }
-        if f.exists {
+        if f.tested() {
             let on_wire = match (pair, older_streams_only(&f.name).is_some(), r.side) {
                 // Both sides have it by name: the same condition, taken
                 // as met on both.
@@ -184,18 +219,25 @@ pub(super) fn flatten(
                 // Kept for older streams: never written now, read from a
                 // stream older than the reader.
                 (_, true, Side::Writer) => false,
+                // Against what a stream sent: read when it carries the
+                // field or its plain pair.
+                (_, true, Side::Reader) if r.against_sent => pair.is_some(),
                 (_, true, Side::Reader) => source < desc.version,
                 // The plain field whose other side is `mig_X`: written and
                 // read by the versions that have it.
                 (Some(_), false, _) => true,
-                (None, false, _) => r.present.contains(&uncertain_key(r.side, &path)),
+                (None, false, _) => r
+                    .present
+                    .contains(&uncertain_key(r.side, &format!("{}{path}", r.within))),
             };
             if !on_wire {
                 continue;
             }
         }
         // A dump without lengths: take the other side's for the same field.
-        let count = match r.lengths {
+        // A struct a dump gives no count for may be a variable array, whose
+        // length is what the source sent: take a stream's count for it.
+        let count = match r.lengths && f.nested.is_none() {
             true => f.count,
             false => f.count.or_else(|| theirs.and_then(|t| t.count)),
         }
@@ -211,10 +253,14 @@ pub(super) fn flatten(
                     Side::Reader => their_inner.map_or(inner.version, |t| t.version),
                 };
                 let mut one = Vec::new();
+                let within = format!("{}{path}.", r.within);
                 flatten(
                     inner,
                     their_inner,
-                    r,
+                    Reading {
+                        within: &within,
+                        ..r
+                    },
                     (inner.version, nested_source),
                     "",
                     &mut one,

@@ -6,8 +6,7 @@ use super::properties::sets_for;
 use super::{Direction, Finding, FindingKind};
 use crate::migration::lock::Lock;
 use crate::vmstate::{
-    bound_changes, first_field_mismatch, version_refused, Compared, FieldMismatch, StateRecord,
-    VersionRefused,
+    bound_changes, first_field_mismatch, Compared, FieldMismatch, StateRecord, VersionRefused,
 };
 
 /// What the two sides write and read of one VMState.
@@ -72,7 +71,7 @@ fn versions(pair: &Pair<'_>, out: &mut Vec<Finding>) {
         now,
     } = *pair;
     // Old -> new: the new release reads what the old one writes.
-    let up = version_refused(old.version, new.minimum_version, new.version);
+    let up = new.refuses(old.version);
     if up == Some(VersionRefused::TooOld) {
         out.push(device_finding(
             device,
@@ -83,7 +82,7 @@ fn versions(pair: &Pair<'_>, out: &mut Vec<Finding>) {
                 "{device}: VMState '{}' loads versions {} to {} in release {}, but release {} \
                  writes version {}",
                 new.name,
-                new.minimum_version,
+                new.loads_from(),
                 new.version,
                 now.release,
                 earlier.release,
@@ -96,7 +95,7 @@ fn versions(pair: &Pair<'_>, out: &mut Vec<Finding>) {
         ));
     }
     // New -> old: the old release reads what the new one writes.
-    let down = version_refused(new.version, old.minimum_version, old.version);
+    let down = old.refuses(new.version);
     if down == Some(VersionRefused::TooNew) {
         out.push(device_finding(
             device,
@@ -183,7 +182,7 @@ fn layout(pair: &Pair<'_>, out: &mut Vec<Finding>) {
                 now.release
             ),
         ),
-        FieldMismatch::NotWritten(b) if b.since == 0 => (
+        FieldMismatch::NotWritten(b) if b.since == Some(0) => (
             &b.name,
             format!(
                 "{device}: field '{}' ({}) is new in release {} with no `since`, so release {} \
@@ -203,7 +202,8 @@ fn layout(pair: &Pair<'_>, out: &mut Vec<Finding>) {
                 b.name,
                 b.shape(),
                 now.release,
-                b.since,
+                b.since
+                    .map_or_else(|| "unknown".to_owned(), |v| v.to_string()),
                 earlier.release
             ),
         ),

@@ -11,7 +11,7 @@ use super::ram::{read_ram, write_ram, RamEntry};
 
 use crate::codec::*;
 use crate::stream::{self, next_record, read_configuration, read_footer, read_header};
-use crate::vmstate::Migratable;
+use crate::vmstate::{Layout, Migratable};
 
 /// A whole stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +89,27 @@ pub enum Body {
     Ram(Vec<RamEntry>),
     /// A device's fields, decoded through the vmdesc.
     Device(Decoded),
+}
+
+/// The trailer's device descriptions by section name and instance (the
+/// first of a name and instance describes the section), so that many
+/// sections find theirs in linear time. `end` is where the trailer starts,
+/// which a trailer not of QEMU's shape is blamed on.
+fn described_devices(desc: &Value, end: usize) -> Result<HashMap<(&str, u64), &Value>, LoadError> {
+    let devices = desc["devices"]
+        .as_array()
+        .ok_or_else(|| bad_vmdesc("the trailer has no \"devices\" list", end))?;
+    let mut described = HashMap::new();
+    for (i, d) in devices.iter().enumerate() {
+        let (Some(name), Some(instance)) = (d["name"].as_str(), d["instance_id"].as_u64()) else {
+            return Err(bad_vmdesc(
+                format!("device {i} of the trailer has no name or instance_id"),
+                end,
+            ));
+        };
+        described.entry((name, instance)).or_insert(d);
+    }
+    Ok(described)
 }
 
 /// Where the vmdesc trailer starts (its 0x06 marker), found as QEMU
@@ -194,22 +215,10 @@ impl QemuStream {
         // trailer's devices, so many sections parse in linear time.
         // A trailer not of QEMU's shape is blamed on the trailer (at `end`,
         // where it starts), not on the section that needed it.
-        let mut described: HashMap<(&str, u64), &Value> = HashMap::new();
-        if let Some(desc) = desc {
-            let devices = desc["devices"]
-                .as_array()
-                .ok_or_else(|| bad_vmdesc("the trailer has no \"devices\" list", end))?;
-            for (i, d) in devices.iter().enumerate() {
-                let (Some(name), Some(instance)) = (d["name"].as_str(), d["instance_id"].as_u64())
-                else {
-                    return Err(bad_vmdesc(
-                        format!("device {i} of the trailer has no name or instance_id"),
-                        end,
-                    ));
-                };
-                described.entry((name, instance)).or_insert(d);
-            }
-        }
+        let described = match desc {
+            Some(desc) => described_devices(desc, end)?,
+            None => HashMap::new(),
+        };
         let mut r = StreamReader::with_budget(bytes, budget);
         read_header(&mut r)?;
         let mut records = Vec::new();
@@ -482,6 +491,25 @@ impl QemuStream {
             }) if h.idstr == idstr && h.instance_id == instance_id => bytes.get(*offset..*end),
             _ => None,
         })
+    }
+
+    /// What the vmdesc trailer says each device section sent, in stream
+    /// order: the section's header and its layout. A stream read without a
+    /// trailer has none; every device section of a stream read with one
+    /// was decoded through it, so each has its layout.
+    pub fn sent_layouts(&self) -> Vec<(&SectionHeader, Layout)> {
+        // The trailer was read this way when the stream was parsed.
+        let described = match &self.vmdesc {
+            Some(v) => described_devices(&v.json, 0).unwrap_or_default(),
+            None => HashMap::new(),
+        };
+        self.sections()
+            .filter(|(_, _, body)| matches!(body, Body::Device(_)))
+            .filter_map(|(_, h, _)| {
+                let desc = described.get(&(h.idstr.as_str(), u64::from(h.instance_id)))?;
+                Some((h, Layout::from_json(desc).ok()?))
+            })
+            .collect()
     }
 
     /// The section headers, in stream order: section id and header.

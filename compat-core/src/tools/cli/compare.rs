@@ -10,9 +10,10 @@ use serde_json::{json, Value};
 use super::args::PairArgs;
 use super::output::{findings_json, prediction_json, pretty, shown};
 use super::{release, Failure, Outcome};
-use crate::codec::input::{read_text, JSON_FILE_LIMIT};
+use crate::codec::input::{read_stream_file, read_text, JSON_FILE_LIMIT, STREAM_FILE_LIMIT};
 use crate::release::Release;
 use crate::resolve::MachineConfig;
+use crate::stream::qemu::QemuStream;
 use crate::text::escape::escaped;
 use crate::tools::catalog::Catalog;
 
@@ -112,10 +113,12 @@ enum Named<'c> {
     Release(&'c Release),
     Dump(String, crate::migration::dump_check::VmStateDump),
     Lock(String, crate::migration::lock::Lock),
+    /// A stream a source wrote (QEMU's, or compat's).
+    Stream(String, crate::stream::qemu::QemuStream),
 }
 
-/// `text` as a release name, or, when it is a file, the `-dump-vmstate`
-/// dump or the lock in it.
+/// `text` as a release name, or, when it is a file, the migration stream,
+/// the `-dump-vmstate` dump or the lock in it.
 fn named<'c>(catalog: &'c Catalog, text: &str) -> Result<Named<'c>, Failure> {
     use crate::migration::dump_check::VmStateDump;
     use crate::migration::lock::Lock;
@@ -125,8 +128,15 @@ fn named<'c>(catalog: &'c Catalog, text: &str) -> Result<Named<'c>, Failure> {
             catalog.release(text).map_err(|e| e.to_string())?,
         ));
     }
-    let content = read_text(path, JSON_FILE_LIMIT).map_err(|e| format!("{}: {e}", shown(path)))?;
     let name = shown(path);
+    // A stream is told by its header; other files are read no further
+    // than it.
+    let head = read_stream_file(path, STREAM_FILE_LIMIT).map_err(|e| format!("{name}: {e}"))?;
+    if head.starts_with(&crate::codec::QEMU_VM_FILE_MAGIC.to_be_bytes()) {
+        let stream = QemuStream::parse(&head).map_err(|e| format!("{name}: {e}"))?;
+        return Ok(Named::Stream(name, stream));
+    }
+    let content = read_text(path, JSON_FILE_LIMIT).map_err(|e| format!("{name}: {e}"))?;
     if VmStateDump::looks_like(&content) {
         let dump = VmStateDump::parse(&content).map_err(|e| format!("{name}: {e}"))?;
         Ok(Named::Dump(name, dump))
@@ -171,6 +181,7 @@ fn check_files(
     }
     let dump_machine = [&from, &to].into_iter().find_map(|n| match n {
         Named::Dump(_, d) => Some(d.machine.clone()),
+        Named::Stream(_, s) => s.machine().map(str::to_owned),
         _ => None,
     });
     let as_dump = |n: Named<'_>| -> Result<(String, VmStateDump), Failure> {
@@ -190,8 +201,31 @@ fn check_files(
                 "{name}: a lock compares with a release (compat verify --release R --against \
                  {name}), not with a -dump-vmstate file or another lock"
             ))),
+            Named::Stream(name, _) => Err(Failure::Trouble(format!(
+                "{name}: a stream is what a source sent: name it with --from, and the \
+                 destination (a release or a -dump-vmstate file) with --to"
+            ))),
         }
     };
+    // A stream: what it sent, read by the destination, in that direction.
+    if let Named::Stream(s_name, stream) = from {
+        let (d_name, d) = as_dump(to)?;
+        let c = crate::migration::dump_check::compare_stream(&stream, &d)
+            .map_err(|e| format!("{s_name}: {e}"))?;
+        let works = !c.fails();
+        let text = format!("{} -> {}: {c}", escaped(&s_name), escaped(&d_name));
+        return Ok(Outcome {
+            success: works,
+            text: if json {
+                pretty(&json!({"works": works, "directions": [
+                    {"from": s_name, "to": d_name, "works": works, "comparison": c}
+                ]}))
+            } else {
+                text
+            },
+            warnings: Vec::new(),
+        });
+    }
     let (a_name, a) = as_dump(from)?;
     let (b_name, b) = as_dump(to)?;
     let (text, directions, failing) = dump_directions((&a_name, &a), (&b_name, &b));
