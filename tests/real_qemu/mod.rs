@@ -2,9 +2,12 @@
 //! one with a command line, talk QMP to it over its standard input and
 //! output, save a migration stream to a file and load one from a file.
 //!
-//! `scripts/real-qemu/install.sh` installs QEMU 7.2 (the system's
-//! `/usr/bin/qemu-system-x86_64`) and 10.0 (`/opt/qemu10/qemu10`);
-//! `COMPAT_QEMU72` and `COMPAT_QEMU10` name other binaries.
+//! `scripts/real-qemu/install.sh` installs QEMU 5.2 (`/opt/qemu52/qemu52`,
+//! in a bullseye root), 7.2 (the system's `/usr/bin/qemu-system-x86_64`),
+//! 10.0 (`/opt/qemu10/qemu10`) and 11.1 (`/opt/qemu111/qemu111`, in a sid
+//! root); `COMPAT_QEMU52`, `COMPAT_QEMU72`, `COMPAT_QEMU10` and
+//! `COMPAT_QEMU111` name other binaries. 5.2 and 11.1 run chrooted and see
+//! the host's `/tmp` only: the files they read and write lie there.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -16,40 +19,55 @@ use serde_json::{json, Value};
 /// A QEMU version the tests use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
+    /// QEMU 5.2.0, Debian bullseye's package.
+    V5_2,
     /// QEMU 7.2.22, Debian bookworm's package.
     V7_2,
     /// QEMU 10.0.2, Debian's bookworm backport.
     V10_0,
+    /// QEMU 11.1.3, Debian sid's package.
+    V11_1,
 }
 
 impl Version {
-    /// `7.2` or `10.0`.
+    /// The four, oldest first.
+    pub const LADDER: [Version; 4] = [Version::V5_2, Version::V7_2, Version::V10_0, Version::V11_1];
+
+    /// `5.2`, `7.2`, `10.0` or `11.1`.
     pub fn name(self) -> &'static str {
         match self {
+            Version::V5_2 => "5.2",
             Version::V7_2 => "7.2",
             Version::V10_0 => "10.0",
+            Version::V11_1 => "11.1",
         }
     }
 
     /// The full version `--version` prints.
     pub fn full(self) -> &'static str {
         match self {
+            Version::V5_2 => "5.2.0",
             Version::V7_2 => "7.2.22",
             Version::V10_0 => "10.0.2",
+            Version::V11_1 => "11.1.3",
         }
     }
 
     fn variable(self) -> &'static str {
         match self {
+            Version::V5_2 => "COMPAT_QEMU52",
             Version::V7_2 => "COMPAT_QEMU72",
             Version::V10_0 => "COMPAT_QEMU10",
+            Version::V11_1 => "COMPAT_QEMU111",
         }
     }
 
     fn default_binary(self) -> &'static str {
         match self {
+            Version::V5_2 => "/opt/qemu52/qemu52",
             Version::V7_2 => "/usr/bin/qemu-system-x86_64",
             Version::V10_0 => "/opt/qemu10/qemu10",
+            Version::V11_1 => "/opt/qemu111/qemu111",
         }
     }
 }
@@ -215,7 +233,14 @@ impl RealQemu {
             self.version.name()
         ));
         let out = Command::new(&self.binary)
-            .args(["-M", machine, "-dump-vmstate"])
+            .args([
+                "-nodefaults",
+                "-display",
+                "none",
+                "-M",
+                machine,
+                "-dump-vmstate",
+            ])
             .arg(&file)
             .output()
             .map_err(|e| format!("{}: {e}", self.binary.display()))?;

@@ -181,7 +181,7 @@ fn resolve_alternatives(sent: &mut StateRecord, read: &mut StateRecord) {
     }
 }
 
-/// The structs the destination has with no count that `sent` lacks,
+/// The untested structs the destination has with no count that `sent` lacks,
 /// removed from `read`, their paths returned: QEMU's trailer lists no
 /// entry for an array sent with no elements (`PCIE_AER_ERROR_LOG`'s `log`,
 /// whose length `log_num` is 0), and a dump does not tell a variable array
@@ -189,14 +189,24 @@ fn resolve_alternatives(sent: &mut StateRecord, read: &mut StateRecord) {
 /// source sent empty.
 fn drop_empty_arrays(sent: &StateRecord, read: &mut StateRecord, prefix: &str) -> Vec<String> {
     let mut dropped = Vec::new();
+    let empty: Vec<bool> = (0..read.fields.len())
+        .map(|i| {
+            let x = &read.fields[i];
+            x.nested.is_some()
+                && x.count.is_none()
+                && !x.tested()
+                && !sent.fields.iter().any(|f| f.name == x.name)
+                && !renamed_struct_in_place(read, i, sent)
+        })
+        .collect();
+    let mut i = 0;
     read.fields.retain(|x| {
-        let absent = x.nested.is_some()
-            && x.count.is_none()
-            && !sent.fields.iter().any(|f| f.name == x.name);
-        if absent {
+        let drop = empty[i];
+        i += 1;
+        if drop {
             dropped.push(format!("{prefix}{}", x.name));
         }
-        !absent
+        !drop
     });
     for x in &mut read.fields {
         let theirs = sent.fields.iter().find(|f| f.name == x.name);
@@ -209,6 +219,22 @@ fn drop_empty_arrays(sent: &StateRecord, read: &mut StateRecord, prefix: &str) -
         }
     }
     dropped
+}
+
+/// Whether the stream sent, where field `index` of `read` would be, a
+/// struct of a name `read` does not have: the same struct renamed
+/// (`common` → `parent_obj` when ps2 devices became QOM objects), not an
+/// array sent empty. "Where it would be": right after what stands for the
+/// nearest field before it, or first.
+fn renamed_struct_in_place(read: &StateRecord, index: usize, sent: &StateRecord) -> bool {
+    let at = read.fields[..index]
+        .iter()
+        .rev()
+        .find_map(|b| sent.fields.iter().position(|o| o.name == b.name))
+        .map_or(0, |p| p + 1);
+    sent.fields
+        .get(at)
+        .is_some_and(|o| o.nested.is_some() && !read.fields.iter().any(|x| x.name == o.name))
 }
 
 /// `config[1]` as `("config", 1)`.
