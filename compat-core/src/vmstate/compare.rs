@@ -206,6 +206,15 @@ pub fn field_reading(
     }
 }
 
+impl StateRecord {
+    /// Why this description, as a destination, refuses a stream of
+    /// `version`; where the source does not say its oldest version (a
+    /// stream), only a version newer than its own is refused.
+    pub fn refuses(&self, version: u32) -> Option<VersionRefused> {
+        version_refused(version, self.loads_from(), self.version)
+    }
+}
+
 impl FieldRecord {
     /// What the rule of how a destination reads a field needs of it: its
     /// wire type, or its kind where it has none.

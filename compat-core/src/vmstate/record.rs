@@ -13,7 +13,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::compare::{version_refused, VersionRefused};
 use super::desc::{Element, FieldKind, MapKey, VmStateDescription, VmStateField};
 use super::layout::{FieldLayout, Layout};
 
@@ -213,13 +212,6 @@ impl StateRecord {
         }
     }
 
-    /// Why this description, as a destination, refuses a stream of
-    /// `version`; where the source does not say its oldest version (a
-    /// stream), only a version newer than its own is refused.
-    pub fn refuses(&self, version: u32) -> Option<VersionRefused> {
-        version_refused(version, self.loads_from(), self.version)
-    }
-
     /// The oldest version it is known to load: 0 where the source does not
     /// say, so that no refusal is claimed that the source cannot show.
     pub fn loads_from(&self) -> u32 {
@@ -261,7 +253,8 @@ impl FieldRecord {
             kind: f.kind.kind_name(),
             wire: None,
             size: f.element_size(),
-            count: None,
+            // A fixed array's; a buffer's length is set below.
+            count: f.kind.count(),
             max: f.kind.bound(),
             len_field: f.kind.len_field().map(str::to_owned),
             since: Some(f.version_id),
@@ -272,18 +265,15 @@ impl FieldRecord {
         };
         match f.kind {
             FieldKind::Scalar(s) => r.wire = Some(s.info_name(f.must_match).to_owned()),
-            FieldKind::Array { elem, len } => {
+            FieldKind::Array { elem, .. } => {
                 r.wire = Some(elem.info_name(f.must_match).to_owned());
-                r.count = Some(len);
             }
             FieldKind::Buffer { len } => r.count = Some(len),
             FieldKind::VarArray { elem, .. } => r.wire = Some(elem.info_name(false).to_owned()),
-            FieldKind::StructArray { len, .. } => r.count = Some(len),
-            FieldKind::NullableArray { elem, len, .. } => {
+            FieldKind::NullableArray { elem, .. } => {
                 if let Element::Scalar(s) = elem {
                     r.wire = Some(s.info_name(false).to_owned());
                 }
-                r.count = Some(len);
             }
             FieldKind::List { kind, .. } => r.wire = Some(kind.info_name().to_owned()),
             FieldKind::Map { key, .. } => match key {
@@ -291,6 +281,7 @@ impl FieldRecord {
                 MapKey::Struct(d) => r.key = Some(Box::new(StateRecord::of(d))),
             },
             FieldKind::Struct(_)
+            | FieldKind::StructArray { .. }
             | FieldKind::StructVarArray { .. }
             | FieldKind::Tmp(_)
             | FieldKind::Unused { .. } => {}
