@@ -56,7 +56,7 @@ fn streams_across_the_ladder_load_as_the_check_says() {
         let stream = QemuStream::parse(&std::fs::read(&file).unwrap()).unwrap();
         for (dest, dump) in ladder.iter().zip(&dumps) {
             let real = dest.load(&args, &file);
-            let c = compare_stream(&stream, dump).unwrap();
+            let c = compare_stream(&stream, dump);
             table.push_str(&format!(
                 "{} -> {}: real {}, check {}\n",
                 source.version.name(),

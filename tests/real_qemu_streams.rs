@@ -662,7 +662,7 @@ fn a_stream_checked_against_the_destinations_dump_as_real_qemu_loads_it() {
             source.save(&args, &file).unwrap();
             let stream = QemuStream::parse(&std::fs::read(&file).unwrap()).unwrap();
             for ((dest, to), dump) in versions.iter().zip(&dumps) {
-                let c = compare_stream(&stream, dump).unwrap();
+                let c = compare_stream(&stream, dump);
                 let verdict = c
                     .devices
                     .iter()

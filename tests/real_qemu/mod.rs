@@ -227,7 +227,8 @@ impl RealQemu {
     pub fn dump_vmstate(&self, machine: &str) -> Result<String, String> {
         static DUMPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = DUMPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let file = std::env::temp_dir().join(format!(
+        // Under /tmp: the chrooted releases see the host's /tmp only.
+        let file = PathBuf::from("/tmp").join(format!(
             "compat-dump-{}-{n}-{}.json",
             std::process::id(),
             self.version.name()

@@ -33,7 +33,7 @@ use wire::{collect_uncertain, flatten, Reading, Side};
 use crate::vmstate::{StateRecord, VersionRefused};
 
 pub use super::dump::{DumpError, DumpType, VmStateDump};
-pub use stream::{compare_stream, StreamCheckError};
+pub use stream::compare_stream;
 
 /// What the destination makes of what the source writes, for one device
 /// type.

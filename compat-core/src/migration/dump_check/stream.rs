@@ -6,23 +6,15 @@
 //! uncertain, and a subsection sent is sent — one the destination does not
 //! know is refused, not a maybe.
 
-use super::{section_verdict, DeviceComparison, DumpComparison, DumpVerdict, Sources, VmStateDump};
+use std::collections::HashMap;
+
+use super::wire::place_in;
+use super::{
+    section_verdict, DeviceComparison, DumpComparison, DumpType, DumpVerdict, Sources, VmStateDump,
+};
 use crate::stream::qemu::QemuStream;
 use crate::text::escape::escaped as esc;
 use crate::vmstate::StateRecord;
-
-/// Why a stream could not be compared.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StreamCheckError {
-    /// The stream has no vmdesc trailer (QEMU leaves it out when
-    /// `suppress-vmdesc` is set): its sections are not described.
-    #[error(
-        "the stream has no vmdesc trailer, so what its sections sent is not described \
-         (was it saved with suppress-vmdesc?)"
-    )]
-    NoTrailer,
-}
 
 /// What `destination` makes of each device section of `stream`, in
 /// stream order. A section is compared with the destination's type of its
@@ -30,15 +22,20 @@ pub enum StreamCheckError {
 /// `am53c974` and `dc390` may); a section no type of the destination
 /// describes is listed as `undescribed`: a dump has device types only, so
 /// the CPU's, timers' and buses' sections are there, and so is a device
-/// the destination lacks (QEMU: "Unknown savevm section").
-pub fn compare_stream(
-    stream: &QemuStream,
-    destination: &VmStateDump,
-) -> Result<DumpComparison, StreamCheckError> {
-    if stream.vmdesc.is_none() {
-        return Err(StreamCheckError::NoTrailer);
+/// the destination lacks. A stream read without a trailer has no device
+/// sections (reading one refuses the sections it cannot describe).
+pub fn compare_stream(stream: &QemuStream, destination: &VmStateDump) -> DumpComparison {
+    // A trailer records array lengths as sent, and the fields kept for
+    // older streams that the source sent.
+    let sources = Sources {
+        lengths: (true, destination.records_lengths()),
+        sent: true,
+    };
+    // The destination's types by VMState name, the first of a name.
+    let mut by_vmsd: HashMap<&str, &DumpType> = HashMap::new();
+    for t in destination.types.values() {
+        by_vmsd.entry(t.description.name.as_str()).or_insert(t);
     }
-    let sources = sent_sources(destination);
     let mut devices = Vec::new();
     let mut undescribed = Vec::new();
     let mut compared = 0;
@@ -47,11 +44,7 @@ pub fn compare_stream(
             0 => header.idstr.clone(),
             n => format!("{} (instance {n})", header.idstr),
         };
-        let Some(ty) = destination
-            .types
-            .values()
-            .find(|t| t.description.name == layout.name)
-        else {
+        let Some(ty) = by_vmsd.get(layout.name.as_ref()) else {
             undescribed.push(section);
             continue;
         };
@@ -80,7 +73,7 @@ pub fn compare_stream(
             });
         }
     }
-    Ok(DumpComparison {
+    DumpComparison {
         source_machine: stream.machine().unwrap_or_default().to_owned(),
         destination_machine: destination.machine.clone(),
         devices,
@@ -88,15 +81,6 @@ pub fn compare_stream(
         only_source: Vec::new(),
         only_destination: Vec::new(),
         undescribed,
-    })
-}
-
-/// A stream against a dump: a trailer records array lengths as sent, and
-/// the tested fields the source's tests chose.
-pub(super) fn sent_sources(destination: &VmStateDump) -> Sources {
-    Sources {
-        lengths: (true, destination.records_lengths()),
-        sent: true,
     }
 }
 
@@ -227,11 +211,7 @@ fn drop_empty_arrays(sent: &StateRecord, read: &mut StateRecord, prefix: &str) -
 /// array sent empty. "Where it would be": right after what stands for the
 /// nearest field before it, or first.
 fn renamed_struct_in_place(read: &StateRecord, index: usize, sent: &StateRecord) -> bool {
-    let at = read.fields[..index]
-        .iter()
-        .rev()
-        .find_map(|b| sent.fields.iter().position(|o| o.name == b.name))
-        .map_or(0, |p| p + 1);
+    let at = place_in(read, index, sent).unwrap_or(0);
     sent.fields
         .get(at)
         .is_some_and(|o| o.nested.is_some() && !read.fields.iter().any(|x| x.name == o.name))

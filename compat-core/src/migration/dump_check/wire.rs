@@ -59,12 +59,7 @@ fn renamed_in_place<'a>(
     other: &'a StateRecord,
 ) -> Option<&'a FieldRecord> {
     let f = &desc.fields[index];
-    // The nearest field before it that the other side has by name.
-    let at = desc.fields[..index]
-        .iter()
-        .rev()
-        .find_map(|b| other.fields.iter().position(|o| o.name == b.name))?;
-    let o = other.fields.get(at + 1)?;
+    let o = other.fields.get(place_in(desc, index, other)?)?;
     let tested = |x: &FieldRecord| x.exists != Some(false);
     (tested(f)
         && tested(o)
@@ -72,6 +67,17 @@ fn renamed_in_place<'a>(
         && !desc.fields.iter().any(|x| x.name == o.name)
         && !other.fields.iter().any(|x| x.name == f.name))
     .then_some(o)
+}
+
+/// Where field `index` of `desc` would stand among `other`'s fields: right
+/// after the one of the name of the nearest field before it that `other`
+/// has; `None` when no field before it is in `other`.
+pub(super) fn place_in(desc: &StateRecord, index: usize, other: &StateRecord) -> Option<usize> {
+    desc.fields[..index]
+        .iter()
+        .rev()
+        .find_map(|b| other.fields.iter().position(|o| o.name == b.name))
+        .map(|at| at + 1)
 }
 
 /// Whether field `index` of `desc` is on the wire among its alternatives:
@@ -236,7 +242,8 @@ pub(super) fn flatten(
         }
         // A dump without lengths: take the other side's for the same field.
         // A struct a dump gives no count for may be a variable array, whose
-        // length is what the source sent: take a stream's count for it.
+        // length is what the source sent: take the other side's count for
+        // it too (a stream's is the length sent).
         let count = match r.lengths && f.nested.is_none() {
             true => f.count,
             false => f.count.or_else(|| theirs.and_then(|t| t.count)),
