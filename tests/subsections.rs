@@ -377,8 +377,8 @@ fn a_configuration_that_cannot_load_its_own_stream() {
     assert_eq!(f.machines, ["sb-1.0"]);
     assert_eq!(
         f.fixes[0],
-        "refuse num-queues above 4 when realizing sb-queues (as QEMU's virtio-blk refuses \
-         num-queues above its queue maximum)"
+        "refuse num-queues above 4 when realizing sb-queues, so that no configuration makes \
+         it send more than a load accepts"
     );
     assert!(
         f.message

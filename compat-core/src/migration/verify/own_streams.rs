@@ -93,8 +93,8 @@ pub fn own_streams(current: &Release) -> Vec<Finding> {
                     )
                 } else {
                     format!(
-                        "refuse {what} above {max} when realizing {} (as QEMU's virtio-blk refuses \
-                         num-queues above its queue maximum)",
+                        "refuse {what} above {max} when realizing {}, so that no configuration \
+                         makes it send more than a load accepts",
                         ty.name
                     )
                 };
