@@ -740,3 +740,33 @@ fn a_stream_without_its_trailer_is_refused_at_its_first_device_section() {
         );
     }
 }
+
+/// A QOM subclass without a VMState of its own has its parent's — what
+/// compat's subtypes do: real QEMU 7.2 and 10.0 list `dc390` among the
+/// types implementing `am53c974`, and their `-dump-vmstate` gives it
+/// `am53c974`'s description, section name `pciespscsi`.
+#[test]
+fn a_qemu_subclass_has_its_parents_description() {
+    use compat_core::migration::dump_check::VmStateDump;
+    let Some((q72, q10)) = both("a QOM subclass's description") else {
+        return;
+    };
+    for qemu in [&q72, &q10] {
+        let outcome = qemu.run(
+            &["-M".to_owned(), "none".to_owned()],
+            &[serde_json::json!({"execute": "qom-list-types",
+                                  "arguments": {"implements": "am53c974"}})],
+        );
+        let names: Vec<&str> = outcome.replies[0]["return"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        assert!(names.contains(&"dc390"), "{names:?}");
+        let d = VmStateDump::parse(&qemu.dump_vmstate(MACHINE).unwrap()).unwrap();
+        let (parent, child) = (&d.types["am53c974"], &d.types["dc390"]);
+        assert_eq!(parent.description.name, "pciespscsi");
+        assert_eq!(child.description, parent.description);
+    }
+}

@@ -1,8 +1,9 @@
 //! Subtypes migrate as QOM subclasses do: one without a VMState of its own
-//! migrates its parent's state under the parent's section name (QEMU's
-//! `pl011_luminary` migrates as `pl011`), after the parent's `realize` ran
-//! before its own; one with its own VMState replaces the parent's; and a
-//! type that would drop its ancestors' state is refused when registered.
+//! migrates its parent's state under the parent's section name (as real
+//! QEMU's `dc390` has its parent `am53c974`'s description), after the
+//! parent's `realize` ran before its own; one with its own VMState replaces
+//! the parent's; and a type that would drop its ancestors' state is refused
+//! when registered.
 
 use std::any::TypeId;
 

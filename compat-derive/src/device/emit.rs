@@ -101,8 +101,8 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
     });
     // `#[device(vmstate)]`: instances migrate with the type's VMState. A
     // subtype without one migrates its parent's state under the parent's
-    // description, as a QOM subclass inherits its parent's `vmsd` (QEMU's
-    // `pl011_luminary` migrates as `pl011`).
+    // description, as a QOM subclass inherits its parent's `vmsd` (real
+    // QEMU's `dc390` has `am53c974`'s).
     let (vmstate, migratable) = match (m.vmstate, parent_member, &m.parent) {
         // Both uses spanned on the key: a struct that does not derive
         // VMState gets one error, there.
