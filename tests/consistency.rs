@@ -128,6 +128,59 @@ impl Ungated {
     }
 }
 
+/// The line control registers, a nested struct of their own.
+#[derive(Debug, Clone, Default, VMState)]
+#[vmstate(name = "pl011/line", version = 1)]
+pub struct Line {
+    pub lcr: u32,
+}
+
+/// The line control registers with the receive timeout below them, in a
+/// subsection of the nested struct.
+#[derive(Debug, Clone, Default, VMState)]
+#[vmstate(name = "pl011/line", version = 1)]
+pub struct LineTimed {
+    pub lcr: u32,
+    #[vmstate(subsection, needed = LineTimed::pending)]
+    pub timeout: LineTimeout,
+}
+
+/// The receive timeout's state, below the line registers.
+#[derive(Debug, Clone, Default, VMState)]
+#[vmstate(name = "pl011/line/timeout", version = 1)]
+pub struct LineTimeout {
+    pub ticks: u32,
+}
+
+impl LineTimed {
+    fn pending(&self) -> bool {
+        true
+    }
+}
+
+/// The line control register grown to 64 bits inside the nested struct.
+#[derive(Debug, Clone, Default, VMState)]
+#[vmstate(name = "pl011/line", version = 1)]
+pub struct LineWide {
+    pub lcr: u64,
+}
+
+// The registers in a nested struct: the base of the nested cases.
+uart!(Nested, type = "pl011", revision = 1, version = 1, depth = 16, {
+    pub flags: u32,
+    pub line: Line,
+});
+// A subsection added to the nested struct, sent whenever its test holds.
+uart!(NestedTimed, type = "pl011", revision = 1, version = 1, depth = 16, {
+    pub flags: u32,
+    pub line: LineTimed,
+});
+// A field of the nested struct grown.
+uart!(NestedWide, type = "pl011", revision = 1, version = 1, depth = 16, {
+    pub flags: u32,
+    pub line: LineWide,
+});
+
 /// The UART's state moved into a parent type that other PrimeCell UARTs
 /// share: `pl011` becomes a subtype without a VMState of its own.
 #[derive(Debug, Clone, Device, VMState)]
@@ -197,7 +250,11 @@ fn release(
 }
 
 fn old() -> Release {
-    release("1.0", |b| b.device::<Base>(), VersionStep::default())
+    old_with::<Base>()
+}
+
+fn old_with<T: Device>() -> Release {
+    release("1.0", |b| b.device::<T>(), VersionStep::default())
 }
 
 fn new<T: Device>(step: VersionStep) -> Release {
@@ -242,18 +299,22 @@ fn answers(
     }
 }
 
-/// The three agree on both directions between 1.0 and `new`: each fails
-/// naming `cause` where `expect` says it fails, and all work elsewhere.
-/// Returns how many answers were compared.
-fn agree(case: &str, new: &Release, expect: [(Direction, Option<&str>); 2]) -> usize {
-    let old = old();
-    let lock = Lock::from_json(&Lock::of(&old).to_json()).unwrap();
+/// The three agree on both directions between `old` and `new`: each
+/// fails naming `cause` where `expect` says it fails, and all work
+/// elsewhere. Returns how many answers were compared.
+fn agree(
+    case: &str,
+    old: &Release,
+    new: &Release,
+    expect: [(Direction, Option<&str>); 2],
+) -> usize {
+    let lock = Lock::from_json(&Lock::of(old).to_json()).unwrap();
     let findings = verify(new, &lock);
     let mut compared = 0;
     for (way, cause) in expect {
         let a = match way {
-            Direction::OldToNew => answers(&old, new, Side::Destination, &findings, way),
-            _ => answers(new, &old, Side::Source, &findings, way),
+            Direction::OldToNew => answers(old, new, Side::Destination, &findings, way),
+            _ => answers(new, old, Side::Source, &findings, way),
         };
         let verdicts = [
             ("check", a.check.clone().err()),
@@ -340,18 +401,40 @@ fn checker_preflight_and_verify_agree_on_every_mutation() {
             [None, Some("timeout")],
         ),
     ];
-    let mut compared = 0;
-    for (case, release, [up, down]) in &cases {
+    // The same, from a release whose registers sit in a nested struct.
+    let nested_cases: Vec<(&str, Release, [Option<&str>; 2])> = vec![
+        (
+            "the same nested struct",
+            new::<Nested>(forgot()),
+            [None, None],
+        ),
+        (
+            "a subsection added to a nested struct",
+            new::<NestedTimed>(forgot()),
+            [None, Some("pl011/line/timeout")],
+        ),
+        (
+            "a field of a nested struct grown",
+            new::<NestedWide>(forgot()),
+            [Some("line.lcr"), Some("line.lcr")],
+        ),
+    ];
+    let (base, nested) = (old(), old_with::<Nested>());
+    let every = cases
+        .iter()
+        .map(|c| (&base, c))
+        .chain(nested_cases.iter().map(|c| (&nested, c)));
+    let (mut count, mut compared) = (0, 0);
+    for (old, (case, release, [up, down])) in every {
+        count += 1;
         compared += agree(
             case,
+            old,
             release,
             [(Direction::OldToNew, *up), (Direction::NewToOld, *down)],
         );
     }
-    eprintln!(
-        "{} cases, {compared} answers compared: check, pre-flight and verify agree",
-        cases.len()
-    );
+    eprintln!("{count} cases, {compared} answers compared: check, pre-flight and verify agree");
 }
 
 /// The changed default: the checker fails and proposes the compat entry

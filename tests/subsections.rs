@@ -709,6 +709,20 @@ fn a_subsection_of_a_nested_struct_breaks_when_sent() {
         "{p}"
     );
     assert!(check(&old, &m, &new, &m, None).works);
+    // verify names the same subsection from the locks, and only it.
+    let findings = verify(&new, &lock_of(&old));
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(f.kind, FindingKind::SubsectionAdded, "{f}");
+    assert_eq!(f.item.as_deref(), Some("sb-dma/ring/stall"), "{f}");
+    assert!(
+        f.message
+            .contains("subsection 'sb-dma/ring/stall' in 'sb-dma/ring' is new"),
+        "{f}"
+    );
+    assert!(verify(&old, &lock_of(&new)).iter().any(|f| {
+        f.kind == FindingKind::SubsectionRemoved && f.item.as_deref() == Some("sb-dma/ring/stall")
+    }));
 }
 
 /// A port whose line status grew to 16 bits (a break no property explains).

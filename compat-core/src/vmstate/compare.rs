@@ -239,3 +239,104 @@ impl FieldRecord {
         }
     }
 }
+
+/// A subsection a source writing with one record may send — one of the
+/// VMState's own, of a nested struct, or of another subsection — with the
+/// destination's subsection of that name where it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubsectionPair<'a> {
+    /// Where it hangs: empty for the VMState's own subsections, else the
+    /// path of the nested struct or subsection that lists it (`esp`,
+    /// `sub.inner`).
+    pub path: String,
+    /// The record that lists it, on the source's side.
+    pub owner: &'a StateRecord,
+    /// The subsection as the source writes it.
+    pub written: &'a StateRecord,
+    /// The destination's subsection of that name, if it knows one.
+    pub read: Option<&'a StateRecord>,
+}
+
+/// How a destination reads a subsection the source sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubsectionReading<'a> {
+    /// The destination does not know it: the load fails.
+    Unknown,
+    /// It knows it and refuses the version sent.
+    Refused {
+        /// Why.
+        why: VersionRefused,
+        /// The destination's subsection.
+        read: &'a StateRecord,
+    },
+    /// It knows it and parts from the source at a field, with its path
+    /// inside the subsection (fields an `exists` test decides counted as
+    /// sent, nested structs compared with their own versions).
+    Otherwise(String, FieldMismatch<'a>),
+    /// It reads it as the source writes it.
+    Alike,
+}
+
+/// Every subsection a source writing with `written` may send, each with
+/// the destination's of that name: first the VMState's own, then, depth
+/// first, those of nested structs both sides have and those inside
+/// subsections both sides have. The one walk of which subsections exist
+/// on which side; each tool frames what it finds.
+pub fn subsection_pairs<'a>(
+    written: &'a StateRecord,
+    read: &'a StateRecord,
+) -> Vec<SubsectionPair<'a>> {
+    let mut out = Vec::new();
+    subsections_from("", written, read, &mut out);
+    out
+}
+
+fn subsections_from<'a>(
+    path: &str,
+    written: &'a StateRecord,
+    read: &'a StateRecord,
+    out: &mut Vec<SubsectionPair<'a>>,
+) {
+    for sub in &written.subsections {
+        out.push(SubsectionPair {
+            path: path.to_owned(),
+            owner: written,
+            written: sub,
+            read: read.subsection(&sub.name),
+        });
+    }
+    for a in &written.fields {
+        let Some(b) = read.fields.iter().find(|b| b.name == a.name) else {
+            continue;
+        };
+        if let (Some(x), Some(y)) = (&a.nested, &b.nested) {
+            subsections_from(&field_path(path, &a.name), x, y, out);
+        }
+    }
+    for sub in &written.subsections {
+        if let Some(theirs) = read.subsection(&sub.name) {
+            subsections_from(&field_path(path, &sub.name), sub, theirs, out);
+        }
+    }
+}
+
+impl<'a> SubsectionPair<'a> {
+    /// How the destination reads this subsection when the source sends it.
+    pub fn reading(&self) -> SubsectionReading<'a> {
+        let Some(read) = self.read else {
+            return SubsectionReading::Unknown;
+        };
+        if let Some(why) = read.refuses(self.written.version) {
+            return SubsectionReading::Refused { why, read };
+        }
+        let how = Compared {
+            version: self.written.version,
+            tested: true,
+            nested: true,
+        };
+        match first_field_mismatch(self.written, read, how) {
+            Some((path, mismatch)) => SubsectionReading::Otherwise(path, mismatch),
+            None => SubsectionReading::Alike,
+        }
+    }
+}

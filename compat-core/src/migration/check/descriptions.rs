@@ -4,42 +4,40 @@
 
 use super::DeviceView;
 use crate::vmstate::{
-    bound_changes, field_path, first_field_mismatch, version_refused, Compared, FieldKindName,
-    FieldMismatch, StateRecord, VersionRefused, VmStateDescription,
+    bound_changes, subsection_pairs, FieldKindName, FieldMismatch, StateRecord, SubsectionPair,
+    SubsectionReading, VersionRefused, VmStateDescription,
 };
 
-/// A subsection the source sends — now or whenever its `needed` test
-/// holds — that the destination cannot load: one it does not know, or (when
-/// a fresh device does not send it, so its layout says nothing) one whose
-/// version or fields it reads otherwise. A gated one breaks while its gate
-/// is on, any other whenever its test is true.
+/// A subsection of the device's own that the source sends — now or
+/// whenever its `needed` test holds — that the destination cannot load: one
+/// it does not know, or (when a fresh device does not send it, so its
+/// layout says nothing) one whose version or fields it reads otherwise. A
+/// gated one breaks while its gate is on, any other whenever its test is
+/// true.
 pub(super) fn missing_subsection(
     s: &DeviceView,
     d: &DeviceView,
 ) -> Option<(String, Option<String>)> {
-    for sub in s.vmsd.subsections {
-        // A hand-written description may list no `needed` for it: ungated.
-        let needed = s.vmsd.needed(sub.name).unwrap_or(crate::vmstate::Needed {
-            function: "its `needed` test",
-            gate: None,
-        });
+    let (src, dst) = (StateRecord::of(s.vmsd), StateRecord::of(d.vmsd));
+    for pair in subsection_pairs(&src, &dst) {
+        if !pair.path.is_empty() {
+            continue;
+        }
+        let sub = pair.written;
         let sent_now = s.layout.subsections.iter().any(|l| l.name == sub.name);
-        let known = d.vmsd.subsection(sub.name).is_some();
-        let problem = match d.vmsd.subsection(sub.name) {
-            None => "which the destination does not know".to_owned(),
-            // What a fresh device sends, the layout comparison covers.
-            Some(_) if sent_now => continue,
-            Some(theirs) => match description_mismatch(sub, theirs) {
-                Some(why) => format!("which the destination reads otherwise: {why}"),
-                None => continue,
-            },
+        // What a fresh device sends, the layout comparison covers.
+        if sent_now && pair.read.is_some() {
+            continue;
+        }
+        let Some(problem) = unloadable(&pair) else {
+            continue;
         };
         let gate_on = s
             .gates
             .iter()
             .find(|(n, _)| *n == sub.name)
             .map(|(_, on)| *on);
-        let gate = match (needed.gate, gate_on) {
+        let gate = match (&sub.gate, gate_on) {
             (Some(_), Some(false)) => continue,
             (Some(gate), _) => format!(" ({gate} is on)"),
             (None, _) => String::new(),
@@ -47,7 +45,7 @@ pub(super) fn missing_subsection(
         let now = if sent_now { ", as it is now" } else { "" };
         // A gate's fix is the property difference's; without one, the
         // subsection needs one, or the destination must read it.
-        let fix = match (needed.gate, known) {
+        let fix = match (&sub.gate, pair.read.is_some()) {
             (Some(_), _) => None,
             (None, false) => Some(format!(
                 "gate subsection '{}' with a bool property (#[vmstate(subsection, needed = ..., \
@@ -65,7 +63,8 @@ pub(super) fn missing_subsection(
             format!(
                 "breaks whenever {} is true{now}: the source then sends subsection '{}'{gate}, \
                  {problem}",
-                needed.function, sub.name
+                needed(sub),
+                sub.name
             ),
             fix,
         ));
@@ -78,125 +77,76 @@ pub(super) fn missing_subsection(
 /// destination cannot load. Only a device's own subsections can be gated,
 /// so each of these breaks whenever its `needed` test is true.
 pub(super) fn nested_subsections(
-    path: &str,
     src: &'static VmStateDescription,
     dst: &'static VmStateDescription,
 ) -> Option<(String, String)> {
-    let unloadable = |path: &str,
-                      a: &'static VmStateDescription,
-                      b: &'static VmStateDescription|
-     -> Option<(String, String)> {
-        for sub in a.subsections {
-            let needed = a
-                .needed(sub.name)
-                .map_or("its `needed` test", |n| n.function);
-            let problem = match b.subsection(sub.name) {
-                None => "which the destination does not know".to_owned(),
-                Some(theirs) => match description_mismatch(sub, theirs) {
-                    Some(why) => format!("which the destination reads otherwise: {why}"),
-                    None => match nested_subsections(&field_path(path, sub.name), sub, theirs) {
-                        Some(found) => return Some(found),
-                        None => continue,
-                    },
-                },
-            };
-            return Some((
+    let (src, dst) = (StateRecord::of(src), StateRecord::of(dst));
+    subsection_pairs(&src, &dst)
+        .into_iter()
+        .filter(|pair| !pair.path.is_empty())
+        .find_map(|pair| {
+            let problem = unloadable(&pair)?;
+            let sub = pair.written;
+            Some((
                 format!(
-                    "breaks whenever {needed} is true: the source then sends subsection '{}' \
-                     in '{}', {problem}",
-                    sub.name, a.name
+                    "breaks whenever {} is true: the source then sends subsection '{}' in \
+                     '{}', {problem}",
+                    needed(sub),
+                    sub.name,
+                    pair.owner.name
                 ),
                 format!(
                     "keep subsection '{}' loadable by both releases, or send the new state \
                      from a subsection of the device gated by a bool property",
                     sub.name
                 ),
-            ));
-        }
-        None
-    };
-    for f in src.fields {
-        let Some(theirs) = dst.fields.iter().find(|g| g.name == f.name) else {
-            continue;
-        };
-        if let (Some(a), Some(b)) = (f.kind.nested(), theirs.kind.nested()) {
-            let here = field_path(path, f.name);
-            if let Some(found) = unloadable(&here, a, b).or_else(|| nested_subsections(&here, a, b))
-            {
-                return Some(found);
-            }
-        }
-    }
-    // The device's own subsections are `missing_subsection`'s; below them,
-    // theirs.
-    if path.is_empty() {
-        for sub in src.subsections {
-            if let Some(theirs) = dst.subsection(sub.name) {
-                if let Some(found) = unloadable(sub.name, sub, theirs)
-                    .or_else(|| nested_subsections(sub.name, sub, theirs))
-                {
-                    return Some(found);
-                }
-            }
-        }
-    }
-    None
+            ))
+        })
 }
 
-/// Whether a destination reading with description `dst` loads what the
-/// source writes with `src`, from the descriptions alone: the version, then
-/// the fields in order by name, kind and element size.
-fn description_mismatch(
-    src: &'static VmStateDescription,
-    dst: &'static VmStateDescription,
-) -> Option<String> {
-    match version_refused(src.version_id, dst.minimum_version_id, dst.version_id) {
-        Some(VersionRefused::TooNew) => {
-            return Some(format!(
-                "incoming version_id {} is too new for local version_id {}",
-                src.version_id, dst.version_id
-            ))
-        }
-        Some(VersionRefused::TooOld) => {
-            return Some(format!(
-                "incoming version_id {} is too old for local minimum version_id {}",
-                src.version_id, dst.minimum_version_id
-            ))
-        }
-        None => {}
-    }
-    fields_mismatch(src, dst)
+/// The `needed` test of a subsection, in words (a hand-written description
+/// may list none).
+fn needed(sub: &StateRecord) -> &str {
+    sub.needed.as_deref().unwrap_or("its `needed` test")
 }
 
-/// The fields part of [`description_mismatch`], by the one comparison of
-/// two description records; fields an `exists` test decides are taken as
-/// sent on both sides, and nested structs are compared with their own
-/// versions (none is on the wire).
-fn fields_mismatch(
-    src: &'static VmStateDescription,
-    dst: &'static VmStateDescription,
-) -> Option<String> {
-    let (written, read) = (StateRecord::of(src), StateRecord::of(dst));
-    let how = Compared {
-        version: src.version_id,
-        tested: true,
-        nested: true,
-    };
-    let (_, mismatch) = first_field_mismatch(&written, &read, how)?;
-    Some(match mismatch {
-        FieldMismatch::ReadsOtherwise { written, read, .. } => format!(
-            "the source sends field '{}', the destination reads '{}' there",
-            written.name, read.name
+/// Why the destination cannot load a subsection the source sends, in
+/// words; `None` where it reads it as written.
+fn unloadable(pair: &SubsectionPair<'_>) -> Option<String> {
+    let why = match pair.reading() {
+        SubsectionReading::Alike => return None,
+        SubsectionReading::Unknown => return Some("which the destination does not know".into()),
+        SubsectionReading::Refused {
+            why: VersionRefused::TooNew,
+            read,
+        } => format!(
+            "incoming version_id {} is too new for local version_id {}",
+            pair.written.version, read.version
         ),
-        FieldMismatch::NotRead(x) => format!(
+        SubsectionReading::Refused {
+            why: VersionRefused::TooOld,
+            read,
+        } => format!(
+            "incoming version_id {} is too old for local minimum version_id {}",
+            pair.written.version,
+            read.loads_from()
+        ),
+        SubsectionReading::Otherwise(_, FieldMismatch::ReadsOtherwise { written, read, .. }) => {
+            format!(
+                "the source sends field '{}', the destination reads '{}' there",
+                written.name, read.name
+            )
+        }
+        SubsectionReading::Otherwise(_, FieldMismatch::NotRead(x)) => format!(
             "the source sends field '{}', which the destination does not read",
             x.name
         ),
-        FieldMismatch::NotWritten(y) => format!(
+        SubsectionReading::Otherwise(_, FieldMismatch::NotWritten(y)) => format!(
             "the destination reads field '{}', which the source does not send",
             y.name
         ),
-    })
+    };
+    Some(format!("which the destination reads otherwise: {why}"))
 }
 
 /// A list or map — whose length the guest decides at run time — that the

@@ -337,7 +337,7 @@ fn device_mismatch(s: &DeviceView, d: &DeviceView, fixes: &mut Vec<String>) -> O
         fixes.extend(fix);
         return Some(format!("{section}: {cause}"));
     }
-    if let Some((cause, fix)) = nested_subsections("", s.vmsd, d.vmsd) {
+    if let Some((cause, fix)) = nested_subsections(s.vmsd, d.vmsd) {
         fixes.push(fix);
         return Some(format!("{section}: {cause}"));
     }

@@ -6,10 +6,12 @@ use super::properties::sets_for;
 use super::{Direction, Finding, FindingKind};
 use crate::migration::lock::Lock;
 use crate::vmstate::{
-    bound_changes, first_field_mismatch, Compared, FieldMismatch, StateRecord, VersionRefused,
+    bound_changes, first_field_mismatch, subsection_pairs, Compared, FieldMismatch, StateRecord,
+    SubsectionPair, VersionRefused,
 };
 
-/// What the two sides write and read of one VMState.
+/// What the two sides write and read of one VMState, and of every
+/// subsection both have, at any depth.
 pub(super) fn vmstate(
     device: &str,
     old: &StateRecord,
@@ -25,10 +27,16 @@ pub(super) fn vmstate(
         earlier,
         now,
     };
-    versions(&pair, out);
-    layout(&pair, out);
-    bounds(&pair, out);
+    state(&pair, out);
     subsections(&pair, out);
+}
+
+/// What the two sides write and read of one record itself: versions, the
+/// fields in wire order, bounds.
+fn state(pair: &Pair<'_>, out: &mut Vec<Finding>) {
+    versions(pair, out);
+    layout(pair, out);
+    bounds(pair, out);
 }
 
 /// One device type's VMState in the locked release and in this one.
@@ -128,30 +136,39 @@ fn layout(pair: &Pair<'_>, out: &mut Vec<Finding>) {
     // What the new release reads of a stream at the old version: its fields
     // added at that version or before. Fields an `exists` test decides
     // depend on the value: what fresh devices send on each machine type
-    // covers them.
+    // covers them. Nested structs are compared field by field, each at
+    // its own version.
     let how = Compared {
         version: old.version,
         tested: false,
-        nested: false,
+        nested: true,
     };
-    let Some((_, mismatch)) = first_field_mismatch(old, new, how) else {
+    let Some((path, mismatch)) = first_field_mismatch(old, new, how) else {
         return;
     };
+    // A field of a nested struct is named by its path (`ring.head`): the
+    // path of the field it was found at, less that field's own name.
+    let found_at = match mismatch {
+        FieldMismatch::ReadsOtherwise { written, .. } | FieldMismatch::NotRead(written) => written,
+        FieldMismatch::NotWritten(read) => read,
+    };
+    let prefix = path.strip_suffix(found_at.name.as_str()).unwrap_or("");
+    let at = |name: &str| format!("{prefix}{name}");
     let (item, message) = match mismatch {
         FieldMismatch::ReadsOtherwise {
             written: a,
             read: b,
             misread: true,
         } => (
-            &b.name,
+            at(&b.name),
             format!(
                 "{device}: field '{}' ({}) of release {} is read as '{}' in release {}, a \
                  field release {} writes elsewhere: the load completes with the state in \
                  the wrong field",
-                a.name,
+                at(&a.name),
                 a.shape(),
                 earlier.release,
-                b.name,
+                at(&b.name),
                 now.release,
                 earlier.release
             ),
@@ -161,33 +178,33 @@ fn layout(pair: &Pair<'_>, out: &mut Vec<Finding>) {
             read: b,
             misread: false,
         } => (
-            &b.name,
+            at(&b.name),
             format!(
                 "{device}: field '{}' ({}) of release {} is read as '{}' ({}) in release {}",
-                a.name,
+                at(&a.name),
                 a.shape(),
                 earlier.release,
-                b.name,
+                at(&b.name),
                 b.shape(),
                 now.release
             ),
         ),
         FieldMismatch::NotRead(a) => (
-            &a.name,
+            at(&a.name),
             format!(
                 "{device}: field '{}' ({}) of release {} is gone in release {}",
-                a.name,
+                at(&a.name),
                 a.shape(),
                 earlier.release,
                 now.release
             ),
         ),
         FieldMismatch::NotWritten(b) if b.since == Some(0) => (
-            &b.name,
+            at(&b.name),
             format!(
                 "{device}: field '{}' ({}) is new in release {} with no `since`, so release {} \
                  reads it from a stream release {} writes without it",
-                b.name,
+                at(&b.name),
                 b.shape(),
                 now.release,
                 now.release,
@@ -195,11 +212,11 @@ fn layout(pair: &Pair<'_>, out: &mut Vec<Finding>) {
             ),
         ),
         FieldMismatch::NotWritten(b) => (
-            &b.name,
+            at(&b.name),
             format!(
                 "{device}: field '{}' ({}) is new in release {} at version {}, which release {} \
                  writes without it",
-                b.name,
+                at(&b.name),
                 b.shape(),
                 now.release,
                 b.since
@@ -229,7 +246,7 @@ fn layout(pair: &Pair<'_>, out: &mut Vec<Finding>) {
     out.push(device_finding(
         device,
         FindingKind::LayoutChanged,
-        Some(item.clone()),
+        Some(item),
         Direction::Both,
         message,
         vec![fix],
@@ -275,7 +292,9 @@ fn bounds(pair: &Pair<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// Subsections one side has and the other does not, and those both have.
+/// Subsections one side has and the other does not, and those both have
+/// — the VMState's own, those of nested structs and those inside
+/// subsections, by the one walk of [`subsection_pairs`].
 fn subsections(pair: &Pair<'_>, out: &mut Vec<Finding>) {
     let Pair {
         device,
@@ -284,11 +303,11 @@ fn subsections(pair: &Pair<'_>, out: &mut Vec<Finding>) {
         earlier,
         now,
     } = *pair;
-    for gone in old
-        .subsections
-        .iter()
-        .filter(|o| !new.subsections.iter().any(|n| n.name == o.name))
+    for gone in subsection_pairs(old, new)
+        .into_iter()
+        .filter(|p| p.read.is_none())
     {
+        let (gone, place) = (gone.written, in_owner(&gone));
         let needed = gone.needed.as_deref().unwrap_or("its `needed` test");
         // Where the locked release kept its gate off, it never sent it.
         let machines = match &gone.gate {
@@ -306,8 +325,8 @@ fn subsections(pair: &Pair<'_>, out: &mut Vec<Finding>) {
                 Some(gone.name.clone()),
                 Direction::OldToNew,
                 format!(
-                    "{device}: subsection '{}' of release {} is gone in release {}: migrating \
-                     from release {} breaks whenever {needed} is true there",
+                    "{device}: subsection '{}'{place} of release {} is gone in release {}: \
+                     migrating from release {} breaks whenever {needed} is true there",
                     gone.name, earlier.release, now.release, earlier.release
                 ),
                 vec![format!(
@@ -318,9 +337,15 @@ fn subsections(pair: &Pair<'_>, out: &mut Vec<Finding>) {
             )
         });
     }
-    for sub in &new.subsections {
-        if let Some(o) = old.subsections.iter().find(|s| s.name == sub.name) {
-            vmstate(device, o, sub, earlier, now, out);
+    for both in subsection_pairs(new, old) {
+        let (sub, place) = (both.written, in_owner(&both));
+        if let Some(o) = both.read {
+            let inner = Pair {
+                old: o,
+                new: sub,
+                ..*pair
+            };
+            state(&inner, out);
             continue;
         }
         let needed = sub.needed.as_deref().unwrap_or("its `needed` test");
@@ -353,9 +378,9 @@ fn subsections(pair: &Pair<'_>, out: &mut Vec<Finding>) {
                         Some(sub.name.clone()),
                         Direction::NewToOld,
                         format!(
-                            "{device}: subsection '{}', new in release {}, is sent whenever \
-                             {needed} is true while {gate} is on, and {gate} is on for machine \
-                             types of release {}, which refuses the subsection",
+                            "{device}: subsection '{}'{place}, new in release {}, is sent \
+                             whenever {needed} is true while {gate} is on, and {gate} is on for \
+                             machine types of release {}, which refuses the subsection",
                             sub.name, now.release, earlier.release
                         ),
                         fixes,
@@ -369,8 +394,8 @@ fn subsections(pair: &Pair<'_>, out: &mut Vec<Finding>) {
                 Some(sub.name.clone()),
                 Direction::NewToOld,
                 format!(
-                    "{device}: subsection '{}' is new in release {}: migrating back to release {} \
-                     breaks whenever {needed} is true",
+                    "{device}: subsection '{}'{place} is new in release {}: migrating back to \
+                     release {} breaks whenever {needed} is true",
                     sub.name, now.release, earlier.release
                 ),
                 vec![format!(
@@ -381,6 +406,15 @@ fn subsections(pair: &Pair<'_>, out: &mut Vec<Finding>) {
                 )],
             )),
         }
+    }
+}
+
+/// ` in 'owner'` for a subsection below the VMState's own; nothing for one
+/// of its own.
+fn in_owner(pair: &SubsectionPair<'_>) -> String {
+    match pair.path.is_empty() {
+        true => String::new(),
+        false => format!(" in '{}'", pair.owner.name),
     }
 }
 
