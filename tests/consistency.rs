@@ -89,6 +89,16 @@ uart!(Renamed, type = "pl011", revision = 1, version = 1, depth = 16, {
     pub line_control: u32,
 });
 
+// A switch added, on by default: new behaviour, no new state.
+uart!(Switched, type = "pl011", revision = 1, version = 1, depth = 16, {
+    pub flags: u32,
+    pub lcr: u32,
+    /// Raise the receive interrupt at half-full.
+    #[property(name = "x-half-full", default = true)]
+    #[vmstate(skip)]
+    pub half_full: bool,
+});
+
 /// The receive timeout's state, sent while it is pending.
 #[derive(Debug, Clone, Default, VMState)]
 #[vmstate(name = "pl011/timeout", version = 1)]
@@ -210,6 +220,13 @@ impl UartCore {
 pub struct Subtype {
     #[device(parent)]
     pub core: UartCore,
+}
+
+compat_set! {
+    /// 2.0's half-full interrupt, off for `arm-1.0`.
+    pub HALF_FULL_1_0 = "pl011_compat_1_0" [
+        { Switched, "x-half-full", "off" },
+    ];
 }
 
 compat_set! {
@@ -384,6 +401,16 @@ fn checker_preflight_and_verify_agree_on_every_mutation() {
             [Some("lcr"), Some("lcr")],
         ),
         ("a field renamed", new::<Renamed>(forgot()), [None, None]),
+        (
+            "a switch added without its compat entry",
+            new::<Switched>(forgot()),
+            [Some("x-half-full"), Some("x-half-full")],
+        ),
+        (
+            "a switch added with its compat entry",
+            new::<Switched>(VersionStep::compat([HALF_FULL_1_0])),
+            [None, None],
+        ),
         ("a subtype", new::<Subtype>(forgot()), [None, None]),
         (
             "a gated subsection without its compat entry",

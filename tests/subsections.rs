@@ -234,6 +234,20 @@ fn a_gated_subsection_whose_gate_the_old_machine_type_forgets() {
         .push(compat_core::parse_global("sb-uart.x-migrate-timeout=off").unwrap());
     migrate_with_timeout(&broken, &global, &old, &on("sb-1.0"), arm).unwrap();
     assert!(check(&broken, &global, &old, &on("sb-1.0"), None).works);
+    // The pre-flight agrees: the value the source's own option chose is the
+    // configuration asked for; without the option, the switch 1.0 lacks is
+    // on, behaviour 1.0 never had.
+    compat_core::migration::migrate_with_preflight(&broken, &global, &old, &on("sb-1.0")).unwrap();
+    let refused =
+        compat_core::migration::migrate_with_preflight(&broken, &on("sb-1.0"), &old, &on("sb-1.0"))
+            .unwrap_err()
+            .to_string();
+    assert!(refused.contains("x-migrate-timeout"), "{refused}");
+    let p = check(&broken, &on("sb-1.0"), &old, &on("sb-1.0"), None);
+    assert!(
+        !p.works && p.cause.as_deref().unwrap().contains("x-migrate-timeout"),
+        "{p}"
+    );
 }
 
 #[test]

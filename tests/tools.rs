@@ -440,6 +440,9 @@ fn the_checker_sees_slots_the_sides_disagree_on() {
     on.devices = vec![parse_device("dma,id=dma0,second=on").unwrap()];
     assert!(check(&r1, &config, &r2, &on, Some(Side::Destination)).works);
     compat_core::migrate(&r1, &config, &r2, &on).unwrap();
+    // The pre-flight agrees: the destination's own option chose the switch
+    // the source lacks.
+    compat_core::migration::migrate_with_preflight(&r1, &config, &r2, &on).unwrap();
 }
 
 /// A device whose queue holds what the guest queued: the count is state,

@@ -23,9 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::check::{layout_mismatch, reads_at};
 use super::lock::{text_with_controls, unhex, MustMatchLock};
 pub use super::property_diff::PropertyPreflight;
-use super::property_diff::{
-    destination_property_differs, property_preflights, source_property_differs,
-};
+use super::property_diff::{guest_sees, property_preflights};
 use crate::property::cmdline::is_identifier;
 use crate::resolve::Machine;
 use crate::text::escape::escaped;
@@ -412,7 +410,7 @@ pub(super) fn compare(
             d.properties.iter().map(|p| (p.name.as_str(), p)).collect();
         for p in &s.properties {
             let theirs = their_properties.get(p.name.as_str()).copied();
-            if !source_property_differs(p, theirs) {
+            if !guest_sees(Some(p), theirs) {
                 continue;
             }
             out.push(Difference {
@@ -428,11 +426,7 @@ pub(super) fn compare(
         // never had, unless a compat set of the machine type gave the older
         // one — then the off switch would restore it.
         let sent: HashSet<&str> = s.properties.iter().map(|p| p.name.as_str()).collect();
-        for p in d
-            .properties
-            .iter()
-            .filter(|p| destination_property_differs(p))
-        {
+        for p in d.properties.iter().filter(|p| guest_sees(None, Some(p))) {
             if sent.contains(p.name.as_str()) {
                 continue;
             }

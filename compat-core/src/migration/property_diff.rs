@@ -31,6 +31,11 @@ pub struct PropertyPreflight {
     /// know the property has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_by: Option<String>,
+    /// The machine's own options chose the value (a `-global`, or the
+    /// device's `-device` options): the configuration asked for, not a
+    /// default a release changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chosen: bool,
     /// How a release whose type lacks the property behaved, as its type
     /// declares: a source without the property is no difference while it
     /// holds this value.
@@ -60,6 +65,7 @@ impl PropertyPreflight {
             first_set_by: None,
             local: def.is_some_and(|d| d.local) || ty.is_some_and(|t| t.is_inert(name)),
             set_by,
+            chosen: false,
             absent: def.and_then(|d| d.absent_text()),
             alike: def.map(|d| d.alike_texts()).unwrap_or_default(),
         }
@@ -92,6 +98,7 @@ pub(super) fn property_preflights(
                     Some(Source::Adopted { first_set_by }) => Some(first_set_by.clone()),
                     _ => None,
                 },
+                chosen: matches!(last, Some(Source::Global { .. } | Source::Device { .. })),
                 ..PropertyPreflight::declared(Some(ty), def.name, value, set_by)
             }
         })
@@ -127,6 +134,34 @@ pub(super) fn source_property_differs(
 /// or its type says a release without it behaved so.
 pub(super) fn destination_property_differs(theirs: &PropertyPreflight) -> bool {
     !theirs.local && theirs.set_by.is_none() && theirs.absent.as_ref() != Some(&theirs.value)
+}
+
+/// Whether a property is a difference the guest sees after the move — the
+/// one verdict the pre-flight and the checker give on properties: `mine`
+/// is the source's, `theirs` the destination's (`None` where that side's
+/// type lacks it).
+/// - Both sides have it: whenever the values differ
+///   ([`source_property_differs`]).
+/// - Only the source has it: whenever it is a difference at all, unless the
+///   source's own options chose the value (a user restoring the older
+///   behaviour with `-global`, which no declaration can tell from the new).
+/// - Only the destination has it: a switch at the value no compat set, no
+///   `absent` declaration and no option of the destination chose — new
+///   behaviour the source never had, which its opposite would undo.
+pub(super) fn guest_sees(
+    mine: Option<&PropertyPreflight>,
+    theirs: Option<&PropertyPreflight>,
+) -> bool {
+    match (mine, theirs) {
+        (Some(m), Some(_)) => source_property_differs(m, theirs),
+        (Some(m), None) => !m.chosen && source_property_differs(m, None),
+        (None, Some(t)) => {
+            !t.chosen
+                && destination_property_differs(t)
+                && crate::property::opposite_switch(&t.value).is_some()
+        }
+        (None, None) => false,
+    }
 }
 
 /// The source of the last setting of `property`, if any.

@@ -196,7 +196,8 @@ pub fn check(
             return p;
         }
     };
-    p.property_differences = property_differences(&source, &destination);
+    let (differences, guest_visible) = property_differences(&source, &destination);
+    p.property_differences = differences;
     p.flag_differences = flag_differences(&source, &destination);
 
     if let Some(cause) = stream_mismatch(&source.stream_options(), &destination.stream_options()) {
@@ -235,29 +236,23 @@ pub fn check(
     }
     // The state loads, but the guest would find another device after the
     // move (a pre-flight refuses it; QEMU's users learn it from the
-    // guest): a property both sides have holds another value, or a switch
-    // only the destination has is at its class default, new behaviour no
-    // compat set undid.
-    // (A value the destination's options chose is the configuration
-    // asked for, not a forgotten entry.)
-    let guest_visible = |d: &&PropertyDifference| match (&d.source, &d.destination) {
-        (Some(_), Some(_)) => true,
-        (None, Some(v)) => {
-            crate::property::opposite_switch(v).is_some() && at_class_default(&destination, d, v)
-        }
-        _ => false,
-    };
-    if let Some(d) = p.property_differences.iter().find(guest_visible) {
-        let cause = match &d.source {
-            Some(value) => format!(
-                "device '{}': property {}.{} is {value} on the source and {} on the \
+    // guest), by the pre-flight's own rule: a property both sides have
+    // holds another value, one only the source has holds a value its
+    // options did not choose and no older release had, or a switch only
+    // the destination has is at new behaviour no compat set undid.
+    if let Some(d) = guest_visible.map(|i| &p.property_differences[i]) {
+        let cause = match (&d.source, &d.destination) {
+            (Some(value), Some(theirs)) => format!(
+                "device '{}': property {}.{} is {value} on the source and {theirs} on the \
                  destination: the state loads, but the guest sees another device",
-                d.device,
-                d.owner,
-                d.property,
-                d.destination.as_deref().unwrap_or_default()
+                d.device, d.owner, d.property
             ),
-            None => format!(
+            (Some(value), None) => format!(
+                "device '{}': property {}.{} is {value} on the source and the destination has \
+                 no such property: the state loads, but the guest loses what it had",
+                d.device, d.owner, d.property
+            ),
+            _ => format!(
                 "device '{}': property {}.{} is {} on the destination and the source has no \
                  such property: the state loads, but the guest finds new behaviour",
                 d.device,
@@ -399,13 +394,16 @@ fn hex(bytes: &[u8]) -> String {
 /// settings, switches without effect on the type), values declared alike,
 /// nor a property one side lacks where a compat set or the type's
 /// `absent` says that side behaves alike.
-fn property_differences(src: &Machine<'_>, dst: &Machine<'_>) -> Vec<PropertyDifference> {
+fn property_differences(
+    src: &Machine<'_>,
+    dst: &Machine<'_>,
+) -> (Vec<PropertyDifference>, Option<usize>) {
     use super::property_diff::{
-        destination_property_differs, property_preflights, source_property_differs,
+        destination_property_differs, guest_sees, property_preflights, source_property_differs,
         PropertyPreflight,
     };
     use crate::resolve::DeviceInstance;
-    let mut out = Vec::new();
+    let (mut out, mut guest_visible) = (Vec::new(), None);
     for s in &src.devices {
         let Some(d) = dst.devices.iter().find(|d| d.label == s.label) else {
             continue;
@@ -414,10 +412,13 @@ fn property_differences(src: &Machine<'_>, dst: &Machine<'_>) -> Vec<PropertyDif
             property_preflights(s, &src.sources),
             property_preflights(d, &dst.sources),
         );
-        let mut push = |p: &PropertyPreflight, of: &DeviceInstance| {
+        let mut push = |p: &PropertyPreflight, of: &DeviceInstance, seen: bool| {
             let Some((owner, def)) = of.object.type_info().find_property(&p.name) else {
                 return;
             };
+            if seen && guest_visible.is_none() {
+                guest_visible = Some(out.len());
+            }
             out.push(PropertyDifference {
                 device: s.label.clone(),
                 owner: owner.name,
@@ -427,17 +428,18 @@ fn property_differences(src: &Machine<'_>, dst: &Machine<'_>) -> Vec<PropertyDif
             });
         };
         for p in &mine {
-            if source_property_differs(p, theirs.iter().find(|t| t.name == p.name)) {
-                push(p, s);
+            let other = theirs.iter().find(|t| t.name == p.name);
+            if source_property_differs(p, other) {
+                push(p, s, guest_sees(Some(p), other));
             }
         }
         for p in &theirs {
             if !mine.iter().any(|m| m.name == p.name) && destination_property_differs(p) {
-                push(p, d);
+                push(p, d, guest_sees(None, Some(p)));
             }
         }
     }
-    out
+    (out, guest_visible)
 }
 
 fn flag_differences(src: &Machine<'_>, dst: &Machine<'_>) -> Vec<(String, bool, bool)> {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::{Direction, Finding, FindingKind};
 use crate::migration::lock::{unhex, DeviceLock, Lock, MachineLock, MustMatchLock, PropertyLock};
 use crate::migration::property_diff::{
-    destination_property_differs, source_property_differs, PropertyPreflight,
+    destination_property_differs, guest_sees, source_property_differs, PropertyPreflight,
 };
 use crate::release::Release;
 use crate::vmstate::first_difference;
@@ -23,6 +23,9 @@ struct Suspects {
     /// (device, property, default): a property the locked release did not
     /// have, at its default, where the device's state differs.
     added: BTreeMap<(String, String, String), Vec<String>>,
+    /// (device, property, value): a switch the locked release did not have,
+    /// at new behaviour no compat set undid, whatever the state.
+    switched: BTreeMap<(String, String, String), Vec<String>>,
     /// (device, what differs): a state difference no property explains.
     unexplained: BTreeMap<(String, String), Vec<String>>,
 }
@@ -33,6 +36,7 @@ fn suspects(current: &Release, now: &Lock, earlier: &Lock) -> Suspects {
     let Suspects {
         changed,
         added,
+        switched,
         unexplained,
     } = &mut found;
     for old in &earlier.machine_types {
@@ -68,6 +72,23 @@ fn suspects(current: &Release, now: &Lock, earlier: &Lock) -> Suspects {
                         .or_default()
                         .push(old.name.clone());
                 }
+            }
+            // A switch new in this release, at new behaviour, by the
+            // pre-flight's rule; one that gates a subsection is the
+            // subsection's finding (what it sends is compared there).
+            let gates = gates_of(now, &nd.type_name);
+            for p in nd
+                .properties
+                .iter()
+                .filter(|p| !od.properties.iter().any(|o| o.name == p.name))
+                .filter(|p| !gates.contains(&p.name.as_str()))
+                .filter(|p| guest_sees(None, Some(&declared(p))))
+            {
+                explained = true;
+                switched
+                    .entry((od.type_name.clone(), p.name.clone(), p.value.clone()))
+                    .or_default()
+                    .push(old.name.clone());
             }
             let Some(difference) = state_difference(od, nd) else {
                 continue;
@@ -108,6 +129,7 @@ pub(super) fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mu
     let Suspects {
         changed,
         added,
+        switched,
         unexplained,
     } = suspects(current, now, earlier);
     for ((device, property, old_value, new_value), machines) in changed {
@@ -155,6 +177,29 @@ pub(super) fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mu
             machines,
         ));
     }
+    for ((device, property, value), machines) in switched {
+        let restore = crate::property::opposite_switch(&value).unwrap_or_default();
+        out.push(property_finding(
+            current,
+            now,
+            earlier,
+            PropertyBreak {
+                device: &device,
+                property: &property,
+                restore,
+                new_value: &value,
+                message: format!(
+                    "{device}: switch {property}, new in release {} and {value} on machine types \
+                     of release {}, gives the guest behaviour release {} never had, and no \
+                     compat entry restores the old behaviour",
+                    current.name(),
+                    earlier.release,
+                    earlier.release
+                ),
+            },
+            machines,
+        ));
+    }
     for ((device, difference), machines) in unexplained {
         // A changed layout, version or set of subsections already explains
         // why a fresh device sends other bytes: one finding, the one with
@@ -191,6 +236,18 @@ pub(super) fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mu
             ],
         });
     }
+}
+
+/// The properties that gate a subsection of device type `device` in the
+/// lock.
+fn gates_of<'a>(lock: &'a Lock, device: &str) -> Vec<&'a str> {
+    lock.device_types
+        .iter()
+        .filter(|t| t.name == device)
+        .filter_map(|t| t.vmstate.as_ref())
+        .flat_map(|r| &r.subsections)
+        .filter_map(|s| s.gate.as_deref())
+        .collect()
 }
 
 /// How a fresh device's state differs between the two releases, in words:
