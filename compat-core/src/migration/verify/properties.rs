@@ -152,53 +152,38 @@ pub(super) fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mu
             machines,
         ));
     }
-    for ((device, property, default), machines) in added {
+    // New properties: those that change what a fresh device sends or
+    // compares, and switches at new behaviour whatever the state.
+    let new_ones = added
+        .into_iter()
+        .map(|found| (found, false))
+        .chain(switched.into_iter().map(|found| (found, true)));
+    for (((device, property, value), machines), switch) in new_ones {
         // The behaviour before a boolean existed is its opposite; for other
         // kinds the value is the author's to choose.
-        let restore = crate::property::opposite_switch(&default)
+        let restore = crate::property::opposite_switch(&value)
             .unwrap_or("<the value that behaves as before>");
-        out.push(property_finding(
-            current,
-            now,
-            earlier,
-            PropertyBreak {
-                device: &device,
-                property: &property,
-                restore,
-                new_value: &default,
-                message: format!(
-                    "{device}: property {property}, new in release {} with default {default}, \
-                     changes what a fresh device sends or compares on machine types of release \
-                     {}, and no compat entry restores the old behaviour",
-                    current.name(),
-                    earlier.release
-                ),
-            },
-            machines,
-        ));
-    }
-    for ((device, property, value), machines) in switched {
-        let restore = crate::property::opposite_switch(&value).unwrap_or_default();
-        out.push(property_finding(
-            current,
-            now,
-            earlier,
-            PropertyBreak {
-                device: &device,
-                property: &property,
-                restore,
-                new_value: &value,
-                message: format!(
-                    "{device}: switch {property}, new in release {} and {value} on machine types \
-                     of release {}, gives the guest behaviour release {} never had, and no \
-                     compat entry restores the old behaviour",
-                    current.name(),
-                    earlier.release,
-                    earlier.release
-                ),
-            },
-            machines,
-        ));
+        let (release, locked) = (current.name(), &earlier.release);
+        let message = match switch {
+            false => format!(
+                "{device}: property {property}, new in release {release} with default {value}, \
+                 changes what a fresh device sends or compares on machine types of release \
+                 {locked}, and no compat entry restores the old behaviour"
+            ),
+            true => format!(
+                "{device}: switch {property}, new in release {release} and {value} on machine \
+                 types of release {locked}, gives the guest behaviour release {locked} never \
+                 had, and no compat entry restores the old behaviour"
+            ),
+        };
+        let found = PropertyBreak {
+            device: &device,
+            property: &property,
+            restore,
+            new_value: &value,
+            message,
+        };
+        out.push(property_finding(current, now, earlier, found, machines));
     }
     for ((device, difference), machines) in unexplained {
         // A changed layout, version or set of subsections already explains
