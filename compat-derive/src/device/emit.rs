@@ -66,18 +66,7 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
     };
     let (bus, provides_bus, bus_slots) = (option(&m.bus), option(&m.provides_bus), m.bus_slots);
     let inert: Vec<&String> = m.inert.iter().flat_map(|(names, _)| names).collect();
-    // Each one a property of the type's chain, checked by the compiler.
-    let inert_checks = m.inert.iter().flat_map(|(names, lit)| {
-        names.iter().map(move |n| {
-            quote_spanned! {lit.span()=>
-                const _: () = __compat::check_inert_property(
-                    <#ident as __compat::Device>::TYPE,
-                    #n,
-                );
-            }
-        })
-    });
-    let inert_checks: Vec<TokenStream> = inert_checks.collect();
+    let inert_checks = inert_checks(m);
     let child = match &m.child {
         Some(ty) => quote!(__compat::Some(<#ty as __compat::Device>::TYPE)),
         None => quote!(__compat::None),
@@ -99,80 +88,9 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
         Role::Parent => Some(f.member),
         _ => None,
     });
-    // `#[device(vmstate)]`: instances migrate with the type's VMState. A
-    // subtype without one migrates its parent's state under the parent's
-    // description, as a QOM subclass inherits its parent's `vmsd` (real
-    // QEMU's `dc390` has `am53c974`'s).
-    let (vmstate, migratable) = match (m.vmstate, parent_member, &m.parent) {
-        // Both uses spanned on the key: a struct that does not derive
-        // VMState gets one error, there.
-        (Some(key), _, _) => (
-            quote_spanned!(key=> __compat::Some(<Self as __compat::OwnState>::OWN_DESCRIPTION)),
-            quote_spanned! {key=>
-                fn migratable(&mut self) -> ::core::option::Option<&mut dyn __compat::Migratable> {
-                    ::core::option::Option::Some(<Self as __compat::OwnState>::own_state(self))
-                }
-            },
-        ),
-        (None, Some(pm), Some(parent)) => (
-            quote!(<#parent as __compat::Device>::TYPE.vmstate),
-            quote! {
-                fn migratable(&mut self) -> ::core::option::Option<&mut dyn __compat::Migratable> {
-                    __compat::Device::migratable(&mut self.#pm)
-                }
-            },
-        ),
-        _ => (quote!(__compat::None), TokenStream::new()),
-    };
-    // The parent's `realize` first, then the type's own, as a QOM
-    // subclass's realize calls its parent's before its own work.
-    let own_realize = m.realize.as_ref().map(|path| {
-        quote! {
-            ::core::result::Result::map_err(
-                #path(self, board),
-                ::core::convert::Into::<__compat::RealizeError>::into,
-            )
-        }
-    });
-    let parent_realize =
-        parent_member.map(|pm| quote!(__compat::Device::realize(&mut self.#pm, board)?;));
-    let realize = (own_realize.is_some() || parent_realize.is_some()).then(|| {
-        let own = own_realize.unwrap_or_else(|| quote!(::core::result::Result::Ok(())));
-        quote! {
-            fn realize(
-                &mut self,
-                board: &__compat::Board<'_>,
-            ) -> ::core::result::Result<(), __compat::RealizeError> {
-                #parent_realize
-                #own
-            }
-        }
-    });
-    let mut out = Pieces::default();
-    for f in &m.fields {
-        let member = f.member;
-        let ty = f.ty;
-        match &f.role {
-            Role::Parent => {
-                let parent = m
-                    .parent
-                    .as_ref()
-                    .expect("checked: a parent field has a parent type");
-                // Spanned on the field's type: a field of another type than
-                // `parent = T` is a type mismatch reported there.
-                out.inits.push(quote_spanned!(ty.span()=>
-                    #member: <#parent as __compat::Device>::new_default()
-                ));
-            }
-            Role::State => {
-                let init = state_default(ty);
-                out.inits.push(quote_spanned!(ty.span()=> #member: #init));
-            }
-            Role::Property(p) => emit_property(f, p, &mut out),
-            Role::Bits(bits) => emit_bits(f, bits, &mut out),
-        }
-    }
-
+    let (vmstate, migratable) = migration(m, parent_member);
+    let realize = realize(m, parent_member);
+    let out = field_pieces(m);
     let construct = if m.braced {
         let inits = &out.inits;
         quote!(Self { #(#inits,)* })
@@ -189,29 +107,7 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
             quote!(__compat::Err(__compat::SetPropertyError::NotFound)),
         ),
     };
-    // A property an ancestor already declares is a compile-time error,
-    // spanned on the property's name.
-    let clash_checks = m.parent.as_ref().map(|parent| {
-        m.fields
-            .iter()
-            .flat_map(|f| property_names(f))
-            .map(move |lit| {
-                let message = format!(
-                    "property `{}` of device type `{name}` is already declared by an ancestor \
-                 type; property names are unique along the inheritance chain",
-                    lit.value()
-                );
-                quote_spanned!(lit.span()=>
-                    const _: () = if __compat::chain_declares(
-                        <#parent as __compat::Device>::TYPE, #lit
-                    ) {
-                        ::core::panic!(#message)
-                    };
-                )
-            })
-            .collect::<Vec<_>>()
-    });
-    let clash_checks = clash_checks.into_iter().flatten();
+    let clash_checks = clash_checks(m);
 
     // Wrapped in an anonymous const so the default helpers stay private to
     // the expansion.
@@ -286,6 +182,137 @@ pub fn emit(m: &DeviceModel) -> TokenStream {
         #(#inert_checks)*
         };
     }
+}
+
+/// What each field gives the expansion: its initializer, and for a
+/// property its declaration, accessors and helpers.
+fn field_pieces(m: &DeviceModel) -> Pieces {
+    let mut out = Pieces::default();
+    for f in &m.fields {
+        let member = f.member;
+        let ty = f.ty;
+        match &f.role {
+            Role::Parent => {
+                let parent = m
+                    .parent
+                    .as_ref()
+                    .expect("checked: a parent field has a parent type");
+                // Spanned on the field's type: a field of another type than
+                // `parent = T` is a type mismatch reported there.
+                out.inits.push(quote_spanned!(ty.span()=>
+                    #member: <#parent as __compat::Device>::new_default()
+                ));
+            }
+            Role::State => {
+                let init = state_default(ty);
+                out.inits.push(quote_spanned!(ty.span()=> #member: #init));
+            }
+            Role::Property(p) => emit_property(f, p, &mut out),
+            Role::Bits(bits) => emit_bits(f, bits, &mut out),
+        }
+    }
+    out
+}
+
+/// One compile-time check per `inert` name: a property of the type's chain.
+fn inert_checks(m: &DeviceModel) -> Vec<TokenStream> {
+    let ident = m.ident;
+    // Each one a property of the type's chain, checked by the compiler.
+    let inert_checks = m.inert.iter().flat_map(|(names, lit)| {
+        names.iter().map(move |n| {
+            quote_spanned! {lit.span()=>
+                const _: () = __compat::check_inert_property(
+                    <#ident as __compat::Device>::TYPE,
+                    #n,
+                );
+            }
+        })
+    });
+    inert_checks.collect()
+}
+
+/// The type's VMState and how an instance hands out its state.
+fn migration(m: &DeviceModel, parent_member: Option<&syn::Ident>) -> (TokenStream, TokenStream) {
+    // `#[device(vmstate)]`: instances migrate with the type's VMState. A
+    // subtype without one migrates its parent's state under the parent's
+    // description, as a QOM subclass inherits its parent's `vmsd` (real
+    // QEMU's `dc390` has `am53c974`'s).
+    match (m.vmstate, parent_member, &m.parent) {
+        // Both uses spanned on the key: a struct that does not derive
+        // VMState gets one error, there.
+        (Some(key), _, _) => (
+            quote_spanned!(key=> __compat::Some(<Self as __compat::OwnState>::OWN_DESCRIPTION)),
+            quote_spanned! {key=>
+                fn migratable(&mut self) -> ::core::option::Option<&mut dyn __compat::Migratable> {
+                    ::core::option::Option::Some(<Self as __compat::OwnState>::own_state(self))
+                }
+            },
+        ),
+        (None, Some(pm), Some(parent)) => (
+            quote!(<#parent as __compat::Device>::TYPE.vmstate),
+            quote! {
+                fn migratable(&mut self) -> ::core::option::Option<&mut dyn __compat::Migratable> {
+                    __compat::Device::migratable(&mut self.#pm)
+                }
+            },
+        ),
+        _ => (quote!(__compat::None), TokenStream::new()),
+    }
+}
+
+/// `realize`: the parent's first, then the type's own.
+fn realize(m: &DeviceModel, parent_member: Option<&syn::Ident>) -> Option<TokenStream> {
+    // The parent's `realize` first, then the type's own, as a QOM
+    // subclass's realize calls its parent's before its own work.
+    let own_realize = m.realize.as_ref().map(|path| {
+        quote! {
+            ::core::result::Result::map_err(
+                #path(self, board),
+                ::core::convert::Into::<__compat::RealizeError>::into,
+            )
+        }
+    });
+    let parent_realize =
+        parent_member.map(|pm| quote!(__compat::Device::realize(&mut self.#pm, board)?;));
+    (own_realize.is_some() || parent_realize.is_some()).then(|| {
+        let own = own_realize.unwrap_or_else(|| quote!(::core::result::Result::Ok(())));
+        quote! {
+            fn realize(
+                &mut self,
+                board: &__compat::Board<'_>,
+            ) -> ::core::result::Result<(), __compat::RealizeError> {
+                #parent_realize
+                #own
+            }
+        }
+    })
+}
+
+/// A property an ancestor already declares is a compile-time error,
+/// spanned on the property's name.
+fn clash_checks(m: &DeviceModel) -> Vec<TokenStream> {
+    let name = &m.name;
+    let clash_checks = m.parent.as_ref().map(|parent| {
+        m.fields
+            .iter()
+            .flat_map(|f| property_names(f))
+            .map(move |lit| {
+                let message = format!(
+                    "property `{}` of device type `{name}` is already declared by an ancestor \
+                 type; property names are unique along the inheritance chain",
+                    lit.value()
+                );
+                quote_spanned!(lit.span()=>
+                    const _: () = if __compat::chain_declares(
+                        <#parent as __compat::Device>::TYPE, #lit
+                    ) {
+                        ::core::panic!(#message)
+                    };
+                )
+            })
+            .collect::<Vec<_>>()
+    });
+    clash_checks.into_iter().flatten().collect()
 }
 
 fn property_names<'a>(f: &'a FieldModel) -> Vec<&'a syn::LitStr> {
