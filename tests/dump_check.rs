@@ -4,6 +4,9 @@
 //! (`../shared/reference/real-qemu-measured.md` §6), and to what QEMU's own
 //! checker says of the same files.
 
+mod cli;
+use cli::run;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -216,21 +219,6 @@ fn the_command_reads_dumps() {
         err.contains("not a -dump-vmstate file: device type 'x':"),
         "{err}"
     );
-}
-
-fn run(args: &[&str]) -> (u8, String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = compat_core::tools::cli::run(
-        &compat_examples::catalog::catalog(),
-        args.iter().map(std::ffi::OsString::from),
-        &mut out,
-        &mut err,
-    );
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
 }
 
 /// Write release `release`'s dump for machine type `machine` to `path`.

@@ -38,6 +38,45 @@ pub struct Lock {
     pub machine_types: Vec<MachineLock>,
     /// Its device types, by name.
     pub device_types: Vec<DeviceTypeLock>,
+    /// What the lock's source could not tell, and the lock therefore does
+    /// not say (a lock read from a QEMU binary: what that binary does not
+    /// answer). Empty for a release's own lock, and then not written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<Unknown>,
+}
+
+/// Something a lock does not say because its source could not tell it;
+/// the tools that read the lock compare nothing they would have to guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Unknown {
+    /// The compat properties of each machine type, hence each device's
+    /// values per machine type (QEMU 5.2 and 7.2, for one, do not list
+    /// them in `query-machines`).
+    CompatProperties,
+    /// What a fresh device sends and its must-match values.
+    FreshState,
+    /// The machine types' class flags and on-board devices.
+    MachineClass,
+    /// The kinds and wire types of VMState fields (`-dump-vmstate` gives
+    /// names, sizes and versions only).
+    WireTypes,
+}
+
+impl Unknown {
+    /// What it means, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Unknown::CompatProperties => {
+                "the compat properties of each machine type (so each device's values per machine \
+                 type)"
+            }
+            Unknown::FreshState => "what a fresh device sends and compares",
+            Unknown::MachineClass => "the machine types' flags and on-board devices",
+            Unknown::WireTypes => "the kinds and wire types of VMState fields",
+        }
+    }
 }
 
 /// One machine type as the release resolves it.
@@ -347,7 +386,13 @@ impl Lock {
                 .filter(|t| t.parent.is_some())
                 .map(device_type)
                 .collect(),
+            unknown: Vec::new(),
         }
+    }
+
+    /// Whether the lock says `what` (its source could tell it).
+    pub fn knows(&self, what: Unknown) -> bool {
+        !self.unknown.contains(&what)
     }
 
     /// The lock as diff-friendly JSON: two-space indentation, one key a

@@ -187,7 +187,8 @@ fn bounds_from<'a>(
 /// How field `b` reads what field `a` wrote in the same place, by the one
 /// rule; `writes` and `reads` are the two sides' fields. Fields of other
 /// kinds with the same wire type (an array and a variable array of
-/// `uint16`) differ, but for skipped bytes.
+/// `uint16`) differ, but for skipped bytes; where one side does not know
+/// kinds (a dump), sizes, counts and nesting decide.
 pub fn field_reading(
     a: &FieldRecord,
     b: &FieldRecord,
@@ -196,10 +197,19 @@ pub fn field_reading(
 ) -> Reading {
     let source_has = |n: &str| writes.iter().any(|f| f.name == n);
     let destination_has = |n: &str| reads.iter().any(|f| f.name == n);
-    let r = reading(a.as_shape(), b.as_shape(), source_has, destination_has);
+    let (mut written, read) = (a.as_shape(), b.as_shape());
+    // A side that does not know kinds and wire types (a `-dump-vmstate`)
+    // is compared by what it says: sizes, counts, nesting.
+    let unknown = a.kind == FieldKindName::Unknown || b.kind == FieldKindName::Unknown;
+    if unknown {
+        written.info = read.info;
+    }
+    let r = reading(written, read, source_has, destination_has);
     let skipped = a.kind == FieldKindName::Unused || b.kind == FieldKindName::Unused;
     match r {
-        Reading::Alike | Reading::Renamed | Reading::Misread if a.kind != b.kind && !skipped => {
+        Reading::Alike | Reading::Renamed | Reading::Misread
+            if a.kind != b.kind && !skipped && !unknown =>
+        {
             Reading::Differs
         }
         other => other,
@@ -223,7 +233,8 @@ impl FieldRecord {
             name: &self.name,
             info: self.wire.as_deref().unwrap_or(self.kind.as_str()),
             size: self.size,
-            count: self.count,
+            // A buffer's size is all its bytes; its count says the same.
+            count: self.count.filter(|_| self.kind != FieldKindName::Buffer),
             unused: self.is_unused(),
             nested: self.nested.is_some(),
         }

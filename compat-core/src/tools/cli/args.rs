@@ -240,8 +240,17 @@ pub(super) enum Command {
     /// later releases against.
     Lock {
         /// The release (the newest when not given).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "qemu")]
         release: Option<String>,
+        /// Read a real QEMU binary instead: how to run it, as a shell
+        /// command (`qemu-system-x86_64`, `chroot ROOT
+        /// qemu-system-x86_64`), asked over QMP and with `-dump-vmstate`.
+        #[arg(long, value_name = "COMMAND")]
+        qemu: Option<String>,
+        /// With --qemu: the device types to read (with their ancestors);
+        /// every device type when not given.
+        #[arg(long, value_delimiter = ',', requires = "qemu")]
+        types: Option<Vec<String>>,
         /// The lock file to write.
         #[arg(short = 'o', long)]
         output: PathBuf,

@@ -418,6 +418,47 @@ pub(super) fn lock(
     }))
 }
 
+/// The lock read from the QEMU binary `command` runs, written to `output`.
+pub(super) fn qemu_lock(
+    command: &str,
+    types: Option<&[String]>,
+    output: &Path,
+    json: bool,
+) -> Result<Outcome, Failure> {
+    let read = crate::tools::qemu::read_qemu(command, types).map_err(|e| e.to_string())?;
+    let lock = &read.lock;
+    let text = lock.to_json();
+    std::fs::write(output, &text).map_err(|e| format!("{}: {e}", shown(output)))?;
+    let unknown: Vec<&str> = lock.unknown.iter().map(|u| u.describe()).collect();
+    Ok(Outcome::ok(if json {
+        pretty(&json!({
+            "file": output.display().to_string(),
+            "release": lock.release,
+            "machine_types": lock.machine_types.len(),
+            "device_types": lock.device_types.len(),
+            "bytes": text.len(),
+            "unknown": lock.unknown,
+            "left_out": read.left_out.iter().map(|(t, why)| json!({"type": t, "why": why})).collect::<Vec<_>>(),
+        }))
+    } else {
+        let mut out = format!(
+            "wrote the lock of {} ({} machine types, {} device types, {} bytes) to {}\n",
+            lock.release,
+            lock.machine_types.len(),
+            lock.device_types.len(),
+            text.len(),
+            shown(output)
+        );
+        for u in unknown {
+            out.push_str(&format!("  not said (the binary does not tell): {u}\n"));
+        }
+        for (t, why) in &read.left_out {
+            out.push_str(&format!("  left out: {}: {}\n", escaped(t), escaped(why)));
+        }
+        out
+    }))
+}
+
 /// The VMState descriptions of release `rel` on `machine` written to
 /// `file`, as QEMU's `-dump-vmstate` writes them.
 pub(super) fn dump_vmstate(

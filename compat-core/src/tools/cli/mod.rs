@@ -304,9 +304,17 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
             json,
         } => compare::verify(catalog, rel.as_deref(), &against, json),
         Command::Lock {
+            qemu: Some(command),
+            types,
+            output,
+            json,
+            ..
+        } => compare::qemu_lock(&command, types.as_deref(), &output, json),
+        Command::Lock {
             release: rel,
             output,
             json,
+            ..
         } => compare::lock(catalog, rel.as_deref(), &output, json),
         Command::Types { release: r, json } => inspect::types(catalog, r.as_deref(), json),
         Command::DeviceHelp {
