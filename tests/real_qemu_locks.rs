@@ -276,3 +276,31 @@ fn the_command_writes_a_lock_that_stands_where_a_lock_does() {
     assert_eq!(code, 2, "{err}");
     std::fs::remove_file(&file).ok();
 }
+
+/// Every device type of a binary: those QEMU refuses to list, or dies
+/// listing (a display device whose module the host lacks), are left out
+/// with QEMU's words and the rest are read.
+#[test]
+fn every_device_type_of_a_binary() {
+    let Some(q) = RealQemu::for_test(Version::V7_2, "every device type of a real QEMU") else {
+        return;
+    };
+    let read = read_qemu(&q.binary.to_string_lossy(), None).unwrap();
+    let lock = &read.lock;
+    assert!(lock.device_types.len() > 400, "{}", lock.device_types.len());
+    for t in [
+        "e1000e",
+        "pcie-root-port",
+        "PIIX4_PM",
+        "ich9-ahci",
+        "hpet",
+        "isa-serial",
+    ] {
+        assert!(lock.device_types.iter().any(|d| d.name == t), "{t}");
+    }
+    for (t, why) in &read.left_out {
+        assert!(!lock.device_types.iter().any(|d| &d.name == t), "{t}");
+        assert!(!why.is_empty(), "{t}");
+    }
+    assert_eq!(Lock::from_json(&lock.to_json()).unwrap(), *lock);
+}

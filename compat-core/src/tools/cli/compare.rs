@@ -452,8 +452,9 @@ pub(super) fn qemu_lock(
         for u in unknown {
             out.push_str(&format!("  not said (the binary does not tell): {u}\n"));
         }
+        // QEMU's words come escaped already.
         for (t, why) in &read.left_out {
-            out.push_str(&format!("  left out: {}: {}\n", escaped(t), escaped(why)));
+            out.push_str(&format!("  left out: {}: {why}\n", escaped(t)));
         }
         out
     }))

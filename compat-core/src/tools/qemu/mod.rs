@@ -56,7 +56,7 @@ pub struct QemuLock {
     /// The lock.
     pub lock: Lock,
     /// Device types QEMU would not list properties for (only when reading
-    /// every type), each with QEMU's words.
+    /// every type), each with QEMU's words, escaped for a terminal.
     pub left_out: Vec<(String, String)>,
 }
 
@@ -65,10 +65,7 @@ pub struct QemuLock {
 /// every machine type, and the device types `types` with their ancestors —
 /// or, with `None`, every device type it can create.
 pub fn read_qemu(command: &str, types: Option<&[String]>) -> Result<QemuLock, QemuReadError> {
-    let mut qmp = Qmp::start(
-        command,
-        &["-nodefaults", "-display", "none", "-S", "-machine", "none"],
-    )?;
+    let mut qmp = start(command)?;
     let version = qmp.execute("query-version", json!({}))?;
     let q = &version["qemu"];
     let release = match (
@@ -118,56 +115,41 @@ pub fn read_qemu(command: &str, types: Option<&[String]>) -> Result<QemuLock, Qe
             .map(|(n, _)| n.clone())
             .collect(),
     };
-    // Each wanted type's properties, and its ancestors'.
-    let mut properties: BTreeMap<String, Vec<QemuProperty>> = BTreeMap::new();
-    let mut left_out = Vec::new();
+    // Each wanted type's properties, its ancestors' and its children's.
+    let mut lister = Lister {
+        qmp,
+        command,
+        every: types.is_none(),
+        properties: BTreeMap::new(),
+        left_out: Vec::new(),
+    };
     let mut listed = Vec::new();
     for name in &wanted {
-        let chain = chain_of(&tree, name);
         let mut complete = true;
-        for t in &chain {
-            if properties.contains_key(t) {
-                continue;
-            }
-            match list_properties(&mut qmp, t, tree[t].is_abstract) {
-                Ok(p) => {
-                    properties.insert(t.clone(), p);
-                }
-                Err(QmpError::Refused { desc, .. }) if types.is_none() => {
-                    left_out.push((t.clone(), desc));
-                    complete = false;
-                    break;
-                }
-                Err(e) => return Err(e.into()),
-            }
+        for t in chain_of(&tree, name) {
+            complete = complete && lister.list(&t, is_abstract(&tree, &t))?;
         }
         // The types of its children (a virtio proxy's `virtio-backend`),
         // whose properties it shows as its own.
-        let children: Vec<String> = chain
+        let children: Vec<String> = chain_of(&tree, name)
             .iter()
-            .flat_map(|t| properties.get(t).into_iter().flatten())
+            .flat_map(|t| lister.properties.get(t).into_iter().flatten())
             .filter_map(|p| p.child_type())
-            .filter(|c| tree.contains_key(*c))
             .map(str::to_owned)
             .collect();
         for child in children.iter().flat_map(|c| chain_of(&tree, c)) {
-            if complete && !properties.contains_key(&child) {
-                match list_properties(&mut qmp, &child, tree[&child].is_abstract) {
-                    Ok(p) => {
-                        properties.insert(child, p);
-                    }
-                    Err(QmpError::Refused { desc, .. }) if types.is_none() => {
-                        left_out.push((child, desc));
-                        complete = false;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            complete = complete && lister.list(&child, is_abstract(&tree, &child))?;
         }
         if complete {
             listed.push(name.clone());
         }
     }
+    let Lister {
+        qmp,
+        properties,
+        left_out,
+        ..
+    } = lister;
     qmp.quit();
     let dump = dump_vmstate(command)?;
     let device_types = device_types(&tree, &listed, &properties, &dump);
@@ -178,7 +160,7 @@ pub fn read_qemu(command: &str, types: Option<&[String]>) -> Result<QemuLock, Qe
             if !unknown.contains(&Unknown::CompatProperties) {
                 m.devices = listed
                     .iter()
-                    .filter(|t| !tree[*t].is_abstract)
+                    .filter(|t| !is_abstract(&tree, t))
                     .map(|t| device_on(&m, t, &applies_to(&tree, &properties, t), &all_of(t)))
                     .collect();
             }
@@ -196,6 +178,53 @@ pub fn read_qemu(command: &str, types: Option<&[String]>) -> Result<QemuLock, Qe
         },
         left_out,
     })
+}
+
+/// Lists types' properties with one QEMU, and — when reading every type —
+/// leaves out a type QEMU refuses or dies on (one whose module is missing),
+/// starting QEMU again.
+struct Lister<'c> {
+    qmp: Qmp,
+    command: &'c str,
+    every: bool,
+    properties: BTreeMap<String, Vec<QemuProperty>>,
+    left_out: Vec<(String, String)>,
+}
+
+impl Lister<'_> {
+    /// List type `name`'s properties unless listed already; whether it is.
+    fn list(&mut self, name: &str, is_abstract: bool) -> Result<bool, QemuReadError> {
+        if self.properties.contains_key(name) {
+            return Ok(true);
+        }
+        if self.left_out.iter().any(|(t, _)| t == name) {
+            return Ok(false);
+        }
+        match list_properties(&mut self.qmp, name, is_abstract) {
+            Ok(p) => {
+                self.properties.insert(name.to_owned(), p);
+                Ok(true)
+            }
+            Err(QmpError::Refused { desc, .. }) if self.every => {
+                self.left_out.push((name.to_owned(), desc));
+                Ok(false)
+            }
+            Err(QmpError::Ended { stderr, .. }) if self.every => {
+                self.left_out.push((name.to_owned(), stderr));
+                self.qmp = start(self.command)?;
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// QEMU with no machine and no devices, paused, asked over QMP.
+fn start(command: &str) -> Result<Qmp, QmpError> {
+    Qmp::start(
+        command,
+        &["-nodefaults", "-display", "none", "-S", "-machine", "none"],
+    )
 }
 
 /// One type of QEMU's tree.
@@ -236,8 +265,17 @@ fn type_tree(list: &Value) -> Result<BTreeMap<String, QemuType>, QemuReadError> 
     Ok(tree)
 }
 
-/// `name` and its ancestors below `device`, the root first.
+/// Whether `name` is an abstract type of the tree.
+fn is_abstract(tree: &BTreeMap<String, QemuType>, name: &str) -> bool {
+    tree.get(name).is_some_and(|t| t.is_abstract)
+}
+
+/// `name` and its ancestors below `device`, the root first; nothing for a
+/// name that is not a device type of the tree.
 fn chain_of(tree: &BTreeMap<String, QemuType>, name: &str) -> Vec<String> {
+    if !tree.contains_key(name) {
+        return Vec::new();
+    }
     let mut out = vec![name.to_owned()];
     let mut at = name;
     while let Some(parent) = tree.get(at).and_then(|t| t.parent.as_deref()) {
@@ -389,8 +427,9 @@ fn device_types(
     }
     names
         .into_iter()
-        .map(|name| {
-            let parent = tree[&name].parent.clone();
+        .filter_map(|name| {
+            let t = tree.get(&name)?;
+            let parent = t.parent.clone();
             let inherited: BTreeSet<String> = parent
                 .as_deref()
                 .map(|p| all_properties(tree, properties, p))
@@ -398,8 +437,8 @@ fn device_types(
                 .into_iter()
                 .map(|p| p.name)
                 .collect();
-            DeviceTypeLock {
-                is_abstract: tree[&name].is_abstract,
+            Some(DeviceTypeLock {
+                is_abstract: t.is_abstract,
                 properties: properties
                     .get(&name)
                     .into_iter()
@@ -418,7 +457,7 @@ fn device_types(
                 vmstate: dump.types.get(&name).map(|t| t.description.clone()),
                 parent,
                 name,
-            }
+            })
         })
         .collect()
 }
