@@ -160,6 +160,24 @@ struct QemuField {
     description: Option<Box<QemuDescription>>,
 }
 
+/// Whether a dump's record says array lengths anywhere (`num`, QEMU 8.x
+/// and later; a dump's records of one binary all do or none does).
+pub fn records_lengths(d: &StateRecord) -> bool {
+    d.fields
+        .iter()
+        .any(|f| f.count.is_some() || f.nested.as_deref().is_some_and(records_lengths))
+        || d.subsections.iter().any(records_lengths)
+}
+
+/// What QEMU's `-dump-vmstate` would say of `record`: its JSON encoding
+/// read back, so that it compares with a dump's record on the same terms
+/// (no kinds, no wire types).
+pub fn as_dumped(record: &StateRecord) -> StateRecord {
+    let decoded = QemuDescription::deserialize(description(record))
+        .expect("a description's own encoding reads back");
+    StateRecord::from(decoded)
+}
+
 impl From<QemuDescription> for StateRecord {
     fn from(d: QemuDescription) -> StateRecord {
         StateRecord {
@@ -235,13 +253,7 @@ impl VmStateDump {
     /// Whether the dump records array lengths (`num`, QEMU 8.x and later):
     /// without them a field's size is its element size.
     pub fn records_lengths(&self) -> bool {
-        fn any(d: &StateRecord) -> bool {
-            d.fields
-                .iter()
-                .any(|f| f.count.is_some() || f.nested.as_deref().is_some_and(any))
-                || d.subsections.iter().any(any)
-        }
-        self.types.values().any(|t| any(&t.description))
+        self.types.values().any(|t| records_lengths(&t.description))
     }
 
     /// Whether `text` looks like a dump (a JSON object with a

@@ -45,59 +45,97 @@ pub struct Compared {
 
 /// The first place, with its path (`esp.lun`), where a destination
 /// reading with `read` parts from what a source writing with `written`
-/// sends.
+/// sends. With `how.nested`, nested structs are compared as the wire has
+/// them: their fields inline, each side's at its own version (no version
+/// is on the wire), so a struct on one side and its fields on the other
+/// (`esp` against `esp.rregs`, `esp.rseq`…) read alike.
 pub fn first_field_mismatch<'a>(
     written: &'a StateRecord,
     read: &'a StateRecord,
     how: Compared,
 ) -> Option<(String, FieldMismatch<'a>)> {
-    fields_from("", written, read, how)
-}
-
-fn fields_from<'a>(
-    path: &str,
-    written: &'a StateRecord,
-    read: &'a StateRecord,
-    how: Compared,
-) -> Option<(String, FieldMismatch<'a>)> {
-    let on_wire = |f: &&FieldRecord| match f.tested() {
-        true => how.tested,
-        false => f.in_version(how.version),
-    };
-    let writes: Vec<&FieldRecord> = written.fields.iter().filter(on_wire).collect();
-    let reads: Vec<&FieldRecord> = read.fields.iter().filter(on_wire).collect();
+    let (mut writes, mut reads) = (Vec::new(), Vec::new());
+    leaves("", written, how.version, how, &mut writes);
+    leaves("", read, how.version, how, &mut reads);
+    let source_has = |n: &str| writes.iter().any(|l| l.path == n);
+    let destination_has = |n: &str| reads.iter().any(|l| l.path == n);
     for i in 0..writes.len().max(reads.len()) {
-        let (a, b) = match (writes.get(i).copied(), reads.get(i).copied()) {
+        let (a, b) = match (writes.get(i), reads.get(i)) {
             (Some(a), Some(b)) => (a, b),
-            (Some(a), None) => return Some((field_path(path, &a.name), FieldMismatch::NotRead(a))),
-            (None, Some(b)) => {
-                return Some((field_path(path, &b.name), FieldMismatch::NotWritten(b)))
-            }
+            (Some(a), None) => return Some((a.path.clone(), FieldMismatch::NotRead(a.field))),
+            (None, Some(b)) => return Some((b.path.clone(), FieldMismatch::NotWritten(b.field))),
             (None, None) => return None,
         };
-        match field_reading(a, b, &writes, &reads) {
+        match leaf_reading(a, b, source_has, destination_has) {
             Reading::Alike | Reading::Renamed => {}
             r @ (Reading::Misread | Reading::Differs) => {
                 let mismatch = FieldMismatch::ReadsOtherwise {
-                    written: a,
-                    read: b,
+                    written: a.field,
+                    read: b.field,
                     misread: r == Reading::Misread,
                 };
-                return Some((field_path(path, &a.name), mismatch));
-            }
-        }
-        let structs = (a.kind, b.kind) == (FieldKindName::Struct, FieldKindName::Struct);
-        if let (true, true, Some(x), Some(y)) = (how.nested, structs, &a.nested, &b.nested) {
-            let inner = Compared {
-                version: x.version,
-                ..how
-            };
-            if let Some(found) = fields_from(&field_path(path, &a.name), x, y, inner) {
-                return Some(found);
+                return Some((a.path.clone(), mismatch));
             }
         }
     }
     None
+}
+
+/// A field as the wire has it: its path, and the field.
+struct Leaf<'a> {
+    path: String,
+    field: &'a FieldRecord,
+}
+
+/// The fields of `record` on the wire of a stream at `version`, in order;
+/// with `how.nested`, a nested struct (or a temporary view) is its fields,
+/// at its own version.
+fn leaves<'a>(
+    prefix: &str,
+    record: &'a StateRecord,
+    version: u32,
+    how: Compared,
+    out: &mut Vec<Leaf<'a>>,
+) {
+    for f in &record.fields {
+        let on_wire = match f.tested() {
+            true => how.tested,
+            false => f.in_version(version),
+        };
+        if !on_wire {
+            continue;
+        }
+        let path = field_path(prefix, &f.name);
+        let inline = match f.kind {
+            FieldKindName::Struct | FieldKindName::Tmp => true,
+            // A dump does not say kinds: a description with no count.
+            FieldKindName::Unknown => f.count.is_none(),
+            _ => false,
+        };
+        match (&f.nested, how.nested && inline) {
+            (Some(inner), true) => leaves(&path, inner, inner.version, how, out),
+            _ => out.push(Leaf { path, field: f }),
+        }
+    }
+}
+
+/// How leaf `b` reads what leaf `a` wrote in the same place, by the one
+/// rule, with their paths for names.
+fn leaf_reading(
+    a: &Leaf<'_>,
+    b: &Leaf<'_>,
+    source_has: impl Fn(&str) -> bool,
+    destination_has: impl Fn(&str) -> bool,
+) -> Reading {
+    let written = FieldShape {
+        name: &a.path,
+        ..a.field.as_shape()
+    };
+    let read = FieldShape {
+        name: &b.path,
+        ..b.field.as_shape()
+    };
+    shapes_reading(a.field, b.field, written, read, source_has, destination_has)
 }
 
 /// Why a destination refuses the version a source wrote of a VMState (QEMU's
@@ -197,7 +235,26 @@ pub fn field_reading(
 ) -> Reading {
     let source_has = |n: &str| writes.iter().any(|f| f.name == n);
     let destination_has = |n: &str| reads.iter().any(|f| f.name == n);
-    let (mut written, read) = (a.as_shape(), b.as_shape());
+    shapes_reading(
+        a,
+        b,
+        a.as_shape(),
+        b.as_shape(),
+        source_has,
+        destination_has,
+    )
+}
+
+/// [`field_reading`] of two fields' shapes (named as the caller names
+/// them).
+fn shapes_reading<'s>(
+    a: &FieldRecord,
+    b: &FieldRecord,
+    mut written: FieldShape<'s>,
+    read: FieldShape<'s>,
+    source_has: impl Fn(&str) -> bool,
+    destination_has: impl Fn(&str) -> bool,
+) -> Reading {
     // A side that does not know kinds and wire types (a `-dump-vmstate`)
     // is compared by what it says: sizes, counts, nesting.
     let unknown = a.kind == FieldKindName::Unknown || b.kind == FieldKindName::Unknown;
@@ -349,5 +406,45 @@ impl<'a> SubsectionPair<'a> {
             Some((path, mismatch)) => SubsectionReading::Otherwise(path, mismatch),
             None => SubsectionReading::Alike,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vmstate::Layout;
+
+    fn record(fields: serde_json::Value) -> StateRecord {
+        let trailer = serde_json::json!({"vmsd_name": "dev", "version": 1, "fields": fields});
+        StateRecord::sent(&Layout::from_json(&trailer).unwrap())
+    }
+
+    /// A nested struct is its fields on the wire: the same fields written
+    /// flat under the struct's name read alike, and a field of another size
+    /// is found at its path.
+    #[test]
+    fn a_nested_struct_reads_as_its_fields() {
+        let esp = serde_json::json!({"vmsd_name": "esp", "version": 1, "fields": [
+            {"name": "x", "type": "uint8", "size": 1},
+            {"name": "y", "type": "uint16", "size": 2}]});
+        let nested = record(serde_json::json!([
+            {"name": "esp", "type": "struct", "struct": esp, "size": 3}]));
+        let flat = |y: &str, size: usize| {
+            record(serde_json::json!([
+                {"name": "esp.x", "type": "uint8", "size": 1},
+                {"name": "esp.y", "type": y, "size": size}]))
+        };
+        let how = Compared {
+            version: 1,
+            tested: true,
+            nested: true,
+        };
+        let same = flat("uint16", 2);
+        assert_eq!(first_field_mismatch(&nested, &same, how), None);
+        assert_eq!(first_field_mismatch(&same, &nested, how), None);
+        let wide = flat("uint32", 4);
+        let (path, found) = first_field_mismatch(&nested, &wide, how).unwrap();
+        assert_eq!(path, "esp.y");
+        assert!(matches!(found, FieldMismatch::ReadsOtherwise { misread: false, .. }));
     }
 }

@@ -291,6 +291,26 @@ pub fn compare(source: &VmStateDump, destination: &VmStateDump) -> DumpCompariso
     }
 }
 
+/// What a destination reading with `destination` makes of what a source
+/// writing with `source` sends, both records as a `-dump-vmstate` tells
+/// them (no wire types; `lengths` says whether each records array lengths):
+/// the section's verdict, and a note for each subsection the source may
+/// send that the destination refuses or reads otherwise.
+pub fn compare_records(
+    source: &StateRecord,
+    destination: &StateRecord,
+    lengths: (bool, bool),
+) -> (DumpVerdict, Vec<String>) {
+    let sources = Sources {
+        lengths,
+        sent: false,
+    };
+    (
+        section_verdict(source, destination, sources),
+        subsection_notes(source, destination, sources),
+    )
+}
+
 /// What the two records being compared are.
 #[derive(Debug, Clone, Copy)]
 struct Sources {

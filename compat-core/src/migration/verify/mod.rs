@@ -7,9 +7,10 @@
 
 use std::fmt;
 
-use super::lock::{Lock, MachineLock};
+use super::lock::{Lock, MachineLock, Unknown};
 use crate::release::Release;
 
+mod dumped;
 mod lock_files;
 mod own_streams;
 mod properties;
@@ -259,8 +260,13 @@ fn device_types(now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
                 });
             }
         }
-        if let (Some(o), Some(n)) = (&old.vmstate, &new.vmstate) {
-            vmstate(&old.name, o, n, earlier, now, out);
+        match (&old.vmstate, &new.vmstate) {
+            // Records of a dump: compared as dumps are.
+            (Some(o), Some(n)) if !earlier.knows(Unknown::WireTypes) => {
+                dumped::vmstate(&old.name, o, n, earlier, now, out);
+            }
+            (Some(o), Some(n)) => vmstate(&old.name, o, n, earlier, now, out),
+            _ => {}
         }
     }
 }
