@@ -126,11 +126,18 @@ fn each_real_binary_reads_into_a_lock() {
             .unwrap();
         assert_eq!(rp.vmstate.as_ref().unwrap().name, "pcie-root-port");
         assert!(!lock.knows(Unknown::WireTypes));
-        // Compat values: told by 10.0 and 11.1, said unknown by 5.2 and 7.2.
+        // Compat properties: listed by 10.0 and 11.1, said unknown by 5.2
+        // and 7.2, whose devices are read back on each machine type instead.
         let told = matches!(v, Version::V10_0 | Version::V11_1);
         assert_eq!(lock.knows(Unknown::CompatProperties), told, "{v:?}");
-        let devices: usize = lock.machine_types.iter().map(|m| m.devices.len()).sum();
-        assert_eq!(devices > 0, told, "{v:?}");
+        assert!(lock.knows(Unknown::DeviceValues), "{v:?}");
+        for m in lock
+            .machine_types
+            .iter()
+            .filter(|m| m.name.starts_with("pc-q35"))
+        {
+            assert_eq!(m.devices.len(), TYPES.len(), "{v:?} {}", m.name);
+        }
         eprintln!(
             "QEMU {}: {} machine types, {} device types, read in {took:?}",
             v.full(),
@@ -147,15 +154,15 @@ fn each_real_binary_reads_into_a_lock() {
 /// created on that machine type by the same binary.
 #[test]
 fn compat_values_in_a_lock_are_what_a_device_reads_back() {
-    for v in [Version::V10_0, Version::V11_1] {
+    for v in Version::LADDER {
         let Some(q) = RealQemu::for_test(v, "compat values read from a real QEMU") else {
             continue;
         };
         let lock = lock_of(&q);
         let blk = "virtio-blk-pci,drive=d0,id=dev";
-        if v == Version::V10_0 {
+        if lock.machine("pc-q35-5.1").is_some() {
             let num = value(&lock, "pc-q35-5.1", "virtio-blk-pci", "num-queues");
-            assert_eq!(num, Some(("1", Some("step of pc-q35-5.1"))));
+            assert_eq!(num, Some(("1", Some("step of pc-q35-5.1"))), "{v:?}");
             assert_eq!(read_back(&q, "pc-q35-5.1", blk, "num-queues"), json!(1));
         }
         // From 5.2 on: one queue per vCPU, decided when the device realizes
@@ -179,7 +186,7 @@ fn compat_values_in_a_lock_are_what_a_device_reads_back() {
             assert_eq!(read_back(&q, machine, port, "disable-acs"), json!(on));
             held += 1;
         }
-        assert_eq!(held, if v == Version::V10_0 { 3 } else { 0 });
+        assert_eq!(held, if v == Version::V11_1 { 0 } else { 3 }, "{v:?}");
     }
 }
 
@@ -298,6 +305,10 @@ fn every_device_type_of_a_binary() {
     let read = read_qemu(&q.binary.to_string_lossy(), None).unwrap();
     let lock = &read.lock;
     assert!(lock.device_types.len() > 400, "{}", lock.device_types.len());
+    // 7.2 lists no compat properties, and every type is not created on
+    // every machine type: the lock says it does not know their values.
+    assert!(!lock.knows(Unknown::DeviceValues));
+    assert!(lock.machine_types.iter().all(|m| m.devices.is_empty()));
     for t in [
         "e1000e",
         "pcie-root-port",
@@ -313,4 +324,66 @@ fn every_device_type_of_a_binary() {
         assert!(!why.is_empty(), "{t}");
     }
     assert_eq!(Lock::from_json(&lock.to_json()).unwrap(), *lock);
+}
+
+/// The two ways a lock learns each device's values per machine type agree
+/// on real QEMU 10.0: from the compat properties `query-machines` lists,
+/// and by creating each device on each machine type and reading it back
+/// (the way 5.2 and 7.2 are read) — but for values a device decides when
+/// it realizes, which the second way reads as decided.
+#[test]
+fn compat_values_listed_and_read_back_agree() {
+    use compat_core::tools::qemu::{read_qemu_with, DeviceValues};
+    let Some(q) = RealQemu::for_test(Version::V10_0, "compat values read two ways") else {
+        return;
+    };
+    let binary = q.binary.to_string_lossy().into_owned();
+    let listed = lock_of(&q);
+    let read = read_qemu_with(&binary, Some(&types()), DeviceValues::ReadBack)
+        .unwrap()
+        .lock;
+    let (mut same, mut differ) = (0, std::collections::BTreeSet::new());
+    for m in &read.machine_types {
+        let Some(theirs) = listed.machine(&m.name) else {
+            continue;
+        };
+        for d in m.devices.iter().filter(|d| d.error.is_none()) {
+            let other = theirs
+                .devices
+                .iter()
+                .find(|o| o.type_name == d.type_name)
+                .unwrap();
+            for p in &d.properties {
+                let Some(o) = other.properties.iter().find(|o| o.name == p.name) else {
+                    continue;
+                };
+                if p.value == o.value {
+                    same += 1;
+                } else {
+                    differ.insert(format!("{}.{}", d.type_name, p.name));
+                }
+            }
+        }
+    }
+    eprintln!("{same} values agree; differ: {differ:?}");
+    assert!(same > 5000, "{same}");
+    // Values the device decides when it realizes, read as decided: MSI-X
+    // vectors from the queue count (up to 5.1 machine types), legacy
+    // virtio's layout and mode where modern virtio is off (up to 2.6: the
+    // value read equals the newest machine type's, so it cannot be told
+    // from the default), the root port's reserve and hotplug capability
+    // where the machine type's ACPI hotplug decides them (6.1).
+    let decided_at_realize = [
+        "virtio-blk-pci.vectors",
+        "virtio-blk-pci.any_layout",
+        "virtio-blk-pci.disable-legacy",
+        "pcie-root-port.io-reserve",
+        "pcie-root-port.x-do-not-expose-native-hotplug-cap",
+    ];
+    assert!(
+        differ
+            .iter()
+            .all(|d| decided_at_realize.contains(&d.as_str())),
+        "{differ:?}"
+    );
 }

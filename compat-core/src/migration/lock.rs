@@ -51,10 +51,12 @@ pub struct Lock {
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Unknown {
-    /// The compat properties of each machine type, hence each device's
-    /// values per machine type (QEMU 5.2 and 7.2, for one, do not list
-    /// them in `query-machines`).
+    /// The compat properties each machine type declares (QEMU 5.2 and 7.2,
+    /// for one, do not list them in `query-machines`).
     CompatProperties,
+    /// Each device's values per machine type (neither listed by QEMU nor
+    /// read back from devices created on each machine type).
+    DeviceValues,
     /// What a fresh device sends and its must-match values.
     FreshState,
     /// The machine types' class flags and on-board devices.
@@ -68,10 +70,8 @@ impl Unknown {
     /// What it means, in words.
     pub fn describe(self) -> &'static str {
         match self {
-            Unknown::CompatProperties => {
-                "the compat properties of each machine type (so each device's values per machine \
-                 type)"
-            }
+            Unknown::CompatProperties => "the compat properties each machine type declares",
+            Unknown::DeviceValues => "each device's values per machine type",
             Unknown::FreshState => "what a fresh device sends and compares",
             Unknown::MachineClass => "the machine types' flags and on-board devices",
             Unknown::WireTypes => "the kinds and wire types of VMState fields",

@@ -445,6 +445,9 @@ mod tests {
         let wide = flat("uint32", 4);
         let (path, found) = first_field_mismatch(&nested, &wide, how).unwrap();
         assert_eq!(path, "esp.y");
-        assert!(matches!(found, FieldMismatch::ReadsOtherwise { misread: false, .. }));
+        assert!(matches!(
+            found,
+            FieldMismatch::ReadsOtherwise { misread: false, .. }
+        ));
     }
 }

@@ -5,6 +5,7 @@
 //! --from/--to`). What the binary does not tell is listed in the lock's
 //! `unknown` and left out, never guessed.
 
+mod instances;
 mod qmp;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,11 +61,37 @@ pub struct QemuLock {
     pub left_out: Vec<(String, String)>,
 }
 
+/// How each device's values per machine type are learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeviceValues {
+    /// From the machine types' compat properties where QEMU lists them
+    /// (10.0, 11.1), else — for the device types named — by creating each
+    /// device on each machine type.
+    Best,
+    /// By creating each device on each machine type and reading its
+    /// properties back, whatever QEMU lists (slower; values a device decides
+    /// when it realizes are read as it decided them). Only for the device
+    /// types named: every type on every machine type would start QEMU
+    /// thousands of times.
+    ReadBack,
+}
+
 /// Read the QEMU that `command` runs (a shell command: the install
 /// script's wrapper, or `chroot ROOT qemu-system-x86_64`) into a lock:
 /// every machine type, and the device types `types` with their ancestors —
 /// or, with `None`, every device type it can create.
 pub fn read_qemu(command: &str, types: Option<&[String]>) -> Result<QemuLock, QemuReadError> {
+    read_qemu_with(command, types, DeviceValues::Best)
+}
+
+/// [`read_qemu`], learning each device's values per machine type as `how`
+/// says.
+pub fn read_qemu_with(
+    command: &str,
+    types: Option<&[String]>,
+    how: DeviceValues,
+) -> Result<QemuLock, QemuReadError> {
     let mut qmp = start(command)?;
     let version = qmp.execute("query-version", json!({}))?;
     let q = &version["qemu"];
@@ -154,19 +181,35 @@ pub fn read_qemu(command: &str, types: Option<&[String]>) -> Result<QemuLock, Qe
     let dump = dump_vmstate(command)?;
     let device_types = device_types(&tree, &listed, &properties, &dump);
     let all_of = |t: &str| all_properties(&tree, &properties, t);
-    let machine_types = machine_types(&machines, &release)?
-        .into_iter()
-        .map(|mut m| {
-            if !unknown.contains(&Unknown::CompatProperties) {
-                m.devices = listed
-                    .iter()
-                    .filter(|t| !is_abstract(&tree, t))
-                    .map(|t| device_on(&m, t, &applies_to(&tree, &properties, t), &all_of(t)))
-                    .collect();
-            }
-            m
-        })
-        .collect();
+    let creatable = listed.iter().filter(|t| !is_abstract(&tree, t));
+    let mut machine_types = machine_types(&machines, &release)?;
+    let listed_values = how == DeviceValues::Best && !unknown.contains(&Unknown::CompatProperties);
+    if !listed_values && types.is_none() {
+        // Creating every device type on every machine type would start
+        // QEMU thousands of times: not done.
+        unknown.push(Unknown::DeviceValues);
+    } else if !listed_values {
+        // Without the compat properties, each device is created on each
+        // machine type and read back.
+        let wanted: Vec<instances::Wanted> = creatable
+            .map(|t| {
+                let all = all_of(t);
+                instances::Wanted {
+                    name: t.clone(),
+                    drive: all.iter().any(|p| p.name == "drive"),
+                    properties: all.into_iter().filter(|p| p.default.is_some()).collect(),
+                }
+            })
+            .collect();
+        instances::read_back(command, &mut machine_types, &wanted)?;
+    } else {
+        for m in &mut machine_types {
+            m.devices = creatable
+                .clone()
+                .map(|t| device_on(m, t, &applies_to(&tree, &properties, t), &all_of(t)))
+                .collect();
+        }
+    }
     unknown.sort();
     Ok(QemuLock {
         lock: Lock {
@@ -360,12 +403,23 @@ fn all_properties(
     properties: &BTreeMap<String, Vec<QemuProperty>>,
     name: &str,
 ) -> Vec<QemuProperty> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
+    // In the order the chain declares them, each as the most derived type
+    // lists it (QEMU lists an abstract type's class properties without
+    // their defaults, and a created type's with them).
+    let mut at: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out: Vec<QemuProperty> = Vec::new();
     for t in chain_of(tree, name) {
         for p in properties.get(&t).into_iter().flatten() {
-            if p.child_type().is_none() && seen.insert(p.name.clone()) {
-                out.push(p.clone());
+            if p.child_type().is_some() {
+                continue;
+            }
+            match at.get(&p.name) {
+                Some(&i) if p.default.is_some() || out[i].default.is_none() => out[i] = p.clone(),
+                Some(_) => {}
+                None => {
+                    at.insert(p.name.clone(), out.len());
+                    out.push(p.clone());
+                }
             }
         }
     }
