@@ -342,6 +342,25 @@ fn xenfv_and_xenfv_4_2() {
     );
 }
 
+/// A `-global` on a type that lacks the property (`device.rombar`) applies
+/// to every subtype that has it, and is QEMU's error — not a crash — on the
+/// first device that does not.
+#[test]
+fn a_global_on_a_parent_type_applies_where_a_subtype_has_the_property() {
+    let r = release_6_0();
+    let gs = globals(&["device.rombar=0"]);
+    let port = [parse_device("pcie-root-port,id=rp0").unwrap()];
+    let m = r.instantiate("q35", &gs, &port).unwrap();
+    let port = m.devices[0].object.downcast_ref::<PcieRootPort>().unwrap();
+    assert_eq!(port.port.pci.rombar, 0);
+    let blk = [parse_device("virtio-blk-device,id=vb0").unwrap()];
+    let err = r.instantiate("q35", &gs, &blk).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "can't apply global device.rombar=0: Property 'virtio-blk-device.rombar' not found"
+    );
+}
+
 #[test]
 fn is_a_matching_through_two_levels() {
     let r = release_6_0();

@@ -38,17 +38,21 @@ struct Rejected {
 }
 
 impl Rejected {
-    /// The error of applying it to a device of type `ty`: QEMU's names the
-    /// device's own type.
-    fn error_on(&self, ty: &'static DeviceTypeInfo) -> ResolveError {
-        let error = match ty.property(&self.property) {
-            Ok((_, def)) => def.parse(ty.name, &self.value).err(),
-            Err(e) => Some(e),
-        };
-        ResolveError::Global {
+    /// It applied to a device of type `ty`: the setting, where that type
+    /// takes it (a subtype may have the property the global's own type
+    /// lacks: `-global device.rombar=1` sets a PCI device's), else the error
+    /// QEMU gives, naming the device's own type.
+    fn on(
+        &self,
+        ty: &'static DeviceTypeInfo,
+    ) -> Result<(&'static str, PropertyValue), ResolveError> {
+        let parsed = ty
+            .property(&self.property)
+            .and_then(|(_, def)| Ok((def.name, def.parse(ty.name, &self.value)?)));
+        parsed.map_err(|error| ResolveError::Global {
             global: self.global.clone(),
-            error: Box::new(error.expect("rejected when prepared").into()),
-        }
+            error: Box::new(error.into()),
+        })
     }
 }
 
@@ -210,7 +214,7 @@ impl Globals {
                 .flatten()
             {
                 if let Err(rejected) = &self.prepared[i].setting {
-                    return Err(rejected.error_on(nic));
+                    rejected.on(nic)?;
                 }
             }
         }
@@ -242,7 +246,7 @@ impl Globals {
             p.used = true;
             let (property, value) = match &p.setting {
                 Ok(setting) => setting.clone(),
-                Err(rejected) => return Err(rejected.error_on(ty)),
+                Err(rejected) => rejected.on(ty)?,
             };
             object.set(property, &value).map_err(|e| fail(e.into()))?;
             settings.push(Setting {
