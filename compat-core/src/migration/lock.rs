@@ -111,6 +111,14 @@ pub struct MachineLock {
     pub devices: Vec<DeviceLock>,
 }
 
+impl MachineLock {
+    /// Its version, parsed, for ordering (`4.0` < `4.0.1` < `4.1`); `None`
+    /// for an unversioned machine type.
+    pub fn parsed_version(&self) -> Option<crate::machine::Version> {
+        self.version.as_deref()?.parse().ok()
+    }
+}
+
 /// One compat global of a machine type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -289,6 +289,16 @@ impl PropertyKind {
         }
     }
 
+    /// The kind QEMU names `name` (`bool`, `uint16`, `size`, `str`: the
+    /// inverse of [`type_name`](Self::type_name) for kinds other than enums
+    /// and bits).
+    pub fn of_type_name(name: &str) -> Option<PropertyKind> {
+        use PropertyKind::*;
+        [Bool, U8, U16, U32, U64, I32, I64, Size, Str]
+            .into_iter()
+            .find(|k| k.type_name() == name)
+    }
+
     /// The integer kind, for `U8` … `I64`.
     pub const fn int_kind(&self) -> Option<IntKind> {
         Some(match self {

@@ -223,30 +223,10 @@ fn bounds_from<'a>(
 }
 
 /// How field `b` reads what field `a` wrote in the same place, by the one
-/// rule; `writes` and `reads` are the two sides' fields. Fields of other
-/// kinds with the same wire type (an array and a variable array of
-/// `uint16`) differ, but for skipped bytes; where one side does not know
-/// kinds (a dump), sizes, counts and nesting decide.
-pub fn field_reading(
-    a: &FieldRecord,
-    b: &FieldRecord,
-    writes: &[&FieldRecord],
-    reads: &[&FieldRecord],
-) -> Reading {
-    let source_has = |n: &str| writes.iter().any(|f| f.name == n);
-    let destination_has = |n: &str| reads.iter().any(|f| f.name == n);
-    shapes_reading(
-        a,
-        b,
-        a.as_shape(),
-        b.as_shape(),
-        source_has,
-        destination_has,
-    )
-}
-
-/// [`field_reading`] of two fields' shapes (named as the caller names
-/// them).
+/// rule, each as the caller names it (its path). Fields of other kinds with
+/// the same wire type (an array and a variable array of `uint16`) differ,
+/// but for skipped bytes; where one side does not know kinds (a dump),
+/// sizes, counts and nesting decide.
 fn shapes_reading<'s>(
     a: &FieldRecord,
     b: &FieldRecord,

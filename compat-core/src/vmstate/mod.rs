@@ -25,8 +25,8 @@ pub const VALID_MARKER: u8 = 0x31;
 pub use backups::Backups;
 pub(crate) use backups::TypeSlots;
 pub use compare::{
-    bound_changes, field_reading, first_field_mismatch, subsection_pairs, version_refused,
-    BoundChange, Compared, FieldMismatch, SubsectionPair, SubsectionReading, VersionRefused,
+    bound_changes, first_field_mismatch, subsection_pairs, version_refused, BoundChange, Compared,
+    FieldMismatch, SubsectionPair, SubsectionReading, VersionRefused,
 };
 pub use layout::{FieldLayout, Layout, MustMatch};
 pub use reading::{older_streams_only, reading, retired_alike, FieldShape, Reading};

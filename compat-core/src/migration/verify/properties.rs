@@ -7,9 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::{Direction, Finding, FindingKind};
-use crate::migration::lock::{
-    unhex, DeviceLock, Lock, MachineLock, MustMatchLock, PropertyLock, Unknown,
-};
+use crate::migration::lock::{unhex, DeviceLock, Lock, MustMatchLock, PropertyLock, Unknown};
 use crate::migration::property_diff::{
     destination_property_differs, guest_sees, source_property_differs, PropertyPreflight,
 };
@@ -342,7 +340,7 @@ pub(super) fn sets_for(machines: &[String], earlier: &Lock, now: &Lock) -> Vec<S
             .machine_types
             .iter()
             .filter(|m| m.family == family && m.version.is_some())
-            .max_by(|a, b| version_key(a).cmp(&version_key(b)))
+            .max_by_key(|m| m.parsed_version())
     };
     let own_sets = |name: &str| {
         now.machine(name)
@@ -386,13 +384,4 @@ pub(super) fn sets_for(machines: &[String], earlier: &Lock, now: &Lock) -> Vec<S
         }
     }
     out
-}
-
-fn version_key(m: &MachineLock) -> Vec<u32> {
-    m.version
-        .as_deref()
-        .unwrap_or("")
-        .split('.')
-        .filter_map(|p| p.parse().ok())
-        .collect()
 }

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use crate::codec::input::{read_text, JSON_FILE_LIMIT};
+use crate::machine::Version;
 use crate::migration::dump_check::VmStateDump;
 use crate::migration::lock::{
     DeviceLock, DeviceTypeLock, GlobalLock, Lock, MachineLock, PropertyDefLock, PropertyLock,
@@ -382,19 +383,9 @@ fn list_properties(
 /// `text` as compat writes a value of QEMU's property type `kind`
 /// (`true` as `on`, sizes as compat shows them); other types as given.
 fn normalized(kind: &str, text: &str) -> String {
-    let kind = match kind {
-        "bool" => PropertyKind::Bool,
-        "uint8" => PropertyKind::U8,
-        "uint16" => PropertyKind::U16,
-        "uint32" => PropertyKind::U32,
-        "uint64" => PropertyKind::U64,
-        "int32" => PropertyKind::I32,
-        "int64" => PropertyKind::I64,
-        "size" => PropertyKind::Size,
-        _ => return text.to_owned(),
-    };
-    kind.parse(text)
-        .map_or_else(|_| text.to_owned(), |v| v.to_string())
+    PropertyKind::of_type_name(kind)
+        .and_then(|k| k.parse(text).ok())
+        .map_or_else(|| text.to_owned(), |v| v.to_string())
 }
 
 /// Every property of `name`, its ancestors' first.
@@ -567,7 +558,7 @@ fn machine_types(machines: &Value, release: &str) -> Result<Vec<MachineLock>, Qe
         out.push((lock, props));
     }
     out.sort_by(|(a, _), (b, _)| {
-        (&a.family, version_key(&a.version)).cmp(&(&b.family, version_key(&b.version)))
+        (&a.family, a.parsed_version()).cmp(&(&b.family, b.parsed_version()))
     });
     // The step of an entry: the newest machine type of the family that has
     // it (types are sorted oldest first within a family).
@@ -619,24 +610,11 @@ type CompatProperty = (String, String, String);
 /// own family.
 fn family_and_version(name: &str) -> (String, Option<String>) {
     match name.rsplit_once('-') {
-        Some((family, version))
-            if !family.is_empty()
-                && version.starts_with(|c: char| c.is_ascii_digit())
-                && version.chars().all(|c| c.is_ascii_digit() || c == '.') =>
-        {
+        Some((family, version)) if !family.is_empty() && version.parse::<Version>().is_ok() => {
             (family.to_owned(), Some(version.to_owned()))
         }
         _ => (name.to_owned(), None),
     }
-}
-
-fn version_key(version: &Option<String>) -> Vec<u32> {
-    version
-        .as_deref()
-        .unwrap_or("")
-        .split('.')
-        .filter_map(|p| p.parse().ok())
-        .collect()
 }
 
 /// A device of type `type_name` on machine type `m`: each property's class
