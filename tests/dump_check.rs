@@ -280,6 +280,36 @@ fn own_dumps_and_locks_stand_for_releases() {
     let (code, _, err) = run(&["compat", "check", "--from", lock, "--to", dump]);
     assert_eq!(code, 2);
     assert!(err.contains("a lock compares with a release"), "{err}");
+    // A lock in place of the release too: 8.0's lock says what 8.0 does.
+    let lock80 = dir.join("8.0.lock.json");
+    let lock80 = lock80.to_str().unwrap();
+    let (code, _, err) = run(&["compat", "lock", "--release", "8.0", "-o", lock80]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(&["compat", "check", "--from", lock, "--to", lock80]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("8.0 ("), "{out}");
+    assert!(out.contains("x-pcie-err-unc-mask"), "{out}");
+    let (code, by_lock, _) = run(&["compat", "verify", "--release", lock80, "--against", lock]);
+    assert_eq!(code, 1, "{by_lock}");
+    let (_, by_release, _) = run(&["compat", "verify", "--release", "8.0", "--against", lock]);
+    // The same findings; only the release's own streams need the release.
+    let findings = |text: &str| {
+        text.lines()
+            .skip(1)
+            .take_while(|l| l.starts_with(' '))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert!(!findings(&by_lock).is_empty(), "{by_lock}");
+    assert_eq!(findings(&by_lock), findings(&by_release));
+    assert!(by_release.contains("8.0 against itself"), "{by_release}");
+    assert!(!by_lock.contains("against itself"), "{by_lock}");
+    let (code, _, err) = run(&["compat", "verify", "--release", lock80, "--against", dump]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("a -dump-vmstate file compares with a release, not with a lock"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -54,6 +54,11 @@ pub enum Unknown {
     /// The compat properties each machine type declares (QEMU 5.2 and 7.2,
     /// for one, do not list them in `query-machines`).
     CompatProperties,
+    /// How a release whose type lacked a property behaved, and which values
+    /// behave alike (what a device type declares as `absent`, `alike`,
+    /// `inert`; QEMU has no such declarations): a property new in a release
+    /// is taken to keep the old behaviour at its default, as QEMU's rule is.
+    Declarations,
     /// Each device's values per machine type (neither listed by QEMU nor
     /// read back from devices created on each machine type).
     DeviceValues,
@@ -71,6 +76,9 @@ impl Unknown {
     pub fn describe(self) -> &'static str {
         match self {
             Unknown::CompatProperties => "the compat properties each machine type declares",
+            Unknown::Declarations => {
+                "how a release without a property behaved, and values that behave alike"
+            }
             Unknown::DeviceValues => "each device's values per machine type",
             Unknown::FreshState => "what a fresh device sends and compares",
             Unknown::MachineClass => "the machine types' flags and on-board devices",
@@ -284,6 +292,11 @@ pub struct DeviceTypeLock {
     pub is_abstract: bool,
     /// Its own properties (not inherited ones): name, kind, declared default.
     pub properties: Vec<PropertyDefLock>,
+    /// Properties (its own or inherited) that have no effect on this type:
+    /// values may differ between the two sides (written only when some
+    /// are).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inert: Vec<String>,
     /// Its VMState, if its instances migrate.
     pub vmstate: Option<StateRecord>,
 }
@@ -307,6 +320,14 @@ pub struct PropertyDefLock {
     /// (written only when it is).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub local: bool,
+    /// How a release whose type lacked the property behaved (written only
+    /// when declared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent: Option<String>,
+    /// Values that behave alike: the default and the one declared so
+    /// (written only when declared).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alike: Vec<String>,
 }
 
 /// A lock that cannot be read.
@@ -431,6 +452,44 @@ impl Lock {
         }
         // Read again as a lock, for errors that say line and column.
         Ok(serde_json::from_str(text)?)
+    }
+
+    /// Device type `name`.
+    pub fn device_type(&self, name: &str) -> Option<&DeviceTypeLock> {
+        self.device_types.iter().find(|t| t.name == name)
+    }
+
+    /// Device type `name` and its ancestors, nearest first (as far as the
+    /// lock has them; a parent chain that loops ends where it would).
+    pub fn ancestors<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a DeviceTypeLock> + 'a {
+        let mut next = self.device_type(name);
+        let mut seen = 0usize;
+        std::iter::from_fn(move || {
+            let this = next.take()?;
+            seen += 1;
+            if seen <= self.device_types.len() {
+                next = this.parent.as_deref().and_then(|p| self.device_type(p));
+            }
+            Some(this)
+        })
+    }
+
+    /// Property `name` of device type `ty`, declared by it or an ancestor,
+    /// with the type that declares it.
+    pub fn find_property(
+        &self,
+        ty: &str,
+        name: &str,
+    ) -> Option<(&DeviceTypeLock, &PropertyDefLock)> {
+        self.ancestors(ty)
+            .find_map(|t| Some((t, t.properties.iter().find(|p| p.name == name)?)))
+    }
+
+    /// Whether property `name` has no effect on device type `ty`: the type
+    /// or an ancestor says so.
+    pub fn is_inert(&self, ty: &str, name: &str) -> bool {
+        self.ancestors(ty)
+            .any(|t| t.inert.iter().any(|i| i == name))
     }
 
     /// The machine type called `name` (canonical or alias).
@@ -573,8 +632,11 @@ fn device_type(t: &'static DeviceTypeInfo) -> DeviceTypeLock {
                 default: p.default_value().to_string(),
                 sticky: p.sticky,
                 local: p.local,
+                absent: p.absent_text(),
+                alike: p.alike_texts(),
             })
             .collect(),
+        inert: t.inert.iter().map(|&name| name.to_owned()).collect(),
         vmstate: t.vmstate.map(StateRecord::of),
     }
 }

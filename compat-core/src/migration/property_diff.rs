@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lock::Lock;
 use crate::device::DeviceTypeInfo;
 use crate::property::values_alike;
 use crate::resolve::{DeviceInstance, Setting, Source};
@@ -68,6 +69,29 @@ impl PropertyPreflight {
             chosen: false,
             absent: def.and_then(|d| d.absent_text()),
             alike: def.map(|d| d.alike_texts()).unwrap_or_default(),
+        }
+    }
+
+    /// [`declared`](Self::declared), with what a lock records of type `ty`
+    /// in place of the live type: how `verify` sees a property of a release
+    /// it has only the lock of.
+    pub(super) fn locked(
+        lock: &Lock,
+        ty: &str,
+        name: &str,
+        value: String,
+        set_by: Option<String>,
+    ) -> PropertyPreflight {
+        let def = lock.find_property(ty, name).map(|(_, def)| def);
+        PropertyPreflight {
+            name: name.to_owned(),
+            value,
+            first_set_by: None,
+            local: def.is_some_and(|d| d.local) || lock.is_inert(ty, name),
+            set_by,
+            chosen: false,
+            absent: def.and_then(|d| d.absent.clone()),
+            alike: def.map(|d| d.alike.clone()).unwrap_or_default(),
         }
     }
 }

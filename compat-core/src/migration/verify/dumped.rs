@@ -1,5 +1,5 @@
-//! One VMState against a lock whose records came from a `-dump-vmstate`
-//! (a lock read from a QEMU binary): no kinds, no wire types, tested fields
+//! One VMState where a lock's records came from a `-dump-vmstate` (a lock
+//! read from a QEMU binary, on either side): no kinds, no wire types, tested fields
 //! whose test the dump does not show. The release's own record is taken as
 //! its dump would say it, and the two are compared as two dumps are
 //! ([`compare_records`]), each way.
@@ -7,10 +7,11 @@
 use super::{Direction, Finding, FindingKind};
 use crate::migration::dump::{as_dumped, records_lengths};
 use crate::migration::dump_check::{compare_records, DumpVerdict};
-use crate::migration::lock::Lock;
+use crate::migration::lock::{Lock, Unknown};
 use crate::vmstate::StateRecord;
 
-/// What the two sides write and read of one VMState, `old` from a dump.
+/// What the two sides write and read of one VMState, one or both from a
+/// dump.
 pub(super) fn vmstate(
     device: &str,
     old: &StateRecord,
@@ -20,17 +21,22 @@ pub(super) fn vmstate(
     out: &mut Vec<Finding>,
 ) {
     let new = as_dumped(new);
-    // A lock's records of one binary all record lengths or none does.
-    let old_lengths = earlier
-        .device_types
-        .iter()
-        .filter_map(|t| t.vmstate.as_ref())
-        .any(records_lengths);
+    // A lock's records of one binary all record lengths or none does; a
+    // release's own lock records them.
+    let lengths = |lock: &Lock| {
+        lock.knows(Unknown::WireTypes)
+            || lock
+                .device_types
+                .iter()
+                .filter_map(|t| t.vmstate.as_ref())
+                .any(records_lengths)
+    };
+    let (old_lengths, new_lengths) = (lengths(earlier), lengths(now));
     let ways = [
         (
             old,
             &new,
-            (old_lengths, true),
+            (old_lengths, new_lengths),
             Direction::OldToNew,
             &earlier.release,
             &now.release,
@@ -38,7 +44,7 @@ pub(super) fn vmstate(
         (
             &new,
             old,
-            (true, old_lengths),
+            (new_lengths, old_lengths),
             Direction::NewToOld,
             &now.release,
             &earlier.release,

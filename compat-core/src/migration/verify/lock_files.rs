@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::{own_streams, verify_with, Finding};
+use super::{own_streams, verify_locks, Finding};
 use crate::migration::lock::Lock;
 use crate::release::Release;
 
@@ -51,7 +51,7 @@ pub fn check_locks(
         let text = crate::codec::input::read_text(path, crate::codec::input::JSON_FILE_LIMIT)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         let lock = Lock::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let findings = verify_with(release, &live, &lock);
+        let findings = verify_locks(&live, &lock);
         if !findings.is_empty() {
             let _ = writeln_report(&mut report, release, &lock, path, &findings);
         }

@@ -120,21 +120,24 @@ impl fmt::Display for Finding {
 
 /// Every way `current` breaks migration with the release `earlier` locked.
 pub fn verify(current: &Release, earlier: &Lock) -> Vec<Finding> {
-    verify_with(current, &Lock::of(current), earlier)
+    verify_locks(&Lock::of(current), earlier)
 }
 
-/// [`verify`], with `now`, the lock of `current`, made once for several
-/// earlier locks (making one starts every device on every machine type).
-pub fn verify_with(current: &Release, now: &Lock, earlier: &Lock) -> Vec<Finding> {
+/// [`verify`] of the release whose lock is `now`: the lock says all that
+/// verify compares, so a release is verified through its lock (made once
+/// for several earlier locks: making one starts every device on every
+/// machine type), and a release known only by its lock — one read from a
+/// real QEMU binary — is verified alike.
+pub fn verify_locks(now: &Lock, earlier: &Lock) -> Vec<Finding> {
     let mut out = Vec::new();
-    machines(current, now, earlier, &mut out);
+    machines(now, earlier, &mut out);
     device_types(now, earlier, &mut out);
-    properties(current, now, earlier, &mut out);
+    properties(now, earlier, &mut out);
     out
 }
 
 /// Machine types and aliases: still there, and meaning what they meant.
-fn machines(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
+fn machines(now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
     for old in &earlier.machine_types {
         for name in std::iter::once(&old.name).chain(old.alias.as_ref()) {
             let Some(new) = now.machine(name) else {
@@ -146,13 +149,12 @@ fn machines(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Finding
                     direction: Direction::OldToNew,
                     message: format!(
                         "machine type '{name}' of release {} is gone from release {}",
-                        earlier.release,
-                        current.name()
+                        earlier.release, now.release
                     ),
                     fixes: vec![format!(
                         "keep machine type '{name}' in release {}: guests started with it \
                          cannot move here",
-                        current.name()
+                        now.release
                     )],
                 });
                 continue;
@@ -183,7 +185,7 @@ fn machines(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Finding
                     "guests started on release {} with -M {name} use -M {} on release {}",
                     earlier.release,
                     same.join(" or "),
-                    current.name()
+                    now.release
                 ));
             }
             out.push(Finding {
@@ -198,7 +200,7 @@ fn machines(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Finding
                     earlier.release,
                     old.name,
                     flags(old),
-                    current.name(),
+                    now.release,
                     new.name,
                     flags(new)
                 ),
@@ -261,8 +263,10 @@ fn device_types(now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
             }
         }
         match (&old.vmstate, &new.vmstate) {
-            // Records of a dump: compared as dumps are.
-            (Some(o), Some(n)) if !earlier.knows(Unknown::WireTypes) => {
+            // Records of a dump on either side: compared as dumps are.
+            (Some(o), Some(n))
+                if !earlier.knows(Unknown::WireTypes) || !now.knows(Unknown::WireTypes) =>
+            {
                 dumped::vmstate(&old.name, o, n, earlier, now, out);
             }
             (Some(o), Some(n)) => vmstate(&old.name, o, n, earlier, now, out),

@@ -11,7 +11,6 @@ use crate::migration::lock::{unhex, DeviceLock, Lock, MustMatchLock, PropertyLoc
 use crate::migration::property_diff::{
     destination_property_differs, guest_sees, source_property_differs, PropertyPreflight,
 };
-use crate::release::Release;
 use crate::vmstate::first_difference;
 
 /// What differs between the two releases' fresh devices, each with the
@@ -31,7 +30,7 @@ struct Suspects {
 }
 
 /// Every device type on every machine type both releases know, compared.
-fn suspects(current: &Release, now: &Lock, earlier: &Lock) -> Suspects {
+fn suspects(now: &Lock, earlier: &Lock) -> Suspects {
     let mut found = Suspects::default();
     let Suspects {
         changed,
@@ -47,13 +46,23 @@ fn suspects(current: &Release, now: &Lock, earlier: &Lock) -> Suspects {
             let Some(nd) = new.devices.iter().find(|d| d.type_name == od.type_name) else {
                 continue;
             };
+            // A device that did not start on one side has no values to
+            // compare (a PCI device on a machine type without PCI).
+            if od.error.is_some() || nd.error.is_some() {
+                continue;
+            }
             // Each side's value with what the current release declares of
             // the property, compared by the pre-flight's rule: a host
             // setting, a switch without effect on the type and values
             // declared alike are no change.
-            let ty = current.registry().get(&nd.type_name);
             let declared = |p: &PropertyLock| {
-                PropertyPreflight::declared(ty, &p.name, p.value.clone(), p.set_by.clone())
+                PropertyPreflight::locked(
+                    now,
+                    &nd.type_name,
+                    &p.name,
+                    p.value.clone(),
+                    p.set_by.clone(),
+                )
             };
             let mut explained = false;
             for op in &od.properties {
@@ -75,11 +84,16 @@ fn suspects(current: &Release, now: &Lock, earlier: &Lock) -> Suspects {
             }
             // A switch new in this release, at new behaviour, by the
             // pre-flight's rule; one that gates a subsection is the
-            // subsection's finding (what it sends is compared there).
+            // subsection's finding (what it sends is compared there). A
+            // lock without declarations (a QEMU binary's) cannot tell the
+            // old behaviour: a new property keeps it at its default, as
+            // QEMU's rule is, and a compat set says where it does not.
             let gates = gates_of(now, &nd.type_name);
+            let declares = now.knows(Unknown::Declarations);
             for p in nd
                 .properties
                 .iter()
+                .filter(|_| declares)
                 .filter(|p| !od.properties.iter().any(|o| o.name == p.name))
                 .filter(|p| !gates.contains(&p.name.as_str()))
                 .filter(|p| guest_sees(None, Some(&declared(p))))
@@ -130,16 +144,15 @@ fn suspects(current: &Release, now: &Lock, earlier: &Lock) -> Suspects {
 
 /// Property values and what a fresh device sends and compares, for every
 /// device type on every machine type both releases know.
-pub(super) fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
+pub(super) fn properties(now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
     let Suspects {
         changed,
         added,
         switched,
         unexplained,
-    } = suspects(current, now, earlier);
+    } = suspects(now, earlier);
     for ((device, property, old_value, new_value), machines) in changed {
         out.push(property_finding(
-            current,
             now,
             earlier,
             PropertyBreak {
@@ -149,9 +162,10 @@ pub(super) fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mu
                 new_value: &new_value,
                 message: format!(
                     "{device}.{property} is {old_value} in release {} and {new_value} in release \
-                     {} on the same machine types, with no compat entry restoring it",
+                     {} on the same machine types, with no compat entry restoring it{}",
                     earlier.release,
-                    current.name()
+                    now.release,
+                    kind_changed(earlier, now, &device, &property)
                 ),
             },
             machines,
@@ -168,7 +182,7 @@ pub(super) fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mu
         // kinds the value is the author's to choose.
         let restore = crate::property::opposite_switch(&value)
             .unwrap_or("<the value that behaves as before>");
-        let (release, locked) = (current.name(), &earlier.release);
+        let (release, locked) = (&now.release, &earlier.release);
         let message = match switch {
             false => format!(
                 "{device}: property {property}, new in release {release} with default {value}, \
@@ -188,7 +202,7 @@ pub(super) fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mu
             new_value: &value,
             message,
         };
-        out.push(property_finding(current, now, earlier, found, machines));
+        out.push(property_finding(now, earlier, found, machines));
     }
     for ((device, difference), machines) in unexplained {
         // A changed layout, version or set of subsections already explains
@@ -216,8 +230,7 @@ pub(super) fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mu
             message: format!(
                 "{device}: {difference} between release {} and release {}, and no property \
                  explains it",
-                earlier.release,
-                current.name()
+                earlier.release, now.release
             ),
             fixes: vec![
                 "derive the state from a property and keep the old value for old machine types \
@@ -225,6 +238,24 @@ pub(super) fn properties(current: &Release, now: &Lock, earlier: &Lock, out: &mu
                     .to_owned(),
             ],
         });
+    }
+}
+
+/// Where property `property` of `device` is of another kind in each lock,
+/// words saying so: the two values are texts of two kinds (QEMU's `rombar`
+/// went from `uint32` 1 to `int32` -1, both a ROM BAR), which only what the
+/// values mean can compare.
+fn kind_changed(earlier: &Lock, now: &Lock, device: &str, property: &str) -> String {
+    let kind = |lock: &Lock| {
+        lock.find_property(device, property)
+            .map(|(_, def)| def.kind.clone())
+    };
+    match (kind(earlier), kind(now)) {
+        (Some(old), Some(new)) if old != new => format!(
+            " (its kind changed from {old} to {new}: if the two values mean the same, declare \
+             them alike)"
+        ),
+        _ => String::new(),
     }
 }
 
@@ -286,24 +317,21 @@ struct PropertyBreak<'a> {
 }
 
 fn property_finding(
-    current: &Release,
     now: &Lock,
     earlier: &Lock,
     b: PropertyBreak<'_>,
     machines: Vec<String>,
 ) -> Finding {
     // The entry names the type that declares the property, as QEMU's do.
-    let owner = current
-        .registry()
-        .get(b.device)
-        .and_then(|t| t.find_property(b.property))
-        .map_or(b.device, |(owner, _)| owner.name);
+    let owner = now
+        .find_property(b.device, b.property)
+        .map_or(b.device, |(owner, _)| owner.name.as_str());
     let (property, restore) = (b.property, b.restore);
     let mut fixes: Vec<String> = Vec::new();
     for set in sets_for(&machines, earlier, now) {
         let fix = format!(
             "add {{{owner}, {property}, {restore}}} to {set} in release {}",
-            current.name()
+            now.release
         );
         if !fixes.contains(&fix) {
             fixes.push(fix);
@@ -313,9 +341,7 @@ fn property_finding(
         "for releases already shipped: start the destination with -global \
          {owner}.{property}={restore} (from release {}), or -global {owner}.{property}={} \
          (back from release {}) where the property exists",
-        earlier.release,
-        b.new_value,
-        current.name()
+        earlier.release, b.new_value, now.release
     ));
     Finding {
         kind: FindingKind::PropertyChanged,

@@ -251,6 +251,13 @@ pub(super) enum Command {
         /// every device type when not given.
         #[arg(long, value_delimiter = ',', requires = "qemu")]
         types: Option<Vec<String>>,
+        /// With --types: each device's values read back from the device
+        /// created on each machine type, even where QEMU lists its machine
+        /// types' compat properties — values as the device decided them
+        /// when it started (`vectors` from the queue count), comparable
+        /// with a lock of QEMU 5.2 or 7.2, which are read so.
+        #[arg(long, requires = "types")]
+        read_back: bool,
         /// The lock file to write.
         #[arg(short = 'o', long)]
         output: PathBuf,
@@ -262,7 +269,8 @@ pub(super) enum Command {
     /// way a guest would fail to move between them, with the fix; exit 1 on
     /// any finding.
     Verify {
-        /// The release to verify (the newest when not given).
+        /// The release to verify (the newest when not given), or a lock file
+        /// in its place (one `compat lock --qemu` read from a QEMU binary).
         #[arg(long)]
         release: Option<String>,
         /// Lock files of earlier releases (`compat lock`), or `-dump-vmstate`

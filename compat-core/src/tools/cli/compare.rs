@@ -156,16 +156,28 @@ fn check_files(
     json: bool,
 ) -> Result<Outcome, Failure> {
     use crate::migration::dump_check::VmStateDump;
-    use crate::migration::verify::{indented, verify};
-    // A release verified against a lock, in whichever order they come.
-    if let (Named::Release(r), Named::Lock(name, lock))
-    | (Named::Lock(name, lock), Named::Release(r)) = (&from, &to)
-    {
-        let findings = verify(r, lock);
+    use crate::migration::lock::Lock;
+    use crate::migration::verify::{indented, verify_locks};
+    // A release verified against a lock, in whichever order they come; two
+    // locks, the destination's against the source's.
+    let verified: Option<(String, Lock, &str, &Lock)> = match (&from, &to) {
+        (Named::Release(r), Named::Lock(name, lock))
+        | (Named::Lock(name, lock), Named::Release(r)) => {
+            Some((r.name().to_owned(), Lock::of(r), name, lock))
+        }
+        (Named::Lock(earlier_name, earlier), Named::Lock(name, now)) => Some((
+            format!("{} ({})", escaped(&now.release), name),
+            now.clone(),
+            earlier_name,
+            earlier,
+        )),
+        _ => None,
+    };
+    if let Some((now_name, now, name, lock)) = verified {
+        let findings = verify_locks(&now, lock);
         let text = format!(
-            "{} against release {} ({name}): {} finding(s)\n{}",
-            r.name(),
-            lock.release,
+            "{now_name} against release {} ({name}): {} finding(s)\n{}",
+            escaped(&lock.release),
             findings.len(),
             indented(&findings)
         );
@@ -198,8 +210,8 @@ fn check_files(
                 Ok((format!("release {}", r.name()), dump))
             }
             Named::Lock(name, _) => Err(Failure::Trouble(format!(
-                "{name}: a lock compares with a release (compat verify --release R --against \
-                 {name}), not with a -dump-vmstate file or another lock"
+                "{name}: a lock compares with a release or another lock (compat verify \
+                 --release R --against {name}), not with a -dump-vmstate file or a stream"
             ))),
             Named::Stream(name, _) => Err(Failure::Trouble(format!(
                 "{name}: a stream is what a source sent: name it with --from, and the \
@@ -311,6 +323,9 @@ pub(super) fn preflight(catalog: &Catalog, pair: &PairArgs) -> Result<Outcome, F
 }
 
 /// `release` against each lock: a report per lock, findings with fixes.
+/// `release` may be a lock file in place of a release (one read from a real
+/// QEMU binary): its lock is verified as a release's is, without what only
+/// a running release can show (its own streams, its `-dump-vmstate`).
 pub(super) fn verify(
     catalog: &Catalog,
     rel: Option<&str>,
@@ -318,9 +333,19 @@ pub(super) fn verify(
     json: bool,
 ) -> Result<Outcome, Failure> {
     use crate::migration::lock::Lock;
-    use crate::migration::verify::{own_streams, verify_with};
-    let r = release(catalog, rel)?;
-    let now = Lock::of(r);
+    use crate::migration::verify::{own_streams, verify_locks};
+    let (r, now) = match rel.map(Path::new).filter(|p| p.is_file()) {
+        Some(file) => {
+            let content =
+                read_text(file, JSON_FILE_LIMIT).map_err(|e| format!("{}: {e}", shown(file)))?;
+            let lock = Lock::from_json(&content).map_err(|e| format!("{}: {e}", shown(file)))?;
+            (None, lock)
+        }
+        None => {
+            let r = release(catalog, rel)?;
+            (Some(r), Lock::of(r))
+        }
+    };
     let mut text = String::new();
     let mut reports = Vec::new();
     let mut total = 0;
@@ -333,6 +358,14 @@ pub(super) fn verify(
         // type, compared with it both ways.
         if crate::migration::dump_check::VmStateDump::looks_like(&content) {
             use crate::migration::dump_check::VmStateDump;
+            let Some(r) = r else {
+                return Err(Failure::Trouble(format!(
+                    "{}: a -dump-vmstate file compares with a release, not with a lock (compat \
+                     check --from {} --to RELEASE)",
+                    shown(file),
+                    shown(file)
+                )));
+            };
             let theirs =
                 VmStateDump::parse(&content).map_err(|e| format!("{}: {e}", shown(file)))?;
             let ours = crate::migration::dump::dump_vmstate(r, &theirs.machine)
@@ -348,18 +381,24 @@ pub(super) fn verify(
         let lock = Lock::from_json(&content).map_err(|e| format!("{}: {e}", shown(file)))?;
         checks.push((
             Some(file.display().to_string()),
-            format!("against release {} ({})", lock.release, shown(file)),
+            format!(
+                "against release {} ({})",
+                escaped(&lock.release),
+                shown(file)
+            ),
             Some(lock.release.clone()),
-            verify_with(r, &now, &lock),
+            verify_locks(&now, &lock),
         ));
     }
     // The release against itself: every stream it saves, it loads.
-    checks.push((None, "against itself".to_owned(), None, own_streams(r)));
+    if let Some(r) = r {
+        checks.push((None, "against itself".to_owned(), None, own_streams(r)));
+    }
     for (file, against, locked_release, findings) in checks {
         total += findings.len();
         text.push_str(&format!(
             "{} {against}: {}\n",
-            r.name(),
+            escaped(&now.release),
             match findings.len() {
                 0 => "no finding".to_owned(),
                 1 => "1 finding".to_owned(),
@@ -377,7 +416,7 @@ pub(super) fn verify(
     text.push_str(&dump_text);
     Ok(Outcome {
         text: if json {
-            pretty(&json!({"release": r.name(), "findings": total, "reports": reports}))
+            pretty(&json!({"release": now.release, "findings": total, "reports": reports}))
         } else {
             text
         },
@@ -422,10 +461,16 @@ pub(super) fn lock(
 pub(super) fn qemu_lock(
     command: &str,
     types: Option<&[String]>,
+    read_back: bool,
     output: &Path,
     json: bool,
 ) -> Result<Outcome, Failure> {
-    let read = crate::tools::qemu::read_qemu(command, types).map_err(|e| e.to_string())?;
+    use crate::tools::qemu::{read_qemu_with, DeviceValues};
+    let how = match read_back {
+        true => DeviceValues::ReadBack,
+        false => DeviceValues::Best,
+    };
+    let read = read_qemu_with(command, types, how).map_err(|e| e.to_string())?;
     let lock = &read.lock;
     let text = lock.to_json();
     std::fs::write(output, &text).map_err(|e| format!("{}: {e}", shown(output)))?;

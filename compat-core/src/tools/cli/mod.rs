@@ -306,10 +306,11 @@ fn execute(catalog: &Catalog, command: Command) -> Result<Outcome, Failure> {
         Command::Lock {
             qemu: Some(command),
             types,
+            read_back,
             output,
             json,
             ..
-        } => compare::qemu_lock(&command, types.as_deref(), &output, json),
+        } => compare::qemu_lock(&command, types.as_deref(), read_back, &output, json),
         Command::Lock {
             release: rel,
             output,

@@ -109,6 +109,7 @@ pub fn read_qemu_with(
         }
     };
     let mut unknown = vec![
+        Unknown::Declarations,
         Unknown::FreshState,
         Unknown::MachineClass,
         Unknown::WireTypes,
@@ -497,8 +498,11 @@ fn device_types(
                         default: p.default.clone().unwrap_or_default(),
                         sticky: false,
                         local: false,
+                        absent: None,
+                        alike: Vec::new(),
                     })
                     .collect(),
+                inert: Vec::new(),
                 vmstate: dump.types.get(&name).map(|t| t.description.clone()),
                 parent,
                 name,
