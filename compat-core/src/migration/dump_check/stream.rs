@@ -14,7 +14,7 @@ use super::{
 };
 use crate::stream::qemu::QemuStream;
 use crate::text::escape::escaped as esc;
-use crate::vmstate::StateRecord;
+use crate::vmstate::{older_streams_only, StateRecord};
 
 /// What `destination` makes of each device section of `stream`, in
 /// stream order. A section is compared with the destination's type of its
@@ -133,6 +133,18 @@ fn resolve_alternatives(sent: &mut StateRecord, read: &mut StateRecord) {
             continue;
         };
         let of_name = read.fields.iter().filter(|x| x.name == name).count();
+        // The destination keeps pieces of that name for older streams only
+        // (esp's two `mig_cmdbuf` for `cmdbuf`'s two parts, both sent):
+        // named as sent, they pair with those.
+        let kept = read
+            .fields
+            .iter()
+            .filter(|x| older_streams_only(&x.name).as_deref() == Some(name.as_str()))
+            .count();
+        if of_name == 0 && k < kept {
+            f.name.clone_from(&name);
+            continue;
+        }
         if read.fields.iter().any(|x| x.name == f.name) || k >= of_name {
             continue;
         }

@@ -99,15 +99,30 @@ pub(super) fn chosen_alternative(
     if !f.tested() || alternatives.len() < 2 {
         return true;
     }
-    let theirs: Vec<usize> = other
-        .map(|o| {
-            o.fields
-                .iter()
-                .filter(|x| x.name == f.name)
-                .map(|x| x.size)
-                .collect()
-        })
+    // The other side's fields of that name, or of its pair kept for older
+    // streams (`cmdbuf` for `mig_cmdbuf`).
+    let paired = |x: &&FieldRecord| {
+        x.name == f.name
+            || older_streams_only(&f.name).as_deref() == Some(x.name.as_str())
+            || older_streams_only(&x.name).as_deref() == Some(f.name.as_str())
+    };
+    let theirs: Vec<&FieldRecord> = other
+        .map(|o| o.fields.iter().filter(paired).collect())
         .unwrap_or_default();
+    // As many pieces the other side always writes: one field split in
+    // parts (esp's `cmdbuf`, its first 16 bytes then the rest from version
+    // 4, kept as two tested `mig_cmdbuf` for older streams), each on the
+    // wire, not one of alternatives. A stream's trailer lists such pieces
+    // as one field of as many elements.
+    let pieces: usize = theirs.iter().map(|x| x.count.unwrap_or(1)).sum();
+    if pieces >= alternatives.len() && theirs.iter().all(|x| !x.tested()) {
+        return true;
+    }
+    let theirs: Vec<usize> = theirs
+        .iter()
+        .filter(|x| x.name == f.name)
+        .map(|x| x.size)
+        .collect();
     let pick = alternatives
         .iter()
         .filter(|(_, x)| theirs.contains(&x.size))
