@@ -39,12 +39,14 @@ pub const OLD_MACHINE_DEPRECATION: &str =
 
 compat_set! {
     /// 4.0 gave PCIe ports a 16 GT/s x32 link (and the properties choosing
-    /// it); 3.1 machine types keep 2.5 GT/s x1. The example line's root
+    /// it) and root ports an ACS capability; 3.1 machine types keep 2.5 GT/s
+    /// x1 and no ACS. The example line's root
     /// port has the properties from its first release on, so its 3.1
     /// machine types carry the set from the start.
     pub HW_COMPAT_3_1 = "hw_compat_3_1" [
         { v7_2::PcieRootPort, "x-speed", "2_5" },
         { v7_2::PcieRootPort, "x-width", "1" },
+        { v7_2::PcieRootPort, "disable-acs", "on" },
     ];
     /// 6.1 gave e1000e `init-vet`; older machine types keep it off.
     pub HW_COMPAT_6_0 = "hw_compat_6_0" [
@@ -60,11 +62,13 @@ compat_set! {
     pub HW_COMPAT_8_1 = "hw_compat_8_1" [
         { qemu10::PcieRootPort, "x-pci-express-writeable-slt-bug", "on" },
     ];
-    /// 4.0 gave PCIe ports a 16 GT/s x32 link; older machine types keep
-    /// 2.5 GT/s x1.
-    pub HW_COMPAT_4_0 = "hw_compat_4_0" [
+    /// What 4.0 changed, undone, as QEMU 10.0 has it: a 16 GT/s x32 link
+    /// for PCIe ports and root ports with an ACS capability; older machine
+    /// types keep 2.5 GT/s x1 and no ACS.
+    pub HW_COMPAT_3_1_AS_IN_10_0 = "hw_compat_3_1" [
         { qemu10::PcieRootPort, "x-speed", "2_5" },
         { qemu10::PcieRootPort, "x-width", "1" },
+        { qemu10::PcieRootPort, "disable-acs", "on" },
     ];
     /// 9.2 turned PCI Express extended tags on; older machine types keep
     /// them off.
@@ -239,12 +243,15 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
             });
             let b = b
                 .edit_family("pc-q35", |f| {
-                    f.version(v(3, 1), old(VersionStep::compat([HW_COMPAT_4_0])))
+                    f.version(
+                        v(3, 1),
+                        old(VersionStep::compat([HW_COMPAT_3_1_AS_IN_10_0])),
+                    )
                 })
                 .edit_family("pc-i440fx", |f| {
                     f.version(
                         v(3, 1),
-                        old(VersionStep::compat([HW_COMPAT_4_0])
+                        old(VersionStep::compat([HW_COMPAT_3_1_AS_IN_10_0])
                             .flag(SMBUS_NO_MIGRATION_SUPPORT, true)),
                     )
                 });

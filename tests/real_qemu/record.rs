@@ -48,6 +48,11 @@ fn main() {
         record_config(&q72, port, &[], "7.2", &out);
         record_config(&q10, port, &[], "10.0", &out);
         record_config(&q10, port, &mask_on, "10.0-unc-mask", &out);
+        // Without ACS, as hw_compat_3_1 starts a root port on 3.1 machine
+        // types.
+        let no_acs = ["-global", "pcie-root-port.disable-acs=on"];
+        record_config(&q72, port, &no_acs, "7.2-no-acs", &out);
+        record_config(&q10, port, &no_acs, "10.0-no-acs", &out);
         record_config(&q72, nic, &[], "7.2", &out);
         record_config(&q10, nic, &[], "10.0", &out);
         record_registers(&q72, "7.2", &out);

@@ -431,7 +431,11 @@ pcie_root_port!(
 impl PcieRootPort {
     /// The config space as QEMU 7.2 builds it, with 8.0's mask.
     pub fn build_config(&mut self) {
-        build_aer_config(&mut self.config, self.pci.x_pcie_err_unc_mask());
+        build_aer_config(
+            &mut self.config,
+            self.pci.x_pcie_err_unc_mask(),
+            self.disable_acs,
+        );
     }
 }
 
@@ -482,6 +486,19 @@ impl RecordedConfig {
 pub static ROOT_PORT_7_2: std::sync::LazyLock<RecordedConfig> = std::sync::LazyLock::new(|| {
     RecordedConfig::parse(include_str!("recorded/pcie-root-port-7.2.txt"))
 });
+
+/// The root port of QEMU 7.2.22 with `disable-acs=on` (as on 3.1 machine
+/// types): no ACS capability.
+pub static ROOT_PORT_7_2_NO_ACS: std::sync::LazyLock<RecordedConfig> =
+    std::sync::LazyLock::new(|| {
+        RecordedConfig::parse(include_str!("recorded/pcie-root-port-7.2-no-acs.txt"))
+    });
+
+/// The root port of QEMU 10.0.2 with `disable-acs=on`.
+pub static ROOT_PORT_10_0_NO_ACS: std::sync::LazyLock<RecordedConfig> =
+    std::sync::LazyLock::new(|| {
+        RecordedConfig::parse(include_str!("recorded/pcie-root-port-10.0-no-acs.txt"))
+    });
 
 /// The root port of QEMU 10.0.2 on `pc-q35-7.2` (the mask off).
 pub static ROOT_PORT_10_0: std::sync::LazyLock<RecordedConfig> = std::sync::LazyLock::new(|| {
@@ -639,9 +656,13 @@ impl PciDeviceState {
 /// the supported errors, among which 8.0 forgot the internal error: that
 /// bit stays read-only and is compared on load in both directions, as
 /// QEMU's backward-compatibility document reports. Without it (QEMU 7.2)
-/// the register is read-only zero.
-pub fn build_aer_config(c: &mut PciDeviceState, unc_mask: bool) {
-    *c = PciDeviceState::from_recorded(&ROOT_PORT_7_2);
+/// the register is read-only zero. With `disable_acs` the port has no ACS
+/// capability, as QEMU builds it then (recorded).
+pub fn build_aer_config(c: &mut PciDeviceState, unc_mask: bool, disable_acs: bool) {
+    *c = PciDeviceState::from_recorded(match disable_acs {
+        false => &ROOT_PORT_7_2,
+        true => &ROOT_PORT_7_2_NO_ACS,
+    });
     if unc_mask {
         c.set_unc_mask_8_0();
     }
@@ -719,7 +740,7 @@ pub mod v7_2 {
     impl PcieRootPort {
         /// The config space as QEMU 7.2 builds it.
         pub fn build_config(&mut self) {
-            build_aer_config(&mut self.config, false);
+            build_aer_config(&mut self.config, false, self.disable_acs);
         }
     }
 

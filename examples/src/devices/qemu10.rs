@@ -11,7 +11,10 @@
 use compat_core::Board;
 use compat_core::{Device, PropertyEnum, Size, VMState};
 
-use super::pci::{pci_device, pcie_root_port, AerLog, MsixState, PciDeviceState, ROOT_PORT_10_0};
+use super::pci::{
+    pci_device, pcie_root_port, AerLog, MsixState, PciDeviceState, ROOT_PORT_10_0,
+    ROOT_PORT_10_0_NO_ACS,
+};
 pub use super::pci::{PcieLinkWidth, ACPI_INDEX_MAX};
 use super::virtio::{realize_queues, VirtioBlk};
 
@@ -122,9 +125,13 @@ pcie_root_port!(
 
 impl PcieRootPort {
     /// As QEMU 10.0 builds it (recorded on pc-q35-7.2: the mask and
-    /// extended tags off), with what the properties change.
+    /// extended tags off; with and without ACS), with what the properties
+    /// change.
     pub fn build_config(&mut self) {
-        self.config = PciDeviceState::from_recorded(&ROOT_PORT_10_0);
+        self.config = PciDeviceState::from_recorded(match self.disable_acs {
+            false => &ROOT_PORT_10_0,
+            true => &ROOT_PORT_10_0_NO_ACS,
+        });
         if self.pci.x_pcie_err_unc_mask() {
             self.config.set_unc_mask_10_0();
         }
