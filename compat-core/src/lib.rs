@@ -314,7 +314,9 @@ pub use compat_derive::PropertyEnum;
 /// ```
 #[doc(inline)]
 pub use compat_derive::compat_set;
-pub use device::{Board, Device, DeviceObject, DeviceTypeInfo, RealizeError, TypeRegistry};
+pub use device::{
+    Board, BusPlace, Device, DeviceObject, DeviceTypeInfo, RealizeError, TypeRegistry,
+};
 pub use machine::{BusDef, MachineDef, MachineFamily, MachineType, Version, VersionStep};
 pub use migration::{migrate, migrate_chain, MigrationError};
 pub use property::cmdline::{parse_device, parse_global, DeviceOption, GlobalOption};

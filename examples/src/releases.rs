@@ -133,6 +133,7 @@ pub fn builder(name: &str) -> Option<ReleaseBuilder> {
                     .latest_alias("q35")
                     .bus(
                         BusDef::pci_root("pcie.0")
+                            .express()
                             .reserve("1f.0")
                             .reserve("1f.2")
                             .reserve("1f.3"),

@@ -55,6 +55,19 @@ fn main() {
         record_config(&q10, port, &no_acs, "10.0-no-acs", &out);
         record_config(&q72, nic, &[], "7.2", &out);
         record_config(&q10, nic, &[], "10.0", &out);
+        // Off the root bus: behind a root port, and on i440fx's PCI bus.
+        let behind = (
+            "e1000e,romfile=,bus=rp1",
+            "0000:00:03.0:00.0/e1000e",
+            "e1000e",
+        );
+        let port_first = ["-device", ROOT_PORT];
+        record_config(&q72, behind, &port_first, "7.2-behind-root-port", &out);
+        record_config(&q10, behind, &port_first, "10.0-behind-root-port", &out);
+        let on_pci = ("e1000e,romfile=", "0000:00:02.0/e1000e", "e1000e");
+        let i440fx = ["-M", "pc-i440fx-7.2"];
+        record_config(&q72, on_pci, &i440fx, "7.2-i440fx", &out);
+        record_config(&q10, on_pci, &i440fx, "10.0-i440fx", &out);
         record_registers(&q72, "7.2", &out);
         record_registers(&q10, "10.0", &out);
     }
@@ -86,10 +99,11 @@ fn record_config(
     name: &str,
     out: &Path,
 ) {
-    let mut args: Vec<String> = ["-M", "pc-q35-7.2", "-device", device]
-        .map(str::to_owned)
-        .to_vec();
+    // `extra` before the device: a `-device` it names as its bus, or a
+    // `-M` of another machine type (the last `-M` is QEMU's).
+    let mut args: Vec<String> = vec!["-M".to_owned(), "pc-q35-7.2".to_owned()];
     args.extend(extra.iter().map(|a| (*a).to_owned()));
+    args.extend(["-device".to_owned(), device.to_owned()]);
     let tmp = std::env::temp_dir().join(format!("record-config-{}", std::process::id()));
     qemu.save(&args, &tmp).unwrap_or_else(|e| fail(&e));
     let bytes = std::fs::read(&tmp).unwrap_or_else(|e| fail(&e.to_string()));

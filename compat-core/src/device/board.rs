@@ -19,6 +19,25 @@ pub struct Board<'a> {
     pub smp: u16,
     /// The host CPU's features (for `-cpu host`).
     pub host_features: &'a [String],
+    /// The bus the device sits on, for a device that plugs into one.
+    pub bus: Option<&'a BusPlace>,
+}
+
+/// The bus a device sits on, as it sees it when it realizes (QEMU's
+/// `pci_get_bus()`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BusPlace {
+    /// The bus's name (`pcie.0`, or the id of the device that provides it).
+    pub name: String,
+    /// Its kind (`"PCI"`).
+    pub kind: &'static str,
+    /// A bus of the machine itself (a root bus), not one a device provides
+    /// (a root port's).
+    pub root: bool,
+    /// The machine declares it PCI Express (a bus a device provides is not
+    /// marked).
+    pub express: bool,
 }
 
 impl Board<'_> {

@@ -17,7 +17,7 @@ mod registry;
 use crate::text::str_eq;
 use crate::text::suggest::did_you_mean;
 use crate::vmstate::{Migratable, VmStateDescription};
-pub use board::{Board, RealizeError};
+pub use board::{Board, BusPlace, RealizeError};
 pub use registry::{RegistryError, TypeRegistry};
 
 /// The static description of a device type, as `#[derive(Device)]` emits it.

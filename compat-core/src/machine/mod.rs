@@ -168,6 +168,11 @@ pub struct BusDef {
     /// Addresses taken by on-board functions the release does not model
     /// (`1f.0`, the LPC bridge of `pc-q35`): no device is placed there.
     pub reserved: Vec<&'static str>,
+    /// Whether it is a PCI Express bus (`pcie.0`; `pci.0` is not): a
+    /// device sees it when it realizes ([`Board::bus`](crate::Board::bus)),
+    /// as a PCI Express function on a root complex's own bus is an
+    /// integrated endpoint and elsewhere a plain one.
+    pub express: bool,
 }
 
 impl BusDef {
@@ -179,12 +184,19 @@ impl BusDef {
             kind,
             path,
             reserved: Vec::new(),
+            express: false,
         }
     }
 
     /// A PCI root bus `name` (`pcie.0`, `pci.0`): domain 0, bus 0.
     pub fn pci_root(name: &'static str) -> Self {
         BusDef::new(name, "PCI", "0000:00")
+    }
+
+    /// A PCI Express bus.
+    pub fn express(mut self) -> Self {
+        self.express = true;
+        self
     }
 
     /// Address `addr` (`SS.F`) is taken by a function not modelled.

@@ -82,6 +82,7 @@ impl Release {
             flags: &machine_type.flags,
             smp: config.smp,
             host_features: &config.host_features,
+            bus: None,
         };
         let registry = self.registry();
         let mut build = Build {
@@ -120,17 +121,13 @@ impl Release {
             counts: HashMap::new(),
             ids: HashSet::new(),
             instances: Vec::with_capacity(onboard_count + devices.len()),
-            placing: Vec::with_capacity(onboard_count + devices.len()),
+            placer: super::placement::Placer::new(machine_type),
         };
         for (n, (opt, spec)) in onboard.chain(user).enumerate() {
             build.create_device(&opt, spec, n < onboard_count, config, &board, &mut created)?;
         }
-        let Created {
-            mut instances,
-            placing,
-            ..
-        } = created;
-        super::placement::place(machine_type, &mut instances, &placing)?;
+        let mut instances = created.instances;
+        super::placement::name_sections(&mut instances);
 
         let mut warnings = build.warnings;
         if let Some(reason) = &machine_type.deprecation {
@@ -282,8 +279,8 @@ struct Created {
     counts: HashMap<&'static str, usize>,
     ids: HashSet<String>,
     instances: Vec<DeviceInstance>,
-    /// Each device's `bus=` and text, to place it once all exist.
-    placing: Vec<(Option<String>, String)>,
+    /// The buses, with what sits where so far.
+    placer: super::placement::Placer,
 }
 
 impl Build<'_> {
@@ -448,8 +445,18 @@ impl Build<'_> {
             fail,
         )?;
 
+        // Its place first: a device sees its bus when it realizes.
+        let placed =
+            created
+                .placer
+                .place(object.as_ref(), opt.id.as_deref(), opt.bus.as_deref(), spec)?;
+        let (dev_path, bus) = placed.map_or((None, None), |(path, bus)| (Some(path), Some(bus)));
+        let board = Board {
+            bus: bus.as_ref(),
+            ..*board
+        };
         object
-            .realize(board)
+            .realize(&board)
             .map_err(|error| ResolveError::Realize {
                 spec: spec.clone(),
                 error,
@@ -468,7 +475,6 @@ impl Build<'_> {
                 });
             }
         }
-        created.placing.push((opt.bus.clone(), spec.clone()));
         self.sources.extend(adopted_sources);
         created.instances.push(DeviceInstance {
             id: opt.id.clone(),
@@ -476,7 +482,7 @@ impl Build<'_> {
             onboard,
             object,
             settings,
-            dev_path: None,
+            dev_path,
             section: None,
         });
         Ok(())

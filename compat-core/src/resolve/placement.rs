@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{DeviceInstance, ResolveError};
+use crate::device::{BusPlace, DeviceObject};
 use crate::machine::MachineType;
 use crate::property::PropertyValue;
 
@@ -84,37 +85,59 @@ struct Bus {
     slots: u8,
     /// Who has each address.
     taken: BTreeMap<PciAddress, String>,
+    /// One of the machine's own buses.
+    root: bool,
+    express: bool,
 }
 
-/// Place every device and name its section. `requests[i]` is device `i`'s
-/// `bus=` and its `-device` text, for errors.
-pub(super) fn place(
-    machine_type: &MachineType,
-    devices: &mut [DeviceInstance],
-    requests: &[(Option<String>, String)],
-) -> Result<(), ResolveError> {
-    let mut buses: Vec<Bus> = machine_type
-        .buses
-        .iter()
-        .map(|b| Bus {
-            name: b.name.to_owned(),
-            kind: b.kind,
-            path: b.path.to_owned(),
-            slots: 32,
-            taken: b
-                .reserved
-                .iter()
-                .filter_map(|a| PciAddress::parse(a))
-                .map(|a| (a, format!("the machine's own device at {a}")))
-                .collect(),
-        })
-        .collect();
-    for (d, (bus, spec)) in devices.iter_mut().zip(requests) {
+/// The machine's buses as devices are placed on them, one at a time in
+/// the order they are created (QEMU finds a device's bus before it
+/// realizes it, so the device sees where it sits; a `bus=` names a bus that
+/// exists by then).
+pub(super) struct Placer {
+    buses: Vec<Bus>,
+}
+
+impl Placer {
+    /// The buses of `machine_type`, with its reserved addresses taken.
+    pub(super) fn new(machine_type: &MachineType) -> Placer {
+        let buses = machine_type
+            .buses
+            .iter()
+            .map(|b| Bus {
+                name: b.name.to_owned(),
+                kind: b.kind,
+                path: b.path.to_owned(),
+                slots: 32,
+                taken: b
+                    .reserved
+                    .iter()
+                    .filter_map(|a| PciAddress::parse(a))
+                    .map(|a| (a, format!("the machine's own device at {a}")))
+                    .collect(),
+                root: true,
+                express: b.express,
+            })
+            .collect();
+        Placer { buses }
+    }
+
+    /// Place device `object` (id `id`, asking for bus `bus`; `spec` its
+    /// `-device` text, for errors): its device path and the bus it sits on,
+    /// or `None` for a device that plugs into no bus. A bridge or port with
+    /// an id adds its bus.
+    pub(super) fn place(
+        &mut self,
+        object: &dyn DeviceObject,
+        id: Option<&str>,
+        bus: Option<&str>,
+        spec: &str,
+    ) -> Result<Option<(String, BusPlace)>, ResolveError> {
         let fail = |message: String| ResolveError::Placement {
-            spec: spec.clone(),
+            spec: spec.to_owned(),
             message,
         };
-        let ty = d.object.type_info();
+        let ty = object.type_info();
         let Some(kind) = ty.bus_kind() else {
             if let Some(b) = bus {
                 return Err(fail(format!(
@@ -123,11 +146,12 @@ pub(super) fn place(
                     ty.name
                 )));
             }
-            continue;
+            return Ok(None);
         };
+        let buses = &mut self.buses;
         let index = match bus {
             Some(name) => {
-                let i = buses.iter().position(|b| &b.name == name).ok_or_else(|| {
+                let i = buses.iter().position(|b| b.name == name).ok_or_else(|| {
                     fail(format!(
                         "Bus '{}' not found",
                         crate::text::escape::escaped(name)
@@ -147,11 +171,11 @@ pub(super) fn place(
                 .ok_or_else(|| fail(format!("No '{kind}' bus found for device '{}'", ty.name)))?,
         };
         let b = &mut buses[index];
-        let owner = match &d.id {
+        let owner = match id {
             Some(id) => format!("{},id={id}", ty.name),
             None => ty.name.to_owned(),
         };
-        let asked = match d.object.get("addr") {
+        let asked = match object.get("addr") {
             Ok(PropertyValue::Str(text)) if !text.is_empty() => {
                 Some(PciAddress::parse(&text).ok_or_else(|| {
                     fail(format!(
@@ -196,19 +220,32 @@ pub(super) fn place(
         };
         b.taken.insert(addr, owner);
         let path = format!("{}:{addr}", b.path);
+        let place = BusPlace {
+            name: b.name.clone(),
+            kind: b.kind,
+            root: b.root,
+            express: b.express,
+        };
         // A bridge or port: its bus, named by its id, extends its path.
-        if let (Some(provided), Some(id)) = (ty.provides_bus, &d.id) {
+        if let (Some(provided), Some(id)) = (ty.provides_bus, id) {
             buses.push(Bus {
-                name: id.clone(),
+                name: id.to_owned(),
                 kind: provided,
                 path: path.clone(),
                 slots: ty.bus_slots,
                 taken: BTreeMap::new(),
+                root: false,
+                express: false,
             });
         }
-        d.dev_path = Some(path);
+        Ok(Some((path, place)))
     }
-    // Sections: instance numbers count earlier sections of the same name.
+}
+
+/// Name every device's section: its device path and VMState name (or the
+/// name alone, off any bus), instance numbers counting earlier sections of
+/// the same name.
+pub(super) fn name_sections(devices: &mut [DeviceInstance]) {
     let mut seen: BTreeMap<String, u32> = BTreeMap::new();
     for d in devices.iter_mut() {
         let Some(vmsd) = d.object.type_info().vmstate else {
@@ -225,7 +262,6 @@ pub(super) fn place(
         });
         *n += 1;
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -12,7 +12,10 @@
 use compat_core::Board;
 use compat_core::{Device, VMState};
 
-use super::pci::{v7_2, PciDevice, PciDeviceState, RecordedConfig, E1000E_10_0, E1000E_7_2};
+use super::pci::{
+    v7_2, PciDevice, PciDeviceState, RecordedConfig, E1000E_10_0, E1000E_10_0_ENDPOINT, E1000E_7_2,
+    E1000E_7_2_ENDPOINT,
+};
 use super::qemu10;
 
 /// An interrupt delay timer as QEMU migrates it: its expiry time (-1 when
@@ -455,23 +458,39 @@ e1000e!(
 
 impl E1000e52 {
     /// The card at reset, as QEMU 7.2 builds it.
-    pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        self.reset_to(&E1000E_7_2, &E1000E_REGISTERS_7_2, false)
+    pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
+        self.reset_to(config_7_2(board), &E1000E_REGISTERS_7_2, false)
+    }
+}
+
+/// Whether the card sits on a PCI Express root complex's own bus, and so
+/// is an integrated endpoint (QEMU's `pcie_endpoint_cap_init`); behind a
+/// root port or on a conventional bus it is a plain endpoint, and its PCI
+/// Express capability says so.
+fn integrated(board: &Board<'_>) -> bool {
+    board.bus.is_some_and(|b| b.root && b.express)
+}
+
+/// The config space QEMU 7.2 builds where the card sits.
+fn config_7_2(board: &Board<'_>) -> &'static RecordedConfig {
+    match integrated(board) {
+        true => &E1000E_7_2,
+        false => &E1000E_7_2_ENDPOINT,
     }
 }
 
 impl E1000e72 {
     /// The card at reset, as QEMU 7.2 builds it.
-    pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        self.reset_to(&E1000E_7_2, &E1000E_REGISTERS_7_2, self.init_vet)
+    pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
+        self.reset_to(config_7_2(board), &E1000E_REGISTERS_7_2, self.init_vet)
     }
 }
 
 impl E1000e {
     /// The card at reset, as QEMU 7.2 builds it, with 8.0's AER mask (its
     /// AER capability is the root port's).
-    pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        self.reset_to(&E1000E_7_2, &E1000E_REGISTERS_7_2, self.init_vet)?;
+    pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
+        self.reset_to(config_7_2(board), &E1000E_REGISTERS_7_2, self.init_vet)?;
         if self.pci.x_pcie_err_unc_mask() {
             self.config.set_unc_mask_8_0();
         }
@@ -519,8 +538,12 @@ impl E1000e10 {
 
     /// The card at reset as QEMU 10.0 builds it (recorded on pc-q35-7.2:
     /// the mask and extended tags off), with what the properties change.
-    pub fn realize(&mut self, _board: &Board<'_>) -> Result<(), String> {
-        self.reset_to(&E1000E_10_0, &E1000E_REGISTERS_10_0, self.init_vet)?;
+    pub fn realize(&mut self, board: &Board<'_>) -> Result<(), String> {
+        let config = match integrated(board) {
+            true => &E1000E_10_0,
+            false => &E1000E_10_0_ENDPOINT,
+        };
+        self.reset_to(config, &E1000E_REGISTERS_10_0, self.init_vet)?;
         if self.pci.x_pcie_err_unc_mask() {
             self.config.set_unc_mask_10_0();
         }

@@ -482,43 +482,43 @@ impl RecordedConfig {
     }
 }
 
-/// The root port of QEMU 7.2.22 (`-M pc-q35-7.2`, chassis 1, slot 0).
-pub static ROOT_PORT_7_2: std::sync::LazyLock<RecordedConfig> = std::sync::LazyLock::new(|| {
-    RecordedConfig::parse(include_str!("recorded/pcie-root-port-7.2.txt"))
-});
+/// A config space recorded by `scripts/real-qemu/record.sh config`, read
+/// once, on first use.
+macro_rules! recorded {
+    ($($(#[$doc:meta])* $name:ident = $file:literal;)*) => {
+        $(
+            $(#[$doc])*
+            pub static $name: std::sync::LazyLock<RecordedConfig> =
+                std::sync::LazyLock::new(|| RecordedConfig::parse(include_str!($file)));
+        )*
+    };
+}
 
-/// The root port of QEMU 7.2.22 with `disable-acs=on` (as on 3.1 machine
-/// types): no ACS capability.
-pub static ROOT_PORT_7_2_NO_ACS: std::sync::LazyLock<RecordedConfig> =
-    std::sync::LazyLock::new(|| {
-        RecordedConfig::parse(include_str!("recorded/pcie-root-port-7.2-no-acs.txt"))
-    });
-
-/// The root port of QEMU 10.0.2 with `disable-acs=on`.
-pub static ROOT_PORT_10_0_NO_ACS: std::sync::LazyLock<RecordedConfig> =
-    std::sync::LazyLock::new(|| {
-        RecordedConfig::parse(include_str!("recorded/pcie-root-port-10.0-no-acs.txt"))
-    });
-
-/// The root port of QEMU 10.0.2 on `pc-q35-7.2` (the mask off).
-pub static ROOT_PORT_10_0: std::sync::LazyLock<RecordedConfig> = std::sync::LazyLock::new(|| {
-    RecordedConfig::parse(include_str!("recorded/pcie-root-port-10.0.txt"))
-});
-
-/// The root port of QEMU 10.0.2 with `x-pcie-err-unc-mask=on`: what
-/// [`PciDeviceState::set_unc_mask_10_0`] must give (a test holds it to it).
-pub static ROOT_PORT_10_0_UNC_MASK: std::sync::LazyLock<RecordedConfig> =
-    std::sync::LazyLock::new(|| {
-        RecordedConfig::parse(include_str!("recorded/pcie-root-port-10.0-unc-mask.txt"))
-    });
-
-/// e1000e of QEMU 7.2.22 on `pc-q35-7.2`.
-pub static E1000E_7_2: std::sync::LazyLock<RecordedConfig> =
-    std::sync::LazyLock::new(|| RecordedConfig::parse(include_str!("recorded/e1000e-7.2.txt")));
-
-/// e1000e of QEMU 10.0.2 on `pc-q35-7.2`.
-pub static E1000E_10_0: std::sync::LazyLock<RecordedConfig> =
-    std::sync::LazyLock::new(|| RecordedConfig::parse(include_str!("recorded/e1000e-10.0.txt")));
+recorded! {
+    /// The root port of QEMU 7.2.22 (`-M pc-q35-7.2`, chassis 1, slot 0).
+    ROOT_PORT_7_2 = "recorded/pcie-root-port-7.2.txt";
+    /// The root port of QEMU 7.2.22 with `disable-acs=on` (as on 3.1 machine
+    /// types): no ACS capability.
+    ROOT_PORT_7_2_NO_ACS = "recorded/pcie-root-port-7.2-no-acs.txt";
+    /// The root port of QEMU 10.0.2 with `disable-acs=on`.
+    ROOT_PORT_10_0_NO_ACS = "recorded/pcie-root-port-10.0-no-acs.txt";
+    /// The root port of QEMU 10.0.2 on `pc-q35-7.2` (the mask off).
+    ROOT_PORT_10_0 = "recorded/pcie-root-port-10.0.txt";
+    /// The root port of QEMU 10.0.2 with `x-pcie-err-unc-mask=on`: what
+    /// [`PciDeviceState::set_unc_mask_10_0`] must give (a test holds it to it).
+    ROOT_PORT_10_0_UNC_MASK = "recorded/pcie-root-port-10.0-unc-mask.txt";
+    /// e1000e of QEMU 7.2.22 on `pc-q35-7.2`.
+    E1000E_7_2 = "recorded/e1000e-7.2.txt";
+    /// e1000e of QEMU 10.0.2 on `pc-q35-7.2`.
+    E1000E_10_0 = "recorded/e1000e-10.0.txt";
+    /// e1000e of QEMU 7.2.22 behind a root port: a plain endpoint, not one
+    /// integrated in the root complex (QEMU's `pcie_endpoint_cap_init`). On
+    /// `pc-i440fx-7.2`'s conventional bus QEMU builds the same bytes (recorded
+    /// too; a test holds the two alike).
+    E1000E_7_2_ENDPOINT = "recorded/e1000e-7.2-behind-root-port.txt";
+    /// e1000e of QEMU 10.0.2 behind a root port (and on `pc-i440fx-7.2`).
+    E1000E_10_0_ENDPOINT = "recorded/e1000e-10.0-behind-root-port.txt";
+}
 
 /// `PCI_EXP_SLTCAP` inside the PCI Express capability; its physical slot
 /// number is bits 31..19.
@@ -748,6 +748,26 @@ pub mod v7_2 {
         /// What QEMU's `pci_qdev_realize` refuses.
         pub fn check(&self, _type_name: &str) -> Result<(), String> {
             self.check_common()
+        }
+    }
+}
+
+#[cfg(test)]
+mod recorded_tests {
+    use super::{RecordedConfig, E1000E_10_0_ENDPOINT, E1000E_7_2_ENDPOINT};
+
+    /// QEMU builds e1000e's config space alike behind a root port and on
+    /// i440fx's conventional bus (both recorded), so one stands for both.
+    #[test]
+    fn an_endpoint_off_the_root_complex_is_one_config_on_either_bus() {
+        let i440fx_72 = RecordedConfig::parse(include_str!("recorded/e1000e-7.2-i440fx.txt"));
+        let i440fx_10 = RecordedConfig::parse(include_str!("recorded/e1000e-10.0-i440fx.txt"));
+        for (a, b) in [
+            (&i440fx_72, &*E1000E_7_2_ENDPOINT),
+            (&i440fx_10, &*E1000E_10_0_ENDPOINT),
+        ] {
+            assert!(a.config == b.config);
+            assert!(a.check == b.check);
         }
     }
 }
