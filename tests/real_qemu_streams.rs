@@ -885,3 +885,31 @@ fn e1000e_off_the_root_bus_is_the_endpoint_real_qemu_builds() {
         }
     }
 }
+
+/// A stream with a device the destination's command line does not declare,
+/// of a type the release models: real QEMU refuses it (`Unknown savevm
+/// section`), and so does compat's load of the modelled part, in QEMU's
+/// words, rather than skip it as a part it does not model.
+#[test]
+fn a_modelled_device_the_command_line_lacks_is_refused_as_qemu_refuses_it() {
+    let Some((q72, _)) = both("an undeclared device against real QEMU") else {
+        return;
+    };
+    let file = temp("undeclared.mig");
+    q72.save(&e1000e_args(&[]), &file).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let bare: Vec<String> = ["-M", MACHINE].map(str::to_owned).to_vec();
+    let theirs = qemu_load(&q72, &bare, &file).unwrap_err();
+    std::fs::remove_file(&file).ok();
+    let r = release("7.2");
+    let mut m = r
+        .instantiate_config(&MachineConfig {
+            machine: MACHINE.to_owned(),
+            ..MachineConfig::default()
+        })
+        .unwrap();
+    let ours = m.load_modelled(&bytes).unwrap_err().to_string();
+    let said = "Unknown savevm section or instance '0000:00:01.0/e1000e' 0";
+    assert!(theirs.contains(said), "{theirs}");
+    assert!(ours.contains(said), "{ours}");
+}

@@ -25,14 +25,36 @@ pub struct ModelledLoad {
     /// The sections of parts the release does not model (RAM, timers, the
     /// chipset, CPUs), skipped, `idstr (instance)`.
     pub skipped: Vec<String>,
+    /// The subsections those skipped sections carry, as the stream's
+    /// trailer lists them, `idstr (instance): subsection`: what a real
+    /// destination of this release's version would have to know, and this
+    /// load cannot check (QEMU 7.2 refuses i8259's `ltim`, which 10.0 sends
+    /// when a guest set it).
+    pub skipped_subsections: Vec<String>,
+}
+
+/// The names of the subsections `layout` carries, and of theirs, and of
+/// those of its nested structs, in the order they are written.
+fn subsection_names(layout: &crate::vmstate::Layout, out: &mut Vec<String>) {
+    for f in &layout.fields {
+        if let Some(inner) = &f.nested {
+            subsection_names(inner, out);
+        }
+    }
+    for sub in &layout.subsections {
+        out.push(sub.name.to_string());
+        subsection_names(sub, out);
+    }
 }
 
 impl Machine<'_> {
     /// Load a whole stream real QEMU wrote, of which this release models
     /// only some devices: the machine type must match, every device that
     /// migrates here must find its section, and those sections load all or
-    /// nothing; every other section (RAM, timers, CPUs, the chipset) is
-    /// skipped and counted, never silently. The stream is read through its
+    /// nothing; a device's section of a VMState the release models that no
+    /// device here claims is refused, as QEMU refuses it (the source had a
+    /// device this command line lacks); every other section (RAM, timers,
+    /// CPUs, the chipset) is skipped and counted, never silently. The stream is read through its
     /// description trailer, which QEMU writes, to find where each section
     /// ends.
     pub fn load_modelled(&mut self, bytes: &[u8]) -> Result<ModelledLoad, LoadError> {
@@ -62,12 +84,44 @@ impl Machine<'_> {
         for (id, state) in ids.iter().zip(states) {
             targets.push((id.idstr.as_str(), id.instance_id, state));
         }
-        stream.load_devices(bytes, &mut targets)?;
-        let named = |idstr: &str, instance: u32| format!("{idstr} ({instance})");
         let ours = |idstr: &str, instance: u32| {
             ids.iter()
                 .any(|id| id.idstr == idstr && id.instance_id == instance)
         };
+        // A section of a VMState this release models, that no device of
+        // this machine claims: a device the source had and the command line
+        // here did not declare. QEMU refuses it; so does this, rather than
+        // skip it as a part the release does not model.
+        let modelled: std::collections::HashSet<&str> = self
+            .release
+            .registry()
+            .types()
+            .filter_map(|t| t.vmstate.map(|v| v.name))
+            .collect();
+        let undeclared = stream.records.iter().find_map(|r| match r {
+            crate::stream::qemu::Record::Section(crate::stream::qemu::SectionRecord {
+                header: Some(h),
+                body: crate::stream::qemu::Body::Device(_),
+                offset,
+                ..
+            }) => {
+                let vmsd = h.idstr.rsplit('/').next().unwrap_or(&h.idstr);
+                (h.idstr.contains('/') && modelled.contains(vmsd) && !ours(&h.idstr, h.instance_id))
+                    .then_some((h, *offset))
+            }
+            _ => None,
+        });
+        if let Some((h, offset)) = undeclared {
+            return Err(LoadError::new(
+                crate::codec::LoadErrorKind::UnknownSection {
+                    idstr: h.idstr.clone(),
+                    instance_id: h.instance_id,
+                },
+                offset,
+            ));
+        }
+        stream.load_devices(bytes, &mut targets)?;
+        let named = |idstr: &str, instance: u32| format!("{idstr} ({instance})");
         let (mut loaded, mut skipped) = (Vec::new(), Vec::new());
         for (_, h, _) in stream.sections() {
             match ours(&h.idstr, h.instance_id) {
@@ -75,7 +129,22 @@ impl Machine<'_> {
                 false => skipped.push(named(&h.idstr, h.instance_id)),
             }
         }
-        Ok(ModelledLoad { loaded, skipped })
+        let mut skipped_subsections = Vec::new();
+        for (h, layout) in stream.sent_layouts() {
+            if ours(&h.idstr, h.instance_id) {
+                continue;
+            }
+            let mut names = Vec::new();
+            subsection_names(&layout, &mut names);
+            for name in names {
+                skipped_subsections.push(format!("{}: {name}", named(&h.idstr, h.instance_id)));
+            }
+        }
+        Ok(ModelledLoad {
+            loaded,
+            skipped,
+            skipped_subsections,
+        })
     }
 
     /// How this machine's streams look: what its machine type's

@@ -84,7 +84,7 @@ pub(super) fn load(
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let text = format!(
+        let mut text = format!(
             "{}: {}\nskipped {} sections of parts release {} does not model: {}\n",
             head(done.loaded.len()),
             list(&done.loaded),
@@ -92,8 +92,18 @@ pub(super) fn load(
             m.release.name(),
             list(&done.skipped)
         );
+        if !done.skipped_subsections.is_empty() {
+            text.push_str(&format!(
+                "not checked: the skipped sections carry {} subsections, which a real \
+                 destination of release {} may not know: {}\n",
+                done.skipped_subsections.len(),
+                m.release.name(),
+                list(&done.skipped_subsections)
+            ));
+        }
         body["loaded"] = json!(done.loaded);
         body["skipped"] = json!(done.skipped);
+        body["skipped_subsections"] = json!(done.skipped_subsections);
         text
     } else {
         let report = m.load(&bytes).map_err(failed)?;
