@@ -913,3 +913,57 @@ fn a_modelled_device_the_command_line_lacks_is_refused_as_qemu_refuses_it() {
     assert!(theirs.contains(said), "{theirs}");
     assert!(ours.contains(said), "{ours}");
 }
+
+/// `addr=1` behind a root port, whose bus has slot 0 only: QEMU 10.0 warns
+/// and places the card at slot 1 (QEMU 7.2 silently), and so does compat,
+/// in 10.0's words; the card's section, named by that place, is the one
+/// real QEMU writes, on both versions.
+#[test]
+fn a_slot_the_root_port_lacks_is_a_warning_and_a_place_as_in_qemu() {
+    let Some((q72, q10)) = both("a slot behind a root port against real QEMU") else {
+        return;
+    };
+    let args: Vec<String> = [
+        "-M",
+        MACHINE,
+        "-device",
+        "pcie-root-port,id=rp1,chassis=1,addr=0x3",
+        "-device",
+        "e1000e,romfile=,bus=rp1,addr=1",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let said = "PCI: slot 1 is not valid for e1000e, parent device only allows plugging into \
+                slot 0.";
+    let theirs = q10.run(&args, &[]);
+    assert!(
+        theirs.stderr.iter().any(|l| l.ends_with(said)),
+        "{:?}",
+        theirs.stderr
+    );
+    let section = "0000:00:03.0:01.0/e1000e";
+    for (qemu, name) in [(&q72, "7.2"), (&q10, "10.0")] {
+        let file = temp(&format!("slot-1-{name}.mig"));
+        qemu.save(&args, &file).unwrap();
+        let real = std::fs::read(&file).unwrap();
+        std::fs::remove_file(&file).ok();
+        let r = release(name);
+        let mut m = r
+            .instantiate_config(&MachineConfig {
+                machine: MACHINE.to_owned(),
+                devices: vec![
+                    parse_device(&args[3]).unwrap(),
+                    parse_device(&args[5]).unwrap(),
+                ],
+                ..MachineConfig::default()
+            })
+            .unwrap();
+        assert!(
+            m.warnings.iter().any(|w| w.ends_with(said)),
+            "{:?}",
+            m.warnings
+        );
+        let ours = m.save().unwrap();
+        assert_same_section(&real, &ours, section, name);
+    }
+}

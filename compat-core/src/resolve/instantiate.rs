@@ -450,7 +450,15 @@ impl Build<'_> {
             created
                 .placer
                 .place(object.as_ref(), opt.id.as_deref(), opt.bus.as_deref(), spec)?;
-        let (dev_path, bus) = placed.map_or((None, None), |(path, bus)| (Some(path), Some(bus)));
+        let (dev_path, bus) = match placed {
+            Some(p) => {
+                if let Some(w) = p.warning {
+                    self.warnings.push(format!("-device {}: {w}", esc(spec)));
+                }
+                (Some(p.path), Some(p.bus))
+            }
+            None => (None, None),
+        };
         let board = Board {
             bus: bus.as_ref(),
             ..*board

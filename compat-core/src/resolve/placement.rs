@@ -123,16 +123,16 @@ impl Placer {
     }
 
     /// Place device `object` (id `id`, asking for bus `bus`; `spec` its
-    /// `-device` text, for errors): its device path and the bus it sits on,
-    /// or `None` for a device that plugs into no bus. A bridge or port with
-    /// an id adds its bus.
+    /// `-device` text, for errors): its device path, the bus it sits on and
+    /// what QEMU warns of the place, or `None` for a device that plugs into
+    /// no bus. A bridge or port with an id adds its bus.
     pub(super) fn place(
         &mut self,
         object: &dyn DeviceObject,
         id: Option<&str>,
         bus: Option<&str>,
         spec: &str,
-    ) -> Result<Option<(String, BusPlace)>, ResolveError> {
+    ) -> Result<Option<Placed>, ResolveError> {
         let fail = |message: String| ResolveError::Placement {
             spec: spec.to_owned(),
             message,
@@ -188,17 +188,21 @@ impl Placer {
             }
             _ => None,
         };
+        // A slot the parent does not offer (a root port's bus has slot 0
+        // only): QEMU 10.0 warns and places the device there, where the
+        // guest cannot reach it; QEMU 7.2 did so silently.
+        let mut warning = None;
+        if let Some(a) = asked.filter(|a| a.slot >= b.slots) {
+            warning = Some(format!(
+                "PCI: slot {} is not valid for {}, parent device only allows plugging into \
+                 slot{} {}.",
+                a.slot,
+                ty.name,
+                if b.slots == 1 { "" } else { "s up to" },
+                b.slots - 1
+            ));
+        }
         let addr = match asked {
-            Some(a) if a.slot >= b.slots => {
-                return Err(fail(format!(
-                    "PCI: slot {} is not valid for {}, parent device only allows plugging \
-                     into slot{} {}",
-                    a.slot,
-                    ty.name,
-                    if b.slots == 1 { "" } else { "s up to" },
-                    b.slots - 1
-                )))
-            }
             Some(a) => match b.taken.get(&a) {
                 Some(other) => {
                     return Err(fail(format!(
@@ -238,8 +242,22 @@ impl Placer {
                 express: false,
             });
         }
-        Ok(Some((path, place)))
+        Ok(Some(Placed {
+            path,
+            bus: place,
+            warning,
+        }))
     }
+}
+
+/// Where a device was placed.
+pub(super) struct Placed {
+    /// Its device path (`0000:00:03.0`).
+    pub(super) path: String,
+    /// The bus it sits on.
+    pub(super) bus: BusPlace,
+    /// What QEMU warns of the place, if anything.
+    pub(super) warning: Option<String>,
 }
 
 /// Name every device's section: its device path and VMState name (or the
