@@ -128,30 +128,56 @@ fn newest_of_family(machines: &[MachineLock], i: usize) -> usize {
 }
 
 /// Every wanted device created on machine type `machine`, read back: all at
-/// once, or — where QEMU refuses that — each alone.
+/// once; where QEMU refuses one (naming its `-device`, as it does), that one
+/// with QEMU's words and the rest again; where QEMU names none, each alone.
 fn on_machine(command: &str, machine: &str, wanted: &[Wanted]) -> Result<Vec<ReadBack>, QmpError> {
-    let all: Vec<usize> = (0..wanted.len()).collect();
-    match started(command, machine, wanted, &all) {
-        Ok(mut qmp) => {
-            let read = all
-                .iter()
-                .map(|&k| read_device(&mut qmp, k, &wanted[k]))
-                .collect();
-            qmp.quit();
-            Ok(read)
-        }
-        Err(QmpError::Ended { .. }) => Ok((0..wanted.len())
-            .map(|k| match started(command, machine, wanted, &[k]) {
-                Ok(mut qmp) => {
-                    let read = read_device(&mut qmp, k, &wanted[k]);
-                    qmp.quit();
-                    read
+    let mut read: Vec<Option<ReadBack>> = vec![None; wanted.len()];
+    let mut left: Vec<usize> = (0..wanted.len()).collect();
+    while !left.is_empty() {
+        match started(command, machine, wanted, &left) {
+            Ok(mut qmp) => {
+                for &k in &left {
+                    read[k] = Some(read_device(&mut qmp, k, &wanted[k]));
                 }
-                Err(QmpError::Ended { stderr, .. }) => Err(stderr),
-                Err(e) => Err(e.to_string()),
-            })
-            .collect()),
-        Err(e) => Err(e),
+                qmp.quit();
+                left.clear();
+            }
+            Err(QmpError::Ended { stderr, .. }) => {
+                // QEMU's error names the option: `-device TYPE,id=compatK...:`.
+                let named = |k: &usize| {
+                    let id = format!("id=compat{k}");
+                    stderr
+                        .split(&id)
+                        .skip(1)
+                        .any(|rest| rest.starts_with([',', ':']))
+                };
+                match left.iter().position(named) {
+                    Some(i) => {
+                        read[left.remove(i)] = Some(Err(stderr));
+                    }
+                    None => {
+                        for k in std::mem::take(&mut left) {
+                            read[k] = Some(alone(command, machine, wanted, k));
+                        }
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(read.into_iter().flatten().collect())
+}
+
+/// Device `k` of `wanted` created alone on `machine`, read back.
+fn alone(command: &str, machine: &str, wanted: &[Wanted], k: usize) -> ReadBack {
+    match started(command, machine, wanted, &[k]) {
+        Ok(mut qmp) => {
+            let read = read_device(&mut qmp, k, &wanted[k]);
+            qmp.quit();
+            read
+        }
+        Err(QmpError::Ended { stderr, .. }) => Err(stderr),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -194,9 +220,14 @@ fn started(
 /// writes values.
 fn read_device(qmp: &mut Qmp, k: usize, t: &Wanted) -> ReadBack {
     let path = format!("/machine/peripheral/compat{k}");
+    let asked: Vec<(&str, Value)> = t
+        .properties
+        .iter()
+        .map(|p| ("qom-get", json!({ "path": path, "property": p.name })))
+        .collect();
     let mut out = Vec::new();
-    for p in &t.properties {
-        let value = match qmp.execute("qom-get", json!({ "path": path, "property": p.name })) {
+    for (p, read) in t.properties.iter().zip(qmp.execute_all(&asked)) {
+        let value = match read {
             Ok(v) => v,
             // Not readable (a write-only property): not compared.
             Err(QmpError::Refused { .. }) => continue,

@@ -130,15 +130,46 @@ impl Qmp {
 
     /// Run `name` with `arguments`; its `return` value.
     pub fn execute(&mut self, name: &str, arguments: Value) -> Result<Value, QmpError> {
-        let asked = format!("`{name}`");
+        self.send(name, &arguments)?;
+        self.reply(name)
+    }
+
+    /// Run every command of `commands` (name and arguments), written at
+    /// once and answered in order (QMP answers one command after another),
+    /// so that a few hundred `qom-get`s cost one wait, not one each: each
+    /// command's `return` value or refusal. QEMU's output is read as it
+    /// comes, so a long run of replies never blocks it.
+    pub fn execute_all(&mut self, commands: &[(&str, Value)]) -> Vec<Result<Value, QmpError>> {
+        for (sent, (name, arguments)) in commands.iter().enumerate() {
+            if let Err(e) = self.send(name, arguments) {
+                // Those sent are answered; the rest are not.
+                let mut out: Vec<_> = commands[..sent]
+                    .iter()
+                    .map(|(n, _)| self.reply(n))
+                    .collect();
+                out.push(Err(e));
+                return out;
+            }
+        }
+        commands.iter().map(|(name, _)| self.reply(name)).collect()
+    }
+
+    /// Write command `name` with `arguments`.
+    fn send(&mut self, name: &str, arguments: &Value) -> Result<(), QmpError> {
         let message = json!({ "execute": name, "arguments": arguments });
         let sent = self
             .stdin
             .as_mut()
             .map(|s| writeln!(s, "{message}").and_then(|_| s.flush()));
-        if !matches!(sent, Some(Ok(()))) {
-            return Err(self.ended(asked));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            _ => Err(self.ended(format!("`{name}`"))),
         }
+    }
+
+    /// The reply to the command `name` sent before: its `return` value.
+    fn reply(&mut self, name: &str) -> Result<Value, QmpError> {
+        let asked = format!("`{name}`");
         let reply = self.next(&asked)?;
         if let Some(error) = reply.get("error") {
             let desc = error["desc"].as_str().unwrap_or("(no description)");
