@@ -188,20 +188,6 @@ impl Placer {
             }
             _ => None,
         };
-        // A slot the parent does not offer (a root port's bus has slot 0
-        // only): QEMU 10.0 warns and places the device there, where the
-        // guest cannot reach it; QEMU 7.2 did so silently.
-        let mut warning = None;
-        if let Some(a) = asked.filter(|a| a.slot >= b.slots) {
-            warning = Some(format!(
-                "PCI: slot {} is not valid for {}, parent device only allows plugging into \
-                 slot{} {}.",
-                a.slot,
-                ty.name,
-                if b.slots == 1 { "" } else { "s up to" },
-                b.slots - 1
-            ));
-        }
         let addr = match asked {
             Some(a) => match b.taken.get(&a) {
                 Some(other) => {
@@ -212,7 +198,9 @@ impl Placer {
                 }
                 None => a,
             },
-            None => (0..b.slots)
+            // The first slot whose function 0 is free, of all 32 a PCI bus
+            // numbers (a root port's too, as QEMU assigns them).
+            None => (0..32)
                 .map(|slot| PciAddress { slot, function: 0 })
                 .find(|a| !b.taken.contains_key(a))
                 .ok_or_else(|| {
@@ -222,6 +210,19 @@ impl Placer {
                     ))
                 })?,
         };
+        // A slot the parent does not offer (a root port's bus has slot 0
+        // only): QEMU 10.0 warns and places the device there, where the
+        // guest cannot reach it; QEMU 7.2 did so silently.
+        let warning = (addr.slot >= b.slots).then(|| {
+            format!(
+                "PCI: slot {} is not valid for {}, parent device only allows plugging into \
+                 slot{} {}.",
+                addr.slot,
+                ty.name,
+                if b.slots == 1 { "" } else { "s up to" },
+                b.slots - 1
+            )
+        });
         b.taken.insert(addr, owner);
         let path = format!("{}:{addr}", b.path);
         let place = BusPlace {
