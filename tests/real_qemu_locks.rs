@@ -261,6 +261,31 @@ fn the_example_release_held_to_the_real_binary() {
     assert!(findings
         .iter()
         .any(|f| f.machines == ["pc-q35-6.0"] && f.message.contains("is gone")));
+    // The other way round — the real binary's lock verified against the
+    // example's — finds the same VMState and property differences, and
+    // nothing of what the binary's lock cannot say (machine flags,
+    // stickiness), nor of the example's record as if it were a dump's.
+    let reverse = compat_core::migration::verify::verify_locks(
+        &lock,
+        &compat_core::migration::lock::Lock::of(&release),
+    );
+    let what = |list: &[compat_core::migration::verify::Finding]| {
+        let mut v: Vec<(FindingKind, Option<String>, Option<String>)> = list
+            .iter()
+            .filter(|f| {
+                !matches!(
+                    f.kind,
+                    FindingKind::MachineRemoved | FindingKind::DeviceRemoved
+                )
+            })
+            .map(|f| (f.kind, f.device.clone(), f.item.clone()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    assert!(!what(&findings).is_empty());
+    assert_eq!(what(&reverse), what(&findings), "{reverse:?}");
 }
 
 /// `compat lock --qemu COMMAND --types ... -o FILE`, then the file where a

@@ -454,6 +454,18 @@ impl Lock {
         Ok(serde_json::from_str(text)?)
     }
 
+    /// Whether its VMState records say array lengths: a release's do; a
+    /// dump's only from QEMU 8.x on (`num`), and then all of one binary's
+    /// do.
+    pub fn records_lengths(&self) -> bool {
+        self.knows(Unknown::WireTypes)
+            || self
+                .device_types
+                .iter()
+                .filter_map(|t| t.vmstate.as_ref())
+                .any(crate::migration::dump::records_lengths)
+    }
+
     /// Device type `name`.
     pub fn device_type(&self, name: &str) -> Option<&DeviceTypeLock> {
         self.device_types.iter().find(|t| t.name == name)

@@ -1,48 +1,47 @@
 //! One VMState where a lock's records came from a `-dump-vmstate` (a lock
 //! read from a QEMU binary, on either side): no kinds, no wire types, tested fields
-//! whose test the dump does not show. The release's own record is taken as
+//! whose test the dump does not show. A release's own record is taken as
 //! its dump would say it, and the two are compared as two dumps are
 //! ([`compare_records`]), each way.
 
+use std::borrow::Cow;
+
 use super::{Direction, Finding, FindingKind};
-use crate::migration::dump::{as_dumped, records_lengths};
+use crate::migration::dump::as_dumped;
 use crate::migration::dump_check::{compare_records, DumpVerdict};
 use crate::migration::lock::{Lock, Unknown};
 use crate::vmstate::StateRecord;
 
 /// What the two sides write and read of one VMState, one or both from a
-/// dump.
+/// dump. `lengths`: whether each lock's records say array lengths
+/// ([`Lock::records_lengths`], taken once for all device types).
 pub(super) fn vmstate(
     device: &str,
-    old: &StateRecord,
-    new: &StateRecord,
-    earlier: &Lock,
-    now: &Lock,
+    (old, new): (&StateRecord, &StateRecord),
+    (earlier, now): (&Lock, &Lock),
+    (old_lengths, new_lengths): (bool, bool),
     out: &mut Vec<Finding>,
 ) {
-    let new = as_dumped(new);
-    // A lock's records of one binary all record lengths or none does; a
-    // release's own lock records them.
-    let lengths = |lock: &Lock| {
-        lock.knows(Unknown::WireTypes)
-            || lock
-                .device_types
-                .iter()
-                .filter_map(|t| t.vmstate.as_ref())
-                .any(records_lengths)
-    };
-    let (old_lengths, new_lengths) = (lengths(earlier), lengths(now));
+    // A release's record as its dump would say it; a dump's as it is.
+    fn dumped<'r>(record: &'r StateRecord, lock: &Lock) -> Cow<'r, StateRecord> {
+        match lock.knows(Unknown::WireTypes) {
+            true => Cow::Owned(as_dumped(record)),
+            false => Cow::Borrowed(record),
+        }
+    }
+    let (old, new) = (dumped(old, earlier), dumped(new, now));
+    let (old, new) = (old.as_ref(), new.as_ref());
     let ways = [
         (
             old,
-            &new,
+            new,
             (old_lengths, new_lengths),
             Direction::OldToNew,
             &earlier.release,
             &now.release,
         ),
         (
-            &new,
+            new,
             old,
             (new_lengths, old_lengths),
             Direction::NewToOld,

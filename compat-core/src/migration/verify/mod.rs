@@ -138,6 +138,16 @@ pub fn verify_locks(now: &Lock, earlier: &Lock) -> Vec<Finding> {
 
 /// Machine types and aliases: still there, and meaning what they meant.
 fn machines(now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
+    // What a name means is its flags and stream format, which a lock read
+    // from a QEMU binary does not say: then only whether it is there.
+    let meanings = now.knows(Unknown::MachineClass) && earlier.knows(Unknown::MachineClass);
+    // Flags the locked release did not know are new, set to keep old
+    // behaviour (what devices then send is compared on its own).
+    let known: std::collections::BTreeSet<&String> = earlier
+        .machine_types
+        .iter()
+        .flat_map(|m| m.flags.keys())
+        .collect();
     for old in &earlier.machine_types {
         for name in std::iter::once(&old.name).chain(old.alias.as_ref()) {
             let Some(new) = now.machine(name) else {
@@ -159,13 +169,9 @@ fn machines(now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
                 });
                 continue;
             };
-            // Flags the locked release did not know are new, set to keep old
-            // behaviour (what devices then send is compared on its own).
-            let known: std::collections::BTreeSet<&String> = earlier
-                .machine_types
-                .iter()
-                .flat_map(|m| m.flags.keys())
-                .collect();
+            if !meanings {
+                continue;
+            }
             let flag = |m: &MachineLock, k: &str| m.flags.get(k).copied().unwrap_or(false);
             let same_flags = |m: &MachineLock| known.iter().all(|k| flag(m, k) == flag(old, k));
             if same_flags(new) && new.stream == old.stream {
@@ -222,6 +228,12 @@ fn flags(m: &MachineLock) -> String {
 
 /// Device types: still there, with VMState both sides can load.
 fn device_types(now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
+    // Records of a dump on either side are compared as dumps are.
+    let dumped = !earlier.knows(Unknown::WireTypes) || !now.knows(Unknown::WireTypes);
+    let lengths = match dumped {
+        true => (earlier.records_lengths(), now.records_lengths()),
+        false => (true, true),
+    };
     for old in &earlier.device_types {
         let Some(new) = now.device_types.iter().find(|t| t.name == old.name) else {
             out.push(Finding {
@@ -241,7 +253,10 @@ fn device_types(now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
             });
             continue;
         };
-        for p in old.properties.iter().filter(|p| p.sticky) {
+        // Stickiness is a declaration: a lock without them (a QEMU
+        // binary's) says nothing of it.
+        let declares = now.knows(Unknown::Declarations);
+        for p in old.properties.iter().filter(|p| p.sticky && declares) {
             if new.properties.iter().any(|q| q.name == p.name && !q.sticky) {
                 out.push(Finding {
                     kind: FindingKind::StickyDropped,
@@ -263,11 +278,8 @@ fn device_types(now: &Lock, earlier: &Lock, out: &mut Vec<Finding>) {
             }
         }
         match (&old.vmstate, &new.vmstate) {
-            // Records of a dump on either side: compared as dumps are.
-            (Some(o), Some(n))
-                if !earlier.knows(Unknown::WireTypes) || !now.knows(Unknown::WireTypes) =>
-            {
-                dumped::vmstate(&old.name, o, n, earlier, now, out);
+            (Some(o), Some(n)) if dumped => {
+                dumped::vmstate(&old.name, (o, n), (earlier, now), lengths, out);
             }
             (Some(o), Some(n)) => vmstate(&old.name, o, n, earlier, now, out),
             _ => {}
