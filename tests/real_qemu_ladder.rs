@@ -9,7 +9,7 @@
 
 use compat_core::migration::dump_check::{compare_stream, VmStateDump};
 use compat_core::stream::qemu::QemuStream;
-use compat_tests::real_qemu::{RealQemu, Version};
+use compat_tests::real_qemu::RealQemu;
 
 const MACHINE: &str = "pc-q35-5.2";
 
@@ -32,13 +32,9 @@ fn args() -> Vec<String> {
 
 #[test]
 fn streams_across_the_ladder_load_as_the_check_says() {
-    let mut ladder = Vec::new();
-    for v in Version::LADDER {
-        let Some(q) = RealQemu::for_test(v, "the ladder of real QEMU releases") else {
-            return;
-        };
-        ladder.push(q);
-    }
+    let Some(ladder) = RealQemu::ladder_for_test("the ladder of real QEMU releases") else {
+        return;
+    };
     let dumps: Vec<VmStateDump> = ladder
         .iter()
         .map(|q| VmStateDump::parse(&q.dump_vmstate(MACHINE).unwrap()).unwrap())

@@ -17,7 +17,7 @@ use compat_core::migration::lock::Lock;
 use compat_core::migration::verify::{verify_locks, Direction, Finding, FindingKind};
 use compat_core::stream::qemu::QemuStream;
 use compat_core::tools::qemu::{read_qemu_with, DeviceValues};
-use compat_tests::real_qemu::{RealQemu, Version};
+use compat_tests::real_qemu::RealQemu;
 
 /// The device types read into the locks.
 const TYPES: [&str; 9] = [
@@ -172,14 +172,10 @@ fn checker_sections(shared: &Path, from: &Path, to: &Path) -> BTreeSet<String> {
 
 #[test]
 fn verify_across_the_ladder_each_claim_held_to_a_real_migration() {
-    let mut ladder = Vec::new();
-    for v in Version::LADDER {
-        let Some(q) = RealQemu::for_test(v, "verify across the ladder of real QEMU releases")
-        else {
-            return;
-        };
-        ladder.push(q);
-    }
+    let Some(ladder) = RealQemu::ladder_for_test("verify across the ladder of real QEMU releases")
+    else {
+        return;
+    };
     let Some(shared) = compat_tests::shared("QEMU's vmstate-static-checker.py beside verify")
     else {
         return;

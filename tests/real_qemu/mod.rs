@@ -119,6 +119,16 @@ impl RealQemu {
         found
     }
 
+    /// The four releases of the ladder, oldest first, for a test of `what`;
+    /// `None` after saying the test is skipped (or failing it, as
+    /// [`for_test`](Self::for_test) does).
+    pub fn ladder_for_test(what: &str) -> Option<Vec<RealQemu>> {
+        Version::LADDER
+            .into_iter()
+            .map(|v| RealQemu::for_test(v, what))
+            .collect()
+    }
+
     /// Start QEMU with `args` after the options every run shares (no
     /// default devices, no display, TCG, 64 MiB) and QMP on standard
     /// input and output.

@@ -28,8 +28,8 @@ pub struct ModelledLoad {
     /// The subsections those skipped sections carry, as the stream's
     /// trailer lists them, `idstr (instance): subsection`: what a real
     /// destination of this release's version would have to know, and this
-    /// load cannot check (QEMU 7.2 refuses i8259's `ltim`, which 10.0 sends
-    /// when a guest set it).
+    /// load cannot check (QEMU 10.0's i8259 sends `ltim` when a guest set
+    /// it; 7.2's `-dump-vmstate` has no such subsection).
     pub skipped_subsections: Vec<String>,
 }
 

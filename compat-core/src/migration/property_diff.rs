@@ -60,16 +60,14 @@ impl PropertyPreflight {
         set_by: Option<String>,
     ) -> PropertyPreflight {
         let def = ty.and_then(|t| t.find_property(name)).map(|(_, def)| def);
-        PropertyPreflight {
-            name: name.to_owned(),
+        PropertyPreflight::new(
+            name,
             value,
-            first_set_by: None,
-            local: def.is_some_and(|d| d.local) || ty.is_some_and(|t| t.is_inert(name)),
             set_by,
-            chosen: false,
-            absent: def.and_then(|d| d.absent_text()),
-            alike: def.map(|d| d.alike_texts()).unwrap_or_default(),
-        }
+            def.is_some_and(|d| d.local) || ty.is_some_and(|t| t.is_inert(name)),
+            def.and_then(|d| d.absent_text()),
+            def.map(|d| d.alike_texts()).unwrap_or_default(),
+        )
     }
 
     /// [`declared`](Self::declared), with what a lock records of type `ty`
@@ -83,15 +81,36 @@ impl PropertyPreflight {
         set_by: Option<String>,
     ) -> PropertyPreflight {
         let def = lock.find_property(ty, name).map(|(_, def)| def);
+        PropertyPreflight::new(
+            name,
+            value,
+            set_by,
+            def.is_some_and(|d| d.local) || lock.is_inert(ty, name),
+            def.and_then(|d| d.absent.clone()),
+            def.map(|d| d.alike.clone()).unwrap_or_default(),
+        )
+    }
+
+    /// Property `name` holding `value`, set by `set_by`, with its
+    /// declarations: whether it is `local` (or inert), its `absent`
+    /// behaviour and the values that behave `alike`.
+    fn new(
+        name: &str,
+        value: String,
+        set_by: Option<String>,
+        local: bool,
+        absent: Option<String>,
+        alike: Vec<String>,
+    ) -> PropertyPreflight {
         PropertyPreflight {
             name: name.to_owned(),
             value,
             first_set_by: None,
-            local: def.is_some_and(|d| d.local) || lock.is_inert(ty, name),
+            local,
             set_by,
             chosen: false,
-            absent: def.and_then(|d| d.absent.clone()),
-            alike: def.map(|d| d.alike.clone()).unwrap_or_default(),
+            absent,
+            alike,
         }
     }
 }

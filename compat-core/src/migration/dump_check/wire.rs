@@ -37,14 +37,17 @@ pub(super) fn counterpart<'a>(
     if let Some(same) = found {
         return Some((same, true));
     }
-    let kept = other.fields.iter().find(|o| {
-        older_streams_only(&o.name).as_deref() == Some(f.name.as_str())
-            || older_streams_only(&f.name).as_deref() == Some(o.name.as_str())
-    });
+    let kept = other.fields.iter().find(|o| kept_pair(&o.name, &f.name));
     if let Some(o) = kept {
         return Some((o, false));
     }
     renamed_in_place(desc, index, other).map(|o| (o, false))
+}
+
+/// Whether one of `a` and `b` is the other kept for older streams only
+/// (`mig_cmdbuf` and `cmdbuf`).
+fn kept_pair(a: &str, b: &str) -> bool {
+    older_streams_only(a).as_deref() == Some(b) || older_streams_only(b).as_deref() == Some(a)
 }
 
 /// A tested field renamed (`data_in_ready` → `data_ready`): the field
@@ -101,11 +104,7 @@ pub(super) fn chosen_alternative(
     }
     // The other side's fields of that name, or of its pair kept for older
     // streams (`cmdbuf` for `mig_cmdbuf`).
-    let paired = |x: &&FieldRecord| {
-        x.name == f.name
-            || older_streams_only(&f.name).as_deref() == Some(x.name.as_str())
-            || older_streams_only(&x.name).as_deref() == Some(f.name.as_str())
-    };
+    let paired = |x: &&FieldRecord| x.name == f.name || kept_pair(&x.name, &f.name);
     let theirs: Vec<&FieldRecord> = other
         .map(|o| o.fields.iter().filter(paired).collect())
         .unwrap_or_default();

@@ -158,16 +158,17 @@ fn check_files(
     use crate::migration::dump_check::VmStateDump;
     use crate::migration::lock::Lock;
     use crate::migration::verify::{indented, verify_locks};
+    use std::borrow::Cow;
     // A release verified against a lock, in whichever order they come; two
     // locks, the destination's against the source's.
-    let verified: Option<(String, Lock, &str, &Lock)> = match (&from, &to) {
+    let verified: Option<(String, Cow<'_, Lock>, &str, &Lock)> = match (&from, &to) {
         (Named::Release(r), Named::Lock(name, lock))
         | (Named::Lock(name, lock), Named::Release(r)) => {
-            Some((r.name().to_owned(), Lock::of(r), name, lock))
+            Some((r.name().to_owned(), Cow::Owned(Lock::of(r)), name, lock))
         }
         (Named::Lock(earlier_name, earlier), Named::Lock(name, now)) => Some((
             format!("{} ({})", escaped(&now.release), name),
-            now.clone(),
+            Cow::Borrowed(now),
             earlier_name,
             earlier,
         )),
